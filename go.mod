@@ -1,0 +1,3 @@
+module github.com/trioasyncio/trioasyncio
+
+go 1.25

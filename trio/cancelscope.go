@@ -1,0 +1,455 @@
+package trio
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// A CancelScope delimits a region of code that can be cancelled as a unit:
+// by Cancel, from any goroutine, before, during or after Run; by a deadline,
+// which may be moved either way while the scope runs; and, unless the scope
+// is shielded, by the cancellation of whatever encloses it.
+//
+// The zero value is ready to use and has no deadline. A scope can Run once.
+// A CancelScope must not be copied after first use.
+//
+// Cancellation is level-triggered, as in Trio: once a scope is cancelled,
+// its ctx stays done, and every checkpoint inside fails again and again.
+// A cancellation error that leaves fn is absorbed by the scope whose
+// cancellation it is, and only by that scope: Run returns nil for it and
+// CancelledCaught reports true. The cancellation of an enclosing scope passes
+// through an inner scope untouched, to be absorbed where it was caused.
+//
+// The ctx given to fn is a Context whose Done, Err, Deadline and Cause
+// reflect the scope. Contexts derived from it by the standard library cost
+// no goroutine. Err reports [context.DeadlineExceeded] when the scope's own
+// deadline cancelled it; contexts derived from it report [context.Canceled]
+// and carry the *[CancelledError] as their context.Cause.
+type CancelScope struct {
+	mu              sync.Mutex
+	deadline        time.Time
+	shield          bool
+	cancelCalled    bool
+	cancelledCaught bool
+	ran             bool
+	c               *scopeCtx // set while Run is running
+}
+
+// Run runs fn under the scope and returns what fn returns, minus the
+// scope's own cancellation (see the type's doc). Run panics if the scope has
+// run before.
+func (s *CancelScope) Run(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.run(ctx, ctx, fn)
+}
+
+// run is Run with the values taken from values and cancellation inherited
+// from parent; Start uses it to move a child from its caller to its nursery.
+func (s *CancelScope) run(values, parent context.Context, fn func(ctx context.Context) error) error {
+	c := s.enter(values, parent)
+	defer s.exit(c)
+	err := fn(c)
+	return s.absorb(c, err)
+}
+
+// Cancel cancels the scope. It may be called any number of times, from any
+// goroutine, before, during or after Run; calls after Run has returned have
+// no effect but to set CancelCalled.
+func (s *CancelScope) Cancel() {
+	s.cancelWith(&CancelledError{Scope: s, Reason: "Cancel called"})
+}
+
+func (s *CancelScope) cancelWith(cause *CancelledError) {
+	s.mu.Lock()
+	if s.cancelCalled {
+		s.mu.Unlock()
+		return
+	}
+	s.cancelCalled = true
+	c := s.c
+	var kids []*scopeCtx
+	if c != nil {
+		kids = c.cancelLocked(cause)
+	}
+	s.mu.Unlock()
+	propagate(kids)
+}
+
+// CancelCalled reports whether Cancel was called or the deadline expired.
+func (s *CancelScope) CancelCalled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cancelCalled
+}
+
+// CancelledCaught reports whether Run absorbed this scope's own
+// cancellation: fn ended with an error caused by it.
+func (s *CancelScope) CancelledCaught() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cancelledCaught
+}
+
+// Deadline returns the scope's own deadline; the zero Time means none.
+func (s *CancelScope) Deadline() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deadline
+}
+
+// SetDeadline sets the scope's deadline; the zero Time removes it. While the
+// scope runs, the deadline may move either way: moved later before it
+// expired, it no longer cancels at the old time; moved to the past, it
+// cancels at once. A scope already cancelled stays cancelled.
+func (s *CancelScope) SetDeadline(t time.Time) {
+	s.mu.Lock()
+	s.deadline = t
+	var kids []*scopeCtx
+	if s.c != nil && !s.cancelCalled {
+		kids = s.c.armLocked()
+	}
+	s.mu.Unlock()
+	propagate(kids)
+}
+
+// Shield reports whether the scope is shielded.
+func (s *CancelScope) Shield() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shield
+}
+
+// SetShield shields the scope from (or exposes it to) the cancellation of
+// the scopes and contexts around it; its own Cancel and deadline still work.
+// Unshielding a running scope whose surroundings are cancelled cancels it.
+// Shielding cannot undo a cancellation that already reached the scope: a
+// Go context, once done, stays done.
+func (s *CancelScope) SetShield(shield bool) {
+	s.mu.Lock()
+	s.shield = shield
+	var kids []*scopeCtx
+	if c := s.c; c != nil && !shield && c.cause == nil && c.parent.Err() != nil {
+		kids = c.cancelLocked(parentCause(c.parent))
+	}
+	s.mu.Unlock()
+	propagate(kids)
+}
+
+// enter creates the scope's ctx and ties it to its parent.
+func (s *CancelScope) enter(values, parent context.Context) *scopeCtx {
+	inner, cancel := context.WithCancelCause(context.WithoutCancel(values))
+	c := &scopeCtx{Context: inner, cancelInner: cancel, scope: s, parent: parent}
+	s.mu.Lock()
+	if s.ran {
+		s.mu.Unlock()
+		panic("trio: CancelScope.Run called twice; a scope runs once")
+	}
+	s.ran = true
+	s.c = c
+	if s.cancelCalled {
+		c.cancelLocked(&CancelledError{Scope: s, Reason: "Cancel called before Run"})
+	} else {
+		c.armLocked()
+	}
+	s.mu.Unlock()
+	c.attach()
+	return c
+}
+
+// exit unties the scope's ctx from its parent and stops its timer.
+func (s *CancelScope) exit(c *scopeCtx) {
+	c.detach()
+	s.mu.Lock()
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	s.c = nil
+	s.mu.Unlock()
+}
+
+// absorb removes the scope's own cancellation from err, Trio's rule: a
+// cancelled scope catches a cancellation leaving it unless the cancellation
+// of its surroundings is visible to it (then it belongs to them).
+func (s *CancelScope) absorb(c *scopeCtx, err error) error {
+	if err == nil || !IsCancellation(err) {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.cancelCalled || (!s.shield && c.parent.Err() != nil) || c.cause == nil {
+		return err
+	}
+	s.cancelledCaught = true
+	return stripCancellations(err)
+}
+
+// stripCancellations drops the cancellations from err, looking inside
+// joined errors, as Trio splits Cancelled out of an exception group.
+func stripCancellations(err error) error {
+	if !IsCancellation(err) {
+		return err
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return nil
+	}
+	var rest []error
+	for _, e := range j.Unwrap() {
+		if e = stripCancellations(e); e != nil {
+			rest = append(rest, e)
+		}
+	}
+	return joinErrors(rest)
+}
+
+// joinErrors returns nil, the only error, or errors.Join of several.
+func joinErrors(errs []error) error {
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}
+
+// MoveOnAfter runs fn under a new scope with a deadline d from now and
+// reports whether the deadline cancelled it (Trio's move_on_after). The
+// deadline's cancellation is absorbed; other errors are returned.
+func MoveOnAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) (movedOn bool, err error) {
+	return MoveOnAt(ctx, time.Now().Add(d), fn)
+}
+
+// MoveOnAt is MoveOnAfter with an absolute deadline.
+func MoveOnAt(ctx context.Context, deadline time.Time, fn func(ctx context.Context) error) (movedOn bool, err error) {
+	var s CancelScope
+	s.deadline = deadline
+	err = s.Run(ctx, fn)
+	return s.CancelledCaught(), err
+}
+
+// FailAfter runs fn under a new scope with a deadline d from now, and
+// returns [ErrTooSlow] if the deadline cancelled it (Trio's fail_after).
+func FailAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) error {
+	return FailAt(ctx, time.Now().Add(d), fn)
+}
+
+// FailAt is FailAfter with an absolute deadline.
+func FailAt(ctx context.Context, deadline time.Time, fn func(ctx context.Context) error) error {
+	movedOn, err := MoveOnAt(ctx, deadline, fn)
+	if movedOn && err == nil {
+		return ErrTooSlow
+	}
+	return err
+}
+
+// scopeCtx is the Context a running CancelScope gives its fn. It wraps a
+// standard cancelCtx (over context.WithoutCancel of the values' source) so
+// that contexts derived from it by the standard library find that cancelCtx
+// and cost no goroutine, and context.Cause works; Deadline and Err are
+// computed from the scope, since a scope's deadline can move and its shield
+// can change while it runs.
+//
+// Cancellation reaches a scopeCtx from its parent synchronously when the
+// parent is another scope (kids), and through context.AfterFunc otherwise.
+// Locks: a scope's mu guards its scopeCtx; a child's mu may be held while
+// taking its parent's, never the other way round.
+type scopeCtx struct {
+	context.Context
+	cancelInner context.CancelCauseFunc
+	scope       *CancelScope
+
+	// guarded by scope.mu
+	parent context.Context
+	cause  *CancelledError // set once, when the ctx is cancelled
+	timer  *time.Timer
+	kids   map[*scopeCtx]struct{}
+	up     *scopeCtx   // the scope we are registered with, if any
+	stop   func() bool // the context.AfterFunc registration, if any
+}
+
+type scopeKey struct{}
+
+func (c *scopeCtx) Value(key any) any {
+	if key == (scopeKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// Deadline is the earlier of the scope's own deadline and, unless the scope
+// is shielded, its parent's.
+func (c *scopeCtx) Deadline() (time.Time, bool) {
+	s := c.scope
+	s.mu.Lock()
+	d, shield, parent := s.deadline, s.shield, c.parent
+	s.mu.Unlock()
+	if !shield {
+		if pd, ok := parent.Deadline(); ok && (d.IsZero() || pd.Before(d)) {
+			d = pd
+		}
+	}
+	return d, !d.IsZero()
+}
+
+func (c *scopeCtx) Err() error {
+	if c.Context.Err() == nil {
+		return nil
+	}
+	c.scope.mu.Lock()
+	deadline := c.cause != nil && c.cause.Deadline
+	c.scope.mu.Unlock()
+	if deadline {
+		return context.DeadlineExceeded
+	}
+	return context.Canceled
+}
+
+// AfterFunc lets context.AfterFunc register with the inner cancelCtx
+// directly instead of starting a watcher goroutine.
+func (c *scopeCtx) AfterFunc(f func()) func() bool {
+	return context.AfterFunc(c.Context, f)
+}
+
+// cancelLocked cancels the ctx with cause and returns the scopes to which
+// the caller must propagate after unlocking.
+func (c *scopeCtx) cancelLocked(cause *CancelledError) []*scopeCtx {
+	if c.cause != nil {
+		return nil
+	}
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	c.cause = cause
+	c.cancelInner(cause)
+	if len(c.kids) == 0 {
+		return nil
+	}
+	kids := make([]*scopeCtx, 0, len(c.kids))
+	for k := range c.kids {
+		kids = append(kids, k)
+	}
+	return kids
+}
+
+func propagate(kids []*scopeCtx) {
+	for _, k := range kids {
+		k.onParentDone()
+	}
+}
+
+// armLocked starts (or restarts) the deadline timer, or cancels at once if
+// the deadline has passed.
+func (c *scopeCtx) armLocked() []*scopeCtx {
+	s := c.scope
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	if s.deadline.IsZero() || c.cause != nil {
+		return nil
+	}
+	d := time.Until(s.deadline)
+	if d <= 0 {
+		s.cancelCalled = true
+		return c.cancelLocked(&CancelledError{Scope: s, Reason: "deadline exceeded", Deadline: true})
+	}
+	c.timer = time.AfterFunc(d, c.onDeadline)
+	return nil
+}
+
+func (c *scopeCtx) onDeadline() {
+	s := c.scope
+	s.mu.Lock()
+	var kids []*scopeCtx
+	// A stale timer (the deadline moved later or was removed) does nothing.
+	if s.c == c && !s.cancelCalled && !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
+		kids = c.armLocked()
+	}
+	s.mu.Unlock()
+	propagate(kids)
+}
+
+func (c *scopeCtx) onParentDone() {
+	s := c.scope
+	s.mu.Lock()
+	var kids []*scopeCtx
+	// The parent may have changed since this call was arranged (Start moves
+	// a child); only the current parent's cancellation counts.
+	if !s.shield && c.cause == nil && c.parent.Err() != nil {
+		kids = c.cancelLocked(parentCause(c.parent))
+	}
+	s.mu.Unlock()
+	propagate(kids)
+}
+
+// parentCause is the cancellation a done parent passes down.
+func parentCause(parent context.Context) *CancelledError {
+	cause := context.Cause(parent)
+	if ce, ok := cause.(*CancelledError); ok {
+		return ce
+	}
+	return foreignCancel(parent.Err(), cause)
+}
+
+// attach ties c to its parent's cancellation.
+func (c *scopeCtx) attach() {
+	s := c.scope
+	s.mu.Lock()
+	parent := c.parent
+	s.mu.Unlock()
+	if p, ok := parent.Value(scopeKey{}).(*scopeCtx); ok && p.Done() == parent.Done() {
+		// The parent is a scope (perhaps behind value-only layers): register
+		// with it, so its cancellation reaches us synchronously.
+		p.scope.mu.Lock()
+		if p.cause == nil {
+			if p.kids == nil {
+				p.kids = make(map[*scopeCtx]struct{})
+			}
+			p.kids[c] = struct{}{}
+			p.scope.mu.Unlock()
+			s.mu.Lock()
+			c.up = p
+			s.mu.Unlock()
+			return
+		}
+		p.scope.mu.Unlock()
+		c.onParentDone()
+		return
+	}
+	if parent.Done() != nil {
+		stop := context.AfterFunc(parent, c.onParentDone)
+		s.mu.Lock()
+		c.stop = stop
+		s.mu.Unlock()
+	}
+}
+
+// detach undoes attach.
+func (c *scopeCtx) detach() {
+	s := c.scope
+	s.mu.Lock()
+	up, stop := c.up, c.stop
+	c.up, c.stop = nil, nil
+	s.mu.Unlock()
+	if up != nil {
+		up.scope.mu.Lock()
+		delete(up.kids, c)
+		up.scope.mu.Unlock()
+	}
+	if stop != nil {
+		stop()
+	}
+}
+
+// reparent moves c's cancellation source to parent (the values stay).
+func (c *scopeCtx) reparent(parent context.Context) {
+	c.detach()
+	c.scope.mu.Lock()
+	c.parent = parent
+	c.scope.mu.Unlock()
+	c.attach()
+}
