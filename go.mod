@@ -1,3 +1,5 @@
 module github.com/trioasyncio/trioasyncio
 
-go 1.25
+go 1.25.0
+
+require go.uber.org/goleak v1.3.0
