@@ -172,36 +172,53 @@ func (s *CancelScope) exit(c *scopeCtx) {
 // absorb removes the scope's own cancellation from err, Trio's rule: a
 // cancelled scope catches a cancellation leaving it unless the cancellation
 // of its surroundings is visible to it (then it belongs to them).
+//
+// What counts as the scope's cancellation: any *CancelledError (trio's own
+// delivery), or a bare context error of the same kind as the scope's cause,
+// as ctx-aware APIs return ctx.Err(). A context.DeadlineExceeded from a
+// timeout the code set itself therefore survives a scope cancelled by Cancel
+// (a nursery whose child failed), instead of being silently swallowed.
 func (s *CancelScope) absorb(c *scopeCtx, err error) error {
 	if err == nil || !IsCancellation(err) {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.cancelCalled || (!s.shield && c.parent.Err() != nil) || c.cause == nil {
+	if !s.cancelCalled || c.cause == nil || (!s.shield && c.parent.Err() != nil) {
 		return err
 	}
-	s.cancelledCaught = true
-	return stripCancellations(err)
+	rest, caught := strip(err, c.cause.Deadline)
+	if caught {
+		s.cancelledCaught = true
+	}
+	return rest
 }
 
-// stripCancellations drops the cancellations from err, looking inside
-// joined errors, as Trio splits Cancelled out of an exception group.
-func stripCancellations(err error) error {
-	if !IsCancellation(err) {
-		return err
+// strip drops from err the cancellations a scope whose cause is (or is not)
+// a deadline owns, looking inside joined errors, as Trio splits Cancelled
+// out of an exception group. It reports whether it dropped anything.
+func strip(err error, deadline bool) (rest error, caught bool) {
+	var ce *CancelledError
+	switch {
+	case errors.As(err, &ce):
+	case deadline && errors.Is(err, context.DeadlineExceeded):
+	case !deadline && errors.Is(err, context.Canceled):
+	default:
+		return err, false
 	}
 	j, ok := err.(interface{ Unwrap() []error })
 	if !ok {
-		return nil
+		return nil, true
 	}
-	var rest []error
+	var left []error
 	for _, e := range j.Unwrap() {
-		if e = stripCancellations(e); e != nil {
-			rest = append(rest, e)
+		e, c := strip(e, deadline)
+		caught = caught || c
+		if e != nil {
+			left = append(left, e)
 		}
 	}
-	return joinErrors(rest)
+	return joinErrors(left), caught
 }
 
 // joinErrors returns nil, the only error, or errors.Join of several.
