@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/trioasyncio/trioasyncio/trio"
+)
+
+// demo walks through structured concurrency in a few seconds, printing what
+// happens and when, relative to the start of each part.
+func demo(ctx context.Context, w io.Writer) error {
+	for _, part := range []struct {
+		title string
+		run   func(ctx context.Context, say func(string, ...any)) error
+	}{
+		{"a nursery of workers: the block returns when the last one does", demoWorkers},
+		{"a deadline cancels the workers still running, and its scope absorbs it", demoDeadline},
+		{"a shielded cleanup finishes even though its surroundings are cancelled", demoShield},
+		{"a failing child cancels its siblings; the nursery returns the failure", demoFailure},
+	} {
+		fmt.Fprintf(w, "\n== %s\n", part.title)
+		start := time.Now()
+		var mu sync.Mutex
+		say := func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(w, "  %5.2fs  %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+		}
+		if err := part.run(ctx, say); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func worker(say func(string, ...any), name string, d time.Duration) func(context.Context) error {
+	return func(ctx context.Context) error {
+		say("%s starts, needs %v", name, d)
+		if err := trio.Sleep(ctx, d); err != nil {
+			say("%s cancelled: %v", name, err)
+			return err
+		}
+		say("%s done", name)
+		return nil
+	}
+}
+
+func demoWorkers(ctx context.Context, say func(string, ...any)) error {
+	err := trio.OpenNursery(ctx, func(ctx context.Context, n *trio.Nursery) error {
+		n.StartSoon(worker(say, "worker A", 300*time.Millisecond))
+		n.StartSoon(worker(say, "worker B", 100*time.Millisecond))
+		n.StartSoon(worker(say, "worker C", 200*time.Millisecond))
+		return nil
+	})
+	say("nursery returned %v", err)
+	return err
+}
+
+func demoDeadline(ctx context.Context, say func(string, ...any)) error {
+	movedOn, err := trio.MoveOnAfter(ctx, 250*time.Millisecond, func(ctx context.Context) error {
+		return trio.OpenNursery(ctx, func(ctx context.Context, n *trio.Nursery) error {
+			n.StartSoon(worker(say, "fast", 100*time.Millisecond))
+			n.StartSoon(worker(say, "slow", time.Second))
+			n.StartSoon(worker(say, "slower", 2*time.Second))
+			return nil
+		})
+	})
+	say("MoveOnAfter(250ms) returned movedOn=%v err=%v", movedOn, err)
+	return err
+}
+
+func demoShield(ctx context.Context, say func(string, ...any)) error {
+	var scope trio.CancelScope
+	scope.SetDeadline(time.Now().Add(100 * time.Millisecond))
+	err := scope.Run(ctx, func(ctx context.Context) error {
+		err := trio.SleepForever(ctx)
+		say("work cancelled by the deadline: %v", err)
+		var cleanup trio.CancelScope
+		cleanup.SetShield(true)
+		cleanup.Run(ctx, func(ctx context.Context) error {
+			say("cleanup starts (shielded), needs 200ms")
+			if err := trio.Sleep(ctx, 200*time.Millisecond); err != nil {
+				return err
+			}
+			say("cleanup done")
+			return nil
+		})
+		return err
+	})
+	say("scope returned %v, CancelledCaught=%v", err, scope.CancelledCaught())
+	return err
+}
+
+func demoFailure(ctx context.Context, say func(string, ...any)) error {
+	errDisk := errors.New("disk full")
+	err := trio.OpenNursery(ctx, func(ctx context.Context, n *trio.Nursery) error {
+		n.StartSoon(worker(say, "uploader", time.Second))
+		n.StartSoon(worker(say, "indexer", time.Second))
+		n.StartSoon(func(ctx context.Context) error {
+			trio.Sleep(ctx, 150*time.Millisecond)
+			say("writer fails: %v", errDisk)
+			return errDisk
+		})
+		return nil
+	})
+	say("nursery returned %q; errors.Is(err, errDisk) = %v", err, errors.Is(err, errDisk))
+	if !errors.Is(err, errDisk) {
+		return fmt.Errorf("demo: want the writer's failure, got %v", err)
+	}
+	return nil
+}
