@@ -172,12 +172,6 @@ func (s *CancelScope) exit(c *scopeCtx) {
 // absorb removes the scope's own cancellation from err, Trio's rule: a
 // cancelled scope catches a cancellation leaving it unless the cancellation
 // of its surroundings is visible to it (then it belongs to them).
-//
-// What counts as the scope's cancellation: any *CancelledError (trio's own
-// delivery), or a bare context error of the same kind as the scope's cause,
-// as ctx-aware APIs return ctx.Err(). A context.DeadlineExceeded from a
-// timeout the code set itself therefore survives a scope cancelled by Cancel
-// (a nursery whose child failed), instead of being silently swallowed.
 func (s *CancelScope) absorb(c *scopeCtx, err error) error {
 	if err == nil || !IsCancellation(err) {
 		return err
@@ -187,38 +181,49 @@ func (s *CancelScope) absorb(c *scopeCtx, err error) error {
 	if !s.cancelCalled || c.cause == nil || (!s.shield && c.parent.Err() != nil) {
 		return err
 	}
-	rest, caught := strip(err, c.cause.Deadline)
+	rest, caught := s.strip(err, c.cause.Deadline)
 	if caught {
 		s.cancelledCaught = true
 	}
 	return rest
 }
 
-// strip drops from err the cancellations a scope whose cause is (or is not)
-// a deadline owns, looking inside joined errors, as Trio splits Cancelled
-// out of an exception group. It reports whether it dropped anything.
-func strip(err error, deadline bool) (rest error, caught bool) {
+// strip drops from err the cancellations the scope owns, looking inside
+// joined errors, as Trio splits Cancelled out of an exception group, and
+// reports whether it dropped anything.
+func (s *CancelScope) strip(err error, deadline bool) (rest error, caught bool) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var left []error
+		for _, e := range j.Unwrap() {
+			e, c := s.strip(e, deadline)
+			caught = caught || c
+			if e != nil {
+				left = append(left, e)
+			}
+		}
+		return joinErrors(left), caught
+	}
+	if s.owns(err, deadline) {
+		return nil, true
+	}
+	return err, false
+}
+
+// owns reports whether err is the scope's cancellation: a *CancelledError
+// naming the scope, or a bare context error of the kind of the scope's
+// cause, as ctx-aware APIs return ctx.Err(). A context.DeadlineExceeded
+// from a timeout the code set itself therefore survives a scope cancelled
+// by Cancel (a nursery whose child failed), instead of being swallowed.
+func (s *CancelScope) owns(err error, deadline bool) bool {
 	var ce *CancelledError
 	switch {
 	case errors.As(err, &ce):
-	case deadline && errors.Is(err, context.DeadlineExceeded):
-	case !deadline && errors.Is(err, context.Canceled):
+		return ce.Scope == s
+	case deadline:
+		return errors.Is(err, context.DeadlineExceeded)
 	default:
-		return err, false
+		return errors.Is(err, context.Canceled)
 	}
-	j, ok := err.(interface{ Unwrap() []error })
-	if !ok {
-		return nil, true
-	}
-	var left []error
-	for _, e := range j.Unwrap() {
-		e, c := strip(e, deadline)
-		caught = caught || c
-		if e != nil {
-			left = append(left, e)
-		}
-	}
-	return joinErrors(left), caught
 }
 
 // joinErrors returns nil, the only error, or errors.Join of several.

@@ -193,6 +193,9 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 		scope.mu.Lock()
 		c := scope.c
 		scope.mu.Unlock()
+		if c == nil {
+			panic("trio: started called after the child returned")
+		}
 		c.reparent(n.ctx)
 		value <- v
 	}

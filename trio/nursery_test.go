@@ -344,3 +344,21 @@ func TestStartedTwicePanics(t *testing.T) {
 		return nil
 	})
 }
+
+// A child's cancellation from a context of its own is a failure like any
+// other: the nursery's cancelling itself in response must not swallow it.
+func TestNurseryKeepsChildsForeignCancellation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		err := trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+			n.StartSoon(func(ctx context.Context) error {
+				ctx, cancel := context.WithTimeout(ctx, time.Second)
+				defer cancel()
+				return trio.SleepForever(ctx)
+			})
+			return nil
+		})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("OpenNursery = %v, want the child's own timeout", err)
+		}
+	})
+}
