@@ -3,6 +3,7 @@ package trio_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/trioasyncio/trioasyncio/trio"
 )
@@ -26,4 +27,31 @@ func ExampleEvent() {
 	// main: setting up
 	// worker: going
 	// done: <nil>
+}
+
+func ExampleLock() {
+	var mu trio.Lock
+	total := 0
+	err := trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+		for range 10 {
+			n.StartSoon(func(ctx context.Context) error {
+				if err := mu.Acquire(ctx); err != nil {
+					return err
+				}
+				defer mu.Release()
+				total++
+				return nil
+			})
+		}
+		return nil
+	})
+	fmt.Println(total, err)
+
+	// Waiting for a Lock can be given up, like any blocking trio call.
+	mu.TryAcquire()
+	movedOn, err := trio.MoveOnAfter(context.Background(), 10*time.Millisecond, mu.Acquire)
+	fmt.Println(movedOn, err)
+	// Output:
+	// 10 <nil>
+	// true <nil>
 }
