@@ -55,3 +55,30 @@ func ExampleLock() {
 	// 10 <nil>
 	// true <nil>
 }
+
+func ExampleSemaphore() {
+	s := trio.NewSemaphore(1, 1) // one permit, and never more
+	err := trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+		if err := s.Acquire(ctx); err != nil {
+			return err
+		}
+		fmt.Println("main: took the permit; value", s.Value())
+		n.StartSoon(func(ctx context.Context) error {
+			if err := s.Acquire(ctx); err != nil { // waits for main's Release
+				return err
+			}
+			fmt.Println("child: took the permit")
+			s.Release()
+			return nil
+		})
+		fmt.Println("main: releasing")
+		s.Release()
+		return nil
+	})
+	fmt.Println("value", s.Value(), err)
+	// Output:
+	// main: took the permit; value 0
+	// main: releasing
+	// child: took the permit
+	// value 1 <nil>
+}
