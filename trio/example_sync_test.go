@@ -3,6 +3,7 @@ package trio_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/trioasyncio/trioasyncio/trio"
@@ -81,4 +82,35 @@ func ExampleSemaphore() {
 	// main: releasing
 	// child: took the permit
 	// value 1 <nil>
+}
+
+func ExampleCapacityLimiter() {
+	limit := trio.NewCapacityLimiter(2) // at most two jobs at once
+	var mu sync.Mutex
+	running, most := 0, 0
+	err := trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+		for job := range 5 {
+			n.StartSoon(func(ctx context.Context) error {
+				if err := limit.AcquireOnBehalfOf(ctx, job); err != nil {
+					return err
+				}
+				defer limit.ReleaseOnBehalfOf(job)
+				mu.Lock()
+				running++
+				most = max(most, running)
+				mu.Unlock()
+				err := trio.Sleep(ctx, time.Millisecond) // the work
+				mu.Lock()
+				running--
+				mu.Unlock()
+				return err
+			})
+		}
+		return nil
+	})
+	fmt.Println("at most two at once:", most <= 2, err)
+	fmt.Println("tokens borrowed now:", limit.BorrowedTokens())
+	// Output:
+	// at most two at once: true <nil>
+	// tokens borrowed now: 0
 }
