@@ -114,3 +114,36 @@ func ExampleCapacityLimiter() {
 	// at most two at once: true <nil>
 	// tokens borrowed now: 0
 }
+
+func ExampleCondition() {
+	c := trio.NewCondition(nil)
+	var queue []string // guarded by c's lock
+	err := trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+		n.StartSoon(func(ctx context.Context) error { // the consumer
+			if err := c.Acquire(ctx); err != nil {
+				return err
+			}
+			defer c.Release() // Wait returns holding the lock, even when cancelled
+			for len(queue) < 2 {
+				if err := c.Wait(ctx); err != nil {
+					return err
+				}
+			}
+			fmt.Println("consumer got", queue)
+			return nil
+		})
+		for _, item := range []string{"a", "b"} { // the producer
+			if err := c.Acquire(ctx); err != nil {
+				return err
+			}
+			queue = append(queue, item)
+			c.Notify(1)
+			c.Release()
+		}
+		return nil
+	})
+	fmt.Println(err)
+	// Output:
+	// consumer got [a b]
+	// <nil>
+}

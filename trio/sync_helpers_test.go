@@ -159,20 +159,7 @@ func stress(t *testing.T, capacity int64, worker func(id int) resource) {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(id), 42))
 			for range rounds {
-				ctx, cancel := context.WithCancel(context.Background())
-				var canceller sync.WaitGroup
-				switch rng.IntN(3) {
-				case 0:
-					cancel()
-				case 1:
-					spins := rng.IntN(50)
-					canceller.Go(func() {
-						for range spins {
-							runtime.Gosched()
-						}
-						cancel()
-					})
-				}
+				ctx, done := randomlyCancelled(rng)
 				err := r.acquire(ctx)
 				switch {
 				case err == nil:
@@ -188,11 +175,34 @@ func stress(t *testing.T, capacity int64, worker func(id int) resource) {
 				default:
 					t.Errorf("acquire: %v", err)
 				}
-				canceller.Wait()
-				cancel()
+				done()
 			}
 		})
 	}
 	wg.Wait()
 	t.Logf("%d acquired, %d cancelled", acquired.Load(), cancelled.Load())
+}
+
+// randomlyCancelled returns a ctx that is cancelled already, or will be
+// soon by another goroutine, or never (until done), a third of the time
+// each. Call done when finished with ctx: it waits for that goroutine.
+func randomlyCancelled(rng *rand.Rand) (ctx context.Context, done func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var canceller sync.WaitGroup
+	switch rng.IntN(3) {
+	case 0:
+		cancel()
+	case 1:
+		spins := rng.IntN(50)
+		canceller.Go(func() {
+			for range spins {
+				runtime.Gosched()
+			}
+			cancel()
+		})
+	}
+	return ctx, func() {
+		canceller.Wait()
+		cancel()
+	}
 }
