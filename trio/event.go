@@ -47,10 +47,10 @@ func (e *Event) IsSet() bool {
 	return e.set
 }
 
-// Wait blocks until the event is set, and returns nil; it returns at once
-// if the event is set already. If ctx is done, Wait returns its
-// cancellation (matching [ErrCancelled]) instead, even when the event is
-// set: like Trio's Event.wait, it is a checkpoint.
+// Wait blocks until the event is set and returns nil (at once if it is set
+// already), or until ctx is done and returns its cancellation (matching
+// [ErrCancelled]). Like Trio's Event.wait, it is a checkpoint: with ctx
+// done on entry, it returns the cancellation even if the event is set.
 func (e *Event) Wait(ctx context.Context) error {
 	if err := cancelError(ctx); err != nil {
 		return err

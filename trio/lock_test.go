@@ -81,3 +81,35 @@ func TestLockStress(t *testing.T) {
 		t.Fatal("the Lock is still locked after the stress")
 	}
 }
+
+// The uncontended path allocates nothing, as the doc says.
+func TestLockUncontendedAllocs(t *testing.T) {
+	var l trio.Lock
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(100, func() {
+		_ = l.Acquire(ctx)
+		l.Release()
+	}); n != 0 {
+		t.Fatalf("Acquire+Release allocates %v times, want 0", n)
+	}
+}
+
+func BenchmarkLockUncontended(b *testing.B) {
+	var l trio.Lock
+	ctx := context.Background()
+	for b.Loop() {
+		_ = l.Acquire(ctx)
+		l.Release()
+	}
+}
+
+func BenchmarkLockContended(b *testing.B) {
+	var l trio.Lock
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_ = l.Acquire(ctx)
+			l.Release()
+		}
+	})
+}
