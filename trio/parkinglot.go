@@ -8,8 +8,10 @@ import (
 // A parkingLot is the FIFO queue of goroutines waiting for a
 // synchronisation primitive (Trio's trio.lowlevel.ParkingLot). Lock,
 // Semaphore, CapacityLimiter and Condition are each a little state and a
-// parkingLot, guarded by one sync.Mutex that the primitive owns; every
-// method here must be called with that mutex held.
+// parkingLot, guarded by one sync.Mutex that the primitive owns; the
+// methods here must be called with that mutex held, except waiter.wait.
+// (Misuse panics are raised with it released, by defer, so that a
+// recovered panic cannot leave a primitive locked for good.)
 //
 // The protocol, which keeps every resource accounted for:
 //
