@@ -1,0 +1,131 @@
+package trio
+
+import (
+	"context"
+	"sync"
+)
+
+// A parkingLot is the FIFO queue of goroutines waiting for a
+// synchronisation primitive (Trio's trio.lowlevel.ParkingLot). Lock,
+// Semaphore, CapacityLimiter and Condition are each a little state and a
+// parkingLot, guarded by one sync.Mutex that the primitive owns; the
+// methods here must be called with that mutex held, except waiter.wait.
+// (Misuse panics are raised with it released, by defer, so that a
+// recovered panic cannot leave a primitive locked for good.)
+//
+// The protocol, which keeps every resource accounted for:
+//
+//   - A goroutine that must wait parks a waiter with park, releases the
+//     mutex and calls wait, which blocks on the waiter's channel (never on
+//     a mutex, so testing/synctest sees it as durably blocked).
+//   - A releasing goroutine, holding the mutex, hands the resource over:
+//     it takes the oldest waiter with unpark, which closes its channel,
+//     and does the primitive's bookkeeping for it (marks the Lock taken by
+//     it, lends it a token…). The resource never becomes free in between,
+//     so nobody can barge in ahead of the queue.
+//   - A waiter whose ctx is done takes the mutex and looks: if it is still
+//     parked, it leaves the queue and returns the cancellation, having
+//     taken nothing; if it was unparked meanwhile, the hand-over stands and
+//     it returns nil. So a resource is never lost nor given twice, and an
+//     operation that returns nil has completed, as in Trio, where a task
+//     that was rescheduled cannot be aborted any more.
+//
+// The queue is an intrusive doubly-linked list, so parking, unparking and
+// leaving are O(1); a waiter costs one small allocation and one channel.
+type parkingLot struct {
+	head, tail *waiter
+	n          int
+}
+
+// A waiter is one goroutine parked in a parkingLot.
+type waiter struct {
+	ready      chan struct{} // closed by unpark
+	lot        *parkingLot   // the lot holding it, nil once unparked or gone
+	prev, next *waiter
+	borrower   any // CapacityLimiter: who the token is for (nil: anonymous)
+}
+
+// len returns the number of parked waiters.
+func (l *parkingLot) len() int { return l.n }
+
+// push appends w to the queue.
+func (l *parkingLot) push(w *waiter) {
+	w.lot, w.prev, w.next = l, l.tail, nil
+	if l.tail == nil {
+		l.head = w
+	} else {
+		l.tail.next = w
+	}
+	l.tail = w
+	l.n++
+}
+
+// remove takes w, which must be parked in l, out of the queue.
+func (l *parkingLot) remove(w *waiter) {
+	if w.prev == nil {
+		l.head = w.next
+	} else {
+		w.prev.next = w.next
+	}
+	if w.next == nil {
+		l.tail = w.prev
+	} else {
+		w.next.prev = w.prev
+	}
+	w.lot, w.prev, w.next = nil, nil, nil
+	l.n--
+}
+
+// unpark removes the oldest waiter, wakes it and returns it, so that the
+// caller can do the bookkeeping of the hand-over; it returns nil if the lot
+// is empty.
+func (l *parkingLot) unpark() *waiter {
+	w := l.head
+	if w != nil {
+		l.remove(w)
+		close(w.ready)
+	}
+	return w
+}
+
+// repark moves up to n of the oldest waiters, in order, to the back of to,
+// without waking them (Condition.Notify moves them to its Lock's queue).
+// Both lots must be guarded by the same mutex.
+func (l *parkingLot) repark(to *parkingLot, n int) {
+	for ; n > 0 && l.head != nil; n-- {
+		w := l.head
+		l.remove(w)
+		to.push(w)
+	}
+}
+
+// park parks w at the back of l and returns it; the caller then releases
+// the mutex and calls w.wait.
+func (l *parkingLot) park(w *waiter) *waiter {
+	w.ready = make(chan struct{})
+	l.push(w)
+	return w
+}
+
+// wait blocks until a releaser unparks w (nil: the resource is now the
+// caller's) or ctx is done (the cancellation: the caller has taken
+// nothing). mu is the mutex guarding w's lot; wait must be called without
+// it. If ctx wins, abandon (when not nil) runs with mu held after w has
+// left its lot, to undo what the caller recorded for it.
+func (w *waiter) wait(ctx context.Context, mu *sync.Mutex, abandon func()) error {
+	select {
+	case <-w.ready:
+		return nil
+	case <-ctx.Done():
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if w.lot == nil {
+		return nil // unparked while ctx was being cancelled: the hand-over stands
+	}
+	w.lot.remove(w) // the lot it is in now: Condition.Notify may have moved it
+	if abandon != nil {
+		abandon()
+	}
+	return cancelError(ctx)
+}
