@@ -99,7 +99,7 @@ func TestCapacityLimiterWaitingBorrower(t *testing.T) {
 		wantPanic(t, msgAlreadyBorrowing, func() { c.TryAcquireOnBehalfOf("w") })
 		wantPanic(t, msgNotBorrowing, func() { c.ReleaseOnBehalfOf("w") })
 		cancel()
-		wantCancelled(t, <-done)
+		wantCancelled(t, <-done, context.Canceled)
 		wantTokens(t, c, 1, 1)
 
 		go func() { done <- c.AcquireOnBehalfOf(t.Context(), "w") }()
@@ -168,7 +168,7 @@ func TestCapacityLimiterSetTotalTokens(t *testing.T) {
 
 func TestCapacityLimiterStress(t *testing.T) {
 	c := trio.NewCapacityLimiter(3)
-	stress(t, 3, func(id int) resource {
+	stressResource(t, 3, func(id int) resource {
 		if id%2 == 0 {
 			return limiterResource(c)
 		}
@@ -194,7 +194,7 @@ func TestCapacityLimiterStressSetTotalTokens(t *testing.T) {
 			runtime.Gosched()
 		}
 	})
-	stress(t, 4, func(id int) resource {
+	stressResource(t, 4, func(id int) resource {
 		if id%2 == 0 {
 			return limiterResource(c)
 		}

@@ -99,19 +99,19 @@ type memChan[T any] struct {
 	recvQ    waitQueue[T] // blocked receivers, oldest first
 	openSend int
 	openRecv int
-	free     *waiter[T] // a few idle waiters, to spare allocations
+	free     *chanWaiter[T] // a few idle waiters, to spare allocations
 	nfree    int
 }
 
-// A waiter is one goroutine blocked in Send or Receive. The goroutine that
+// A chanWaiter is one goroutine blocked in Send or Receive. The goroutine that
 // completes it (a peer operation, or a Close) does so under mu: it takes it
 // out of its queue, sets val (for a receiver) or err, and sets done; then
 // it sends on wake (after unlocking mu, on the hand-off paths). The blocked
 // goroutine therefore knows, under mu, whether its operation completed; a
 // cancellation that loses the race to completion reports the completion,
 // so no value is ever lost or duplicated.
-type waiter[T any] struct {
-	next, prev *waiter[T]
+type chanWaiter[T any] struct {
+	next, prev *chanWaiter[T]
 	owner      any // the handle it blocked on, for Close
 	wake       chan struct{}
 	val        T
@@ -121,7 +121,7 @@ type waiter[T any] struct {
 
 const maxFreeWaiters = 16
 
-func (c *memChan[T]) getWaiterLocked(owner any) *waiter[T] {
+func (c *memChan[T]) getWaiterLocked(owner any) *chanWaiter[T] {
 	w := c.free
 	if w != nil {
 		c.free = w.next
@@ -130,7 +130,7 @@ func (c *memChan[T]) getWaiterLocked(owner any) *waiter[T] {
 	} else {
 		// The wake channel is made by the goroutine that first blocks, so
 		// that inside a testing/synctest bubble it belongs to the bubble.
-		w = &waiter[T]{wake: make(chan struct{}, 1)}
+		w = &chanWaiter[T]{wake: make(chan struct{}, 1)}
 	}
 	w.owner = owner
 	w.done = false
@@ -138,7 +138,7 @@ func (c *memChan[T]) getWaiterLocked(owner any) *waiter[T] {
 }
 
 // putWaiterLocked recycles w; its wake channel must be empty.
-func (c *memChan[T]) putWaiterLocked(w *waiter[T]) {
+func (c *memChan[T]) putWaiterLocked(w *chanWaiter[T]) {
 	var zero T
 	w.val, w.err, w.owner = zero, nil, nil
 	if c.nfree >= maxFreeWaiters {
@@ -153,7 +153,7 @@ func (c *memChan[T]) putWaiterLocked(w *waiter[T]) {
 // completeLocked takes w out of q and completes it with val and err. The
 // caller must then wake it, preferably after unlocking mu, so that the
 // woken goroutine does not find mu held.
-func completeLocked[T any](q *waitQueue[T], w *waiter[T], val T, err error) *waiter[T] {
+func completeLocked[T any](q *waitQueue[T], w *chanWaiter[T], val T, err error) *chanWaiter[T] {
 	q.remove(w)
 	w.val, w.err, w.done = val, err, true
 	return w
@@ -161,7 +161,7 @@ func completeLocked[T any](q *waitQueue[T], w *waiter[T], val T, err error) *wai
 
 // wakeUp wakes w's goroutine, if w is not nil. It never blocks: a waiter is
 // completed once per wait, and its wake channel has room for one.
-func wakeUp[T any](w *waiter[T]) {
+func wakeUp[T any](w *chanWaiter[T]) {
 	if w != nil {
 		w.wake <- struct{}{}
 	}
@@ -182,7 +182,7 @@ func failAllLocked[T any](q *waitQueue[T], owner any, err error) {
 
 // wait blocks until w is completed or ctx is done, and returns w's outcome,
 // or the cancellation if the operation was withdrawn. It recycles w.
-func (c *memChan[T]) wait(ctx context.Context, q *waitQueue[T], w *waiter[T]) (T, error) {
+func (c *memChan[T]) wait(ctx context.Context, q *waitQueue[T], w *chanWaiter[T]) (T, error) {
 	select {
 	case <-w.wake:
 	case <-ctx.Done():
@@ -266,7 +266,7 @@ func (s *MemorySendChannel[T]) TrySend(v T) error {
 }
 
 // trySendLocked is TrySend; the caller wakes wake after unlocking.
-func (s *MemorySendChannel[T]) trySendLocked(c *memChan[T], v T) (err error, wake *waiter[T]) {
+func (s *MemorySendChannel[T]) trySendLocked(c *memChan[T], v T) (err error, wake *chanWaiter[T]) {
 	switch {
 	case s.closed:
 		return ErrClosedResource, nil
@@ -384,7 +384,7 @@ func (r *MemoryReceiveChannel[T]) TryReceive() (T, error) {
 }
 
 // tryReceiveLocked is TryReceive; the caller wakes wake after unlocking.
-func (r *MemoryReceiveChannel[T]) tryReceiveLocked(c *memChan[T]) (v T, err error, wake *waiter[T]) {
+func (r *MemoryReceiveChannel[T]) tryReceiveLocked(c *memChan[T]) (v T, err error, wake *chanWaiter[T]) {
 	var zero T
 	if r.closed {
 		return zero, ErrClosedResource, nil
@@ -503,11 +503,11 @@ func (c *memChan[T]) statistics() MemoryChannelStatistics {
 // waitQueue is an intrusive FIFO of waiters; removal from the middle (a
 // cancelled wait) is O(1).
 type waitQueue[T any] struct {
-	head, tail *waiter[T]
+	head, tail *chanWaiter[T]
 	n          int
 }
 
-func (q *waitQueue[T]) push(w *waiter[T]) {
+func (q *waitQueue[T]) push(w *chanWaiter[T]) {
 	w.next, w.prev = nil, q.tail
 	if q.tail != nil {
 		q.tail.next = w
@@ -518,7 +518,7 @@ func (q *waitQueue[T]) push(w *waiter[T]) {
 	q.n++
 }
 
-func (q *waitQueue[T]) remove(w *waiter[T]) {
+func (q *waitQueue[T]) remove(w *chanWaiter[T]) {
 	if w.prev != nil {
 		w.prev.next = w.next
 	} else {

@@ -708,7 +708,7 @@ func TestMemoryChannelStress(t *testing.T) {
 		n = 2000
 	}
 	for _, size := range []int{0, 1, 8, trio.UnboundedBuffer} {
-		t.Run(sizeName(size), func(t *testing.T) { stress(t, size, n) })
+		t.Run(sizeName(size), func(t *testing.T) { stressChannel(t, size, n) })
 	}
 }
 
@@ -719,7 +719,7 @@ func sizeName(size int) string {
 	return "size" + strconv.Itoa(size)
 }
 
-func stress(t *testing.T, size, n int) {
+func stressChannel(t *testing.T, size, n int) {
 	const senders, receivers = 4, 4
 	var (
 		sent     = make([]bool, n) // written by the value's own sender only

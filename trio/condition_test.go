@@ -163,7 +163,7 @@ func TestConditionWaitCancelledReacquires(t *testing.T) {
 			c.Release()
 			synctest.Wait()
 			r := <-results
-			wantCancelled(t, r.err)
+			wantCancelled(t, r.err, context.Canceled)
 			if !r.locked {
 				t.Fatal("the cancelled Wait returned without the lock")
 			}
@@ -188,7 +188,7 @@ func TestConditionWaitDoneCtx(t *testing.T) {
 		synctest.Wait()
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		wantCancelled(t, c.Wait(ctx))
+		wantCancelled(t, c.Wait(ctx), context.Canceled)
 		synctest.Wait()
 		select {
 		case <-acquired:

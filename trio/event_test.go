@@ -54,7 +54,7 @@ func TestEventWaitCancelled(t *testing.T) {
 		go func() { done <- e.Wait(ctx) }()
 		synctest.Wait()
 		cancel()
-		wantCancelled(t, <-done)
+		wantCancelled(t, <-done, context.Canceled)
 		if e.IsSet() {
 			t.Fatal("cancelling a waiter set the Event")
 		}
@@ -74,7 +74,7 @@ func TestEventWaitDoneCtxOnSetEvent(t *testing.T) {
 	e.Set()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	wantCancelled(t, e.Wait(ctx))
+	wantCancelled(t, e.Wait(ctx), context.Canceled)
 }
 
 func TestEventWaitDeadline(t *testing.T) {

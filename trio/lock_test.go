@@ -76,7 +76,7 @@ func TestLockReleaseHandsOver(t *testing.T) {
 
 func TestLockStress(t *testing.T) {
 	var l trio.Lock
-	stress(t, 1, func(int) resource { return lockResource(&l) })
+	stressResource(t, 1, func(int) resource { return lockResource(&l) })
 	if l.Locked() {
 		t.Fatal("the Lock is still locked after the stress")
 	}

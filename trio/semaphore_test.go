@@ -70,7 +70,7 @@ func TestSemaphoreAcquireCancelled(t *testing.T) { testCancel(t, heldSemaphore) 
 
 func TestSemaphoreStress(t *testing.T) {
 	s := trio.NewSemaphore(3, 3)
-	stress(t, 3, func(int) resource { return semaphoreResource(s) })
+	stressResource(t, 3, func(int) resource { return semaphoreResource(s) })
 	if s.Value() != 3 {
 		t.Fatalf("Value = %d after the stress, want 3", s.Value())
 	}

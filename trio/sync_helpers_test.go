@@ -24,13 +24,6 @@ type resource struct {
 
 // wantCancelled fails t unless err is a trio cancellation that also
 // matches context.Canceled.
-func wantCancelled(t *testing.T, err error) {
-	t.Helper()
-	if !errors.Is(err, trio.ErrCancelled) || !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want a cancellation matching trio.ErrCancelled and context.Canceled", err)
-	}
-}
-
 // wantPanic fails t unless fn panics with the message want.
 func wantPanic(t *testing.T, want string, fn func()) {
 	t.Helper()
@@ -113,7 +106,7 @@ func testCancel(t *testing.T, newHeld func() resource) {
 		if res.who != 1 {
 			t.Fatalf("waiter %d returned when waiter 1 was cancelled", res.who)
 		}
-		wantCancelled(t, res.err)
+		wantCancelled(t, res.err, context.Canceled)
 		if r.tryAcquire() {
 			t.Fatal("the cancelled waiter freed the unit that it never had")
 		}
@@ -132,7 +125,7 @@ func testCancel(t *testing.T, newHeld func() resource) {
 		// The unit is free now, but a done ctx still fails, taking nothing.
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		wantCancelled(t, r.acquire(ctx))
+		wantCancelled(t, r.acquire(ctx), context.Canceled)
 		if !r.tryAcquire() {
 			t.Fatal("the unit was lost")
 		}
@@ -140,13 +133,13 @@ func testCancel(t *testing.T, newHeld func() resource) {
 	})
 }
 
-// stress runs goroutines that acquire units and give them back many
+// stressResource runs goroutines that acquire units and give them back many
 // times, their ctxs cancelled at random moments (before the acquire, while
 // it waits, as a unit is handed to it, or never), and checks that at most
 // capacity units are out at once and that every acquire either succeeds
 // or returns a cancellation. worker(id) gives goroutine id its view of the
 // primitive. The caller checks afterwards that every unit came back.
-func stress(t *testing.T, capacity int64, worker func(id int) resource) {
+func stressResource(t *testing.T, capacity int64, worker func(id int) resource) {
 	const goroutines, rounds = 16, 300
 	var (
 		out       atomic.Int64
