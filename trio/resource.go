@@ -4,8 +4,9 @@ import "errors"
 
 // The errors of Trio's resource protocol, shared by every trio object that
 // can be closed or that offers non-blocking variants of its operations:
-// memory channels now, streams and locks as they come. They are returned as
-// they are (not wrapped), so both == and errors.Is work.
+// memory channels, streams, locks. Memory channels return them as they are;
+// streams wrap them with detail (the underlying net error, with %w), so
+// test for them with errors.Is.
 var (
 	// ErrWouldBlock is returned by the Try… variants of blocking operations
 	// (Trio's *_nowait methods raising trio.WouldBlock) when the operation
@@ -21,6 +22,12 @@ var (
 
 	// ErrBrokenResource is returned when the other end went away
 	// (trio.BrokenResourceError): for a memory channel, a send after every
-	// receive handle was closed.
+	// receive handle was closed; for a stream, a peer reset, or a send side
+	// left in an unknown state by a cancelled or failed SendAll.
 	ErrBrokenResource = errors.New("trio: resource broken")
+
+	// ErrBusyResource is returned when another goroutine is already using
+	// the resource the same way (trio.BusyResourceError): two concurrent
+	// ReceiveSome calls on one stream, say.
+	ErrBusyResource = errors.New("trio: resource busy")
 )
