@@ -32,6 +32,8 @@ type Loop struct {
 	// Loop-confined state: the loop goroutine and the coroutines it resumes.
 	ready           []*Handle // callbacks to run, FIFO
 	spare           []*Handle // the previous batch's slice, reused
+	batch           []*Handle // the batch running, and the index of its callback running
+	bi              int
 	timers          timerHeap
 	cancelledTimers int    // cancelled timers still in the heap
 	timerSeq        uint64 // scheduling order of timers
@@ -172,13 +174,34 @@ func (l *Loop) run() {
 	l.loopGid.Store(goid())
 	l.timer = time.NewTimer(time.Hour)
 	l.timer.Stop()
+	for !l.runLoop() {
+	}
+	l.close()
+}
+
+// runLoop runs iterations until the loop is to close, and reports true
+// then. If a callback panics, it reports the panic to the exception
+// handler and returns false; run calls it again, and it first finishes the
+// interrupted batch. (One deferred recover for many iterations: the hot
+// path pays nothing for it.)
+func (l *Loop) runLoop() (done bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			h := l.batch[l.bi]
+			l.bi++
+			l.callbackPanicked(h, trio.NewPanicError(v))
+		}
+	}()
+	if l.batch != nil {
+		l.runBatch(l.bi)
+	}
 	for l.state < stateClosing {
 		l.runOnce()
 		if l.state == stateDraining && l.tasks.n == 0 {
 			break
 		}
 	}
-	l.close()
+	return true
 }
 
 // runOnce is one iteration: CPython's _run_once.
@@ -274,43 +297,37 @@ func (l *Loop) runReady() {
 		return
 	}
 	l.ready = l.spare
-	for i := 0; i < len(batch); {
-		i = l.runBatch(batch, i)
+	l.batch = batch
+	l.runBatch(0)
+}
+
+// runBatch runs l.batch[i:]. l.bi tells runLoop's recover which callback
+// panicked.
+func (l *Loop) runBatch(i int) {
+	batch := l.batch
+	if l.debug.Load() {
+		for ; i < len(batch); i++ {
+			l.bi = i
+			l.runDebug(batch[i])
+		}
+	} else {
+		for ; i < len(batch); i++ {
+			l.bi = i
+			h := batch[i]
+			if h.cancelled {
+				continue
+			}
+			if t := h.task; t != nil {
+				t.step()
+				continue
+			}
+			h.fn(h.ctx)
+			h.fn, h.ctx = nil, nil
+		}
 	}
 	clear(batch)
 	l.spare = batch[:0]
-}
-
-// runBatch runs batch[i:] and returns len(batch); if a callback panics, it
-// reports the panic to the exception handler and returns the index of the
-// next callback, so that one deferred recover covers the whole batch.
-func (l *Loop) runBatch(batch []*Handle, i int) (next int) {
-	next = i
-	defer func() {
-		if v := recover(); v != nil {
-			l.callbackPanicked(batch[next], trio.NewPanicError(v))
-			next++
-		}
-	}()
-	if l.debug.Load() {
-		for ; next < len(batch); next++ {
-			l.runDebug(batch[next])
-		}
-		return next
-	}
-	for ; next < len(batch); next++ {
-		h := batch[next]
-		if h.cancelled {
-			continue
-		}
-		if t := h.task; t != nil {
-			t.step()
-			continue
-		}
-		h.fn(h.ctx)
-		h.fn, h.ctx = nil, nil
-	}
-	return next
+	l.batch = nil
 }
 
 // runDebug runs h and reports it if it was slow.

@@ -64,19 +64,37 @@ func (s futState) String() string {
 }
 
 // futureCore is the part of a future that does not depend on its result
-// type; tasks and the functions over Awaitable work with it.
+// type; tasks and the functions over Awaitable work with it. It is kept
+// small (48 bytes): what most futures never need lives in x.
 type futureCore struct {
 	loop   *Loop
 	state  futState
 	isTask bool
-	logTB  bool  // an exception was set and not retrieved: cleanup is armed
+	logTB  bool  // an exception was set and not retrieved: x.cleanup is armed
 	err    error // the exception, or the cancellation once cancelled
-	// Done callbacks, in order: the first inline (most futures have one,
-	// often a task's wakeup), the rest in cbs.
-	cb0     *Handle
-	cbs     []*Handle
+	cb0    *Handle
+	x      *futureExtra
+}
+
+// futureExtra is the rarely needed part of a future.
+type futureExtra struct {
+	cbs     []*Handle // done callbacks after cb0, in order
 	cleanup runtime.Cleanup
 	dbg     *source
+}
+
+func (c *futureCore) extra() *futureExtra {
+	if c.x == nil {
+		c.x = &futureExtra{}
+	}
+	return c.x
+}
+
+func (c *futureCore) source() *source {
+	if c.x == nil {
+		return nil
+	}
+	return c.x.dbg
 }
 
 // check panics on a future not made by NewFuture and, in debug mode, on a
@@ -96,11 +114,11 @@ func (c *futureCore) scheduleCallbacks() {
 		c.cb0 = nil
 		l.pushReady(h)
 	}
-	if len(c.cbs) > 0 {
-		for _, h := range c.cbs {
+	if x := c.x; x != nil && len(x.cbs) > 0 {
+		for _, h := range x.cbs {
 			l.pushReady(h)
 		}
-		c.cbs = nil
+		x.cbs = nil
 	}
 }
 
@@ -110,10 +128,11 @@ func (c *futureCore) addCallback(h *Handle) {
 	switch {
 	case c.state != statePending:
 		c.loop.pushReady(h)
-	case c.cb0 == nil && len(c.cbs) == 0:
+	case c.cb0 == nil && (c.x == nil || len(c.x.cbs) == 0):
 		c.cb0 = h
 	default:
-		c.cbs = append(c.cbs, h)
+		x := c.extra()
+		x.cbs = append(x.cbs, h)
 	}
 }
 
@@ -141,9 +160,11 @@ func (c *futureCore) removeDoneCallback(h *Handle) int {
 		c.cb0 = nil
 		return 1
 	}
-	if i := slices.Index(c.cbs, h); i >= 0 {
-		c.cbs = slices.Delete(c.cbs, i, i+1)
-		return 1
+	if x := c.x; x != nil {
+		if i := slices.Index(x.cbs, h); i >= 0 {
+			x.cbs = slices.Delete(x.cbs, i, i+1)
+			return 1
+		}
 	}
 	return 0
 }
@@ -175,8 +196,9 @@ func (c *futureCore) setException(err error, obj string) {
 		kind = "Task"
 	}
 	c.logTB = true
-	c.cleanup = runtime.AddCleanup(c, reportUnretrieved, &unretrieved{
-		loop: c.loop, err: err, msg: kind + " exception was never retrieved", obj: obj, src: c.dbg,
+	x := c.extra()
+	x.cleanup = runtime.AddCleanup(c, reportUnretrieved, &unretrieved{
+		loop: c.loop, err: err, msg: kind + " exception was never retrieved", obj: obj, src: x.dbg,
 	})
 }
 
@@ -184,7 +206,7 @@ func (c *futureCore) setException(err error, obj string) {
 func (c *futureCore) retrieved() {
 	if c.logTB {
 		c.logTB = false
-		c.cleanup.Stop()
+		c.x.cleanup.Stop()
 	}
 }
 
@@ -241,9 +263,9 @@ func (c *futureCore) describe(kind string, result func() string) string {
 			b.WriteString(result())
 		}
 	}
-	if c.dbg != nil {
+	if src := c.source(); src != nil {
 		b.WriteString(" created at ")
-		b.WriteString(c.dbg.top())
+		b.WriteString(src.top())
 	}
 	b.WriteString(">")
 	return b.String()
@@ -277,7 +299,7 @@ func NewFuture[T any](loop *Loop) *Future[T] {
 	f := &Future[T]{}
 	f.core.loop = loop
 	if loop.debug.Load() {
-		f.core.dbg = captureSource(1)
+		f.core.extra().dbg = captureSource(1)
 	}
 	return f
 }

@@ -180,7 +180,7 @@ func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 	}
 	if debug {
 		c.dbg = captureSource(1)
-		t.fut.core.dbg = c.dbg
+		t.fut.core.extra().dbg = c.dbg
 	}
 	if l.state == stateClosing {
 		c.fut.cancelWith(&CancelledError{Msg: "event loop is closing"})
