@@ -38,3 +38,17 @@ func BarrierCount(b *Barrier) int { return b.count }
 func LockFirstWaiterCancelled(l *Lock) bool {
 	return l.waiters.head != nil && l.waiters.head.fut.Cancelled()
 }
+
+// QueueGetters returns len(q._getters).
+func QueueGetters[T any](q *Queue[T]) int { return q.getters.n }
+
+// QueuePutters returns len(q._putters).
+func QueuePutters[T any](q *Queue[T]) int { return q.putters.n }
+
+// QueueAppendPutter is q._putters.append(loop.create_future()).
+func QueueAppendPutter[T any](q *Queue[T], loop *Loop) *Future[struct{}] {
+	w := &waiter{}
+	w.fut.core.loop = loop
+	q.putters.push(w)
+	return &w.fut
+}
