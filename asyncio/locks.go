@@ -92,7 +92,7 @@ func (m *Lock) Acquire(ctx context.Context) error {
 // Release releases the lock and wakes the first task waiting for it, if
 // any. It panics if the lock is not held (asyncio raises RuntimeError).
 func (m *Lock) Release() {
-	m.bound.check("Lock.Release")
+	m.bound.check("Lock", "Release")
 	if !m.locked {
 		panic("asyncio: Lock.Release of an unlocked lock (Lock is not acquired)")
 	}
@@ -144,7 +144,7 @@ func (e *Event) IsSet() bool { return e.value }
 // Set sets the flag and wakes every task waiting for it. Tasks that call
 // Wait while the flag is set return at once.
 func (e *Event) Set() {
-	e.bound.check("Event.Set")
+	e.bound.check("Event", "Set")
 	if e.value {
 		return
 	}
@@ -157,7 +157,7 @@ func (e *Event) Set() {
 // Clear resets the flag: tasks that call Wait from now on wait for the
 // next Set. Tasks already woken by a Set still return nil.
 func (e *Event) Clear() {
-	e.bound.check("Event.Clear")
+	e.bound.check("Event", "Clear")
 	e.value = false
 }
 
@@ -289,7 +289,7 @@ func (c *Condition) WaitFor(ctx context.Context, predicate func() bool) error {
 // again, which the caller still holds. The caller must hold the lock:
 // Notify panics otherwise (asyncio raises RuntimeError).
 func (c *Condition) Notify(n int) {
-	c.bound.check("Condition.Notify")
+	c.bound.check("Condition", "Notify")
 	if !c.lk().locked {
 		panic("asyncio: Condition.Notify on an un-acquired lock")
 	}
@@ -374,7 +374,7 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 
 // Release puts a token back and gives it to the first waiter, if any.
 func (s *Semaphore) Release() {
-	s.bound.check("Semaphore.Release")
+	s.bound.check("Semaphore", "Release")
 	s.value++
 	s.wakeUpNext()
 }

@@ -52,9 +52,10 @@ func (b *loopBound) newWaiter(ctx context.Context, what string) (*waiter, error)
 // check panics, in debug mode, when a method that takes no ctx is called
 // from a goroutine other than its loop's (see Loop.SetDebug). It checks
 // nothing before the object is bound.
-func (b *loopBound) check(method string) {
+// (kind and method are apart so that the hot path builds no string.)
+func (b *loopBound) check(kind, method string) {
 	if l := b.loop; l != nil && l.debug.Load() {
-		l.checkGoroutine(method)
+		l.checkGoroutine(kind + "." + method)
 	}
 }
 

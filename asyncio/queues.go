@@ -57,8 +57,8 @@ func (q *queue[T, S, PS]) store() PS { return PS(&q.items) }
 // Qsize returns the number of items in the queue.
 func (q *queue[T, S, PS]) Qsize() int { return q.store().len() }
 
-// Maxsize returns the number of items allowed in the queue; 0 means no
-// limit.
+// Maxsize returns the number of items allowed in the queue, as given to
+// the constructor: 0 or less means no limit.
 func (q *queue[T, S, PS]) Maxsize() int { return q.maxsize }
 
 // Empty reports whether the queue has no items.
@@ -106,7 +106,7 @@ func (q *queue[T, S, PS]) Put(ctx context.Context, v T) error {
 // returns ErrQueueFull if it is full, and ErrQueueShutDown if the queue is
 // shut down.
 func (q *queue[T, S, PS]) PutNowait(v T) error {
-	q.bound.check(q.store().kind() + ".PutNowait")
+	q.bound.check(q.store().kind(), "PutNowait")
 	if q.shutdown {
 		return ErrQueueShutDown
 	}
@@ -158,7 +158,7 @@ func (q *queue[T, S, PS]) Get(ctx context.Context) (T, error) {
 // GetNowait removes and returns an item if one is there; otherwise it
 // returns ErrQueueEmpty, or ErrQueueShutDown if the queue is shut down.
 func (q *queue[T, S, PS]) GetNowait() (T, error) {
-	q.bound.check(q.store().kind() + ".GetNowait")
+	q.bound.check(q.store().kind(), "GetNowait")
 	if q.Empty() {
 		var zero T
 		if q.shutdown {
@@ -212,7 +212,7 @@ func (q *queue[T, S, PS]) Join(ctx context.Context) error {
 // release Join), so that gets return ErrQueueShutDown at once. Calling it
 // again is allowed (e.g. with immediate after without).
 func (q *queue[T, S, PS]) Shutdown(immediate bool) {
-	q.bound.check(q.store().kind() + ".Shutdown")
+	q.bound.check(q.store().kind(), "Shutdown")
 	q.shutdown = true
 	if immediate {
 		st := q.store()
@@ -290,7 +290,7 @@ type Queue[T any] struct {
 // <= 0 means no limit.
 func NewQueue[T any](maxsize int) *Queue[T] {
 	q := &Queue[T]{}
-	q.maxsize = max(maxsize, 0)
+	q.maxsize = maxsize
 	return q
 }
 
@@ -307,7 +307,7 @@ type LifoQueue[T any] struct {
 // maxsize <= 0 means no limit.
 func NewLifoQueue[T any](maxsize int) *LifoQueue[T] {
 	q := &LifoQueue[T]{}
-	q.maxsize = max(maxsize, 0)
+	q.maxsize = maxsize
 	return q
 }
 
@@ -333,7 +333,7 @@ func NewPriorityQueue[T any](maxsize int, less func(a, b T) bool) *PriorityQueue
 		panic("asyncio: NewPriorityQueue with a nil less")
 	}
 	q := &PriorityQueue[T]{}
-	q.maxsize = max(maxsize, 0)
+	q.maxsize = maxsize
 	q.items.less = less
 	return q
 }
