@@ -60,6 +60,7 @@ type Loop struct {
 	hasInbox   atomic.Bool
 	closed     atomic.Bool
 	debug      atomic.Bool
+	debugFresh atomic.Bool // debug mode turned on, and no batch has run in it yet
 	slow       atomic.Int64
 	loopGid    atomic.Int64
 	curGid     atomic.Int64 // the goroutine of the running task (debug mode)
@@ -306,6 +307,9 @@ func (l *Loop) runReady() {
 func (l *Loop) runBatch(i int) {
 	batch := l.batch
 	if l.debug.Load() {
+		if l.debugFresh.Load() {
+			l.debugFresh.Store(false)
+		}
 		for ; i < len(batch); i++ {
 			l.bi = i
 			l.runDebug(batch[i])
@@ -587,7 +591,11 @@ func (l *Loop) IsClosed() bool { return l.closed.Load() }
 // tasks record where they were created, and callbacks that run longer
 // than SlowCallbackDuration are logged (slog, level Warn). It costs a
 // stack walk per scheduled callback. Goroutine-safe.
-func (l *Loop) SetDebug(on bool) { l.debug.Store(on) }
+func (l *Loop) SetDebug(on bool) {
+	if !l.debug.Swap(on) && on {
+		l.debugFresh.Store(true)
+	}
+}
 
 // GetDebug reports whether debug mode is on. Goroutine-safe.
 func (l *Loop) GetDebug() bool { return l.debug.Load() }
