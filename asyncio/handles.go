@@ -1,0 +1,204 @@
+package asyncio
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// A Handle is a callback scheduled on a loop: by CallSoon,
+// CallSoonThreadsafe, or AddDoneCallback (asyncio.Handle). Cancel it to
+// keep it from running.
+//
+// Handles are loop-confined: Cancel and Cancelled may be called only from
+// the loop (its callbacks and tasks). To cancel from another goroutine,
+// CallSoonThreadsafe a callback that calls Cancel.
+//
+// Cost: CallSoon carves its handles out of per-loop blocks of 128 (one
+// allocation per 128 calls); a handle kept alive keeps its block alive, but
+// not the callbacks of the other handles, which are dropped once run.
+type Handle struct {
+	fn   func(ctx context.Context)
+	ctx  context.Context
+	task *taskCore // set for a task's step handle; then fn and ctx are unused
+	loop *Loop
+	dbg  *source // where the handle was created (debug mode)
+	// hpos is the timer's position in the loop's heap plus one; 0 when the
+	// handle is not in the heap (never a timer, or popped).
+	hpos      int32
+	cancelled bool
+	report    bool // delivers an unretrieved-exception report: run even at close
+}
+
+// Cancel keeps the callback from running; it has no effect if the callback
+// has run or is running. Loop-confined.
+func (h *Handle) Cancel() {
+	if h.cancelled {
+		return
+	}
+	h.cancelled = true
+	if h.hpos != 0 {
+		h.loop.cancelledTimers++
+	}
+	if h.loop == nil || !h.loop.GetDebug() {
+		// Drop the callback now, as CPython does outside debug mode, so that
+		// what it references can be collected.
+		h.fn, h.ctx = nil, nil
+	}
+}
+
+// Cancelled reports whether Cancel was called. Loop-confined.
+func (h *Handle) Cancelled() bool { return h.cancelled }
+
+// String describes the handle for logs: its callback's function and, in
+// debug mode, where the handle was created.
+func (h *Handle) String() string {
+	var b strings.Builder
+	b.WriteString("<Handle")
+	if h.cancelled {
+		b.WriteString(" cancelled")
+	}
+	switch {
+	case h.task != nil:
+		b.WriteString(" step of ")
+		b.WriteString(h.task.describe())
+	case h.fn != nil:
+		b.WriteString(" ")
+		b.WriteString(funcName(h.fn))
+	}
+	if h.dbg != nil {
+		b.WriteString(" created at ")
+		b.WriteString(h.dbg.top())
+	}
+	b.WriteString(">")
+	return b.String()
+}
+
+// funcName is the name of fn's function, for people.
+func funcName(fn any) string {
+	f := runtime.FuncForPC(reflect.ValueOf(fn).Pointer())
+	if f == nil {
+		return "?"
+	}
+	return f.Name() + "()"
+}
+
+// A TimerHandle is a callback scheduled for a time, by CallLater or CallAt
+// (asyncio.TimerHandle). Loop-confined, as Handle. A cancelled timer stays
+// in the loop's heap until it reaches the head or until cancelled timers
+// are more than half of a heap of more than 100, when they are purged in
+// bulk.
+type TimerHandle struct {
+	Handle
+	when int64  // loop time: nanoseconds since the loop's epoch
+	seq  uint64 // scheduling order, for ties
+}
+
+// When returns the time the callback is scheduled for. It carries a
+// monotonic clock reading.
+func (th *TimerHandle) When() time.Time { return th.loop.epoch.Add(time.Duration(th.when)) }
+
+// String describes the timer for logs.
+func (th *TimerHandle) String() string {
+	s := th.Handle.String()
+	return "<TimerHandle when=" + fmt.Sprint(time.Duration(th.when)) + s[len("<Handle"):]
+}
+
+// CallOption is an option of the scheduling methods (CallSoon, CallLater,
+// CallAt, CallSoonThreadsafe, AddDoneCallback). The zero value means the
+// defaults.
+type CallOption struct {
+	ctx context.Context
+}
+
+// WithContext runs the callback with ctx instead of the loop's ctx
+// (asyncio's context= argument: the callback sees ctx's values). If ctx does
+// not carry the loop, the callback gets ctx wrapped so that it does; that
+// costs one allocation per call.
+func WithContext(ctx context.Context) CallOption {
+	if ctx == nil {
+		panic("asyncio: WithContext(nil)")
+	}
+	return CallOption{ctx: ctx}
+}
+
+// timerHeap is a binary min-heap of timers ordered by (when, seq). Each
+// timer knows its position (hpos), so that nothing needs searching.
+type timerHeap []*TimerHandle
+
+func timerLess(a, b *TimerHandle) bool {
+	return a.when < b.when || (a.when == b.when && a.seq < b.seq)
+}
+
+func (hp *timerHeap) push(th *TimerHandle) {
+	h := append(*hp, th)
+	*hp = h
+	h.up(len(h) - 1)
+}
+
+// pop removes and returns the head; the caller clears its hpos.
+func (hp *timerHeap) pop() *TimerHandle {
+	h := *hp
+	n := len(h) - 1
+	top := h[0]
+	h[0] = h[n]
+	h[0].hpos = 1
+	h[n] = nil
+	h = h[:n]
+	*hp = h
+	if n > 0 {
+		h.down(0)
+	}
+	top.hpos = 0
+	return top
+}
+
+func (h timerHeap) up(i int) {
+	th := h[i]
+	for i > 0 {
+		p := (i - 1) / 2
+		if !timerLess(th, h[p]) {
+			break
+		}
+		h[i] = h[p]
+		h[i].hpos = int32(i + 1)
+		i = p
+	}
+	h[i] = th
+	th.hpos = int32(i + 1)
+}
+
+func (h timerHeap) down(i int) {
+	n := len(h)
+	th := h[i]
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if r := c + 1; r < n && timerLess(h[r], h[c]) {
+			c = r
+		}
+		if !timerLess(h[c], th) {
+			break
+		}
+		h[i] = h[c]
+		h[i].hpos = int32(i + 1)
+		i = c
+	}
+	h[i] = th
+	th.hpos = int32(i + 1)
+}
+
+// heapify restores the heap property of an arbitrary slice.
+func (h timerHeap) heapify() {
+	for i := range h {
+		h[i].hpos = int32(i + 1)
+	}
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}

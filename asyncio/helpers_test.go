@@ -1,0 +1,135 @@
+package asyncio_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/trioasyncio/trioasyncio/asyncio"
+)
+
+// Test helpers. Code running on the loop (callbacks, coroutines) must not
+// call t.Fatal/t.FailNow (runtime.Goexit on the loop's goroutines): it
+// reports with t.Error and returns.
+
+// runTask runs coro as a task on loop, from trio-flavored code, and waits
+// for its result. (A stand-in for the RunAsyncio boundary function.)
+func runTask[T any](ctx context.Context, loop *asyncio.Loop, coro func(ctx context.Context) (T, error)) (T, error) {
+	type res struct {
+		v   T
+		err error
+	}
+	ch := make(chan res, 1)
+	_, err := loop.CallSoonThreadsafe(func(ctx context.Context) {
+		task := asyncio.CreateTask(ctx, coro)
+		task.AddDoneCallback(func(context.Context) {
+			v, err := task.Result()
+			ch <- res{v, err}
+		})
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// onLoop runs fn on loop and waits for it to return.
+func onLoop(ctx context.Context, loop *asyncio.Loop, fn func(ctx context.Context)) {
+	done := make(chan struct{})
+	if _, err := loop.CallSoonThreadsafe(func(ctx context.Context) {
+		defer close(done)
+		fn(ctx)
+	}); err != nil {
+		panic(err)
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// runMain opens a loop, runs main as a task on it and returns its result
+// once the loop has closed.
+func runMain[T any](t testing.TB, main func(ctx context.Context) (T, error)) (T, error) {
+	t.Helper()
+	var v T
+	var err error
+	lerr := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		v, err = runTask(ctx, loop, main)
+		return nil
+	})
+	if lerr != nil {
+		t.Errorf("OpenLoop: %v", lerr)
+	}
+	return v, err
+}
+
+// withLoop opens a loop and runs body in it.
+func withLoop(t testing.TB, body func(ctx context.Context, loop *asyncio.Loop)) {
+	t.Helper()
+	if err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		body(ctx, loop)
+		return nil
+	}); err != nil {
+		t.Errorf("OpenLoop: %v", err)
+	}
+}
+
+// recorder collects what the exception handler receives.
+type recorder struct {
+	ch chan asyncio.ExceptionContext
+}
+
+func newRecorder(loop *asyncio.Loop) *recorder {
+	r := &recorder{ch: make(chan asyncio.ExceptionContext, 100)}
+	loop.SetExceptionHandler(func(_ *asyncio.Loop, ec asyncio.ExceptionContext) { r.ch <- ec })
+	return r
+}
+
+// inTask runs fn as a task on a fresh loop and fails the test with its
+// error. fn reports failures with t.Error (never t.Fatal: it runs on the
+// loop).
+func inTask(t *testing.T, fn func(ctx context.Context, loop *asyncio.Loop) error) {
+	t.Helper()
+	_, err := runMain(t, func(ctx context.Context) (struct{}, error) {
+		loop, err := asyncio.GetRunningLoop(ctx)
+		if err != nil {
+			return struct{}{}, err
+		}
+		return struct{}{}, fn(ctx, loop)
+	})
+	if err != nil {
+		t.Fatalf("main task: %v", err)
+	}
+}
+
+// runBriefly lets the loop run two iterations, as CPython's
+// test_utils.run_briefly does (it runs a trivial task to completion).
+func runBriefly(ctx context.Context) {
+	for range 2 {
+		if err := asyncio.Sleep(ctx, 0); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// mustPanic returns the message of the panic fn raises, or fails.
+func mustPanic(t *testing.T, fn func()) (msg string) {
+	t.Helper()
+	defer func() {
+		v := recover()
+		if v == nil {
+			t.Errorf("no panic")
+		}
+		msg = fmt.Sprint(v)
+	}()
+	fn()
+	return ""
+}

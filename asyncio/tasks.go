@@ -1,0 +1,560 @@
+package asyncio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/trioasyncio/trioasyncio/trio"
+)
+
+// AnyTask is a task of any result type: what CurrentTask and AllTasks
+// return. *Task[T] implements it for every T. Its unexported methods keep
+// the set of implementations within this package. Loop-confined.
+type AnyTask interface {
+	Awaitable
+	// Name returns the task's name: the one given WithName or SetName, or
+	// "Task-N" with N counting the tasks of the process.
+	Name() string
+	// SetName renames the task.
+	SetName(name string)
+	// Cancelling returns the number of pending cancellation requests.
+	Cancelling() int
+	// Uncancel decrements the number of cancellation requests.
+	Uncancel() int
+
+	task() *taskCore
+	startCoro()
+}
+
+// A Task runs a coroutine on a loop and is the future of its result
+// (asyncio.Task). A coroutine is an asyncio-flavored function,
+// func(ctx context.Context) (T, error): it runs on the loop, one step at a
+// time, and its ctx carries its task and loop; it waits only through Await
+// and Sleep, which give the loop back until what it waits for is done.
+//
+// Ending: the coroutine's result becomes the task's result; an error
+// matching ErrCancelled makes the task cancelled (as CancelledError
+// escaping a Python coroutine does); any other error fails the task; a
+// panic fails it with a *trio.PanicError carrying the coroutine's stack.
+//
+// Cancellation is asyncio's, edge-triggered: Cancel either cancels the
+// future the task is waiting for (the task keeps waiting for it, and its
+// Await returns the CancelledError) or makes the task's next suspension
+// (or its first step) return one CancelledError. The coroutine may handle
+// it and go on; Cancelling counts the requests and Uncancel takes one
+// back.
+//
+// Loop-confined, like Future. A Task has no SetResult or SetException: its
+// coroutine decides.
+//
+// Cost: the Task (one allocation) plus the runtime coroutine that
+// iter.Pull creates at the first step (a goroutine that only ever runs in
+// lockstep with the loop goroutine: a switch costs tens of nanoseconds).
+// Await allocates nothing. Every unfinished coroutine is stopped when the
+// loop closes.
+type Task[T any] struct {
+	fut  Future[T] // first, so the cleanup of fut.core is on the task's allocation
+	core taskCore
+	coro func(ctx context.Context) (T, error)
+}
+
+// taskCore is the part of a task that does not depend on its result type.
+type taskCore struct {
+	fut   *futureCore
+	loop  *Loop
+	owner AnyTask
+	ctx   taskCtx // the coroutine's ctx
+	stepH Handle  // the task's step, queued on the loop (reused: one step pending at most)
+
+	next  func() (struct{}, bool) // resume the coroutine (iter.Pull)
+	stop  func()
+	yield func(struct{}) bool
+
+	waiter     Awaitable // what the suspended coroutine awaits (CPython's _fut_waiter)
+	throw      error     // what Await returns at the next resumption
+	retErr     error
+	panicked   *trio.PanicError
+	cancelMsg  string
+	name       string
+	id         uint64
+	numCancels int
+	gid        int64 // the coroutine's goroutine (debug mode)
+	dbg        *source
+
+	prevT, nextT *taskCore // the loop's list of tasks not done
+	mustCancel   bool
+	stopped      bool
+	inList       bool
+}
+
+var taskCounter atomic.Uint64
+
+type taskKey struct{}
+
+// taskCtx is a coroutine's ctx: the ctx CreateTask got (without its task
+// layer, so that ctx chains do not grow with nesting) plus the task.
+type taskCtx struct {
+	context.Context
+	t *taskCore
+}
+
+func (c *taskCtx) Value(key any) any {
+	switch key.(type) {
+	case taskKey:
+		return c.t
+	case loopKey:
+		return c.t.loop
+	}
+	return c.Context.Value(key)
+}
+
+// loopOf returns the loop ctx carries, or nil.
+func loopOf(ctx context.Context) *Loop {
+	switch c := ctx.(type) {
+	case *taskCtx:
+		return c.t.loop
+	case *loopCtx:
+		return c.loop
+	case nil:
+		return nil
+	}
+	l, _ := ctx.Value(loopKey{}).(*Loop)
+	return l
+}
+
+// TaskOption is an option of CreateTask.
+type TaskOption struct {
+	name string
+}
+
+// WithName names the task (asyncio's create_task(name=)).
+func WithName(name string) TaskOption { return TaskOption{name: name} }
+
+// CreateTask wraps coro in a task on the loop of ctx and schedules its
+// first step (asyncio.create_task). The coroutine's ctx carries ctx's
+// values, the task and the loop. Loop-confined: call it from a callback or
+// a task of the loop.
+//
+// It panics if coro is nil, if ctx carries no loop (ErrNoRunningLoop) or
+// if the loop has closed. While the loop shuts down, the task is cancelled
+// at once (it never starts if it was not running).
+func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, error), opts ...TaskOption) *Task[T] {
+	if coro == nil {
+		panic("asyncio: CreateTask with a nil coroutine")
+	}
+	l := loopOf(ctx)
+	if l == nil {
+		panic(ErrNoRunningLoop)
+	}
+	debug := l.debug.Load()
+	if debug {
+		l.checkGoroutine("CreateTask")
+	}
+	if l.state == stateClosed {
+		panic(fmt.Sprintf("%v (CreateTask after its OpenLoop block returned)", ErrLoopClosed))
+	}
+	t := &Task[T]{coro: coro}
+	c := &t.core
+	t.fut.core.loop = l
+	t.fut.core.isTask = true
+	c.fut = &t.fut.core
+	c.loop = l
+	c.owner = t
+	parent := ctx
+	if tc, ok := ctx.(*taskCtx); ok {
+		parent = tc.Context
+	}
+	c.ctx = taskCtx{Context: parent, t: c}
+	c.stepH.task = c
+	c.stepH.loop = l
+	c.id = taskCounter.Add(1)
+	for _, o := range opts {
+		if o.name != "" {
+			c.name = o.name
+		}
+	}
+	if debug {
+		c.dbg = captureSource(1)
+		t.fut.core.extra().dbg = c.dbg
+	}
+	if l.state == stateClosing {
+		c.fut.cancelWith(&CancelledError{Msg: "event loop is closing"})
+		return t
+	}
+	l.tasks.add(c)
+	l.ready = append(l.ready, &c.stepH)
+	if l.state == stateDraining {
+		t.Cancel("")
+	}
+	return t
+}
+
+func (t *Task[T]) base() *futureCore { return &t.fut.core }
+func (t *Task[T]) task() *taskCore   { return &t.core }
+
+// startCoro creates the coroutine; the first next() starts it.
+func (t *Task[T]) startCoro() {
+	c := &t.core
+	c.next, c.stop = iter.Pull(func(yield func(struct{}) bool) {
+		c.yield = yield
+		defer c.coroutineExit()
+		if c.loop.debug.Load() {
+			c.gid = goid()
+			c.loop.curGid.Store(c.gid)
+		}
+		v, err := t.coro(&c.ctx)
+		if err == nil {
+			t.fut.result = v
+		}
+		c.retErr = err
+	})
+}
+
+// stopCoroutine is the panic value that unwinds a coroutine stopped at
+// loop close (Python's GeneratorExit).
+type stopCoroutine struct{}
+
+var errStopCoroutine any = &stopCoroutine{}
+
+func (c *taskCore) coroutineExit() {
+	if v := recover(); v != nil && v != errStopCoroutine {
+		c.panicked = trio.NewPanicError(v)
+	}
+}
+
+// step runs the coroutine until it suspends or returns (CPython's
+// Task.__step). Only the loop goroutine calls it.
+func (c *taskCore) step() {
+	if c.fut.state != statePending {
+		panic("asyncio: internal error: step of a task that is done")
+	}
+	l := c.loop
+	var exc error
+	if c.mustCancel {
+		exc = &CancelledError{Msg: c.cancelMsg}
+		c.mustCancel = false
+	}
+	c.waiter = nil
+	if c.next == nil {
+		if exc != nil {
+			// Cancelled before it started: the coroutine never runs.
+			l.tasks.remove(c)
+			c.fut.cancelWith(exc)
+			return
+		}
+		c.owner.startCoro()
+	}
+	c.throw = exc
+	l.current = c
+	debug := l.debug.Load()
+	if debug {
+		l.curGid.Store(c.gid)
+	}
+	_, more := c.next()
+	l.current = nil
+	if debug {
+		l.curGid.Store(0)
+	}
+	if !more {
+		c.finish()
+	}
+}
+
+// suspend gives the loop back until the task's step runs again, and
+// returns what is thrown in (a cancellation), if anything. Called by the
+// coroutine.
+func (c *taskCore) suspend() error {
+	if !c.yield(struct{}{}) {
+		panic(errStopCoroutine) // the loop is closing: unwind the coroutine
+	}
+	if c.gid == 0 && c.loop.debug.Load() {
+		c.gid = goid()
+		c.loop.curGid.Store(c.gid)
+	}
+	err := c.throw
+	c.throw = nil
+	return err
+}
+
+// finish makes the task's future done from the way its coroutine ended.
+func (c *taskCore) finish() {
+	c.next, c.stop, c.yield = nil, nil, nil
+	c.loop.tasks.remove(c)
+	err, p := c.retErr, c.panicked
+	c.retErr, c.panicked = nil, nil
+	switch {
+	case p != nil:
+		c.fut.setException(p, c.nameStr())
+	case c.stopped:
+		c.fut.cancelWith(&CancelledError{Msg: "event loop closed"})
+	case err == nil:
+		if c.mustCancel {
+			// Cancelled right before the coroutine returned.
+			c.mustCancel = false
+			c.fut.cancelWith(&CancelledError{Msg: c.cancelMsg})
+		} else {
+			c.fut.state = stateFinished
+			c.fut.scheduleCallbacks()
+		}
+	case errors.Is(err, ErrCancelled):
+		c.fut.cancelWith(err)
+	default:
+		c.fut.setException(err, c.nameStr())
+	}
+}
+
+// abandon stops the coroutine of a task that is not done, at loop close,
+// and ends the task cancelled.
+func (c *taskCore) abandon() {
+	l := c.loop
+	if c.stop != nil {
+		l.current = c
+		if l.debug.Load() {
+			l.curGid.Store(c.gid)
+		}
+		c.stop()
+		l.current = nil
+		l.curGid.Store(0)
+	}
+	c.stopped = true
+	c.finish()
+}
+
+// runningTask returns the task of ctx if it is the task running on its
+// loop: Await and Sleep work only there.
+func runningTask(ctx context.Context, what string) (*taskCore, error) {
+	var c *taskCore
+	if tc, ok := ctx.(*taskCtx); ok {
+		c = tc.t
+	} else if ctx != nil {
+		c, _ = ctx.Value(taskKey{}).(*taskCore)
+	}
+	if c == nil {
+		return nil, fmt.Errorf("%w: %s with a ctx that carries no task", ErrAwaitOutsideTask, what)
+	}
+	l := c.loop
+	if l.debug.Load() {
+		l.checkGoroutine(what)
+	}
+	if l.current != c {
+		return nil, fmt.Errorf("%w: %s with the ctx of %v, which is not running", ErrAwaitOutsideTask, what, c.owner)
+	}
+	return c, nil
+}
+
+// Await waits for a to be done and returns its result (Python's await on
+// a future or task). ctx must be the ctx of the running task; then, if a
+// is pending, the task gives the loop back until a is done. Await itself
+// allocates nothing.
+//
+// It returns a's result or error; or a *CancelledError if the task is
+// cancelled meanwhile (a is then cancelled too, unless it was already
+// done); or, for flavor mistakes, at once: ErrAwaitOutsideTask (ctx is
+// not the running task's: Await from a callback or from trio-flavored
+// code), ErrForeignFuture (a pending future of another loop), ErrAwaitSelf
+// (a task awaiting itself). If a is already done, Await returns at once
+// without giving the loop back, as Python's await does.
+func Await[T any](ctx context.Context, a AwaitableOf[T]) (T, error) {
+	c, err := runningTask(ctx, "Await")
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	if fc := a.base(); fc.state == statePending {
+		if fc.loop != c.loop {
+			var zero T
+			return zero, fmt.Errorf("%w: %v got %v", ErrForeignFuture, c.owner, a)
+		}
+		if fc == c.fut {
+			var zero T
+			return zero, fmt.Errorf("%w: %v", ErrAwaitSelf, c.owner)
+		}
+		fc.addCallback(&c.stepH)
+		c.waiter = a
+		if c.mustCancel && a.Cancel(c.cancelMsg) {
+			c.mustCancel = false
+		}
+		if err := c.suspend(); err != nil {
+			var zero T
+			return zero, err
+		}
+	}
+	return a.Result()
+}
+
+// Sleep suspends the running task for d (asyncio.sleep); Sleep(ctx, 0),
+// or any d <= 0, gives the loop back for exactly one iteration. It returns
+// a *CancelledError if the task is cancelled meanwhile, and
+// ErrAwaitOutsideTask if ctx is not the running task's. It follows the
+// fake clock inside a testing/synctest bubble.
+func Sleep(ctx context.Context, d time.Duration) error {
+	c, err := runningTask(ctx, "Sleep")
+	if err != nil {
+		return err
+	}
+	if d <= 0 {
+		c.loop.pushReady(&c.stepH)
+		return c.suspend()
+	}
+	f := NewFuture[struct{}](c.loop)
+	h := c.loop.CallLater(d, func(context.Context) {
+		if !f.Done() {
+			f.SetResult(struct{}{})
+		}
+	})
+	_, err = Await(ctx, f)
+	h.Cancel()
+	return err
+}
+
+// CurrentTask returns the task running on the loop of ctx (asyncio's
+// current_task), or nil when none is: in a callback, or without a loop.
+// Loop-confined.
+func CurrentTask(ctx context.Context) AnyTask {
+	l := loopOf(ctx)
+	if l == nil || l.current == nil {
+		return nil
+	}
+	return l.current.owner
+}
+
+// AllTasks returns the tasks of loop that are not done, in creation order
+// (asyncio's all_tasks). Loop-confined.
+func AllTasks(loop *Loop) []AnyTask {
+	out := make([]AnyTask, 0, loop.tasks.n)
+	for c := loop.tasks.head; c != nil; c = c.nextT {
+		out = append(out, c.owner)
+	}
+	return out
+}
+
+// Result returns the task's result, as Future.Result does.
+func (t *Task[T]) Result() (T, error) { return t.fut.Result() }
+
+// Exception returns the task's error, as Future.Exception does.
+func (t *Task[T]) Exception() error { return t.fut.Exception() }
+
+// Done reports whether the task has ended.
+func (t *Task[T]) Done() bool { return t.fut.Done() }
+
+// Cancelled reports whether the task ended cancelled.
+func (t *Task[T]) Cancelled() bool { return t.fut.Cancelled() }
+
+// Cancel requests that the task be cancelled, and reports false only if
+// it is already done (asyncio's Task.cancel; see Task for the semantics).
+// Each call counts one more request (Cancelling). msg becomes the
+// CancelledError's Msg.
+func (t *Task[T]) Cancel(msg string) bool {
+	c := &t.core
+	fc := c.fut
+	fc.check("Task.Cancel")
+	fc.retrieved()
+	if fc.state != statePending {
+		return false
+	}
+	c.numCancels++
+	if w := c.waiter; w != nil && w.Cancel(msg) {
+		// The task keeps waiting for w, which wakes it with its
+		// cancellation; a w that refuses may have to be cancelled again.
+		return true
+	}
+	c.mustCancel = true
+	c.cancelMsg = msg
+	return true
+}
+
+// Cancelling returns the number of cancellation requests not taken back
+// by Uncancel.
+func (t *Task[T]) Cancelling() int { return t.core.numCancels }
+
+// Uncancel takes back one cancellation request and returns the number
+// left. Code that cancelled a task (a timeout, a task group) calls it once
+// it has handled the cancellation, so that the task is not left
+// "cancelling".
+func (t *Task[T]) Uncancel() int {
+	if t.core.numCancels > 0 {
+		t.core.numCancels--
+	}
+	return t.core.numCancels
+}
+
+// Name returns the task's name.
+func (t *Task[T]) Name() string { return t.core.nameStr() }
+
+// SetName renames the task.
+func (t *Task[T]) SetName(name string) { t.core.name = name }
+
+func (c *taskCore) nameStr() string {
+	if c.name != "" {
+		return c.name
+	}
+	return "Task-" + strconv.FormatUint(c.id, 10)
+}
+
+// AddDoneCallback schedules fn to run once the task is done, as
+// Future.AddDoneCallback does.
+func (t *Task[T]) AddDoneCallback(fn func(ctx context.Context), opts ...CallOption) *Handle {
+	return t.fut.core.addDoneCallback(fn, opts, "Task.AddDoneCallback")
+}
+
+// RemoveDoneCallback removes a callback added by AddDoneCallback, as
+// Future.RemoveDoneCallback does.
+func (t *Task[T]) RemoveDoneCallback(h *Handle) int { return t.fut.core.removeDoneCallback(h) }
+
+// Loop returns the task's loop.
+func (t *Task[T]) Loop() *Loop { return t.core.loop }
+
+// String describes the task for logs, e.g. "<Task pending name=Task-3>".
+func (t *Task[T]) String() string {
+	c := &t.core
+	kind := "Task"
+	if c.numCancels > 0 && c.fut.state == statePending {
+		kind += " cancelling"
+	}
+	s := c.fut.describe(kind, func() string { return fmt.Sprintf("%v", t.fut.result) })
+	return s[:len(s)-1] + " name=" + c.nameStr() + ">"
+}
+
+func (c *taskCore) describe() string { return c.owner.String() }
+
+// taskList is the loop's intrusive list of tasks not done.
+type taskList struct {
+	head, tail *taskCore
+	n          int
+}
+
+func (ls *taskList) add(c *taskCore) {
+	c.inList = true
+	c.prevT = ls.tail
+	if ls.tail != nil {
+		ls.tail.nextT = c
+	} else {
+		ls.head = c
+	}
+	ls.tail = c
+	ls.n++
+}
+
+func (ls *taskList) remove(c *taskCore) {
+	if !c.inList {
+		return
+	}
+	c.inList = false
+	if c.prevT != nil {
+		c.prevT.nextT = c.nextT
+	} else {
+		ls.head = c.nextT
+	}
+	if c.nextT != nil {
+		c.nextT.prevT = c.prevT
+	} else {
+		ls.tail = c.prevT
+	}
+	c.prevT, c.nextT = nil, nil
+	ls.n--
+}
