@@ -76,3 +76,6 @@ var (
 type callCount struct{ n int }
 
 func (c *callCount) cb(context.Context) { c.n++ }
+
+// bubble runs f in a testing/synctest bubble.
+func bubble(t *testing.T, f func(t *testing.T)) { synctest.Test(t, f) }
