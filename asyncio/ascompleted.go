@@ -24,7 +24,8 @@ import (
 // The waiting starts when the range loop does, and a range loop left
 // early stops it (the timer and callbacks are removed). A coroutine-level
 // call: range over it in the task ctx belongs to. It panics if one of aws
-// is nil.
+// is nil. Cost: a done callback per awaitable, a future per wait, a timer
+// with WaitTimeout.
 func AsCompleted[T any, A AwaitableOf[T]](ctx context.Context, aws []A, opts ...TimeoutOption) iter.Seq2[T, error] {
 	var cfg waitConfig
 	for _, o := range opts {

@@ -266,7 +266,9 @@ func (st *loopExecutors) defaultExecutor() (Executor, error) {
 // after the future was cancelled, or after the loop closed, is dropped.
 //
 // Loop-confined: call it from a callback or task of the loop. It does not
-// block. It panics if fn is nil or ctx carries no loop; a refusal of the
+// block. Cost: a future, a cancellable ctx, the executor's goroutine (a
+// PoolExecutor reuses its goroutines while work is queued), and one
+// CallSoonThreadsafe for the result. It panics if fn is nil or ctx carries no loop; a refusal of the
 // executor (ErrExecutorShutdown, or ErrLoopClosed once the loop has
 // closed) fails the returned future.
 func RunInExecutor[T any](ctx context.Context, ex Executor, fn func(ctx context.Context) (T, error)) *Future[T] {

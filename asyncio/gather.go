@@ -28,7 +28,8 @@ import (
 // its result appears at each of its positions.
 //
 // Loop-confined: call it from a callback or task of the loop of aws, and
-// use the gathering future there. It does not block. ctx gives the loop
+// use the gathering future there. It does not block. Cost: the gathering
+// future, a done callback per distinct awaitable, and the result slice. ctx gives the loop
 // only when aws is empty (the result is then an empty slice, already
 // set); it panics if aws is empty and ctx carries no loop, if aws belong
 // to different loops, or if one of aws is nil.

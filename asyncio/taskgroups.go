@@ -65,6 +65,7 @@ type TaskGroup struct {
 //
 // A coroutine-level call: ctx must be the running task's (else
 // ErrAwaitOutsideTask, and body does not run). It panics if body is nil.
+// Cost: the group, and per task a list element and a done callback.
 func OpenTaskGroup(ctx context.Context, body func(ctx context.Context, tg *TaskGroup) error) error {
 	if body == nil {
 		panic("asyncio: OpenTaskGroup with a nil body")

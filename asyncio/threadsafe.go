@@ -15,7 +15,8 @@ import (
 // fails with ErrLoopClosed then. Cancelling the
 // future cancels the task. Calling Result of the future on the loop
 // itself would deadlock: from asyncio code, Await the task instead.
-// It panics if loop or coro is nil.
+// It panics if loop or coro is nil. Cost: the future (with a channel), a
+// task, and two CallSoonThreadsafe calls at most.
 func RunCoroutineThreadsafe[T any](loop *Loop, coro func(ctx context.Context) (T, error), opts ...TaskOption) *ConcurrentFuture[T] {
 	if loop == nil {
 		panic("asyncio: RunCoroutineThreadsafe with a nil loop")

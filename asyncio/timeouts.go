@@ -36,7 +36,7 @@ func Timeout(ctx context.Context, d time.Duration, body func(ctx context.Context
 // TimeoutAt is Timeout with an absolute deadline (asyncio.timeout_at),
 // compared with the loop's clock (Loop.Time). The zero time.Time means no
 // deadline (Python's None): Reschedule may set one later.
-func TimeoutAt(ctx context.Context, when time.Time, body func(ctx context.Context, tm *TimeoutScope) error) (err error) {
+func TimeoutAt(ctx context.Context, when time.Time, body func(ctx context.Context, tm *TimeoutScope) error) error {
 	if body == nil {
 		panic("asyncio: Timeout with a nil body")
 	}
@@ -51,6 +51,11 @@ func TimeoutAt(ctx context.Context, when time.Time, body func(ctx context.Contex
 		cancelling: c.owner.Cancelling(),
 	}
 	tm.Reschedule(when)
+	return tm.run(ctx, body)
+}
+
+// run runs body and exits the block, also when body panics.
+func (tm *TimeoutScope) run(ctx context.Context, body func(ctx context.Context, tm *TimeoutScope) error) (err error) {
 	defer func() { err = tm.exit(err) }()
 	return body(ctx, tm)
 }

@@ -75,7 +75,8 @@ func (o TimeoutOption) applyWait(c *waitConfig) { c.timeout, c.hasTimeout = o.d,
 //
 // A coroutine-level call: ctx is the running task's. It panics if aws is
 // empty, holds a nil, or the ReturnWhen is not one of the three
-// (asyncio's ValueError).
+// (asyncio's ValueError). Cost: a future, a done callback per awaitable,
+// a timer with WaitTimeout, and the two result slices.
 func Wait[A Awaitable](ctx context.Context, aws []A, opts ...WaitOption) (done, pending []A, err error) {
 	var cfg waitConfig
 	for _, o := range opts {
