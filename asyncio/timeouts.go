@@ -23,7 +23,8 @@ import (
 // TimeoutError. A cancellation from outside (Task.Cancel by someone
 // else, an enclosing Timeout that expired at the same time) passes
 // through unchanged, so the task ends cancelled. Nested Timeouts work:
-// only the ones that expired convert.
+// the cancellation becomes a TimeoutError at the Timeout whose deadline
+// caused it (the outermost, when several expire together).
 //
 // body gets the same ctx and tm, which moves or reads the deadline while
 // body runs. A coroutine-level call: ctx is the running task's (else
