@@ -188,7 +188,11 @@ func (l *Loop) run() {
 func (l *Loop) runLoop() (done bool) {
 	defer func() {
 		if v := recover(); v != nil {
+			if l.batch == nil {
+				panic(v) // not a callback's: a bug of the loop itself
+			}
 			h := l.batch[l.bi]
+			l.batch[l.bi] = nil
 			l.bi++
 			l.callbackPanicked(h, trio.NewPanicError(v))
 		}
@@ -303,7 +307,8 @@ func (l *Loop) runReady() {
 }
 
 // runBatch runs l.batch[i:]. l.bi tells runLoop's recover which callback
-// panicked.
+// panicked. Entries are cleared as they are done with, so that the slice
+// keeps nothing alive once it is reused.
 func (l *Loop) runBatch(i int) {
 	batch := l.batch
 	if l.debug.Load() {
@@ -313,23 +318,23 @@ func (l *Loop) runBatch(i int) {
 		for ; i < len(batch); i++ {
 			l.bi = i
 			l.runDebug(batch[i])
+			batch[i] = nil
 		}
 	} else {
 		for ; i < len(batch); i++ {
 			l.bi = i
 			h := batch[i]
-			if h.cancelled {
-				continue
+			if !h.cancelled {
+				if fn := h.fn; fn != nil {
+					fn(h.ctx)
+					h.fn, h.ctx = nil, nil
+				} else {
+					h.ctx.(*taskCtx).t.step()
+				}
 			}
-			if t := h.task; t != nil {
-				t.step()
-				continue
-			}
-			h.fn(h.ctx)
-			h.fn, h.ctx = nil, nil
+			batch[i] = nil
 		}
 	}
-	clear(batch)
 	l.spare = batch[:0]
 	l.batch = nil
 }
@@ -340,8 +345,9 @@ func (l *Loop) runDebug(h *Handle) {
 		return
 	}
 	t0 := time.Now()
-	if t := h.task; t != nil {
-		t.step()
+	step := h.stepOf()
+	if step != nil {
+		step.step()
 	} else {
 		h.fn(h.ctx)
 	}
@@ -349,7 +355,7 @@ func (l *Loop) runDebug(h *Handle) {
 		slog.Warn(fmt.Sprintf("asyncio: executing %v took %.3f seconds", h, dt.Seconds()),
 			"handle", h.String(), "duration", dt)
 	}
-	if h.task == nil {
+	if step == nil {
 		h.fn, h.ctx = nil, nil
 	}
 }
@@ -359,7 +365,7 @@ func (l *Loop) callbackPanicked(h *Handle, pe *trio.PanicError) {
 	if h.dbg != nil {
 		ec.SourceTraceback = h.dbg.String()
 	}
-	if h.task == nil {
+	if h.stepOf() == nil {
 		h.fn, h.ctx = nil, nil
 	}
 	l.CallExceptionHandler(ec)
@@ -432,6 +438,9 @@ func (l *Loop) newHandle() *Handle {
 
 // callCtx is the ctx a callback will get.
 func (l *Loop) callCtx(opts []CallOption) context.Context {
+	if len(opts) == 0 {
+		return l.ctxI
+	}
 	ctx := l.ctxI
 	for _, o := range opts {
 		if o.ctx != nil {

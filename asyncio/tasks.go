@@ -170,7 +170,7 @@ func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 		parent = tc.Context
 	}
 	c.ctx = taskCtx{Context: parent, t: c}
-	c.stepH.task = c
+	c.stepH.ctx = &c.ctx // a step handle: no fn, the task's ctx
 	c.stepH.loop = l
 	c.id = taskCounter.Add(1)
 	for _, o := range opts {
