@@ -185,6 +185,11 @@ func (l *Loop) run() {
 // handler and returns false; run calls it again, and it first finishes the
 // interrupted batch. (One deferred recover for many iterations: the hot
 // path pays nothing for it.)
+//
+// The batch loop and the resumption of tasks are written out here rather
+// than in helpers: after a switch from a coroutine every return to a frame
+// entered before the switch is a mispredicted return, so the hot path
+// keeps the loop goroutine's stack shallow at the switch.
 func (l *Loop) runLoop() (done bool) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -201,7 +206,35 @@ func (l *Loop) runLoop() (done bool) {
 		l.runBatch(l.bi)
 	}
 	for l.state < stateClosing {
-		l.runOnce()
+		l.prepare()
+		if batch := l.ready; len(batch) > 0 {
+			l.ready = l.spare
+			l.batch = batch
+			if l.debug.Load() {
+				l.runBatch(0)
+			} else {
+				for i := 0; i < len(batch); i++ {
+					l.bi = i
+					h := batch[i]
+					if !h.cancelled {
+						if fn := h.fn; fn != nil {
+							fn(h.ctx)
+							h.fn, h.ctx = nil, nil
+						} else if c := h.ctx.(*taskCtx).t; c.beginStep() {
+							l.current = c
+							_, more := c.next()
+							l.current = nil
+							if !more {
+								c.finish()
+							}
+						}
+					}
+					batch[i] = nil
+				}
+				l.spare = batch[:0]
+				l.batch = nil
+			}
+		}
 		if l.state == stateDraining && l.tasks.n == 0 {
 			break
 		}
@@ -209,8 +242,11 @@ func (l *Loop) runLoop() (done bool) {
 	return true
 }
 
-// runOnce is one iteration: CPython's _run_once.
-func (l *Loop) runOnce() {
+// prepare is the first part of an iteration (CPython's _run_once up to
+// running the callbacks): purge cancelled timers; if nothing is ready,
+// sleep until the next timer or a CallSoonThreadsafe; append the
+// threadsafe callbacks, then the timers that are due, to the ready queue.
+func (l *Loop) prepare() {
 	// Purge cancelled timers: in bulk if they are too many, else from the head.
 	if n := len(l.timers); n > minScheduledTimerHandles && 2*l.cancelledTimers > n {
 		l.purgeTimers()
@@ -252,7 +288,6 @@ func (l *Loop) runOnce() {
 			l.ready = append(l.ready, &th.Handle)
 		}
 	}
-	l.runReady()
 }
 
 // sleep blocks until d has passed or CallSoonThreadsafe pokes the loop.
@@ -294,19 +329,8 @@ func (l *Loop) drainInbox() {
 	l.inboxSpare = in[:0]
 }
 
-// runReady runs the callbacks that are ready now; those they schedule go
-// to a fresh slice and run in the next iteration.
-func (l *Loop) runReady() {
-	batch := l.ready
-	if len(batch) == 0 {
-		return
-	}
-	l.ready = l.spare
-	l.batch = batch
-	l.runBatch(0)
-}
-
-// runBatch runs l.batch[i:]. l.bi tells runLoop's recover which callback
+// runBatch runs l.batch[i:], as runLoop does: after a recovered panic,
+// and in debug mode. l.bi tells runLoop's recover which callback
 // panicked. Entries are cleared as they are done with, so that the slice
 // keeps nothing alive once it is reused.
 func (l *Loop) runBatch(i int) {
