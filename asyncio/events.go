@@ -53,10 +53,10 @@ type Loop struct {
 
 	// Goroutine-safe state.
 	mu         sync.Mutex
-	inbox      []*Handle // from CallSoonThreadsafe, guarded by mu
-	inboxSpare []*Handle // loop-confined
-	refuse     bool      // guarded by mu: closed to CallSoonThreadsafe
-	handler    ExceptionHandler
+	inbox      []*Handle        // from CallSoonThreadsafe, guarded by mu
+	inboxSpare []*Handle        // loop-confined
+	refuse     bool             // guarded by mu: closed to CallSoonThreadsafe
+	handler    ExceptionHandler // guarded by mu
 	hasInbox   atomic.Bool
 	closed     atomic.Bool
 	debug      atomic.Bool
@@ -293,6 +293,11 @@ func (l *Loop) prepare() {
 // sleep blocks until d has passed or CallSoonThreadsafe pokes the loop.
 // Inside a testing/synctest bubble both are durable blocks on the bubble's
 // fake clock.
+//
+// Design note: the wait watches no ctx. The loop is shielded from the
+// cancellation around OpenLoop (the design's S9) and learns that its block
+// is over from a callback the block posts when its body returns, through
+// the same inbox as CallSoonThreadsafe.
 func (l *Loop) sleep(d time.Duration) {
 	l.timer.Reset(d)
 	select {
