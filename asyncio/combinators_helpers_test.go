@@ -33,11 +33,8 @@ func aio(t *testing.T, main func(ctx context.Context, loop *asyncio.Loop)) {
 	})
 }
 
-// runBriefly gives the loop one iteration (CPython's test_utils.run_briefly).
-func runBriefly(ctx context.Context) { _ = asyncio.Sleep(ctx, 0) }
-
 // runLoop lets the loop run what is ready, and what that schedules, a few
-// rounds deep (GatherTestsBase._run_loop).
+// rounds deep (GatherTestsBase._run_loop). runBriefly is in helpers_test.go.
 func runLoop(ctx context.Context) {
 	for range 5 {
 		runBriefly(ctx)
@@ -59,8 +56,8 @@ func waitTask[T any](ctx context.Context, f asyncio.AwaitableOf[T]) *asyncio.Tas
 	return asyncio.CreateTask(ctx, func(ctx context.Context) (T, error) { return asyncio.Await(ctx, f) })
 }
 
-// mustPanic reports whether fn panicked, and with what.
-func mustPanic(fn func()) (v any) {
+// recoverPanic returns what fn panicked with, nil if it did not.
+func recoverPanic(fn func()) (v any) {
 	defer func() { v = recover() }()
 	fn()
 	return nil

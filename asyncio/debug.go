@@ -81,12 +81,28 @@ func goid() int64 {
 // checkGoroutine panics unless called from the loop's goroutine or from the
 // coroutine of the task the loop is running (a coroutine runs on a
 // goroutine of its own, in lockstep with the loop). Debug mode only.
+//
+// A task's coroutine goroutine is recorded when the task starts or resumes
+// in debug mode; a task that was running when debug mode was turned on is
+// not known yet, so until the loop starts its next batch a call from a
+// coroutine goroutine is let through.
 func (l *Loop) checkGoroutine(method string) {
 	g := goid()
 	if g == l.loopGid.Load() || g == l.curGid.Load() {
 		return
 	}
+	if l.debugFresh.Load() && l.curGid.Load() == 0 && onCoroutine() {
+		return
+	}
 	panic(fmt.Sprintf("asyncio: %s called from a goroutine other than the loop's: "+
 		"asyncio objects are loop-confined; from other goroutines use Loop.CallSoonThreadsafe "+
 		"(debug-mode check)", method))
+}
+
+// onCoroutine reports whether the current goroutine runs a task's
+// coroutine.
+func onCoroutine() bool {
+	buf := make([]byte, 16<<10)
+	n := runtime.Stack(buf, false)
+	return strings.Contains(string(buf[:n]), pkgPrefix+"(*Task[")
 }

@@ -246,6 +246,40 @@ func reportUnretrieved(r *unretrieved) {
 	}
 }
 
+// describeCallbacks writes " cb=[…]" as CPython's repr does: all of up
+// to two callbacks, else the first, a count and the last.
+func (c *futureCore) describeCallbacks(b *strings.Builder) {
+	var cbs []*Handle
+	if c.cb0 != nil {
+		cbs = append(cbs, c.cb0)
+	}
+	if c.x != nil {
+		cbs = append(cbs, c.x.cbs...)
+	}
+	if len(cbs) == 0 {
+		return
+	}
+	name := func(h *Handle) string {
+		switch t := h.stepOf(); {
+		case t != nil:
+			return "step of " + t.owner.Name()
+		case h.fn != nil:
+			return funcName(h.fn)
+		}
+		return "?"
+	}
+	b.WriteString(" cb=[")
+	switch len(cbs) {
+	case 1:
+		b.WriteString(name(cbs[0]))
+	case 2:
+		fmt.Fprintf(b, "%s, %s", name(cbs[0]), name(cbs[1]))
+	default:
+		fmt.Fprintf(b, "%s, <%d more>, %s", name(cbs[0]), len(cbs)-2, name(cbs[len(cbs)-1]))
+	}
+	b.WriteString("]")
+}
+
 func (c *futureCore) describe(kind string, result func() string) string {
 	var b strings.Builder
 	b.WriteString("<")
@@ -253,6 +287,7 @@ func (c *futureCore) describe(kind string, result func() string) string {
 	switch c.state {
 	case statePending:
 		b.WriteString(" pending")
+		c.describeCallbacks(&b)
 	case stateCancelled:
 		b.WriteString(" cancelled")
 	default:

@@ -2,6 +2,7 @@ package asyncio_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
@@ -90,4 +91,45 @@ func newRecorder(loop *asyncio.Loop) *recorder {
 	r := &recorder{ch: make(chan asyncio.ExceptionContext, 100)}
 	loop.SetExceptionHandler(func(_ *asyncio.Loop, ec asyncio.ExceptionContext) { r.ch <- ec })
 	return r
+}
+
+// inTask runs fn as a task on a fresh loop and fails the test with its
+// error. fn reports failures with t.Error (never t.Fatal: it runs on the
+// loop).
+func inTask(t *testing.T, fn func(ctx context.Context, loop *asyncio.Loop) error) {
+	t.Helper()
+	_, err := runMain(t, func(ctx context.Context) (struct{}, error) {
+		loop, err := asyncio.GetRunningLoop(ctx)
+		if err != nil {
+			return struct{}{}, err
+		}
+		return struct{}{}, fn(ctx, loop)
+	})
+	if err != nil {
+		t.Fatalf("main task: %v", err)
+	}
+}
+
+// runBriefly lets the loop run two iterations, as CPython's
+// test_utils.run_briefly does (it runs a trivial task to completion).
+func runBriefly(ctx context.Context) {
+	for range 2 {
+		if err := asyncio.Sleep(ctx, 0); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// mustPanic returns the message of the panic fn raises, or fails.
+func mustPanic(t *testing.T, fn func()) (msg string) {
+	t.Helper()
+	defer func() {
+		v := recover()
+		if v == nil {
+			t.Errorf("no panic")
+		}
+		msg = fmt.Sprint(v)
+	}()
+	fn()
+	return ""
 }

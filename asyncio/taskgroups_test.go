@@ -489,7 +489,7 @@ func TestTaskGroup_test_taskgroup_20(t *testing.T) {
 				panic("KeyboardInterrupt") // in `finally`
 			})
 		}
-		v := mustPanic(func() { runner(ctx) })
+		v := recoverPanic(func() { runner(ctx) })
 		if pe, ok := v.(*trio.PanicError); !ok || pe.Value != "KeyboardInterrupt" {
 			t.Errorf("panic %v", v)
 		}
@@ -511,7 +511,7 @@ func TestTaskGroup__test_taskgroup_21(t *testing.T) {
 				return err
 			})
 		}
-		v := mustPanic(func() { runner(ctx) })
+		v := recoverPanic(func() { runner(ctx) })
 		if pe, ok := v.(*trio.PanicError); !ok || pe.Value != "KeyboardInterrupt" {
 			t.Errorf("panic %v", v)
 		}
@@ -707,7 +707,7 @@ func TestTaskGroup_BodyPanic(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		var child *asyncio.Task[int]
 		childEnded := false
-		v := mustPanic(func() {
+		v := recoverPanic(func() {
 			asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				child = spawn(t, g, func(ctx context.Context) (int, error) {
 					defer func() { childEnded = true }()

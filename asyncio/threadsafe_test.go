@@ -151,7 +151,7 @@ func TestRunCoroutineThreadsafe_LoopCloses(t *testing.T) {
 			})
 			l.SetDebug(true)
 			runTask(ctx, l, func(ctx context.Context) (int, error) {
-				p := fmt.Sprint(mustPanic(func() { f.Result(ctx) }))
+				p := fmt.Sprint(recoverPanic(func() { f.Result(ctx) }))
 				if !strings.Contains(p, "deadlock") {
 					t.Errorf("panic %q", p)
 				}

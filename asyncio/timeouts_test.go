@@ -379,7 +379,7 @@ func TestTimeout_test_cancel_in_timeout_after_cancellation(t *testing.T) {
 
 // reschedulePanic returns the panic of cm.Reschedule, as a string.
 func reschedulePanic(cm *asyncio.TimeoutScope, when time.Time) string {
-	return fmt.Sprint(mustPanic(func() { cm.Reschedule(when) }))
+	return fmt.Sprint(recoverPanic(func() { cm.Reschedule(when) }))
 }
 
 func TestTimeout_test_timeout_finished(t *testing.T) {
@@ -446,7 +446,7 @@ func TestTimeout_test_timeout_without_task(t *testing.T) {
 // (the timeout never fires into the code that recovered).
 func TestTimeout_PanicGoesThrough(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
-		v := mustPanic(func() {
+		v := recoverPanic(func() {
 			asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 				panic("boom")
 			})

@@ -1,0 +1,616 @@
+package asyncio_test
+
+// The loop's own semantics: CPython's _run_once ordering, timers,
+// CallSoonThreadsafe, the exception handler, debug mode, OpenLoop's
+// shutdown.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/trioasyncio/trioasyncio/asyncio"
+	"github.com/trioasyncio/trioasyncio/trio"
+)
+
+// settle returns once the loop has run two more iterations: a
+// CallSoonThreadsafe callback drained in an iteration runs before the
+// timers that came due in it, so one round trip does not wait for those.
+func settle(ctx context.Context, loop *asyncio.Loop) {
+	onLoop(ctx, loop, func(context.Context) {})
+	onLoop(ctx, loop, func(context.Context) {})
+}
+
+// record returns a callback appending s to *log.
+func record(log *[]string, s string) func(context.Context) {
+	return func(context.Context) { *log = append(*log, s) }
+}
+
+// A timer that is due is appended to the END of the ready queue: it runs
+// after the callbacks scheduled before the iteration, even those scheduled
+// after it.
+func TestRunOnce_due_timer_runs_after_ready_callbacks(t *testing.T) {
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		var log []string
+		onLoop(ctx, loop, func(ctx context.Context) {
+			loop.CallSoon(record(&log, "a"))
+			loop.CallAt(loop.Time().Add(-time.Second), record(&log, "t"))
+			loop.CallSoon(record(&log, "b"))
+		})
+		settle(ctx, loop)
+		if !equal(log, []string{"a", "b", "t"}) {
+			t.Errorf("%v", log)
+		}
+	})
+}
+
+// A callback scheduled while a batch runs runs in the next iteration: a
+// callback rescheduling itself does not starve a timer that came due
+// meanwhile (each iteration sleeps 1 ms of fake time; the timer is due at
+// 1.5 ms, so it runs right after the third call).
+func TestRunOnce_callback_scheduled_during_batch_runs_next_iteration(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+			var log []string
+			done := make(chan struct{})
+			n := 0
+			var r func(context.Context)
+			r = func(context.Context) {
+				n++
+				log = append(log, fmt.Sprint("r", n))
+				time.Sleep(time.Millisecond)
+				if n < 6 {
+					loop.CallSoon(r)
+				} else {
+					close(done)
+				}
+			}
+			loop.CallSoonThreadsafe(func(ctx context.Context) {
+				loop.CallSoon(r)
+				loop.CallLater(1500*time.Microsecond, record(&log, "t"))
+			})
+			<-done
+			if want := []string{"r1", "r2", "r3", "t", "r4", "r5", "r6"}; !equal(log, want) {
+				t.Errorf("got %v, want %v", log, want)
+			}
+		})
+	})
+}
+
+// Callbacks run FIFO; one scheduled by a callback runs after those that
+// were already scheduled.
+func TestRunOnce_fifo(t *testing.T) {
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		var log []string
+		onLoop(ctx, loop, func(ctx context.Context) {
+			loop.CallSoon(func(context.Context) {
+				log = append(log, "a")
+				loop.CallSoon(record(&log, "c"))
+			})
+			loop.CallSoon(record(&log, "b"))
+		})
+		onLoop(ctx, loop, func(context.Context) {})
+		onLoop(ctx, loop, func(context.Context) {})
+		if !equal(log, []string{"a", "b", "c"}) {
+			t.Errorf("%v", log)
+		}
+	})
+}
+
+// Timers run in deadline order, ties in scheduling order, at their time
+// on the (fake) clock.
+func TestTimers_order_and_ties(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+			var log []string
+			var at []time.Duration
+			start := loop.Time()
+			done := make(chan struct{})
+			rec := func(s string) func(context.Context) {
+				return func(context.Context) {
+					log = append(log, s)
+					at = append(at, loop.Time().Sub(start))
+					if len(log) == 6 {
+						close(done)
+					}
+				}
+			}
+			onLoop(ctx, loop, func(ctx context.Context) {
+				loop.CallLater(30*time.Millisecond, rec("30a"))
+				loop.CallLater(10*time.Millisecond, rec("10a"))
+				loop.CallAt(start.Add(30*time.Millisecond), rec("30b"))
+				loop.CallLater(20*time.Millisecond, rec("20"))
+				loop.CallLater(10*time.Millisecond, rec("10b"))
+				loop.CallLater(30*time.Millisecond, rec("30c"))
+			})
+			<-done
+			if want := []string{"10a", "10b", "20", "30a", "30b", "30c"}; !equal(log, want) {
+				t.Errorf("order %v, want %v", log, want)
+			}
+			if want := []time.Duration{10, 10, 20, 30, 30, 30}; !equal(at, scaleMs(want)) {
+				t.Errorf("times %v", at)
+			}
+		})
+	})
+}
+
+func scaleMs(ds []time.Duration) []time.Duration {
+	for i := range ds {
+		ds[i] *= time.Millisecond
+	}
+	return ds
+}
+
+func TestTimers_cancel_and_when(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+			var log []string
+			var th *asyncio.TimerHandle
+			onLoop(ctx, loop, func(ctx context.Context) {
+				now := loop.Time()
+				th = loop.CallLater(10*time.Millisecond, record(&log, "cancelled"))
+				if w := th.When(); !w.Equal(now.Add(10 * time.Millisecond)) {
+					t.Errorf("When %v, want %v", w, now.Add(10*time.Millisecond))
+				}
+				loop.CallLater(20*time.Millisecond, record(&log, "kept"))
+				th.Cancel()
+				th.Cancel()
+				if !th.Cancelled() {
+					t.Error("not Cancelled")
+				}
+				h := loop.CallSoon(record(&log, "soon, cancelled"))
+				h.Cancel()
+			})
+			time.Sleep(50 * time.Millisecond)
+			onLoop(ctx, loop, func(context.Context) {})
+			if !equal(log, []string{"kept"}) {
+				t.Errorf("%v", log)
+			}
+		})
+	})
+}
+
+// Many goroutines calling CallSoonThreadsafe at once lose nothing, and
+// each goroutine's callbacks run in its order.
+func TestCallSoonThreadsafe_many_goroutines(t *testing.T) {
+	const goroutines, calls = 50, 2000
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		last := make([]int, goroutines)
+		total := 0
+		bad := 0
+		var wg sync.WaitGroup
+		for g := range goroutines {
+			wg.Go(func() {
+				for i := 1; i <= calls; i++ {
+					if _, err := loop.CallSoonThreadsafe(func(context.Context) {
+						if last[g] != i-1 {
+							bad++
+						}
+						last[g] = i
+						total++
+					}); err != nil {
+						t.Error(err)
+						return
+					}
+					if i%100 == 0 {
+						time.Sleep(time.Microsecond) // let the loop drain meanwhile
+					}
+				}
+			})
+		}
+		wg.Wait()
+		onLoop(ctx, loop, func(context.Context) {
+			if total != goroutines*calls || bad != 0 {
+				t.Errorf("ran %d of %d callbacks, %d out of order", total, goroutines*calls, bad)
+			}
+		})
+	})
+}
+
+// An idle loop (no timers, nothing ready) wakes for CallSoonThreadsafe.
+func TestCallSoonThreadsafe_wakes_idle_loop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+			synctest.Wait() // the loop is idle, durably blocked
+			for range 3 {
+				onLoop(ctx, loop, func(context.Context) {})
+				synctest.Wait()
+			}
+		})
+	})
+}
+
+func TestCallSoon_nil_callback_panics(t *testing.T) {
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		onLoop(ctx, loop, func(ctx context.Context) {
+			for name, call := range map[string]func(){
+				"CallSoon":  func() { loop.CallSoon(nil) },
+				"CallLater": func() { loop.CallLater(0, nil) },
+				"CallAt":    func() { loop.CallAt(time.Now(), nil) },
+			} {
+				if msg := mustPanic(t, call); !strings.Contains(msg, "nil callback") {
+					t.Errorf("%s: %q", name, msg)
+				}
+			}
+		})
+		if msg := mustPanic(t, func() { loop.CallSoonThreadsafe(nil) }); !strings.Contains(msg, "nil callback") {
+			t.Errorf("CallSoonThreadsafe: %q", msg)
+		}
+	})
+}
+
+func TestGetRunningLoop(t *testing.T) {
+	if _, err := asyncio.GetRunningLoop(context.Background()); !errors.Is(err, asyncio.ErrNoRunningLoop) ||
+		err.Error() != "asyncio: no running event loop (asyncio used outside OpenLoop)" {
+		t.Errorf("outside: %v", err)
+	}
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		if l, err := asyncio.GetRunningLoop(ctx); l != loop || err != nil {
+			t.Errorf("body: %v, %v", l, err)
+		}
+		onLoop(ctx, loop, func(ctx context.Context) {
+			if l, err := asyncio.GetRunningLoop(ctx); l != loop || err != nil {
+				t.Errorf("callback: %v, %v", l, err)
+			}
+		})
+	})
+}
+
+// WithContext: the callback gets the ctx given (its values), and the loop
+// is still found from it.
+func TestWithContext(t *testing.T) {
+	type key struct{}
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		vctx := context.WithValue(context.Background(), key{}, "v")
+		done := make(chan struct{})
+		loop.CallSoonThreadsafe(func(ctx context.Context) {
+			defer close(done)
+			if ctx.Value(key{}) != "v" {
+				t.Error("value lost")
+			}
+			if l, _ := asyncio.GetRunningLoop(ctx); l != loop {
+				t.Error("loop lost")
+			}
+		}, asyncio.WithContext(vctx))
+		<-done
+	})
+}
+
+// A panic in a callback goes to the exception handler, with its stack, and
+// the loop goes on with the next callback.
+func TestCallbackPanic_goes_to_handler_and_loop_continues(t *testing.T) {
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		rec := newRecorder(loop)
+		var log []string
+		onLoop(ctx, loop, func(ctx context.Context) {
+			loop.CallSoon(record(&log, "before"))
+			loop.CallSoon(panickyCallback)
+			loop.CallSoon(record(&log, "after"))
+			loop.CallLater(0, record(&log, "timer"))
+		})
+		settle(ctx, loop)
+		if !equal(log, []string{"before", "after", "timer"}) {
+			t.Errorf("%v", log)
+		}
+		ec := <-rec.ch
+		var pe *trio.PanicError
+		if !errors.As(ec.Err, &pe) || pe.Value != "boom" || !strings.Contains(string(pe.Stack), "panickyCallback") {
+			t.Errorf("err %v", ec.Err)
+		}
+		if !strings.HasPrefix(ec.Message, "Exception in callback <Handle ") || !strings.Contains(ec.Message, "panickyCallback") || ec.Handle == nil {
+			t.Errorf("%+v", ec)
+		}
+	})
+}
+
+func panickyCallback(context.Context) { panic("boom") }
+
+// captureSlog redirects the default slog logger to a buffer for the test.
+func captureSlog(t *testing.T) func() string {
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.String()
+	}
+}
+
+type lockedWriter struct {
+	mu  *sync.Mutex
+	buf *bytes.Buffer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
+
+func TestDefaultExceptionHandler_logs(t *testing.T) {
+	logs := captureSlog(t)
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		onLoop(ctx, loop, func(ctx context.Context) { loop.CallSoon(panickyCallback) })
+		onLoop(ctx, loop, func(context.Context) {})
+	})
+	if s := logs(); !strings.Contains(s, "level=ERROR") || !strings.Contains(s, "Exception in callback") || !strings.Contains(s, "boom") {
+		t.Errorf("log: %s", s)
+	}
+}
+
+// A custom handler that panics: the default handler logs that panic, with
+// the context it was handling.
+func TestExceptionHandler_panicking_handler(t *testing.T) {
+	logs := captureSlog(t)
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		loop.SetExceptionHandler(func(*asyncio.Loop, asyncio.ExceptionContext) { panic("handler bug") })
+		if loop.GetExceptionHandler() == nil {
+			t.Error("GetExceptionHandler")
+		}
+		onLoop(ctx, loop, func(ctx context.Context) { loop.CallSoon(panickyCallback) })
+		onLoop(ctx, loop, func(context.Context) {})
+		loop.SetExceptionHandler(nil)
+		if loop.GetExceptionHandler() != nil {
+			t.Error("GetExceptionHandler after reset")
+		}
+	})
+	s := logs()
+	if !strings.Contains(s, "Unhandled error in exception handler") || !strings.Contains(s, "handler bug") || !strings.Contains(s, "Exception in callback") {
+		t.Errorf("log: %s", s)
+	}
+}
+
+// CallExceptionHandler with a custom handler, and the handler deferring to
+// the default.
+func TestCallExceptionHandler(t *testing.T) {
+	logs := captureSlog(t)
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		var got []string
+		loop.SetExceptionHandler(func(l *asyncio.Loop, ec asyncio.ExceptionContext) {
+			got = append(got, ec.Message)
+			l.DefaultExceptionHandler(ec)
+		})
+		onLoop(ctx, loop, func(ctx context.Context) {
+			loop.CallExceptionHandler(asyncio.ExceptionContext{Message: "custom", Err: errors.New("oops"), Extra: map[string]any{"k": 1}})
+		})
+		if !equal(got, []string{"custom"}) {
+			t.Errorf("%v", got)
+		}
+	})
+	if s := logs(); !strings.Contains(s, "custom") || !strings.Contains(s, "oops") || !strings.Contains(s, "k=1") {
+		t.Errorf("log: %s", s)
+	}
+}
+
+// In debug mode a loop-confined method called from another goroutine
+// panics, naming the goroutine-safe alternative.
+func TestDebug_foreign_goroutine_panics(t *testing.T) {
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		loop.SetDebug(true)
+		if !loop.GetDebug() {
+			t.Error("GetDebug")
+		}
+		var fut *asyncio.Future[int]
+		onLoop(ctx, loop, func(context.Context) { fut = asyncio.NewFuture[int](loop) })
+		for name, call := range map[string]func(){
+			"Loop.CallSoon":    func() { loop.CallSoon(func(context.Context) {}) },
+			"Loop.CallLater":   func() { loop.CallLater(time.Second, func(context.Context) {}) },
+			"Future.SetResult": func() { fut.SetResult(1) },
+			"CreateTask":       func() { asyncio.CreateTask(ctx, func(context.Context) (int, error) { return 0, nil }) },
+			"Future.Cancel":    func() { fut.Cancel("") },
+		} {
+			msg := mustPanic(t, call)
+			if !strings.Contains(msg, name+" called from a goroutine other than the loop's") || !strings.Contains(msg, "Loop.CallSoonThreadsafe") {
+				t.Errorf("%s: %q", name, msg)
+			}
+		}
+		// From the loop, and from a task's coroutine, the same calls work.
+		runTask(ctx, loop, func(ctx context.Context) (int, error) {
+			loop.CallSoon(func(context.Context) {})
+			asyncio.Sleep(ctx, 0)
+			loop.CallSoon(func(context.Context) {})
+			return 0, fut.SetResult(1)
+		})
+	})
+}
+
+// In debug mode callbacks slower than SlowCallbackDuration are logged.
+func TestDebug_slow_callback(t *testing.T) {
+	logs := captureSlog(t)
+	synctest.Test(t, func(t *testing.T) {
+		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+			loop.SetDebug(true)
+			if loop.SlowCallbackDuration() != 100*time.Millisecond {
+				t.Errorf("default %v", loop.SlowCallbackDuration())
+			}
+			onLoop(ctx, loop, func(context.Context) { time.Sleep(50 * time.Millisecond) })
+			onLoop(ctx, loop, func(context.Context) { time.Sleep(150 * time.Millisecond) })
+			loop.SetSlowCallbackDuration(time.Second)
+			onLoop(ctx, loop, func(context.Context) { time.Sleep(150 * time.Millisecond) })
+		})
+	})
+	s := logs()
+	if n := strings.Count(s, "level=WARN"); n != 1 || !strings.Contains(s, "took 0.150 seconds") {
+		t.Errorf("log (%d warnings): %s", n, s)
+	}
+}
+
+// In debug mode handles remember where they were created.
+func TestDebug_handle_source(t *testing.T) {
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		loop.SetDebug(true)
+		rec := newRecorder(loop)
+		onLoop(ctx, loop, func(ctx context.Context) {
+			h := loop.CallSoon(panickyCallback)
+			if s := h.String(); !strings.Contains(s, "created at ") || !strings.Contains(s, "events_test.go:") {
+				t.Errorf("%s", s)
+			}
+			th := loop.CallLater(time.Hour, panickyCallback)
+			if s := th.String(); !strings.HasPrefix(s, "<TimerHandle when=") || !strings.Contains(s, "events_test.go:") {
+				t.Errorf("%s", s)
+			}
+			th.Cancel()
+		})
+		ec := <-rec.ch
+		if !strings.Contains(ec.SourceTraceback, "events_test.go") {
+			t.Errorf("source traceback %q", ec.SourceTraceback)
+		}
+	})
+}
+
+// When the body returns, the loop cancels the remaining tasks and runs
+// until they have finished.
+func TestOpenLoop_shutdown_cancels_tasks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var steps []string
+		var task *asyncio.Task[int]
+		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+			onLoop(ctx, loop, func(ctx context.Context) {
+				task = asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+					err := asyncio.Sleep(ctx, time.Hour)
+					steps = append(steps, fmt.Sprint("sleep: ", err))
+					// Cleanup that needs the loop still works.
+					err2 := asyncio.Sleep(ctx, time.Second)
+					steps = append(steps, fmt.Sprint("cleanup: ", err2))
+					return 0, err
+				})
+			})
+		})
+		if want := []string{"sleep: asyncio: cancelled", "cleanup: <nil>"}; !equal(steps, want) {
+			t.Errorf("%v", steps)
+		}
+		if !task.Cancelled() {
+			t.Errorf("%v", task)
+		}
+	})
+}
+
+// A task that refuses to finish (it ignores its cancellation and waits for
+// something nothing will do) is stopped: its deferred calls run, its Await
+// panics with an internal value, and it ends cancelled. Nothing leaks.
+func TestOpenLoop_shutdown_stops_stubborn_coroutine(t *testing.T) {
+	var steps []string
+	var task *asyncio.Task[int]
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		onLoop(ctx, loop, func(ctx context.Context) {
+			task = asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+				defer func() { steps = append(steps, "deferred") }()
+				for {
+					_, err := asyncio.Await(ctx, asyncio.NewFuture[int](loop))
+					steps = append(steps, fmt.Sprint("ignored: ", err))
+				}
+			})
+		})
+	})
+	if want := []string{"ignored: asyncio: cancelled", "deferred"}; !equal(steps, want) {
+		t.Errorf("%v", steps)
+	}
+	if !task.Cancelled() {
+		t.Errorf("%v", task)
+	}
+}
+
+// OpenLoop returns body's error; a panic in body is re-raised after the
+// loop's teardown.
+func TestOpenLoop_body_error_and_panic(t *testing.T) {
+	boom := errors.New("boom")
+	if err := asyncio.OpenLoop(context.Background(), func(context.Context, *asyncio.Loop) error { return boom }); err != boom {
+		t.Errorf("error: %v", err)
+	}
+	var loop *asyncio.Loop
+	msg := mustPanic(t, func() {
+		asyncio.OpenLoop(context.Background(), func(_ context.Context, l *asyncio.Loop) error {
+			loop = l
+			panic("body panic")
+		})
+	})
+	if !strings.Contains(msg, "body panic") || !loop.IsClosed() {
+		t.Errorf("panic %q, closed %v", msg, loop.IsClosed())
+	}
+}
+
+// Loops are independent: nested and side by side.
+func TestOpenLoop_nested_loops(t *testing.T) {
+	withLoop(t, func(octx context.Context, outer *asyncio.Loop) {
+		withLoop(t, func(ictx context.Context, inner *asyncio.Loop) {
+			if l, _ := asyncio.GetRunningLoop(ictx); l != inner || inner == outer {
+				t.Error("inner body's loop")
+			}
+			a, _ := runTask(ictx, inner, func(ctx context.Context) (int, error) { return 1, nil })
+			b, _ := runTask(octx, outer, func(ctx context.Context) (int, error) { return 2, nil })
+			if a != 1 || b != 2 {
+				t.Error(a, b)
+			}
+		})
+		if outer.IsClosed() {
+			t.Error("outer closed with inner")
+		}
+	})
+}
+
+// Await and Sleep outside a task are errors that say so, not hangs.
+func TestAwait_outside_task(t *testing.T) {
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		var fut *asyncio.Future[int]
+		onLoop(ctx, loop, func(cctx context.Context) {
+			fut = asyncio.NewFuture[int](loop)
+			if _, err := asyncio.Await(cctx, fut); !errors.Is(err, asyncio.ErrAwaitOutsideTask) {
+				t.Errorf("from a callback: %v", err)
+			}
+			if err := asyncio.Sleep(cctx, 0); !errors.Is(err, asyncio.ErrAwaitOutsideTask) {
+				t.Errorf("Sleep from a callback: %v", err)
+			}
+		})
+		if _, err := asyncio.Await(context.Background(), fut); !errors.Is(err, asyncio.ErrAwaitOutsideTask) ||
+			!strings.Contains(err.Error(), "Await outside a task") {
+			t.Errorf("without a loop: %v", err)
+		}
+		// With the ctx of a task that is not the one running.
+		runTask(ctx, loop, func(ctx context.Context) (int, error) {
+			other := asyncio.CreateTask(ctx, func(octx context.Context) (int, error) {
+				return 0, asyncio.Sleep(octx, 0)
+			})
+			var otherCtx context.Context
+			probe := asyncio.CreateTask(ctx, func(pctx context.Context) (int, error) {
+				otherCtx = pctx
+				return 0, nil
+			})
+			asyncio.Await(ctx, probe)
+			if _, err := asyncio.Await(otherCtx, fut); !errors.Is(err, asyncio.ErrAwaitOutsideTask) {
+				t.Errorf("with another task's ctx: %v", err)
+			}
+			return asyncio.Await(ctx, other)
+		})
+		onLoop(ctx, loop, func(context.Context) { fut.Cancel("") })
+	})
+}
+
+// AllTasks lists the tasks not done, in creation order.
+func TestAllTasks(t *testing.T) {
+	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+		main := asyncio.CurrentTask(ctx)
+		f := asyncio.NewFuture[int](loop)
+		a := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return asyncio.Await(ctx, f) })
+		b := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return 0, nil })
+		if got := asyncio.AllTasks(loop); len(got) != 3 || got[0] != main || got[1] != asyncio.AnyTask(a) || got[2] != asyncio.AnyTask(b) {
+			t.Errorf("%v", got)
+		}
+		asyncio.Await(ctx, b)
+		f.SetResult(1)
+		asyncio.Await(ctx, a)
+		if got := asyncio.AllTasks(loop); len(got) != 1 || got[0] != main {
+			t.Errorf("%v", got)
+		}
+		return nil
+	})
+}
