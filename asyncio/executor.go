@@ -193,10 +193,12 @@ func (l *Loop) executorState() *loopExecutors {
 // down; one set with SetDefaultExecutor or passed to RunInExecutor
 // belongs to its owner.
 //
-// HOOK: Loop.close (events.go) should call it after it has refused new
-// work (refuse = true: results of functions still running are then
-// dropped, not queued) and before it cancels the loop's ctx, so that no
-// goroutine of the executor outlives OpenLoop. Until it does, the
+// HOOK: Loop.close (events.go) should call it as its last statement,
+// after l.cancel(), so that no goroutine of the executor outlives
+// OpenLoop. By then the loop refuses CallSoonThreadsafe (results of
+// functions still running are dropped, not queued) and the
+// ConcurrentFutures of abandoned tasks have failed, so a function
+// waiting on the loop cannot deadlock the wait. Until it does, the
 // AfterFunc registered by executorState calls it once the loop has
 // closed, on a goroutine of its own, and OpenLoop may return while
 // executor goroutines finish. It runs once; later calls do nothing.
