@@ -53,10 +53,10 @@ type Loop struct {
 
 	// Goroutine-safe state.
 	mu         sync.Mutex
-	inbox      []*Handle // from CallSoonThreadsafe, guarded by mu
-	inboxSpare []*Handle // loop-confined
-	refuse     bool      // guarded by mu: closed to CallSoonThreadsafe
-	handler    ExceptionHandler
+	inbox      []*Handle        // from CallSoonThreadsafe, guarded by mu
+	inboxSpare []*Handle        // loop-confined
+	refuse     bool             // guarded by mu: closed to CallSoonThreadsafe
+	handler    ExceptionHandler // guarded by mu
 	hasInbox   atomic.Bool
 	closed     atomic.Bool
 	debug      atomic.Bool
@@ -185,10 +185,19 @@ func (l *Loop) run() {
 // handler and returns false; run calls it again, and it first finishes the
 // interrupted batch. (One deferred recover for many iterations: the hot
 // path pays nothing for it.)
+//
+// The batch loop and the resumption of tasks are written out here rather
+// than in helpers: after a switch from a coroutine every return to a frame
+// entered before the switch is a mispredicted return, so the hot path
+// keeps the loop goroutine's stack shallow at the switch.
 func (l *Loop) runLoop() (done bool) {
 	defer func() {
 		if v := recover(); v != nil {
+			if l.batch == nil {
+				panic(v) // not a callback's: a bug of the loop itself
+			}
 			h := l.batch[l.bi]
+			l.batch[l.bi] = nil
 			l.bi++
 			l.callbackPanicked(h, trio.NewPanicError(v))
 		}
@@ -197,7 +206,35 @@ func (l *Loop) runLoop() (done bool) {
 		l.runBatch(l.bi)
 	}
 	for l.state < stateClosing {
-		l.runOnce()
+		l.prepare()
+		if batch := l.ready; len(batch) > 0 {
+			l.ready = l.spare
+			l.batch = batch
+			if l.debug.Load() {
+				l.runBatch(0)
+			} else {
+				for i := 0; i < len(batch); i++ {
+					l.bi = i
+					h := batch[i]
+					if !h.cancelled {
+						if fn := h.fn; fn != nil {
+							fn(h.ctx)
+							h.fn, h.ctx = nil, nil
+						} else if c := h.ctx.(*taskCtx).t; c.beginStep() {
+							l.current = c
+							_, more := c.next()
+							l.current = nil
+							if !more {
+								c.finish()
+							}
+						}
+					}
+					batch[i] = nil
+				}
+				l.spare = batch[:0]
+				l.batch = nil
+			}
+		}
 		if l.state == stateDraining && l.tasks.n == 0 {
 			break
 		}
@@ -205,8 +242,11 @@ func (l *Loop) runLoop() (done bool) {
 	return true
 }
 
-// runOnce is one iteration: CPython's _run_once.
-func (l *Loop) runOnce() {
+// prepare is the first part of an iteration (CPython's _run_once up to
+// running the callbacks): purge cancelled timers; if nothing is ready,
+// sleep until the next timer or a CallSoonThreadsafe; append the
+// threadsafe callbacks, then the timers that are due, to the ready queue.
+func (l *Loop) prepare() {
 	// Purge cancelled timers: in bulk if they are too many, else from the head.
 	if n := len(l.timers); n > minScheduledTimerHandles && 2*l.cancelledTimers > n {
 		l.purgeTimers()
@@ -248,12 +288,16 @@ func (l *Loop) runOnce() {
 			l.ready = append(l.ready, &th.Handle)
 		}
 	}
-	l.runReady()
 }
 
 // sleep blocks until d has passed or CallSoonThreadsafe pokes the loop.
 // Inside a testing/synctest bubble both are durable blocks on the bubble's
 // fake clock.
+//
+// Design note: the wait watches no ctx. The loop is shielded from the
+// cancellation around OpenLoop (the design's S9) and learns that its block
+// is over from a callback the block posts when its body returns, through
+// the same inbox as CallSoonThreadsafe.
 func (l *Loop) sleep(d time.Duration) {
 	l.timer.Reset(d)
 	select {
@@ -290,20 +334,10 @@ func (l *Loop) drainInbox() {
 	l.inboxSpare = in[:0]
 }
 
-// runReady runs the callbacks that are ready now; those they schedule go
-// to a fresh slice and run in the next iteration.
-func (l *Loop) runReady() {
-	batch := l.ready
-	if len(batch) == 0 {
-		return
-	}
-	l.ready = l.spare
-	l.batch = batch
-	l.runBatch(0)
-}
-
-// runBatch runs l.batch[i:]. l.bi tells runLoop's recover which callback
-// panicked.
+// runBatch runs l.batch[i:], as runLoop does: after a recovered panic,
+// and in debug mode. l.bi tells runLoop's recover which callback
+// panicked. Entries are cleared as they are done with, so that the slice
+// keeps nothing alive once it is reused.
 func (l *Loop) runBatch(i int) {
 	batch := l.batch
 	if l.debug.Load() {
@@ -313,23 +347,23 @@ func (l *Loop) runBatch(i int) {
 		for ; i < len(batch); i++ {
 			l.bi = i
 			l.runDebug(batch[i])
+			batch[i] = nil
 		}
 	} else {
 		for ; i < len(batch); i++ {
 			l.bi = i
 			h := batch[i]
-			if h.cancelled {
-				continue
+			if !h.cancelled {
+				if fn := h.fn; fn != nil {
+					fn(h.ctx)
+					h.fn, h.ctx = nil, nil
+				} else {
+					h.ctx.(*taskCtx).t.step()
+				}
 			}
-			if t := h.task; t != nil {
-				t.step()
-				continue
-			}
-			h.fn(h.ctx)
-			h.fn, h.ctx = nil, nil
+			batch[i] = nil
 		}
 	}
-	clear(batch)
 	l.spare = batch[:0]
 	l.batch = nil
 }
@@ -340,8 +374,9 @@ func (l *Loop) runDebug(h *Handle) {
 		return
 	}
 	t0 := time.Now()
-	if t := h.task; t != nil {
-		t.step()
+	step := h.stepOf()
+	if step != nil {
+		step.step()
 	} else {
 		h.fn(h.ctx)
 	}
@@ -349,7 +384,7 @@ func (l *Loop) runDebug(h *Handle) {
 		slog.Warn(fmt.Sprintf("asyncio: executing %v took %.3f seconds", h, dt.Seconds()),
 			"handle", h.String(), "duration", dt)
 	}
-	if h.task == nil {
+	if step == nil {
 		h.fn, h.ctx = nil, nil
 	}
 }
@@ -359,7 +394,7 @@ func (l *Loop) callbackPanicked(h *Handle, pe *trio.PanicError) {
 	if h.dbg != nil {
 		ec.SourceTraceback = h.dbg.String()
 	}
-	if h.task == nil {
+	if h.stepOf() == nil {
 		h.fn, h.ctx = nil, nil
 	}
 	l.CallExceptionHandler(ec)
@@ -432,6 +467,9 @@ func (l *Loop) newHandle() *Handle {
 
 // callCtx is the ctx a callback will get.
 func (l *Loop) callCtx(opts []CallOption) context.Context {
+	if len(opts) == 0 {
+		return l.ctxI
+	}
 	ctx := l.ctxI
 	for _, o := range opts {
 		if o.ctx != nil {

@@ -20,6 +20,14 @@ import (
 	"github.com/trioasyncio/trioasyncio/trio"
 )
 
+// settle returns once the loop has run two more iterations: a
+// CallSoonThreadsafe callback drained in an iteration runs before the
+// timers that came due in it, so one round trip does not wait for those.
+func settle(ctx context.Context, loop *asyncio.Loop) {
+	onLoop(ctx, loop, func(context.Context) {})
+	onLoop(ctx, loop, func(context.Context) {})
+}
+
 // record returns a callback appending s to *log.
 func record(log *[]string, s string) func(context.Context) {
 	return func(context.Context) { *log = append(*log, s) }
@@ -36,7 +44,7 @@ func TestRunOnce_due_timer_runs_after_ready_callbacks(t *testing.T) {
 			loop.CallAt(loop.Time().Add(-time.Second), record(&log, "t"))
 			loop.CallSoon(record(&log, "b"))
 		})
-		onLoop(ctx, loop, func(context.Context) {})
+		settle(ctx, loop)
 		if !equal(log, []string{"a", "b", "t"}) {
 			t.Errorf("%v", log)
 		}
@@ -287,7 +295,7 @@ func TestCallbackPanic_goes_to_handler_and_loop_continues(t *testing.T) {
 			loop.CallSoon(record(&log, "after"))
 			loop.CallLater(0, record(&log, "timer"))
 		})
-		onLoop(ctx, loop, func(context.Context) {})
+		settle(ctx, loop)
 		if !equal(log, []string{"before", "after", "timer"}) {
 			t.Errorf("%v", log)
 		}

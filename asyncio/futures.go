@@ -260,9 +260,9 @@ func (c *futureCore) describeCallbacks(b *strings.Builder) {
 		return
 	}
 	name := func(h *Handle) string {
-		switch {
-		case h.task != nil:
-			return "step of " + h.task.owner.Name()
+		switch t := h.stepOf(); {
+		case t != nil:
+			return "step of " + t.owner.Name()
 		case h.fn != nil:
 			return funcName(h.fn)
 		}

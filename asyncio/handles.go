@@ -21,9 +21,10 @@ import (
 // allocation per 128 calls); a handle kept alive keeps its block alive, but
 // not the callbacks of the other handles, which are dropped once run.
 type Handle struct {
+	// fn(ctx) is the callback. A task's step handle has no fn and its ctx
+	// is the task's *taskCtx (see stepOf), which saves a field.
 	fn   func(ctx context.Context)
 	ctx  context.Context
-	task *taskCore // set for a task's step handle; then fn and ctx are unused
 	loop *Loop
 	dbg  *source // where the handle was created (debug mode)
 	// hpos is the timer's position in the loop's heap plus one; 0 when the
@@ -50,6 +51,16 @@ func (h *Handle) Cancel() {
 	}
 }
 
+// stepOf returns the task whose step h is, or nil.
+func (h *Handle) stepOf() *taskCore {
+	if h.fn == nil {
+		if tc, ok := h.ctx.(*taskCtx); ok {
+			return tc.t
+		}
+	}
+	return nil
+}
+
 // Cancelled reports whether Cancel was called. Loop-confined.
 func (h *Handle) Cancelled() bool { return h.cancelled }
 
@@ -61,10 +72,10 @@ func (h *Handle) String() string {
 	if h.cancelled {
 		b.WriteString(" cancelled")
 	}
-	switch {
-	case h.task != nil:
+	switch t := h.stepOf(); {
+	case t != nil:
 		b.WriteString(" step of ")
-		b.WriteString(h.task.describe())
+		b.WriteString(t.describe())
 	case h.fn != nil:
 		b.WriteString(" ")
 		b.WriteString(funcName(h.fn))

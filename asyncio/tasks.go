@@ -170,7 +170,7 @@ func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 		parent = tc.Context
 	}
 	c.ctx = taskCtx{Context: parent, t: c}
-	c.stepH.task = c
+	c.stepH.ctx = &c.ctx // a step handle: no fn, the task's ctx
 	c.stepH.loop = l
 	c.id = taskCounter.Add(1)
 	for _, o := range opts {
@@ -204,8 +204,7 @@ func (t *Task[T]) startCoro() {
 		c.yield = yield
 		defer c.coroutineExit()
 		if c.loop.debug.Load() {
-			c.gid = goid()
-			c.loop.curGid.Store(c.gid)
+			c.noteGoroutine()
 		}
 		v, err := t.coro(&c.ctx)
 		if err == nil {
@@ -228,28 +227,13 @@ func (c *taskCore) coroutineExit() {
 }
 
 // step runs the coroutine until it suspends or returns (CPython's
-// Task.__step). Only the loop goroutine calls it.
+// Task.__step). Only the loop goroutine calls it; runLoop has the same
+// code written out for its hot path.
 func (c *taskCore) step() {
-	if c.fut.state != statePending {
-		panic("asyncio: internal error: step of a task that is done")
+	if !c.beginStep() {
+		return
 	}
 	l := c.loop
-	var exc error
-	if c.mustCancel {
-		exc = &CancelledError{Msg: c.cancelMsg}
-		c.mustCancel = false
-	}
-	c.waiter = nil
-	if c.next == nil {
-		if exc != nil {
-			// Cancelled before it started: the coroutine never runs.
-			l.tasks.remove(c)
-			c.fut.cancelWith(exc)
-			return
-		}
-		c.owner.startCoro()
-	}
-	c.throw = exc
 	l.current = c
 	debug := l.debug.Load()
 	if debug {
@@ -265,20 +249,52 @@ func (c *taskCore) step() {
 	}
 }
 
+// beginStep prepares the resumption of the coroutine: it decides what the
+// coroutine's Await returns (a pending cancellation) and starts the
+// coroutine on the first step. It reports false if the task ended instead
+// (cancelled before it started: the coroutine never runs).
+func (c *taskCore) beginStep() bool {
+	if c.fut.state != statePending {
+		panic("asyncio: internal error: step of a task that is done")
+	}
+	var exc error
+	if c.mustCancel {
+		exc = &CancelledError{Msg: c.cancelMsg}
+		c.mustCancel = false
+	}
+	c.waiter = nil
+	if c.next == nil {
+		if exc != nil {
+			c.loop.tasks.remove(c)
+			c.fut.cancelWith(exc)
+			return false
+		}
+		c.owner.startCoro()
+	}
+	c.throw = exc
+	return true
+}
+
 // suspend gives the loop back until the task's step runs again, and
 // returns what is thrown in (a cancellation), if anything. Called by the
-// coroutine.
+// coroutine; Await has the same code written out.
 func (c *taskCore) suspend() error {
 	if !c.yield(struct{}{}) {
 		panic(errStopCoroutine) // the loop is closing: unwind the coroutine
 	}
 	if c.gid == 0 && c.loop.debug.Load() {
-		c.gid = goid()
-		c.loop.curGid.Store(c.gid)
+		c.noteGoroutine()
 	}
 	err := c.throw
 	c.throw = nil
 	return err
+}
+
+// noteGoroutine records the coroutine's goroutine for the debug-mode
+// checks.
+func (c *taskCore) noteGoroutine() {
+	c.gid = goid()
+	c.loop.curGid.Store(c.gid)
 }
 
 // finish makes the task's future done from the way its coroutine ended.
@@ -360,18 +376,21 @@ func runningTask(ctx context.Context, what string) (*taskCore, error) {
 // (a task awaiting itself). If a is already done, Await returns at once
 // without giving the loop back, as Python's await does.
 func Await[T any](ctx context.Context, a AwaitableOf[T]) (T, error) {
-	c, err := runningTask(ctx, "Await")
-	if err != nil {
-		var zero T
-		return zero, err
+	var zero T
+	var c *taskCore
+	if tc, ok := ctx.(*taskCtx); ok && tc.t.loop.current == tc.t && !tc.t.loop.debug.Load() {
+		c = tc.t // the fast path of runningTask
+	} else {
+		var err error
+		if c, err = runningTask(ctx, "Await"); err != nil {
+			return zero, err
+		}
 	}
 	if fc := a.base(); fc.state == statePending {
 		if fc.loop != c.loop {
-			var zero T
 			return zero, fmt.Errorf("%w: %v got %v", ErrForeignFuture, c.owner, a)
 		}
 		if fc == c.fut {
-			var zero T
 			return zero, fmt.Errorf("%w: %v", ErrAwaitSelf, c.owner)
 		}
 		fc.addCallback(&c.stepH)
@@ -379,8 +398,15 @@ func Await[T any](ctx context.Context, a AwaitableOf[T]) (T, error) {
 		if c.mustCancel && a.Cancel(c.cancelMsg) {
 			c.mustCancel = false
 		}
-		if err := c.suspend(); err != nil {
-			var zero T
+		// suspend, written out (see runLoop).
+		if !c.yield(struct{}{}) {
+			panic(errStopCoroutine)
+		}
+		if c.gid == 0 && c.loop.debug.Load() {
+			c.noteGoroutine()
+		}
+		if err := c.throw; err != nil {
+			c.throw = nil
 			return zero, err
 		}
 	}

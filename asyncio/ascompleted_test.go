@@ -1,0 +1,165 @@
+package asyncio_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/trioasyncio/trioasyncio/asyncio"
+)
+
+// Transcribed from CPython's test_tasks.py (BaseTaskTests, as_completed).
+// Python's as_completed yields awaitables to await; Go's AsCompleted is
+// a range-over-func iterator that yields the outcomes themselves.
+//
+// Not transcribed:
+//   - test_as_completed_reverse_wait, test_as_completed_concurrent: they
+//     await the yielded awaitables out of order or concurrently; Go's
+//     iterator yields outcomes, in order.
+//   - test_as_completed_invalid_args: a single future or a coroutine
+//     instead of a collection is a compile error in Go.
+
+func TestAsCompleted_test_as_completed(t *testing.T) {
+	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		start := time.Now()
+		a := sleeper(ctx, 10*time.Millisecond, "a")
+		b := sleeper(ctx, 10*time.Millisecond, "b")
+		c := sleeper(ctx, 150*time.Millisecond, "c")
+		foo := asyncio.CreateTask(ctx, func(ctx context.Context) ([]string, error) {
+			var values []string
+			for v, err := range asyncio.AsCompleted(ctx, []*asyncio.Task[string]{b, c, a}) {
+				if err != nil {
+					return nil, err
+				}
+				values = append(values, v)
+			}
+			return values, nil
+		})
+		res, err := asyncio.Await(ctx, foo)
+		if err != nil || len(res) != 3 || !sameSet(res[:2], "a", "b") || res[2] != "c" || elapsed(start) != 150*time.Millisecond {
+			t.Errorf("res %v, %v, at %v", res, err, elapsed(start))
+		}
+	})
+}
+
+func TestAsCompleted_test_as_completed_with_timeout(t *testing.T) {
+	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		start := time.Now()
+		a := sleeper(ctx, 100*time.Millisecond, "a")
+		b := sleeper(ctx, 150*time.Millisecond, "b")
+		type value struct {
+			v   string
+			err error
+		}
+		var values []value
+		for v, err := range asyncio.AsCompleted(ctx, []*asyncio.Task[string]{a, b}, asyncio.WaitTimeout(120*time.Millisecond)) {
+			values = append(values, value{v, err})
+		}
+		if len(values) != 2 || values[0] != (value{"a", nil}) || !errors.Is(values[1].err, asyncio.ErrTimeout) {
+			t.Errorf("values %v", values)
+		}
+		if elapsed(start) != 120*time.Millisecond {
+			t.Errorf("at %v", elapsed(start))
+		}
+		b.Cancel("")
+	})
+}
+
+func TestAsCompleted_test_as_completed_with_unused_timeout(t *testing.T) {
+	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		a := sleeper(ctx, 10*time.Millisecond, "a")
+		for v, err := range asyncio.AsCompleted(ctx, []*asyncio.Task[string]{a}, asyncio.WaitTimeout(time.Second)) {
+			if v != "a" || err != nil {
+				t.Errorf("got %v, %v", v, err)
+			}
+		}
+	})
+}
+
+func TestAsCompleted_test_as_completed_duplicate_coroutines(t *testing.T) {
+	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		coro := func(s string) func(context.Context) (string, error) {
+			return func(context.Context) (string, error) { return s, nil }
+		}
+		c := asyncio.CreateTask(ctx, coro("ham"))
+		var result []string
+		for v, err := range asyncio.AsCompleted(ctx, []*asyncio.Task[string]{c, c, asyncio.CreateTask(ctx, coro("spam"))}) {
+			if err != nil {
+				t.Error(err)
+			}
+			result = append(result, v)
+		}
+		if !sameSet(result, "ham", "spam") {
+			t.Errorf("result %v", result)
+		}
+	})
+}
+
+// test_as_completed_coroutine_without_loop: ranging outside a task
+// yields ErrAwaitOutsideTask, once.
+func TestAsCompleted_test_as_completed_coroutine_without_loop(t *testing.T) {
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		f := asyncio.NewFuture[int](loop)
+		n := 0
+		for _, err := range asyncio.AsCompleted(ctx, []*asyncio.Future[int]{f}) {
+			n++
+			if !errors.Is(err, asyncio.ErrAwaitOutsideTask) {
+				t.Errorf("err %v", err)
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d iterations", n)
+		}
+	})
+}
+
+func TestAsCompleted_test_as_completed_coroutine_use_running_loop(t *testing.T) {
+	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		var got []int
+		for v, err := range asyncio.AsCompleted(ctx, []*asyncio.Task[int]{sleeper(ctx, 0, 42)}) {
+			if err != nil {
+				t.Error(err)
+			}
+			got = append(got, v)
+		}
+		if !slices.Equal(got, []int{42}) {
+			t.Errorf("got %v", got)
+		}
+	})
+}
+
+// Go's own: errors come in completion order, a cancellation of the
+// ranging task is one iteration, and leaving the range early unhooks
+// everything (the awaitables left run on untouched).
+func TestAsCompleted_ErrorsCancelAndBreak(t *testing.T) {
+	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		bad := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+			return 0, errors.Join(asyncio.Sleep(ctx, time.Millisecond), errZeroDivision)
+		})
+		slow := sleeper(ctx, time.Second, 2)
+		task := asyncio.CreateTask(ctx, func(ctx context.Context) ([]error, error) {
+			var errs []error
+			for _, err := range asyncio.AsCompleted(ctx, []*asyncio.Task[int]{slow, bad}) {
+				errs = append(errs, err)
+			}
+			return errs, nil
+		})
+		asyncio.Sleep(ctx, 10*time.Millisecond)
+		task.Cancel("")
+		errs, err := asyncio.Await(ctx, task)
+		if err != nil || len(errs) != 2 || !errors.Is(errs[0], errZeroDivision) || !errors.Is(errs[1], asyncio.ErrCancelled) {
+			t.Errorf("errs %v, %v", errs, err)
+		}
+		if slow.Done() {
+			t.Error("slow was touched")
+		}
+		for range asyncio.AsCompleted(ctx, []*asyncio.Task[int]{slow}, asyncio.WaitTimeout(time.Millisecond)) {
+			break
+		}
+		if v, err := asyncio.Await(ctx, slow); v != 2 || err != nil {
+			t.Errorf("slow %v, %v", v, err)
+		}
+	})
+}

@@ -1,0 +1,292 @@
+package asyncio_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/trioasyncio/trioasyncio/asyncio"
+	"github.com/trioasyncio/trioasyncio/trio"
+)
+
+// Transcribed from CPython's test_threads.py (ToThreadTests) and the
+// executor cases of test_events.py and test_base_events.py.
+//
+// Not transcribed:
+//   - test_to_thread_args_kwargs: Go passes arguments in the closure.
+//   - test_set_default_executor_error: any Executor is accepted; its type
+//     is checked by the compiler.
+
+func TestToThread_test_to_thread(t *testing.T) {
+	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		sum := func(context.Context) (int, error) { return 40 + 2, nil }
+		if v, err := asyncio.ToThread(ctx, sum); v != 42 || err != nil {
+			t.Errorf("got %v, %v", v, err)
+		}
+	})
+}
+
+func TestToThread_test_to_thread_exception(t *testing.T) {
+	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		if _, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { return 0, errRuntime }); err != errRuntime {
+			t.Errorf("err %v", err)
+		}
+	})
+}
+
+func TestToThread_test_to_thread_once(t *testing.T) {
+	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		var calls atomic.Int32
+		asyncio.ToThread(ctx, func(context.Context) (int, error) { calls.Add(1); return 0, nil })
+		if n := calls.Load(); n != 1 {
+			t.Errorf("%d calls", n)
+		}
+	})
+}
+
+func TestToThread_test_to_thread_concurrent(t *testing.T) {
+	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		var calls atomic.Int32
+		var futs []asyncio.AwaitableOf[int]
+		for range 10 {
+			futs = append(futs, asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+				return asyncio.ToThread(ctx, func(context.Context) (int, error) { calls.Add(1); return 0, nil })
+			}))
+		}
+		asyncio.Await(ctx, asyncio.Gather(ctx, futs...))
+		if n := calls.Load(); n != 10 {
+			t.Errorf("%d calls", n)
+		}
+	})
+}
+
+type ctxKey struct{}
+
+func TestToThread_test_to_thread_contextvars(t *testing.T) {
+	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		task := asyncio.CreateTask(context.WithValue(ctx, ctxKey{}, "parrot"), func(ctx context.Context) (any, error) {
+			return asyncio.ToThread(ctx, func(ctx context.Context) (any, error) { return ctx.Value(ctxKey{}), nil })
+		})
+		if v, err := asyncio.Await(ctx, task); v != "parrot" || err != nil {
+			t.Errorf("got %v, %v", v, err)
+		}
+	})
+}
+
+// test_events.py test_run_in_executor: fn runs off the loop; in Go its
+// ctx carries no loop.
+func TestRunInExecutor_test_run_in_executor(t *testing.T) {
+	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		f2 := asyncio.RunInExecutor(ctx, nil, func(ctx context.Context) (string, error) {
+			if _, err := asyncio.GetRunningLoop(ctx); !errors.Is(err, asyncio.ErrNoRunningLoop) {
+				return "", fmt.Errorf("fn sees a loop: %v", err)
+			}
+			return "yo", nil
+		})
+		if res, err := asyncio.Await(ctx, f2); res != "yo" || err != nil {
+			t.Errorf("got %v, %v", res, err)
+		}
+	})
+}
+
+// test_events.py test_run_in_executor_cancel: the result of a cancelled
+// call is dropped. In Go, the cancellation also reaches fn's ctx.
+func TestRunInExecutor_test_run_in_executor_cancel(t *testing.T) {
+	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		saw := make(chan error, 1)
+		f2 := asyncio.RunInExecutor(ctx, nil, func(ctx context.Context) (int, error) {
+			err := trio.Sleep(ctx, 50*time.Millisecond)
+			saw <- err
+			return 1, err
+		})
+		synctest.Wait() // fn runs, in trio.Sleep
+		f2.Cancel("")
+		asyncio.Sleep(ctx, 400*time.Millisecond)
+		select {
+		case err := <-saw:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("fn's ctx: %v", err)
+			}
+		default:
+			t.Error("fn still running")
+		}
+		if !f2.Cancelled() {
+			t.Errorf("f2 %v", f2)
+		}
+	})
+}
+
+// dummyExecutor refuses all work (test_base_events.py's DummyExecutor).
+type dummyExecutor struct{}
+
+var errDummy = errors.New("cannot submit into a dummy executor")
+
+func (dummyExecutor) Submit(func()) error { return errDummy }
+
+// test_base_events.py test_set_default_executor: the executor set is the
+// one RunInExecutor uses.
+func TestRunInExecutor_test_set_default_executor(t *testing.T) {
+	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		loop.SetDefaultExecutor(dummyExecutor{})
+		if _, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { return 0, nil }); err != errDummy {
+			t.Errorf("err %v", err)
+		}
+		loop.SetDefaultExecutor(nil)
+		if v, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { return 1, nil }); v != 1 || err != nil {
+			t.Errorf("got %v, %v", v, err)
+		}
+	})
+}
+
+// Go's own: a PoolExecutor runs at most its maximum at once, FIFO, and
+// Shutdown waits for the work submitted and refuses more.
+func TestPoolExecutor(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		p := asyncio.NewPoolExecutor(2)
+		var mu sync.Mutex
+		running, ran := 0, 0
+		release := make(chan struct{})
+		for range 5 {
+			if err := p.Submit(func() {
+				mu.Lock()
+				running++
+				mu.Unlock()
+				<-release
+				mu.Lock()
+				running--
+				ran++
+				mu.Unlock()
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait() // every goroutine of the pool is blocked
+		mu.Lock()
+		if running != 2 {
+			t.Errorf("%d running at once", running)
+		}
+		mu.Unlock()
+		close(release)
+		if err := p.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if ran != 5 {
+			t.Errorf("%d ran", ran)
+		}
+		if err := p.Submit(func() {}); !errors.Is(err, asyncio.ErrExecutorShutdown) {
+			t.Errorf("Submit after Shutdown: %v", err)
+		}
+	})
+	// One worker: FIFO.
+	p := asyncio.NewPoolExecutor(1)
+	var order []int
+	for i := range 5 {
+		p.Submit(func() { order = append(order, i) })
+	}
+	p.Shutdown(context.Background())
+	if !slices.Equal(order, []int{0, 1, 2, 3, 4}) {
+		t.Errorf("order %v", order)
+	}
+	if n := asyncio.DefaultMaxWorkers(); n < 5 || n > 32 {
+		t.Errorf("DefaultMaxWorkers %d", n)
+	}
+}
+
+func TestPoolExecutor_ShutdownTimeout(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		p := asyncio.NewPoolExecutor(1)
+		release := make(chan struct{})
+		p.Submit(func() { <-release })
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := p.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Shutdown: %v", err)
+		}
+		close(release)
+		if err := p.Shutdown(context.Background()); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
+}
+
+// Go's own: a panic in fn fails the future with a *trio.PanicError, and
+// flavor mistakes are errors.
+func TestRunInExecutor_PanicAndFlavor(t *testing.T) {
+	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		_, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { panic("boom") })
+		if pe, ok := err.(*trio.PanicError); !ok || pe.Value != "boom" {
+			t.Errorf("err %v", err)
+		}
+	})
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		ran := false
+		_, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { ran = true; return 0, nil })
+		if !errors.Is(err, asyncio.ErrAwaitOutsideTask) || ran {
+			t.Errorf("ToThread from trio code: %v, ran %v", err, ran)
+		}
+	})
+}
+
+// Go's own: when the loop closes, the ctx of the functions still running
+// is cancelled, and functions not started never start.
+func TestRunInExecutor_LoopCloseCancels(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		saw := make(chan error, 1)
+		first := make(chan struct{})
+		var started atomic.Int32
+		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+			onLoop(ctx, loop, func(ctx context.Context) {
+				loop.SetDefaultExecutor(asyncio.NewPoolExecutor(1))
+				asyncio.RunInExecutor(ctx, nil, func(ctx context.Context) (int, error) {
+					started.Add(1)
+					close(first)
+					<-ctx.Done()
+					saw <- ctx.Err()
+					return 0, nil
+				})
+				asyncio.RunInExecutor(ctx, nil, func(ctx context.Context) (int, error) {
+					started.Add(1)
+					return 0, nil
+				})
+			})
+			<-first
+		})
+		if err := <-saw; !errors.Is(err, context.Canceled) {
+			t.Errorf("fn's ctx: %v", err)
+		}
+		synctest.Wait()
+		if n := started.Load(); n != 1 {
+			t.Errorf("%d functions started", n)
+		}
+	})
+}
+
+// The quarantine of DESIGN S3 for the executor: once OpenLoop has
+// returned, no function of its default executor runs. It needs the loop
+// core to call Loop.shutdownExecutor at the end of Loop.close (see
+// executor.go); with that one line it passes.
+func TestRunInExecutor_QuarantineAtClose(t *testing.T) {
+	t.Skip("needs the loop core's hook: Loop.close (events.go) ending with l.shutdownExecutor()")
+	bubble(t, func(t *testing.T) {
+		var done atomic.Bool
+		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+			onLoop(ctx, loop, func(ctx context.Context) {
+				asyncio.RunInExecutor(ctx, nil, func(ctx context.Context) (int, error) {
+					<-ctx.Done()
+					time.Sleep(time.Second) // winds down slowly
+					done.Store(true)
+					return 0, nil
+				})
+			})
+		})
+		if !done.Load() {
+			t.Error("an executor function outlived OpenLoop")
+		}
+	})
+}
