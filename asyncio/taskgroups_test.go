@@ -64,8 +64,8 @@ func nested(err error) error {
 	return nil
 }
 
-// spawn is CreateTaskIn for tests, which report its error.
-func spawn[T any](t *testing.T, tg *asyncio.TaskGroup, coro func(ctx context.Context) (T, error), opts ...asyncio.TaskOption) *asyncio.Task[T] {
+// spawnIn is CreateTaskIn for tests, which report its error.
+func spawnIn[T any](t *testing.T, tg *asyncio.TaskGroup, coro func(ctx context.Context) (T, error), opts ...asyncio.TaskOption) *asyncio.Task[T] {
 	task, err := asyncio.CreateTaskIn(tg, coro, opts...)
 	if err != nil {
 		t.Errorf("CreateTaskIn: %v", err)
@@ -96,8 +96,8 @@ func TestTaskGroup_test_taskgroup_01(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		var t1, t2 *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-			t1 = spawn(t, g, sleepThen(100*time.Millisecond, 42, nil))
-			t2 = spawn(t, g, sleepThen(200*time.Millisecond, 11, nil))
+			t1 = spawnIn(t, g, sleepThen(100*time.Millisecond, 42, nil))
+			t2 = spawnIn(t, g, sleepThen(200*time.Millisecond, 11, nil))
 			return nil
 		})
 		v1, _ := t1.Result()
@@ -112,9 +112,9 @@ func TestTaskGroup_test_taskgroup_02(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		var t1, t2 *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-			t1 = spawn(t, g, sleepThen(100*time.Millisecond, 42, nil))
+			t1 = spawnIn(t, g, sleepThen(100*time.Millisecond, 42, nil))
 			asyncio.Sleep(ctx, 150*time.Millisecond)
-			t2 = spawn(t, g, sleepThen(200*time.Millisecond, 11, nil))
+			t2 = spawnIn(t, g, sleepThen(200*time.Millisecond, 11, nil))
 			return nil
 		})
 		v1, _ := t1.Result()
@@ -129,11 +129,11 @@ func TestTaskGroup_test_taskgroup_03(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		var t1, t2 *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-			t1 = spawn(t, g, sleepThen(time.Second, 42, nil))
+			t1 = spawnIn(t, g, sleepThen(time.Second, 42, nil))
 			asyncio.Sleep(ctx, 150*time.Millisecond)
 			// Cancel t1 explicitly: everything goes on as expected.
 			t1.Cancel("")
-			t2 = spawn(t, g, sleepThen(200*time.Millisecond, 11, nil))
+			t2 = spawnIn(t, g, sleepThen(200*time.Millisecond, 11, nil))
 			return nil
 		})
 		v2, _ := t2.Result()
@@ -158,8 +158,8 @@ func TestTaskGroup_test_taskgroup_04(t *testing.T) {
 		}
 		runner := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-				spawn(t, g, sleepThen(100*time.Millisecond, 0, errZeroDivision))
-				t2 = spawn(t, g, foo2)
+				spawnIn(t, g, sleepThen(100*time.Millisecond, 0, errZeroDivision))
+				t2 = spawnIn(t, g, foo2)
 				return nil
 			})
 			if err != nil {
@@ -192,9 +192,9 @@ func TestTaskGroup_test_cancel_children_on_child_error(t *testing.T) {
 		runner := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				for range 3 {
-					spawn(t, g, sleepThen(100*time.Millisecond, 0, errZeroDivision))
+					spawnIn(t, g, sleepThen(100*time.Millisecond, 0, errZeroDivision))
 				}
-				spawn(t, g, foo2)
+				spawnIn(t, g, foo2)
 				if err := asyncio.Sleep(ctx, 10*time.Second); err != nil {
 					runnerCancel = true
 					return err
@@ -244,7 +244,7 @@ func TestTaskGroup_test_cancellation(t *testing.T) {
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				for range 5 {
-					spawn(t, g, countCancel(&num, 5*time.Second, 1))
+					spawnIn(t, g, countCancel(&num, 5*time.Second, 1))
 				}
 				return nil
 			})
@@ -261,7 +261,7 @@ func TestTaskGroup_test_taskgroup_07(t *testing.T) {
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				for range 5 {
-					spawn(t, g, countCancel(&num, 5*time.Second, 1))
+					spawnIn(t, g, countCancel(&num, 5*time.Second, 1))
 				}
 				_, err := countCancel(&num, 10*time.Second, 10)(ctx)
 				return err
@@ -278,7 +278,7 @@ func TestTaskGroup_test_taskgroup_08(t *testing.T) {
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				for range 5 {
-					spawn(t, g, sleepFinally(10*time.Second, errZeroDivision))
+					spawnIn(t, g, sleepFinally(10*time.Second, errZeroDivision))
 				}
 				return asyncio.Sleep(ctx, 10*time.Second)
 			})
@@ -293,8 +293,8 @@ func TestTaskGroup_test_taskgroup_09(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		var t1, t2 *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-			t1 = spawn(t, g, sleepThen(time.Second, 42, nil))
-			t2 = spawn(t, g, sleepThen(2*time.Second, 11, nil))
+			t1 = spawnIn(t, g, sleepThen(time.Second, 42, nil))
+			t2 = spawnIn(t, g, sleepThen(2*time.Second, 11, nil))
 			asyncio.Sleep(ctx, 100*time.Millisecond)
 			return errZeroDivision
 		})
@@ -308,8 +308,8 @@ func TestTaskGroup_test_taskgroup_10(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		var t1, t2 *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-			t1 = spawn(t, g, sleepThen(time.Second, 42, nil))
-			t2 = spawn(t, g, sleepThen(2*time.Second, 11, nil))
+			t1 = spawnIn(t, g, sleepThen(time.Second, 42, nil))
+			t2 = spawnIn(t, g, sleepThen(2*time.Second, 11, nil))
 			return errZeroDivision
 		})
 		if !isKinds(err, errZeroDivision.Error()) || !t1.Cancelled() || !t2.Cancelled() {
@@ -324,7 +324,7 @@ func TestTaskGroup_test_taskgroup_11(t *testing.T) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, _ *asyncio.TaskGroup) error {
 				return asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g2 *asyncio.TaskGroup) error {
 					for range 5 {
-						spawn(t, g2, sleepFinally(10*time.Second, errZeroDivision))
+						spawnIn(t, g2, sleepFinally(10*time.Second, errZeroDivision))
 					}
 					return asyncio.Sleep(ctx, 10*time.Second)
 				})
@@ -340,10 +340,10 @@ func TestTaskGroup_test_taskgroup_12(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g1 *asyncio.TaskGroup) error {
-				spawn(t, g1, sleepThen(10*time.Second, 0, nil))
+				spawnIn(t, g1, sleepThen(10*time.Second, 0, nil))
 				return asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g2 *asyncio.TaskGroup) error {
 					for range 5 {
-						spawn(t, g2, sleepFinally(10*time.Second, errZeroDivision))
+						spawnIn(t, g2, sleepFinally(10*time.Second, errZeroDivision))
 					}
 					return asyncio.Sleep(ctx, 10*time.Second)
 				})
@@ -361,9 +361,9 @@ func TestTaskGroup_test_taskgroup_13(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		r := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g1 *asyncio.TaskGroup) error {
-				spawn(t, g1, sleepThen(100*time.Millisecond, 0, errValue))
+				spawnIn(t, g1, sleepThen(100*time.Millisecond, 0, errValue))
 				return asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g2 *asyncio.TaskGroup) error {
-					spawn(t, g2, sleepThen(10*time.Second, 0, errValue))
+					spawnIn(t, g2, sleepThen(10*time.Second, 0, errValue))
 					return nil
 				})
 			})
@@ -378,9 +378,9 @@ func TestTaskGroup_test_taskgroup_14(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		r := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g1 *asyncio.TaskGroup) error {
-				spawn(t, g1, sleepThen(10*time.Second, 0, errValue))
+				spawnIn(t, g1, sleepThen(10*time.Second, 0, errValue))
 				return asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g2 *asyncio.TaskGroup) error {
-					spawn(t, g2, sleepThen(100*time.Millisecond, 0, errValue))
+					spawnIn(t, g2, sleepThen(100*time.Millisecond, 0, errValue))
 					return nil
 				})
 			})
@@ -405,7 +405,7 @@ func TestTaskGroup_test_taskgroup_15(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g1 *asyncio.TaskGroup) error {
-				spawn(t, g1, sleepThen(300*time.Millisecond, 0, errZeroDivision))
+				spawnIn(t, g1, sleepThen(300*time.Millisecond, 0, errZeroDivision))
 				return catchThenSleep(ctx)
 			})
 		})
@@ -419,7 +419,7 @@ func TestTaskGroup_test_taskgroup_16(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		nestedRunner := func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g1 *asyncio.TaskGroup) error {
-				spawn(t, g1, sleepThen(300*time.Millisecond, 0, errZeroDivision))
+				spawnIn(t, g1, sleepThen(300*time.Millisecond, 0, errZeroDivision))
 				return catchThenSleep(ctx)
 			})
 		}
@@ -469,7 +469,7 @@ func TestTaskGroup_test_taskgroup_19(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		r := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-				spawn(t, g, sleepThen(100*time.Millisecond, 0, errZeroDivision))
+				spawnIn(t, g, sleepThen(100*time.Millisecond, 0, errZeroDivision))
 				_, err := sleepFinally(10*time.Second, errMy)(ctx)
 				return err
 			})
@@ -484,7 +484,7 @@ func TestTaskGroup_test_taskgroup_20(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		runner := func(ctx context.Context) error {
 			return asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-				spawn(t, g, sleepThen(100*time.Millisecond, 0, errZeroDivision))
+				spawnIn(t, g, sleepThen(100*time.Millisecond, 0, errZeroDivision))
 				asyncio.Sleep(ctx, 10*time.Second)
 				panic("KeyboardInterrupt") // in `finally`
 			})
@@ -503,7 +503,7 @@ func TestTaskGroup__test_taskgroup_21(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		runner := func(ctx context.Context) error {
 			return asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-				spawn(t, g, func(ctx context.Context) (int, error) {
+				spawnIn(t, g, func(ctx context.Context) (int, error) {
 					asyncio.Sleep(ctx, 100*time.Millisecond)
 					panic("KeyboardInterrupt")
 				})
@@ -522,8 +522,8 @@ func TestTaskGroup_test_taskgroup_22(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		err := cancelAfter(ctx, t, 50*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-				spawn(t, g, sleepThen(time.Second, 42, nil))
-				spawn(t, g, sleepThen(2*time.Second, 11, nil))
+				spawnIn(t, g, sleepThen(time.Second, 42, nil))
+				spawnIn(t, g, sleepThen(2*time.Second, 11, nil))
 				return nil
 			})
 		})
@@ -538,7 +538,7 @@ func TestTaskGroup_test_taskgroup_23(t *testing.T) {
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			for count := range 10 {
 				asyncio.Sleep(ctx, 100*time.Millisecond)
-				spawn(t, g, sleepThen(300*time.Millisecond, 0, nil))
+				spawnIn(t, g, sleepThen(300*time.Millisecond, 0, nil))
 				if count == 5 && g.Len() >= 5 {
 					t.Errorf("%d tasks at count 5", g.Len())
 				}
@@ -558,10 +558,10 @@ func TestTaskGroup_test_taskgroup_23(t *testing.T) {
 func TestTaskGroup_test_taskgroup_24(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-			spawn(t, g, func(ctx context.Context) (int, error) { // root(g)
+			spawnIn(t, g, func(ctx context.Context) (int, error) { // root(g)
 				asyncio.Sleep(ctx, 100*time.Millisecond)
-				spawn(t, g, sleepThen(100*time.Millisecond, 0, nil))
-				spawn(t, g, sleepThen(200*time.Millisecond, 0, nil))
+				spawnIn(t, g, sleepThen(100*time.Millisecond, 0, nil))
+				spawnIn(t, g, sleepThen(200*time.Millisecond, 0, nil))
 				return 0, nil
 			})
 			return nil
@@ -599,8 +599,8 @@ func TestTaskGroup_test_taskgroup_25(t *testing.T) {
 			return 0, errZeroDivision
 		}
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-			spawn(t, g, hydra(g))
-			spawn(t, g, hercules)
+			spawnIn(t, g, hydra(g))
+			spawnIn(t, g, hercules)
 			return nil
 		})
 		if !isKinds(err, errZeroDivision.Error()) || nhydras < 10 {
@@ -612,7 +612,7 @@ func TestTaskGroup_test_taskgroup_25(t *testing.T) {
 func TestTaskGroup_test_taskgroup_task_name(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-			task := spawn(t, g, sleepThen(0, 0, nil), asyncio.WithName("yolo"))
+			task := spawnIn(t, g, sleepThen(0, 0, nil), asyncio.WithName("yolo"))
 			if task.Name() != "yolo" {
 				t.Errorf("name %q", task.Name())
 			}
@@ -625,8 +625,8 @@ func TestTaskGroup_test_taskgroup_no_create_task_after_failure(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		coro1 := sleepThen(time.Millisecond, 0, errZeroDivision)
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-			spawn(t, g, coro1)
-			spawn(t, g, func(ctx context.Context) (int, error) { // coro2(g)
+			spawnIn(t, g, coro1)
+			spawnIn(t, g, func(ctx context.Context) (int, error) { // coro2(g)
 				err := asyncio.Sleep(ctx, time.Second)
 				if errors.Is(err, asyncio.ErrCancelled) {
 					if _, e := asyncio.CreateTaskIn(g, coro1); !errors.Is(e, asyncio.ErrTaskGroupClosed) ||
@@ -652,7 +652,7 @@ func TestTaskGroup_test_taskgroup_context_manager_exit_raises(t *testing.T) {
 			task := asyncio.CurrentTask(ctx)
 			err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, tg *asyncio.TaskGroup) error {
 				// async with database(): … finally: raise CustomException
-				spawn(t, tg, func(context.Context) (int, error) { return 0, errCustom })
+				spawnIn(t, tg, func(context.Context) (int, error) { return 0, errCustom })
 				asyncio.Sleep(ctx, time.Second)
 				return errCustom
 			})
@@ -709,7 +709,7 @@ func TestTaskGroup_BodyPanic(t *testing.T) {
 		childEnded := false
 		v := recoverPanic(func() {
 			asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-				child = spawn(t, g, func(ctx context.Context) (int, error) {
+				child = spawnIn(t, g, func(ctx context.Context) (int, error) {
 					defer func() { childEnded = true }()
 					return 0, asyncio.Sleep(ctx, time.Hour)
 				})
@@ -726,7 +726,7 @@ func TestTaskGroup_BodyPanic(t *testing.T) {
 func TestTaskGroup_ErrorsIsAs(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
-			spawn(t, g, sleepThen(time.Millisecond, 0, &asyncio.TimeoutError{Msg: "child"}))
+			spawnIn(t, g, sleepThen(time.Millisecond, 0, &asyncio.TimeoutError{Msg: "child"}))
 			return asyncio.Sleep(ctx, time.Hour)
 		})
 		var te *asyncio.TimeoutError
