@@ -509,7 +509,8 @@ func (l *Loop) pushReady(h *Handle) {
 // one given WithContext. A panic in cb goes to the exception handler, with
 // its stack, and the loop goes on.
 //
-// Loop-confined. Cost: no allocation in the steady state (see Handle).
+// Loop-confined. Cost: amortized, one allocation per 128 calls (see
+// Handle).
 // It panics if cb is nil or if the loop has closed.
 func (l *Loop) CallSoon(cb func(ctx context.Context), opts ...CallOption) *Handle {
 	if cb == nil {
