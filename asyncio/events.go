@@ -509,7 +509,8 @@ func (l *Loop) pushReady(h *Handle) {
 // one given WithContext. A panic in cb goes to the exception handler, with
 // its stack, and the loop goes on.
 //
-// Loop-confined. Cost: no allocation in the steady state (see Handle).
+// Loop-confined. Cost: amortized, one allocation per 128 calls (see
+// Handle).
 // It panics if cb is nil or if the loop has closed.
 func (l *Loop) CallSoon(cb func(ctx context.Context), opts ...CallOption) *Handle {
 	if cb == nil {
@@ -585,8 +586,9 @@ func (l *Loop) callAt(when int64, cb func(ctx context.Context), opts []CallOptio
 // one goroutine run in the order they were scheduled.
 //
 // It returns ErrLoopClosed once the loop has begun dropping its pending
-// work (after the shutdown described in OpenLoop). The Handle it returns
-// is loop-confined like any other: cancel it from the loop.
+// work (after the shutdown described in OpenLoop); a callback accepted just
+// before that is dropped with the rest of the pending work. The Handle it
+// returns is loop-confined like any other: cancel it from the loop.
 func (l *Loop) CallSoonThreadsafe(cb func(ctx context.Context), opts ...CallOption) (*Handle, error) {
 	if cb == nil {
 		panic("asyncio: Loop.CallSoonThreadsafe with a nil callback")

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -613,4 +614,59 @@ func TestAllTasks(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A task that, being cancelled at shutdown, starts another task: the new
+// one is cancelled at once and never starts; nothing hangs or leaks.
+func TestOpenLoop_shutdown_task_spawning_tasks(t *testing.T) {
+	var started bool
+	var child *asyncio.Task[int]
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		onLoop(ctx, loop, func(ctx context.Context) {
+			asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+				asyncio.Await(ctx, asyncio.NewFuture[int](loop)) // cancelled at shutdown
+				child = asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+					started = true
+					return 0, nil
+				})
+				return asyncio.Await(ctx, child)
+			})
+		})
+	})
+	if started || !child.Cancelled() {
+		t.Errorf("child started %v, %v", started, child)
+	}
+}
+
+// CallSoonThreadsafe racing with the loop's close: each call either runs
+// or returns ErrLoopClosed.
+func TestCallSoonThreadsafe_racing_close(t *testing.T) {
+	for range 5 {
+		var ran, refused atomic.Int64
+		var calls atomic.Int64
+		var wg sync.WaitGroup
+		var loop *asyncio.Loop
+		withLoop(t, func(ctx context.Context, l *asyncio.Loop) {
+			loop = l
+			for range 4 {
+				wg.Go(func() {
+					for {
+						calls.Add(1)
+						if _, err := l.CallSoonThreadsafe(func(context.Context) { ran.Add(1) }); err != nil {
+							if !errors.Is(err, asyncio.ErrLoopClosed) {
+								t.Error(err)
+							}
+							refused.Add(1)
+							return
+						}
+					}
+				})
+			}
+			time.Sleep(time.Millisecond)
+		})
+		wg.Wait()
+		if !loop.IsClosed() || refused.Load() != 4 || ran.Load() > calls.Load()-4 {
+			t.Errorf("ran %d, refused %d, calls %d", ran.Load(), refused.Load(), calls.Load())
+		}
+	}
 }
