@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/trioasyncio/trioasyncio/asyncio/internal/testhooks"
 	"github.com/trioasyncio/trioasyncio/trio"
 )
 
@@ -64,6 +65,19 @@ type Loop struct {
 	slow       atomic.Int64
 	loopGid    atomic.Int64
 	curGid     atomic.Int64 // the goroutine of the running task (debug mode)
+
+	// The boundary (bridge.go).
+	nursery   *trio.Nursery          // the loop's nursery: the loop goroutine and RunTrio calls
+	bodyScope trio.CancelScope       // the OpenLoop body's scope, cancelled by a loop failure
+	gate      *testhooks.Gate        // asynciotest's turn-taking; nil for OpenLoop
+	closedCh  chan struct{}          // closed once the loop has closed
+	trioCalls map[*trioCall]struct{} // guarded by mu: RunTrio calls not finished
+	trioCount atomic.Int32           // len(trioCalls), for the loop goroutine's idle check
+	failures  []error                // guarded by mu: what the default exception handler got
+	stopReq   atomic.Bool            // Stop was called; acted on at the end of the iteration
+	stopCh    chan struct{}          // guarded by mu: closed by the next stop, for WaitStopped
+	stopSeen  bool                   // guarded by mu: a stop no WaitStopped has seen yet
+	exec      atomic.Pointer[loopExecutors]
 }
 
 type loopState uint8
@@ -102,50 +116,8 @@ func (c *loopCtx) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// OpenLoop opens an asyncio loop for the duration of body (trio-asyncio's
-// open_loop). The loop starts at once on a goroutine of its own, a child of
-// a trio nursery; body runs on the caller's goroutine as trio-flavored code,
-// with a ctx that carries the loop (GetRunningLoop). body reaches the loop
-// through the goroutine-safe methods (CallSoonThreadsafe).
-//
-// When body returns (or panics), the loop shuts down: every task not done
-// is cancelled and the loop runs on until they have finished; if the loop
-// runs out of work while some task still refuses to finish (nothing ready,
-// no timer), it gives up on them. Then pending callbacks and timers are
-// dropped, every coroutine still suspended is stopped (its Await panics
-// with an internal value that unwinds it, running its deferred calls, as
-// Python's coroutine.close() throws GeneratorExit) and its task ends
-// cancelled, and the loop closes: CallSoonThreadsafe returns ErrLoopClosed
-// from then on. OpenLoop returns body's error after all this; no goroutine
-// it started is alive then.
-//
-// The loop's ctx (the one callbacks and tasks get) carries the values of
-// ctx but not its cancellation: asyncio code is cancelled the asyncio way,
-// by Task.Cancel. It is cancelled when the loop closes.
-//
-// Each iteration of the loop is CPython's BaseEventLoop._run_once: purge
-// cancelled timers; if nothing is ready, sleep until the next timer or a
-// CallSoonThreadsafe; append the threadsafe callbacks, then the timers that
-// are due (in deadline order, ties in scheduling order), to the ready
-// queue; then run exactly the callbacks that were ready at that point, in
-// FIFO order: a callback scheduled meanwhile runs in the next iteration.
-func OpenLoop(ctx context.Context, body func(ctx context.Context, loop *Loop) error) error {
-	if body == nil {
-		panic("asyncio: OpenLoop with a nil body")
-	}
-	l := newLoop(ctx)
-	return trio.OpenNursery(ctx, func(nctx context.Context, n *trio.Nursery) error {
-		n.StartSoon(func(context.Context) error {
-			l.run()
-			return nil
-		})
-		defer l.requestShutdown()
-		return body(&loopCtx{Context: nctx, loop: l}, l)
-	})
-}
-
 func newLoop(parent context.Context) *Loop {
-	l := &Loop{epoch: time.Now(), wake: make(chan struct{}, 1)}
+	l := &Loop{epoch: time.Now(), wake: make(chan struct{}, 1), closedCh: make(chan struct{})}
 	base, cancel := context.WithCancel(context.WithoutCancel(parent))
 	l.ctx = &loopCtx{Context: base, loop: l}
 	l.ctxI = l.ctx
@@ -175,6 +147,7 @@ func (l *Loop) run() {
 	l.loopGid.Store(goid())
 	l.timer = time.NewTimer(time.Hour)
 	l.timer.Stop()
+	l.hold()
 	for !l.runLoop() {
 	}
 	l.close()
@@ -235,7 +208,10 @@ func (l *Loop) runLoop() (done bool) {
 				l.batch = nil
 			}
 		}
-		if l.state == stateDraining && l.tasks.n == 0 {
+		if l.stopReq.Load() {
+			l.stopped()
+		}
+		if l.state == stateDraining && l.tasks.n == 0 && l.trioCount.Load() == 0 {
 			break
 		}
 	}
@@ -263,9 +239,10 @@ func (l *Loop) prepare() {
 			if d := l.timers[0].when - l.now(); d > 0 {
 				l.sleep(time.Duration(d))
 			}
-		case l.state == stateDraining:
-			// Nothing is ready and no timer is set: the remaining tasks
-			// wait for something only another goroutine could do. Give
+		case l.state == stateDraining && l.trioCount.Load() == 0:
+			// Nothing is ready, no timer is set and no trio call of the
+			// loop is unwinding: the remaining tasks wait for something
+			// only a goroutine outside the loop's nursery could do. Give
 			// up on them rather than hang.
 			l.state = stateClosing
 			return
@@ -400,19 +377,6 @@ func (l *Loop) callbackPanicked(h *Handle, pe *trio.PanicError) {
 	l.CallExceptionHandler(ec)
 }
 
-// requestShutdown asks the loop to begin its shutdown; called when body
-// returns.
-func (l *Loop) requestShutdown() {
-	l.enqueue(&Handle{fn: l.beginShutdown, ctx: l.ctxI, loop: l})
-}
-
-func (l *Loop) beginShutdown(context.Context) {
-	l.state = stateDraining
-	for c := l.tasks.head; c != nil; c = c.nextT {
-		c.owner.Cancel("")
-	}
-}
-
 // close drops what is pending, stops the coroutines and closes the loop.
 func (l *Loop) close() {
 	l.mu.Lock()
@@ -440,6 +404,8 @@ func (l *Loop) close() {
 	l.state = stateClosed
 	l.closed.Store(true)
 	l.cancel()
+	l.shutdownExecutor()
+	close(l.closedCh) // last: bridge waiters then see every outcome there will be
 }
 
 // now is the loop time: nanoseconds since the epoch, on the monotonic clock.

@@ -338,12 +338,17 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	return w.buf.Write(p)
 }
 
+// The default handler logs, and fails the OpenLoop block with the error.
 func TestDefaultExceptionHandler_logs(t *testing.T) {
 	logs := captureSlog(t)
-	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+	err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
 		onLoop(ctx, loop, func(ctx context.Context) { loop.CallSoon(panickyCallback) })
-		onLoop(ctx, loop, func(context.Context) {})
+		return trio.SleepForever(ctx) // cancelled by the failure
 	})
+	var pe *trio.PanicError
+	if !errors.As(err, &pe) || pe.Value != "boom" || !strings.Contains(err.Error(), "Exception in callback") {
+		t.Errorf("OpenLoop = %v, want the callback's panic", err)
+	}
 	if s := logs(); !strings.Contains(s, "level=ERROR") || !strings.Contains(s, "Exception in callback") || !strings.Contains(s, "boom") {
 		t.Errorf("log: %s", s)
 	}
@@ -353,7 +358,7 @@ func TestDefaultExceptionHandler_logs(t *testing.T) {
 // the context it was handling.
 func TestExceptionHandler_panicking_handler(t *testing.T) {
 	logs := captureSlog(t)
-	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+	err := openLoopErr(func(ctx context.Context, loop *asyncio.Loop) {
 		loop.SetExceptionHandler(func(*asyncio.Loop, asyncio.ExceptionContext) { panic("handler bug") })
 		if loop.GetExceptionHandler() == nil {
 			t.Error("GetExceptionHandler")
@@ -365,6 +370,9 @@ func TestExceptionHandler_panicking_handler(t *testing.T) {
 			t.Error("GetExceptionHandler after reset")
 		}
 	})
+	if err == nil || !strings.Contains(err.Error(), "handler bug") {
+		t.Errorf("OpenLoop = %v, want the handler's panic (the default handler fails the block)", err)
+	}
 	s := logs()
 	if !strings.Contains(s, "Unhandled error in exception handler") || !strings.Contains(s, "handler bug") || !strings.Contains(s, "Exception in callback") {
 		t.Errorf("log: %s", s)
@@ -375,19 +383,23 @@ func TestExceptionHandler_panicking_handler(t *testing.T) {
 // the default.
 func TestCallExceptionHandler(t *testing.T) {
 	logs := captureSlog(t)
-	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+	oops := errors.New("oops")
+	err := openLoopErr(func(ctx context.Context, loop *asyncio.Loop) {
 		var got []string
 		loop.SetExceptionHandler(func(l *asyncio.Loop, ec asyncio.ExceptionContext) {
 			got = append(got, ec.Message)
 			l.DefaultExceptionHandler(ec)
 		})
 		onLoop(ctx, loop, func(ctx context.Context) {
-			loop.CallExceptionHandler(asyncio.ExceptionContext{Message: "custom", Err: errors.New("oops"), Extra: map[string]any{"k": 1}})
+			loop.CallExceptionHandler(asyncio.ExceptionContext{Message: "custom", Err: oops, Extra: map[string]any{"k": 1}})
 		})
 		if !equal(got, []string{"custom"}) {
 			t.Errorf("%v", got)
 		}
 	})
+	if !errors.Is(err, oops) {
+		t.Errorf("OpenLoop = %v, want oops (the handler deferred to the default)", err)
+	}
 	if s := logs(); !strings.Contains(s, "custom") || !strings.Contains(s, "oops") || !strings.Contains(s, "k=1") {
 		t.Errorf("log: %s", s)
 	}

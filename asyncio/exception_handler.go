@@ -1,6 +1,7 @@
 package asyncio
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -77,15 +78,20 @@ func (l *Loop) CallExceptionHandler(ec ExceptionContext) {
 }
 
 // DefaultExceptionHandler logs ec with log/slog's default logger, at level
-// Error (asyncio's default_exception_handler). A custom handler may call
-// it to defer to the default behaviour. Goroutine-safe.
-//
-// (For now it only logs; the project's design has it end the OpenLoop
-// block with the error, which a later change implements.)
+// Error (asyncio's default_exception_handler), and makes the loop's
+// OpenLoop block fail with the error: it cancels the block's body, and
+// OpenLoop returns the error (wrapped with the message) once the loop has
+// been torn down, as trio-asyncio does. A custom handler may call it to
+// defer to the default behaviour. Goroutine-safe.
 func (l *Loop) DefaultExceptionHandler(ec ExceptionContext) {
 	msg := ec.Message
 	if msg == "" {
 		msg = "Unhandled exception in event loop"
+	}
+	if ec.Err != nil {
+		l.fail(fmt.Errorf("asyncio: %s: %w", msg, ec.Err))
+	} else {
+		l.fail(errors.New("asyncio: " + msg))
 	}
 	attrs := make([]any, 0, 16)
 	if ec.Err != nil {

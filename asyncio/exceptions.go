@@ -55,6 +55,8 @@ var (
 // CancelledError escapes its coroutine.
 type CancelledError struct {
 	Msg string // the message given to Cancel; "" for none
+
+	cause error // trio's cancellation, when a trio call ended cancelled (RunTrio)
 }
 
 func (e *CancelledError) Error() string {
@@ -66,6 +68,11 @@ func (e *CancelledError) Error() string {
 
 // Is reports whether target is ErrCancelled.
 func (e *CancelledError) Is(target error) bool { return target == ErrCancelled }
+
+// Unwrap returns trio's cancellation when the CancelledError reports a
+// trio call (RunTrio) that ended cancelled, so errors.Is(err,
+// trio.ErrCancelled) sees it too; nil otherwise.
+func (e *CancelledError) Unwrap() error { return e.cause }
 
 // InvalidStateError reports an operation a future's state does not allow:
 // the result of a pending future, setting the result of a done one.

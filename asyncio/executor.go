@@ -163,26 +163,23 @@ func (st *loopExecutors) isClosed() bool {
 	return st.closed
 }
 
-var executors sync.Map // *Loop → *loopExecutors
-
 // executorState returns l's executor state, creating it the first time;
 // nil once the loop has closed.
 func (l *Loop) executorState() *loopExecutors {
-	if v, ok := executors.Load(l); ok {
-		return v.(*loopExecutors)
+	if st := l.exec.Load(); st != nil {
+		return st
 	}
-	if l.IsClosed() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.refuse {
 		return nil
 	}
-	st := &loopExecutors{}
-	v, loaded := executors.LoadOrStore(l, st)
-	if !loaded {
-		// Until the loop core calls shutdownExecutor from its close (see
-		// there), the loop's ctx, which is cancelled when the loop has
-		// closed, does it.
-		context.AfterFunc(l.ctx.Context, l.shutdownExecutor)
+	if st := l.exec.Load(); st != nil {
+		return st
 	}
-	return v.(*loopExecutors)
+	st := &loopExecutors{}
+	l.exec.Store(st)
+	return st
 }
 
 // shutdownExecutor is the loop's "shut the executor down" step of its
@@ -191,23 +188,14 @@ func (l *Loop) executorState() *loopExecutors {
 // executor), stops the default executor the loop created taking work, and
 // waits for its goroutines. Only the loop's own default executor is shut
 // down; one set with SetDefaultExecutor or passed to RunInExecutor
-// belongs to its owner.
-//
-// HOOK: Loop.close (events.go) should call it as its last statement,
-// after l.cancel(), so that no goroutine of the executor outlives
-// OpenLoop. By then the loop refuses CallSoonThreadsafe (results of
-// functions still running are dropped, not queued) and the
-// ConcurrentFutures of abandoned tasks have failed, so a function
-// waiting on the loop cannot deadlock the wait. Until it does, the
-// AfterFunc registered by executorState calls it once the loop has
-// closed, on a goroutine of its own, and OpenLoop may return while
-// executor goroutines finish. It runs once; later calls do nothing.
+// belongs to its owner. Loop.close calls it last, when the loop refuses
+// CallSoonThreadsafe (results of functions still running are dropped, not
+// queued), so a function waiting on the loop cannot deadlock the wait.
 func (l *Loop) shutdownExecutor() {
-	v, ok := executors.LoadAndDelete(l)
-	if !ok {
+	st := l.exec.Swap(nil)
+	if st == nil {
 		return
 	}
-	st := v.(*loopExecutors)
 	st.mu.Lock()
 	st.closed = true
 	own, jobs := st.own, st.jobs

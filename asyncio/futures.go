@@ -81,6 +81,11 @@ type futureExtra struct {
 	cbs     []*Handle // done callbacks after cb0, in order
 	cleanup runtime.Cleanup
 	dbg     *source
+
+	// onCancel, if set, replaces what Cancel does to a pending future:
+	// RunTrio's futures forward the request to their trio call and stay
+	// pending until it has unwound (trio-asyncio's wrapped_cancel).
+	onCancel func(msg string) bool
 }
 
 func (c *futureCore) extra() *futureExtra {
@@ -173,6 +178,9 @@ func (c *futureCore) cancel(msg string) bool {
 	c.retrieved()
 	if c.state != statePending {
 		return false
+	}
+	if c.x != nil && c.x.onCancel != nil {
+		return c.x.onCancel(msg)
 	}
 	c.cancelWith(&CancelledError{Msg: msg})
 	return true

@@ -82,6 +82,15 @@ func withLoop(t testing.TB, body func(ctx context.Context, loop *asyncio.Loop)) 
 	}
 }
 
+// openLoopErr runs body in a fresh loop's block and returns OpenLoop's
+// error.
+func openLoopErr(body func(ctx context.Context, loop *asyncio.Loop)) error {
+	return asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		body(ctx, loop)
+		return nil
+	})
+}
+
 // recorder collects what the exception handler receives.
 type recorder struct {
 	ch chan asyncio.ExceptionContext
