@@ -381,7 +381,14 @@ func (e *boundaryCancelled) Error() string {
 	return e.trio.Error() + " (in asyncio: " + e.asyncio.Error() + ")"
 }
 
-func (e *boundaryCancelled) Unwrap() []error { return []error{e.trio, e.asyncio} }
+// Unwrap returns trio's cancellation, so that the trio scope that caused
+// it absorbs the whole error (a []error would make it a group, which a
+// scope splits); Is and As also see the asyncio side.
+func (e *boundaryCancelled) Unwrap() error { return e.trio }
+
+func (e *boundaryCancelled) Is(target error) bool { return errors.Is(e.asyncio, target) }
+
+func (e *boundaryCancelled) As(target any) bool { return errors.As(e.asyncio, target) }
 
 // RunSync runs fn on the loop of ctx, as a callback, and returns its
 // result to trio-flavored code (S5): the way trio goroutines use
