@@ -18,6 +18,14 @@
 // errors that say so (ErrAwaitOutsideTask, ErrForeignFuture…), or, in
 // debug mode, panics naming the goroutine-safe alternative.
 //
+// The boundary between the flavors (trio-asyncio's) is in bridge.go: from
+// trio code, [RunAsyncio] runs a coroutine as a task and returns its
+// result, [RunFuture] waits for a future, [RunSync] runs a plain function
+// on the loop; from asyncio code, [RunTrio] runs trio code in the loop's
+// nursery and returns a future. Cancellation is translated exactly both
+// ways: trio's level-triggered scopes become one Task.Cancel, and a
+// future's cancellation becomes the cancellation of the trio call's scope.
+//
 // Names are CPython's in MixedCaps: call_soon is CallSoon, create_task is
 // CreateTask. Where Go cannot say it as Python does, the doc comment says
 // how it differs.

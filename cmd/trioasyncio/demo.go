@@ -22,6 +22,9 @@ func demo(ctx context.Context, w io.Writer) error {
 		{"a deadline cancels the workers still running, and its scope absorbs it", demoDeadline},
 		{"a shielded cleanup finishes even though its surroundings are cancelled", demoShield},
 		{"a failing child cancels its siblings; the nursery returns the failure", demoFailure},
+		{"an asyncio loop inside a block: trio and asyncio code call each other", demoLoop},
+		{"a trio deadline cancels asyncio code across the boundary, exactly once", demoCrossCancel},
+		{"when the block ends, everything the loop started ends with it", demoTeardown},
 	} {
 		fmt.Fprintf(w, "\n== %s\n", part.title)
 		start := time.Now()

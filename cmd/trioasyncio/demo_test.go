@@ -12,12 +12,21 @@ func TestDemo(t *testing.T) {
 	if err := demo(context.Background(), &out); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
+	if strings.Contains(out.String(), "never printed") {
+		t.Error("a dropped timer fired")
+	}
 	for _, want := range []string{
 		"nursery returned <nil>",
 		"MoveOnAfter(250ms) returned movedOn=true err=<nil>",
 		"cleanup done",
 		"CancelledCaught=true",
 		"indexer cancelled: trio: cancelled: a child of the nursery failed: disk full",
+		"RunAsyncio returned 42, <nil>",
+		"errors.Is trio.ErrCancelled: true, asyncio.ErrCancelled: true",
+		"the trio deadline's scope absorbed it: movedOn=true err=<nil>",
+		"a forgotten task is cancelled by the teardown",
+		"a forgotten trio call is cancelled too",
+		"loop closed: true",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
