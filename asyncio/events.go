@@ -176,7 +176,14 @@ func (l *Loop) runLoop() (done bool) {
 		}
 	}()
 	if l.batch != nil {
+		// Finish the iteration the panic interrupted, and end it as usual.
 		l.runBatch(l.bi)
+		if l.stopReq.Load() {
+			l.stopped()
+		}
+		if l.state == stateDraining && l.tasks.n == 0 && l.trioCount.Load() == 0 {
+			return true
+		}
 	}
 	for l.state < stateClosing {
 		l.prepare()
