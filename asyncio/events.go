@@ -144,6 +144,9 @@ func GetRunningLoop(ctx context.Context) (*Loop, error) {
 
 // run is the loop goroutine.
 func (l *Loop) run() {
+	if g := l.gate; g != nil && g.Exited != nil {
+		defer close(g.Exited)
+	}
 	l.loopGid.Store(goid())
 	l.timer = time.NewTimer(time.Hour)
 	l.timer.Stop()
