@@ -152,6 +152,9 @@ func (l *Loop) fail(err error) {
 	l.mu.Lock()
 	l.failures = append(l.failures, err)
 	l.mu.Unlock()
+	if g := l.gate; g != nil && g.Failed != nil {
+		g.Failed(err)
+	}
 	l.bodyScope.Cancel()
 }
 

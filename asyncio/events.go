@@ -144,6 +144,9 @@ func GetRunningLoop(ctx context.Context) (*Loop, error) {
 
 // run is the loop goroutine.
 func (l *Loop) run() {
+	if g := l.gate; g != nil && g.Exited != nil {
+		defer close(g.Exited)
+	}
 	l.loopGid.Store(goid())
 	l.timer = time.NewTimer(time.Hour)
 	l.timer.Stop()
@@ -176,7 +179,14 @@ func (l *Loop) runLoop() (done bool) {
 		}
 	}()
 	if l.batch != nil {
+		// Finish the iteration the panic interrupted, and end it as usual.
 		l.runBatch(l.bi)
+		if l.stopReq.Load() {
+			l.stopped()
+		}
+		if l.state == stateDraining && l.tasks.n == 0 && l.trioCount.Load() == 0 {
+			return true
+		}
 	}
 	for l.state < stateClosing {
 		l.prepare()

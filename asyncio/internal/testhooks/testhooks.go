@@ -18,6 +18,17 @@ type Gate struct {
 	Resume chan struct{}
 	Open   atomic.Bool
 	Held   atomic.Bool // the loop goroutine is holding
+
+	// Exited, if not nil, is closed by the loop goroutine when it ends,
+	// however it ends: returning after the teardown, panicking, or
+	// runtime.Goexit (t.FailNow in a callback).
+	Exited chan struct{}
+
+	// Failed, if set, is called with each error the default exception
+	// handler makes the loop fail with, on the goroutine that called the
+	// handler (the loop's, a coroutine's, the runtime's cleanup goroutine,
+	// or the one holding the turn). It must not block.
+	Failed func(err error)
 }
 
 // OpenLoop is asyncio.OpenLoop with a gate; body receives the loop's ctx.
