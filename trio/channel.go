@@ -6,6 +6,8 @@ import (
 	"iter"
 	"math"
 	"sync"
+
+	"github.com/trioasyncio/trioasyncio/internal/ilist"
 )
 
 // ErrEndOfChannel is returned by a receive when every send handle of the
@@ -111,12 +113,13 @@ type memChan[T any] struct {
 // cancellation that loses the race to completion reports the completion,
 // so no value is ever lost or duplicated.
 type chanWaiter[T any] struct {
-	next, prev *chanWaiter[T]
-	owner      any // the handle it blocked on, for Close
-	wake       chan struct{}
-	val        T
-	err        error
-	done       bool
+	links    ilist.Links[chanWaiter[T]]
+	nextFree *chanWaiter[T] // in the channel's free list
+	owner    any            // the handle it blocked on, for Close
+	wake     chan struct{}
+	val      T
+	err      error
+	done     bool
 }
 
 const maxFreeWaiters = 16
@@ -124,9 +127,9 @@ const maxFreeWaiters = 16
 func (c *memChan[T]) getWaiterLocked(owner any) *chanWaiter[T] {
 	w := c.free
 	if w != nil {
-		c.free = w.next
+		c.free = w.nextFree
 		c.nfree--
-		w.next = nil
+		w.nextFree = nil
 	} else {
 		// The wake channel is made by the goroutine that first blocks, so
 		// that inside a testing/synctest bubble it belongs to the bubble.
@@ -144,8 +147,7 @@ func (c *memChan[T]) putWaiterLocked(w *chanWaiter[T]) {
 	if c.nfree >= maxFreeWaiters {
 		return
 	}
-	w.prev = nil
-	w.next = c.free
+	w.nextFree = c.free
 	c.free = w
 	c.nfree++
 }
@@ -154,7 +156,7 @@ func (c *memChan[T]) putWaiterLocked(w *chanWaiter[T]) {
 // caller must then wake it, preferably after unlocking mu, so that the
 // woken goroutine does not find mu held.
 func completeLocked[T any](q *waitQueue[T], w *chanWaiter[T], val T, err error) *chanWaiter[T] {
-	q.remove(w)
+	q.Remove(w)
 	w.val, w.err, w.done = val, err, true
 	return w
 }
@@ -171,8 +173,8 @@ func wakeUp[T any](w *chanWaiter[T]) {
 // waiter, if owner is nil) with err.
 func failAllLocked[T any](q *waitQueue[T], owner any, err error) {
 	var zero T
-	for w := q.head; w != nil; {
-		next := w.next
+	for w := q.Front(); w != nil; {
+		next := q.Next(w)
 		if owner == nil || w.owner == owner {
 			wakeUp(completeLocked(q, w, zero, err))
 		}
@@ -189,7 +191,7 @@ func (c *memChan[T]) wait(ctx context.Context, q *waitQueue[T], w *chanWaiter[T]
 		c.mu.Lock()
 		if !w.done {
 			// Not completed: withdraw, and the operation never happened.
-			q.remove(w)
+			q.Remove(w)
 			c.putWaiterLocked(w)
 			c.mu.Unlock()
 			var zero T
@@ -245,7 +247,7 @@ func (s *MemorySendChannel[T]) Send(ctx context.Context, v T) error {
 	}
 	w := c.getWaiterLocked(s)
 	w.val = v
-	c.sendQ.push(w)
+	c.sendQ.PushBack(w)
 	c.mu.Unlock()
 	_, err := c.wait(ctx, &c.sendQ, w)
 	return err
@@ -272,8 +274,8 @@ func (s *MemorySendChannel[T]) trySendLocked(c *memChan[T], v T) (err error, wak
 		return ErrClosedResource, nil
 	case c.openRecv == 0:
 		return ErrBrokenResource, nil
-	case c.recvQ.head != nil:
-		return nil, completeLocked(&c.recvQ, c.recvQ.head, v, nil)
+	case c.recvQ.Front() != nil:
+		return nil, completeLocked(&c.recvQ, c.recvQ.Front(), v, nil)
 	case c.buf.n < c.maxSize:
 		c.buf.push(v, c.maxSize)
 		return nil, nil
@@ -364,7 +366,7 @@ func (r *MemoryReceiveChannel[T]) Receive(ctx context.Context) (T, error) {
 		return v, err
 	}
 	w := c.getWaiterLocked(r)
-	c.recvQ.push(w)
+	c.recvQ.PushBack(w)
 	c.mu.Unlock()
 	return c.wait(ctx, &c.recvQ, w)
 }
@@ -391,7 +393,7 @@ func (r *MemoryReceiveChannel[T]) tryReceiveLocked(c *memChan[T]) (v T, err erro
 	}
 	if c.buf.n > 0 {
 		v := c.buf.pop()
-		if w := c.sendQ.head; w != nil {
+		if w := c.sendQ.Front(); w != nil {
 			// The buffer had been full: the oldest blocked sender's value
 			// takes the freed place, behind the buffered ones.
 			c.buf.push(w.val, c.maxSize)
@@ -399,7 +401,7 @@ func (r *MemoryReceiveChannel[T]) tryReceiveLocked(c *memChan[T]) (v T, err erro
 		}
 		return v, nil, wake
 	}
-	if w := c.sendQ.head; w != nil {
+	if w := c.sendQ.Front(); w != nil {
 		v := w.val
 		return v, nil, completeLocked(&c.sendQ, w, zero, nil)
 	}
@@ -495,43 +497,16 @@ func (c *memChan[T]) statistics() MemoryChannelStatistics {
 		MaxBufferSize:       c.maxSize,
 		OpenSendChannels:    c.openSend,
 		OpenReceiveChannels: c.openRecv,
-		TasksWaitingSend:    c.sendQ.n,
-		TasksWaitingReceive: c.recvQ.n,
+		TasksWaitingSend:    c.sendQ.Len(),
+		TasksWaitingReceive: c.recvQ.Len(),
 	}
 }
 
 // waitQueue is an intrusive FIFO of waiters; removal from the middle (a
 // cancelled wait) is O(1).
-type waitQueue[T any] struct {
-	head, tail *chanWaiter[T]
-	n          int
-}
+type waitQueue[T any] = ilist.List[chanWaiter[T], *chanWaiter[T]]
 
-func (q *waitQueue[T]) push(w *chanWaiter[T]) {
-	w.next, w.prev = nil, q.tail
-	if q.tail != nil {
-		q.tail.next = w
-	} else {
-		q.head = w
-	}
-	q.tail = w
-	q.n++
-}
-
-func (q *waitQueue[T]) remove(w *chanWaiter[T]) {
-	if w.prev != nil {
-		w.prev.next = w.next
-	} else {
-		q.head = w.next
-	}
-	if w.next != nil {
-		w.next.prev = w.prev
-	} else {
-		q.tail = w.prev
-	}
-	w.next, w.prev = nil, nil
-	q.n--
-}
+func (w *chanWaiter[T]) ListLinks() *ilist.Links[chanWaiter[T]] { return &w.links }
 
 // ring is a FIFO buffer that grows as needed, up to the channel's size, and
 // shrinks again when mostly empty.

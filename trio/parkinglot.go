@@ -3,6 +3,8 @@ package trio
 import (
 	"context"
 	"sync"
+
+	"github.com/trioasyncio/trioasyncio/internal/ilist"
 )
 
 // A parkingLot is the FIFO queue of goroutines waiting for a
@@ -33,54 +35,39 @@ import (
 // The queue is an intrusive doubly-linked list, so parking, unparking and
 // leaving are O(1); a waiter costs one small allocation and one channel.
 type parkingLot struct {
-	head, tail *waiter
-	n          int
+	q ilist.List[waiter, *waiter]
 }
 
 // A waiter is one goroutine parked in a parkingLot.
 type waiter struct {
-	ready      chan struct{} // closed by unpark
-	lot        *parkingLot   // the lot holding it, nil once unparked or gone
-	prev, next *waiter
-	borrower   any // CapacityLimiter: who the token is for (nil: anonymous)
+	links    ilist.Links[waiter]
+	ready    chan struct{} // closed by unpark
+	lot      *parkingLot   // the lot holding it, nil once unparked or gone
+	borrower any           // CapacityLimiter: who the token is for (nil: anonymous)
 }
 
+func (w *waiter) ListLinks() *ilist.Links[waiter] { return &w.links }
+
 // len returns the number of parked waiters.
-func (l *parkingLot) len() int { return l.n }
+func (l *parkingLot) len() int { return l.q.Len() }
 
 // push appends w to the queue.
 func (l *parkingLot) push(w *waiter) {
-	w.lot, w.prev, w.next = l, l.tail, nil
-	if l.tail == nil {
-		l.head = w
-	} else {
-		l.tail.next = w
-	}
-	l.tail = w
-	l.n++
+	w.lot = l
+	l.q.PushBack(w)
 }
 
 // remove takes w, which must be parked in l, out of the queue.
 func (l *parkingLot) remove(w *waiter) {
-	if w.prev == nil {
-		l.head = w.next
-	} else {
-		w.prev.next = w.next
-	}
-	if w.next == nil {
-		l.tail = w.prev
-	} else {
-		w.next.prev = w.prev
-	}
-	w.lot, w.prev, w.next = nil, nil, nil
-	l.n--
+	l.q.Remove(w)
+	w.lot = nil
 }
 
 // unpark removes the oldest waiter, wakes it and returns it, so that the
 // caller can do the bookkeeping of the hand-over; it returns nil if the lot
 // is empty.
 func (l *parkingLot) unpark() *waiter {
-	w := l.head
+	w := l.q.Front()
 	if w != nil {
 		l.remove(w)
 		close(w.ready)
@@ -92,8 +79,8 @@ func (l *parkingLot) unpark() *waiter {
 // without waking them (Condition.Notify moves them to its Lock's queue).
 // Both lots must be guarded by the same mutex.
 func (l *parkingLot) repark(to *parkingLot, n int) {
-	for ; n > 0 && l.head != nil; n-- {
-		w := l.head
+	for ; n > 0 && l.q.Len() > 0; n-- {
+		w := l.q.Front()
 		l.remove(w)
 		to.push(w)
 	}

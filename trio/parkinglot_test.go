@@ -8,19 +8,17 @@ import (
 )
 
 // ids lists the borrowers of the waiters in l, front to back, checking
-// the links both ways and the count.
+// that each knows its lot, and the count.
 func ids(t *testing.T, l *parkingLot) []any {
 	t.Helper()
 	var out []any
-	var prev *waiter
-	for w := l.head; w != nil; w = w.next {
-		if w.prev != prev || w.lot != l {
-			t.Fatalf("broken links at %v", w.borrower)
+	for w := l.q.Front(); w != nil; w = l.q.Next(w) {
+		if w.lot != l {
+			t.Fatalf("waiter %v does not know its lot", w.borrower)
 		}
 		out = append(out, w.borrower)
-		prev = w
 	}
-	if l.tail != prev || l.len() != len(out) {
+	if l.len() != len(out) {
 		t.Fatalf("tail or count wrong: len %d, %d waiters", l.len(), len(out))
 	}
 	return out
