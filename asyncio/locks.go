@@ -74,9 +74,9 @@ func (m *Lock) Acquire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.waiters.push(w)
+	m.waiters.PushBack(w)
 	_, err = Await(ctx, &w.fut)
-	m.waiters.remove(w)
+	m.waiters.Remove(w)
 	if err != nil {
 		// Cancelled. If the lock is free, make sure the first waiter
 		// runs: it may be that our wakeup is lost otherwise.
@@ -102,14 +102,14 @@ func (m *Lock) Release() {
 
 // wakeUpFirst makes sure the first waiter will wake up.
 func (m *Lock) wakeUpFirst() {
-	if w := m.waiters.head; w != nil {
+	if w := m.waiters.Front(); w != nil {
 		w.wake()
 	}
 }
 
 // String describes the lock for logs, e.g. "<Lock [locked, waiters:2]>".
 func (m *Lock) String() string {
-	return describe("Lock", lockedStr(m.locked), m.waiters.n)
+	return describe("Lock", lockedStr(m.locked), m.waiters.Len())
 }
 
 func lockedStr(locked bool) string {
@@ -149,7 +149,7 @@ func (e *Event) Set() {
 		return
 	}
 	e.value = true
-	for w := e.waiters.head; w != nil; w = w.next {
+	for w := e.waiters.Front(); w != nil; w = e.waiters.Next(w) {
 		w.wake()
 	}
 }
@@ -175,9 +175,9 @@ func (e *Event) wait(ctx context.Context, what string) error {
 	if err != nil {
 		return err
 	}
-	e.waiters.push(w)
+	e.waiters.PushBack(w)
 	_, err = Await(ctx, &w.fut)
-	e.waiters.remove(w)
+	e.waiters.Remove(w)
 	return err
 }
 
@@ -187,7 +187,7 @@ func (e *Event) String() string {
 	if e.value {
 		state = "set"
 	}
-	return describe("Event", state, e.waiters.n)
+	return describe("Event", state, e.waiters.Len())
 }
 
 // A Condition is a condition variable for tasks (asyncio.Condition): tasks
@@ -247,9 +247,9 @@ func (c *Condition) Wait(ctx context.Context) error {
 		return err
 	}
 	lk.Release()
-	c.waiters.push(w)
+	c.waiters.PushBack(w)
 	_, err = Await(ctx, &w.fut)
-	c.waiters.remove(w)
+	c.waiters.Remove(w)
 	// Re-acquire the lock even if cancelled: cancellations meanwhile
 	// replace err; another error (a lock of another loop) ends the loop.
 	for {
@@ -297,10 +297,10 @@ func (c *Condition) Notify(n int) {
 }
 
 // NotifyAll wakes every task waiting on the condition, as Notify does.
-func (c *Condition) NotifyAll() { c.Notify(c.waiters.n) }
+func (c *Condition) NotifyAll() { c.Notify(c.waiters.Len()) }
 
 func (c *Condition) notify(n int) {
-	for w := c.waiters.head; w != nil && n > 0; w = w.next {
+	for w := c.waiters.Front(); w != nil && n > 0; w = c.waiters.Next(w) {
 		if w.wake() {
 			n--
 		}
@@ -310,7 +310,7 @@ func (c *Condition) notify(n int) {
 // String describes the condition for logs, e.g.
 // "<Condition [locked, waiters:1]>".
 func (c *Condition) String() string {
-	return describe("Condition", lockedStr(c.Locked()), c.waiters.n)
+	return describe("Condition", lockedStr(c.Locked()), c.waiters.Len())
 }
 
 // A Semaphore is a counter of tokens for tasks (asyncio.Semaphore):
@@ -357,9 +357,9 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.waiters.push(w)
+	s.waiters.PushBack(w)
 	_, err = Await(ctx, &w.fut)
-	s.waiters.remove(w)
+	s.waiters.Remove(w)
 	if err != nil && w.fut.Done() && !w.fut.Cancelled() {
 		// We were given a token but were cancelled before we could take
 		// it: put it back.
@@ -382,7 +382,7 @@ func (s *Semaphore) Release() {
 // wakeUpNext gives a token to the first waiter not yet woken, and reports
 // whether there was one.
 func (s *Semaphore) wakeUpNext() bool {
-	for w := s.waiters.head; w != nil; w = w.next {
+	for w := s.waiters.Front(); w != nil; w = s.waiters.Next(w) {
 		if w.wake() {
 			s.value--
 			return true
@@ -400,7 +400,7 @@ func (s *Semaphore) describe(kind string) string {
 	if !s.Locked() {
 		state = "unlocked, value:" + strconv.Itoa(s.value)
 	}
-	return describe(kind, state, s.waiters.n)
+	return describe(kind, state, s.waiters.Len())
 }
 
 // A BoundedSemaphore is a Semaphore whose Release panics if it would make

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/trioasyncio/trioasyncio/internal/ilist"
 )
 
 // What the synchronisation primitives (locks.go) and the queues
@@ -61,10 +63,11 @@ func (b *loopBound) check(kind, method string) {
 
 // A waiter is a future a task waits on, and its node in a waitList.
 type waiter struct {
-	fut        Future[struct{}]
-	prev, next *waiter
-	in         bool // in a list
+	fut   Future[struct{}]
+	links ilist.Links[waiter]
 }
+
+func (w *waiter) ListLinks() *ilist.Links[waiter] { return &w.links }
 
 // wake sets the waiter's future's result unless it is done, and reports
 // whether it did.
@@ -79,56 +82,13 @@ func (w *waiter) wake() bool {
 // waitList is a FIFO list of waiters (CPython's deque of futures) with
 // O(1) removal of any waiter. Its zero value is an empty list.
 type waitList struct {
-	head, tail *waiter
-	n          int
-}
-
-func (ls *waitList) push(w *waiter) {
-	w.in = true
-	w.prev = ls.tail
-	if ls.tail != nil {
-		ls.tail.next = w
-	} else {
-		ls.head = w
-	}
-	ls.tail = w
-	ls.n++
-}
-
-// remove removes w if it is in the list (a queue may have popped it
-// already).
-func (ls *waitList) remove(w *waiter) {
-	if !w.in {
-		return
-	}
-	w.in = false
-	if w.prev != nil {
-		w.prev.next = w.next
-	} else {
-		ls.head = w.next
-	}
-	if w.next != nil {
-		w.next.prev = w.prev
-	} else {
-		ls.tail = w.prev
-	}
-	w.prev, w.next = nil, nil
-	ls.n--
-}
-
-// popFront removes and returns the first waiter, or nil.
-func (ls *waitList) popFront() *waiter {
-	w := ls.head
-	if w != nil {
-		ls.remove(w)
-	}
-	return w
+	ilist.List[waiter, *waiter]
 }
 
 // allCancelled reports whether every waiter's future is cancelled (true
 // for an empty list).
 func (ls *waitList) allCancelled() bool {
-	for w := ls.head; w != nil; w = w.next {
+	for w := ls.Front(); w != nil; w = ls.Next(w) {
 		if !w.fut.Cancelled() {
 			return false
 		}

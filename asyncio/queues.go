@@ -87,10 +87,10 @@ func (q *queue[T, S, PS]) Put(ctx context.Context, v T) error {
 		if err != nil {
 			return err
 		}
-		q.putters.push(w)
+		q.putters.PushBack(w)
 		if _, err := Await(ctx, &w.fut); err != nil {
 			w.fut.Cancel("") // in case it is not done
-			q.putters.remove(w)
+			q.putters.Remove(w)
 			if !q.Full() && !w.fut.Cancelled() {
 				// We were told of a free slot but cannot take it: tell
 				// the next putter.
@@ -139,10 +139,10 @@ func (q *queue[T, S, PS]) Get(ctx context.Context) (T, error) {
 			var zero T
 			return zero, err
 		}
-		q.getters.push(w)
+		q.getters.PushBack(w)
 		if _, err := Await(ctx, &w.fut); err != nil {
 			w.fut.Cancel("") // in case it is not done
-			q.getters.remove(w)
+			q.getters.Remove(w)
 			if !q.Empty() && !w.fut.Cancelled() {
 				// We were told of an item but cannot take it: tell the
 				// next getter.
@@ -174,7 +174,7 @@ func (q *queue[T, S, PS]) GetNowait() (T, error) {
 // wakeupNext wakes the first waiter of ws that is not done, removing it
 // and the done ones before it.
 func (q *queue[T, S, PS]) wakeupNext(ws *waitList) {
-	for w := ws.popFront(); w != nil; w = ws.popFront() {
+	for w := ws.PopFront(); w != nil; w = ws.PopFront() {
 		if w.wake() {
 			return
 		}
@@ -227,10 +227,10 @@ func (q *queue[T, S, PS]) Shutdown(immediate bool) {
 		}
 	}
 	// Every getter and putter re-checks, and finds the shutdown.
-	for w := q.getters.popFront(); w != nil; w = q.getters.popFront() {
+	for w := q.getters.PopFront(); w != nil; w = q.getters.PopFront() {
 		w.wake()
 	}
-	for w := q.putters.popFront(); w != nil; w = q.putters.popFront() {
+	for w := q.putters.PopFront(); w != nil; w = q.putters.PopFront() {
 		w.wake()
 	}
 }
@@ -244,10 +244,10 @@ func (q *queue[T, S, PS]) String() string {
 	if st.len() > 0 {
 		fmt.Fprintf(&b, " _queue=%v", st.all())
 	}
-	if n := q.getters.n; n > 0 {
+	if n := q.getters.Len(); n > 0 {
 		b.WriteString(" _getters[" + strconv.Itoa(n) + "]")
 	}
-	if n := q.putters.n; n > 0 {
+	if n := q.putters.Len(); n > 0 {
 		b.WriteString(" _putters[" + strconv.Itoa(n) + "]")
 	}
 	if q.unfinished > 0 {
