@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
+
+	"github.com/trioasyncio/trioasyncio/internal/deque"
 )
 
 // Queues for tasks of one loop: CPython's asyncio/queues.py, with 3.13's
@@ -338,51 +341,13 @@ func NewPriorityQueue[T any](maxsize int, less func(a, b T) bool) *PriorityQueue
 	return q
 }
 
-// ring is a FIFO ring buffer: Queue's storage (CPython's deque).
+// ring is Queue's storage (CPython's deque).
 type ring[T any] struct {
-	buf  []T
-	head int
-	n    int
+	d deque.Deque[T]
 }
 
-func (r *ring[T]) put(v T) {
-	if r.n == len(r.buf) {
-		r.resize(max(2*len(r.buf), 8))
-	}
-	i := r.head + r.n
-	if i >= len(r.buf) {
-		i -= len(r.buf)
-	}
-	r.buf[i] = v
-	r.n++
-}
-
-func (r *ring[T]) get() T {
-	v := r.buf[r.head]
-	var zero T
-	r.buf[r.head] = zero // let it be collected
-	r.head++
-	if r.head == len(r.buf) {
-		r.head = 0
-	}
-	r.n--
-	if len(r.buf) > minShrink && r.n < len(r.buf)/4 {
-		r.resize(len(r.buf) / 2)
-	}
-	return v
-}
-
-// resize moves the items to a new buffer of capacity c >= r.n.
-func (r *ring[T]) resize(c int) {
-	buf := make([]T, c)
-	if end := r.head + r.n; end <= len(r.buf) {
-		copy(buf, r.buf[r.head:end])
-	} else {
-		k := copy(buf, r.buf[r.head:])
-		copy(buf[k:], r.buf[:r.n-k])
-	}
-	r.buf, r.head = buf, 0
-}
+func (r *ring[T]) put(v T) { r.d.PushBack(v, math.MaxInt) }
+func (r *ring[T]) get() T  { return r.d.PopFront() }
 
 // minShrink is the capacity above which storages give memory back when a
 // quarter or less of it is used, halving it.
@@ -396,12 +361,12 @@ func shrink[T any](s []T) []T {
 	return s
 }
 
-func (r *ring[T]) len() int { return r.n }
+func (r *ring[T]) len() int { return r.d.Len() }
 
 func (r *ring[T]) all() []T {
-	out := make([]T, 0, r.n)
-	for i := range r.n {
-		out = append(out, r.buf[(r.head+i)%len(r.buf)])
+	out := make([]T, 0, r.d.Len())
+	for i := range r.d.Len() {
+		out = append(out, r.d.At(i))
 	}
 	return out
 }

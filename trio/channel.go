@@ -7,6 +7,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/trioasyncio/trioasyncio/internal/deque"
 	"github.com/trioasyncio/trioasyncio/internal/ilist"
 )
 
@@ -96,7 +97,7 @@ type MemoryReceiveChannel[T any] struct {
 type memChan[T any] struct {
 	mu       sync.Mutex
 	maxSize  int
-	buf      ring[T]
+	buf      deque.Deque[T]
 	sendQ    waitQueue[T] // blocked senders, oldest first
 	recvQ    waitQueue[T] // blocked receivers, oldest first
 	openSend int
@@ -276,8 +277,8 @@ func (s *MemorySendChannel[T]) trySendLocked(c *memChan[T], v T) (err error, wak
 		return ErrBrokenResource, nil
 	case c.recvQ.Front() != nil:
 		return nil, completeLocked(&c.recvQ, c.recvQ.Front(), v, nil)
-	case c.buf.n < c.maxSize:
-		c.buf.push(v, c.maxSize)
+	case c.buf.Len() < c.maxSize:
+		c.buf.PushBack(v, c.maxSize)
 		return nil, nil
 	}
 	return ErrWouldBlock, nil
@@ -391,12 +392,12 @@ func (r *MemoryReceiveChannel[T]) tryReceiveLocked(c *memChan[T]) (v T, err erro
 	if r.closed {
 		return zero, ErrClosedResource, nil
 	}
-	if c.buf.n > 0 {
-		v := c.buf.pop()
+	if c.buf.Len() > 0 {
+		v := c.buf.PopFront()
 		if w := c.sendQ.Front(); w != nil {
 			// The buffer had been full: the oldest blocked sender's value
 			// takes the freed place, behind the buffered ones.
-			c.buf.push(w.val, c.maxSize)
+			c.buf.PushBack(w.val, c.maxSize)
 			wake = completeLocked(&c.sendQ, w, zero, nil)
 		}
 		return v, nil, wake
@@ -479,7 +480,7 @@ func (r *MemoryReceiveChannel[T]) Close() error {
 	c.openRecv--
 	if c.openRecv == 0 {
 		failAllLocked(&c.sendQ, nil, ErrBrokenResource)
-		c.buf.reset()
+		c.buf.Reset()
 	}
 	return nil
 }
@@ -493,7 +494,7 @@ func (c *memChan[T]) statistics() MemoryChannelStatistics {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return MemoryChannelStatistics{
-		CurrentBufferUsed:   c.buf.n,
+		CurrentBufferUsed:   c.buf.Len(),
 		MaxBufferSize:       c.maxSize,
 		OpenSendChannels:    c.openSend,
 		OpenReceiveChannels: c.openRecv,
@@ -507,52 +508,3 @@ func (c *memChan[T]) statistics() MemoryChannelStatistics {
 type waitQueue[T any] = ilist.List[chanWaiter[T], *chanWaiter[T]]
 
 func (w *chanWaiter[T]) ListLinks() *ilist.Links[chanWaiter[T]] { return &w.links }
-
-// ring is a FIFO buffer that grows as needed, up to the channel's size, and
-// shrinks again when mostly empty.
-type ring[T any] struct {
-	buf  []T
-	head int
-	n    int
-}
-
-const ringMinShrink = 64 // never shrink below this capacity
-
-func (r *ring[T]) push(v T, limit int) {
-	if r.n == len(r.buf) {
-		r.resize(min(max(2*len(r.buf), 4), limit))
-	}
-	i := r.head + r.n
-	if i >= len(r.buf) {
-		i -= len(r.buf)
-	}
-	r.buf[i] = v
-	r.n++
-}
-
-func (r *ring[T]) pop() T {
-	var zero T
-	v := r.buf[r.head]
-	r.buf[r.head] = zero
-	r.head++
-	if r.head == len(r.buf) {
-		r.head = 0
-	}
-	r.n--
-	if len(r.buf) > ringMinShrink && r.n < len(r.buf)/4 {
-		r.resize(len(r.buf) / 2)
-	}
-	return v
-}
-
-func (r *ring[T]) resize(size int) {
-	nb := make([]T, size)
-	k := copy(nb, r.buf[r.head:min(r.head+r.n, len(r.buf))])
-	copy(nb[k:], r.buf[:r.n-k])
-	r.buf, r.head = nb, 0
-}
-
-// reset drops the buffered values.
-func (r *ring[T]) reset() {
-	*r = ring[T]{}
-}
