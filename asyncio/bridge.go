@@ -388,7 +388,14 @@ func (e *boundaryCancelled) Unwrap() error { return e.trio }
 
 func (e *boundaryCancelled) Is(target error) bool { return errors.Is(e.asyncio, target) }
 
-func (e *boundaryCancelled) As(target any) bool { return errors.As(e.asyncio, target) }
+// As looks at trio's side first: the asyncio side may chain a trio
+// cancellation of its own (the task was awaiting a RunTrio call, whose
+// scope the forwarded cancellation cancelled), and a scope asking for
+// the *trio.CancelledError must find the one that names it, or the
+// cancellation would escape the scope that caused it.
+func (e *boundaryCancelled) As(target any) bool {
+	return errors.As(e.trio, target) || errors.As(e.asyncio, target)
+}
 
 // RunSync runs fn on the loop of ctx, as a callback, and returns its
 // result to trio-flavored code (S5): the way trio goroutines use
