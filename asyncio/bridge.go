@@ -39,14 +39,16 @@ var ErrWrongFlavor = errors.New("asyncio: trio-flavored call from asyncio code (
 // cancelled): the callbacks body scheduled before returning run; then
 // every task not done is cancelled, and every trio call (RunTrio) has its
 // scope cancelled, at once; the loop keeps running meanwhile, so cleanup
-// code can still await and still cross the boundary both ways; tasks and
-// trio calls started during teardown are cancelled at once too. When all
-// of them have ended (or the loop runs out of work while some task still
-// refuses to, with no trio call left that could wake it: then those tasks
-// are stopped, their deferred calls run), pending callbacks and timers are
-// dropped, the loop's executor is shut down and waited for, and the loop
-// closes: CallSoonThreadsafe returns ErrLoopClosed, boundary calls return
-// it. After OpenLoop returns, no goroutine it started is alive and no
+// code can still await and still cross the boundary both ways (RunTrio,
+// RunSync, RunFuture); tasks and trio calls started during teardown are
+// cancelled at once too, and RunAsyncio, which would only start a task to
+// cancel it, returns ErrLoopClosed. When all of them have ended (or the
+// loop runs out of work while some task still refuses to, with no trio
+// call left that could wake it: then those tasks are stopped, their
+// deferred calls run), pending callbacks and timers are dropped, the
+// loop's executor is shut down and waited for, and the loop closes:
+// CallSoonThreadsafe returns ErrLoopClosed, boundary calls return it.
+// After OpenLoop returns, no goroutine it started is alive and no
 // callback of it runs (quarantine).
 //
 // Errors: OpenLoop returns body's error, joined with every error the
@@ -276,8 +278,9 @@ func AbandonOnCancel() RunOption { return RunOption{abandon: true} }
 // unchanged, as asyncio's, not trio's.
 //
 // It returns ErrNoRunningLoop without a loop in ctx, ErrLoopClosed if the
-// loop has closed (or closes before the task ends), and ErrWrongFlavor
-// from the loop's own tasks and callbacks. Cost: a task, two hand-offs
+// loop is closing (its block has exited: the teardown takes no new
+// tasks) or has closed, or closes before the task ends, and
+// ErrWrongFlavor from the loop's own tasks and callbacks. Cost: a task, two hand-offs
 // between goroutines.
 func RunAsyncio[T any](ctx context.Context, coro func(ctx context.Context) (T, error), opts ...RunOption) (T, error) {
 	if coro == nil {
@@ -292,14 +295,27 @@ func RunAsyncio[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 	var task *Task[T]
 	values := &loopCtx{Context: context.WithoutCancel(ctx), loop: l}
 	if _, err := l.CallSoonThreadsafe(func(context.Context) {
+		if l.state >= stateDraining {
+			// The block has exited: the loop takes no new work.
+			w.err = errClosing
+			close(w.done)
+			return
+		}
 		task = CreateTask(values, coro)
 		task.AddDoneCallback(func(context.Context) { w.finish(task) })
 	}); err != nil {
 		var zero T
 		return zero, err
 	}
-	return w.wait(ctx, l, func() { task.Cancel("") }, opts)
+	return w.wait(ctx, l, func() {
+		if task != nil {
+			task.Cancel("")
+		}
+	}, opts)
 }
+
+// errClosing is RunAsyncio's refusal once the loop's teardown has begun.
+var errClosing = fmt.Errorf("%w (RunAsyncio during the teardown of its OpenLoop block: the loop takes no new tasks)", ErrLoopClosed)
 
 // RunFuture waits for fut, a future or task of any loop, and returns its
 // result to trio-flavored code (trio-asyncio's run_aio_future; S5, S7).
