@@ -184,7 +184,7 @@ func (l *Loop) stopped() {
 	l.mu.Lock()
 	if l.stopCh != nil {
 		close(l.stopCh)
-		l.stopCh = nil
+		l.stopCh, l.stopWaiters = nil, 0
 	} else {
 		l.stopSeen = true
 	}
@@ -212,15 +212,31 @@ func (l *Loop) WaitStopped(ctx context.Context) error {
 		l.stopCh = make(chan struct{})
 	}
 	ch := l.stopCh
+	l.stopWaiters++
 	l.mu.Unlock()
+	var err error
 	select {
 	case <-ch:
 		return nil
 	case <-ctx.Done():
-		return trio.Checkpoint(ctx)
+		err = trio.Checkpoint(ctx)
 	case <-l.closedCh:
-		return ErrLoopClosed
+		err = ErrLoopClosed
 	}
+	// Leave without a Stop: if nobody else waits, disarm the channel, so
+	// that the next Stop counts for the next call instead of vanishing.
+	// stopped closes ch under mu: a Stop that came meanwhile is ours.
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	default:
+	}
+	if l.stopWaiters--; l.stopWaiters == 0 {
+		l.stopCh = nil
+	}
+	return err
 }
 
 // checkTrioFlavor refuses a blocking boundary call made from the loop's
