@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"github.com/trioasyncio/trioasyncio/asyncio/internal/testhooks"
@@ -511,18 +510,20 @@ func runSync[T any](ctx context.Context, l *Loop, fn func() (T, error)) (T, erro
 
 // RunTrio runs trio-flavored fn from asyncio code and returns the future
 // of its result (trio-asyncio's trio_as_aio / trio_as_future; S6, S8).
-// fn runs on a goroutine of the loop's nursery, under a cancel scope of
-// its own, with ctx's values; the cancellation of the code around the
-// OpenLoop block does not reach it (S9): the loop's teardown does.
+// fn starts from the loop's next iteration, on a goroutine of the loop's
+// nursery, under a cancel scope of its own, with ctx's values; the
+// cancellation of the code around the OpenLoop block does not reach it
+// (S9): the loop's teardown does.
 //
 // Cancellation (S8): cancelling the future (directly, or by cancelling
 // the task that awaits it) cancels fn's scope, and the future stays
 // pending until fn has returned: if fn ends with that cancellation, the
 // future is cancelled, the message kept, its CancelledError wrapping
 // trio's cancellation; if fn finishes anyway, the future gets its result;
-// if it fails while unwinding, that error. Cancelled before fn started,
-// fn never runs and the future is cancelled. A panic in fn fails the
-// future with a *trio.PanicError carrying the stack.
+// if it fails while unwinding, that error. Cancelled before fn started
+// (in particular, in the step that called RunTrio), fn never runs and the
+// future is cancelled. A panic in fn fails the future with a
+// *trio.PanicError carrying the stack.
 //
 // Loop-confined: call it from a task or callback of the loop. It panics
 // if fn is nil or ctx carries no loop.
@@ -537,103 +538,123 @@ func RunTrio[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 	if l.debug.Load() {
 		l.checkGoroutine("RunTrio")
 	}
-	f := NewFuture[T](l)
-	call := &trioCall{}
-	f.core.extra().onCancel = call.cancel
+	r := &trioRun[T]{fn: fn, values: context.WithoutCancel(ctx), f: NewFuture[T](l)}
+	if l.state > stateDraining {
+		// The loop is closing (a stopped coroutine's deferred call): the
+		// call never starts.
+		r.f.core.cancelWith(&CancelledError{Msg: "event loop is closing"})
+		return r.f
+	}
+	r.f.core.extra().onCancel = r.call.cancel
 	l.mu.Lock()
 	if l.trioCalls == nil {
 		l.trioCalls = make(map[*trioCall]struct{})
 	}
-	l.trioCalls[call] = struct{}{}
+	l.trioCalls[&r.call] = struct{}{}
 	l.trioCount.Add(1)
 	l.mu.Unlock()
-	if l.state >= stateDraining {
-		call.scope.Cancel() // started during teardown: runs cancelled
+	if l.state == stateDraining {
+		r.call.scope.Cancel() // started during teardown: runs cancelled
 	}
-	values := context.WithoutCancel(ctx)
-	l.nursery.StartSoon(func(nctx context.Context) error {
-		var (
-			v       T
-			fnErr   error
-			err     error
-			p       *trio.PanicError
-			started = call.begin()
-		)
-		if started {
-			err = call.scope.Run(&trioCtx{Context: nctx, values: values, loop: l}, func(ctx context.Context) error {
-				defer func() {
-					if r := recover(); r != nil {
-						p = trio.NewPanicError(r)
-					}
-				}()
-				v, fnErr = fn(ctx)
-				return fnErr
-			})
-		}
-		deliver := func(context.Context) {
-			l.mu.Lock()
-			delete(l.trioCalls, call)
-			l.mu.Unlock()
-			l.trioCount.Add(-1)
-			c := &f.core
-			c.x.onCancel = nil
-			if c.state != statePending {
-				return // settled by hand meanwhile
-			}
-			switch {
-			case !started:
-				c.cancelWith(&CancelledError{Msg: call.msg})
-			case p != nil:
-				c.setException(p, "")
-			case err == nil && fnErr != nil:
-				// fn ended with its scope's cancellation, which the scope
-				// absorbed: the future is cancelled.
-				c.cancelWith(&CancelledError{Msg: call.msg, cause: fnErr})
-			case err == nil:
-				f.result = v
-				c.state = stateFinished
-				c.scheduleCallbacks()
-			case errors.Is(err, trio.ErrCancelled):
-				c.cancelWith(&CancelledError{Msg: call.msg, cause: err})
-			default:
-				c.setException(err, "")
-			}
-		}
-		if _, err := l.CallSoonThreadsafe(deliver); err != nil {
-			l.trioCount.Add(-1) // the loop has closed: nobody can await the outcome
-		}
-		return nil
-	})
-	return f
+	// fn starts from the loop's next iteration (trio-asyncio queues an
+	// AsyncHandle): a Cancel in the same step means it never runs.
+	l.CallSoon(r.start)
+	return r.f
 }
 
-// trioCall is one RunTrio call.
-type trioCall struct {
-	scope trio.CancelScope
+// trioRun is one RunTrio call.
+type trioRun[T any] struct {
+	call   trioCall
+	fn     func(ctx context.Context) (T, error)
+	values context.Context
+	f      *Future[T]
 
-	mu        sync.Mutex
-	started   bool
+	// fn's outcome, written by its goroutine before it posts settle.
+	v     T
+	fnErr error
+	err   error // what fn's scope returned
+	p     *trio.PanicError
+}
+
+// start starts fn in the loop's nursery, unless the future was cancelled
+// meanwhile. On the loop.
+func (r *trioRun[T]) start(context.Context) {
+	if r.call.requested {
+		r.settle(nil) // fn never runs
+		return
+	}
+	r.call.started = true
+	r.f.core.loop.nursery.StartSoon(r.run)
+}
+
+// run runs fn under the call's scope, on a goroutine of the loop's
+// nursery, and posts the outcome to the loop.
+func (r *trioRun[T]) run(nctx context.Context) error {
+	l := r.f.core.loop
+	r.err = r.call.scope.Run(&trioCtx{Context: nctx, values: r.values, loop: l}, func(ctx context.Context) error {
+		defer func() {
+			if v := recover(); v != nil {
+				r.p = trio.NewPanicError(v)
+			}
+		}()
+		r.v, r.fnErr = r.fn(ctx)
+		return r.fnErr
+	})
+	if _, err := l.CallSoonThreadsafe(r.settle); err != nil {
+		l.trioCount.Add(-1) // the loop has closed: nobody can await the outcome
+	}
+	return nil
+}
+
+// settle gives the future the call's outcome. On the loop.
+func (r *trioRun[T]) settle(context.Context) {
+	c := &r.f.core
+	l := c.loop
+	l.mu.Lock()
+	delete(l.trioCalls, &r.call)
+	l.mu.Unlock()
+	l.trioCount.Add(-1)
+	c.x.onCancel = nil
+	if c.state != statePending {
+		return // settled by hand meanwhile
+	}
+	msg := r.call.msg
+	switch err, fnErr := r.err, r.fnErr; {
+	case !r.call.started:
+		c.cancelWith(&CancelledError{Msg: msg})
+	case r.p != nil:
+		c.setException(r.p, "")
+	case err == nil && fnErr != nil:
+		// fn ended with its scope's cancellation, which the scope
+		// absorbed: the future is cancelled.
+		c.cancelWith(&CancelledError{Msg: msg, cause: fnErr})
+	case err == nil:
+		r.f.result = r.v
+		c.state = stateFinished
+		c.scheduleCallbacks()
+	case errors.Is(err, trio.ErrCancelled):
+		c.cancelWith(&CancelledError{Msg: msg, cause: err})
+	default:
+		c.setException(err, "")
+	}
+}
+
+// trioCall is the part of a RunTrio call that does not depend on its
+// result type. Loop-confined, but for scope.
+type trioCall struct {
+	scope     trio.CancelScope
+	started   bool   // fn was started
 	requested bool   // the future's cancellation was requested
 	msg       string // its message
 }
 
-// begin reports whether fn may start: not if the future was cancelled
-// before.
-func (c *trioCall) begin() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.started = !c.requested
-	return c.started
-}
-
 // cancel is the future's Cancel while fn has not returned (on the loop):
-// it cancels fn's scope, and the future stays pending until fn returns.
+// it cancels fn's scope, and the future stays pending until fn returns
+// (or, if fn has not started, until start finds it will never start).
 func (c *trioCall) cancel(msg string) bool {
-	c.mu.Lock()
 	if !c.requested {
 		c.requested, c.msg = true, msg
 	}
-	c.mu.Unlock()
 	c.scope.Cancel()
 	return true
 }
