@@ -54,8 +54,10 @@ var ErrWrongFlavor = errors.New("asyncio: trio-flavored call from asyncio code (
 // default exception handler received (a panic in a callback, a task
 // exception never retrieved…): the default handler logs the error and
 // cancels body, so that the block fails with it. A custom handler
-// (SetExceptionHandler) decides for itself. A panic in body is re-raised
-// once the teardown is done.
+// (SetExceptionHandler) decides for itself. A panic in a task or a trio
+// call (RunTrio) fails its future; if nobody has retrieved it when the
+// loop closes, it goes to the exception handler then, at the latest. A
+// panic in body is re-raised once the teardown is done.
 //
 // Any number of loops may be open at once, nested or side by side (S10);
 // each is independent, and the innermost one is the one ctx carries.

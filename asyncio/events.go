@@ -79,6 +79,7 @@ type Loop struct {
 	stopSeen    bool                   // guarded by mu: a stop no WaitStopped has seen yet
 	stopWaiters int                    // guarded by mu: the WaitStopped calls waiting on stopCh
 	exec        atomic.Pointer[loopExecutors]
+	panics      []panicked // futures failed by a panic, not yet retrieved (futures.go)
 }
 
 type loopState uint8
@@ -400,6 +401,7 @@ func (l *Loop) close() {
 	for c := l.tasks.head; c != nil; c = l.tasks.head {
 		c.abandon()
 	}
+	l.reportPanics()
 	l.ready, l.slab = nil, nil
 	l.timer.Stop()
 	l.state = stateClosed
