@@ -292,7 +292,9 @@ func AbandonOnCancel() RunOption { return RunOption{abandon: true} }
 // refuses to stop, RunAsyncio keeps waiting, unless AbandonOnCancel was
 // given. A CancelledError that RunAsyncio did not cause (the task
 // cancelled itself, or was cancelled by other asyncio code) is returned
-// unchanged, as asyncio's, not trio's.
+// unchanged, as asyncio's, not trio's (one that chains the cancellation
+// of a trio call the task awaited comes back without it: see
+// asyncioOnly).
 //
 // It returns ErrNoRunningLoop without a loop in ctx, ErrLoopClosed if the
 // loop is closing (its block has exited: the teardown takes no new
@@ -397,10 +399,32 @@ func (w *bridgeWait[T]) wait(ctx context.Context, l *Loop, cancel func(), opts [
 	default:
 		return zero, ErrLoopClosed // closed without an outcome
 	}
-	if w.cancelled && cancelled {
-		return zero, &boundaryCancelled{trio: trio.Checkpoint(ctx), asyncio: w.err}
+	if w.cancelled {
+		if cancelled {
+			return zero, &boundaryCancelled{trio: trio.Checkpoint(ctx), asyncio: w.err}
+		}
+		return zero, asyncioOnly(w.err)
 	}
 	return w.v, w.err
+}
+
+// asyncioOnly returns a CancelledError that the caller's ctx did not
+// cause as asyncio's alone. One that chains the cancellation of a trio
+// call (the task ended cancelled by a RunTrio call it awaited, whose
+// scope was cancelled) would read in trio code as trio's cancellation
+// (errors.Is trio.ErrCancelled, context.Canceled), which only a scope of
+// the caller's may cause: that scope would not absorb it, and everything
+// above would take it for its own. Such an error is replaced by a
+// CancelledError with the same message; any other is returned unchanged.
+func asyncioOnly(err error) error {
+	if !errors.Is(err, trio.ErrCancelled) {
+		return err
+	}
+	var ce *CancelledError
+	if errors.As(err, &ce) {
+		return &CancelledError{Msg: ce.Msg}
+	}
+	return &CancelledError{}
 }
 
 // boundaryCancelled is what RunAsyncio and RunFuture return when the
