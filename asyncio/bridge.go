@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"github.com/trioasyncio/trioasyncio/asyncio/internal/testhooks"
@@ -39,22 +38,26 @@ var ErrWrongFlavor = errors.New("asyncio: trio-flavored call from asyncio code (
 // cancelled): the callbacks body scheduled before returning run; then
 // every task not done is cancelled, and every trio call (RunTrio) has its
 // scope cancelled, at once; the loop keeps running meanwhile, so cleanup
-// code can still await and still cross the boundary both ways; tasks and
-// trio calls started during teardown are cancelled at once too. When all
-// of them have ended (or the loop runs out of work while some task still
-// refuses to, with no trio call left that could wake it: then those tasks
-// are stopped, their deferred calls run), pending callbacks and timers are
-// dropped, the loop's executor is shut down and waited for, and the loop
-// closes: CallSoonThreadsafe returns ErrLoopClosed, boundary calls return
-// it. After OpenLoop returns, no goroutine it started is alive and no
+// code can still await and still cross the boundary both ways (RunTrio,
+// RunSync, RunFuture); tasks and trio calls started during teardown are
+// cancelled at once too, and RunAsyncio, which would only start a task to
+// cancel it, returns ErrLoopClosed. When all of them have ended (or the
+// loop runs out of work while some task still refuses to, with no trio
+// call left that could wake it: then those tasks are stopped, their
+// deferred calls run), pending callbacks and timers are dropped, the
+// loop's executor is shut down and waited for, and the loop closes:
+// CallSoonThreadsafe returns ErrLoopClosed, boundary calls return it.
+// After OpenLoop returns, no goroutine it started is alive and no
 // callback of it runs (quarantine).
 //
 // Errors: OpenLoop returns body's error, joined with every error the
 // default exception handler received (a panic in a callback, a task
 // exception never retrieved…): the default handler logs the error and
 // cancels body, so that the block fails with it. A custom handler
-// (SetExceptionHandler) decides for itself. A panic in body is re-raised
-// once the teardown is done.
+// (SetExceptionHandler) decides for itself. A panic in a task or a trio
+// call (RunTrio) fails its future; if nobody has retrieved it when the
+// loop closes, it goes to the exception handler then, at the latest. A
+// panic in body is re-raised once the teardown is done.
 //
 // Any number of loops may be open at once, nested or side by side (S10);
 // each is independent, and the innermost one is the one ctx carries.
@@ -185,7 +188,7 @@ func (l *Loop) stopped() {
 	l.mu.Lock()
 	if l.stopCh != nil {
 		close(l.stopCh)
-		l.stopCh = nil
+		l.stopCh, l.stopWaiters = nil, 0
 	} else {
 		l.stopSeen = true
 	}
@@ -213,15 +216,31 @@ func (l *Loop) WaitStopped(ctx context.Context) error {
 		l.stopCh = make(chan struct{})
 	}
 	ch := l.stopCh
+	l.stopWaiters++
 	l.mu.Unlock()
+	var err error
 	select {
 	case <-ch:
 		return nil
 	case <-ctx.Done():
-		return trio.Checkpoint(ctx)
+		err = trio.Checkpoint(ctx)
 	case <-l.closedCh:
-		return ErrLoopClosed
+		err = ErrLoopClosed
 	}
+	// Leave without a Stop: if nobody else waits, disarm the channel, so
+	// that the next Stop counts for the next call instead of vanishing.
+	// stopped closes ch under mu: a Stop that came meanwhile is ours.
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	default:
+	}
+	if l.stopWaiters--; l.stopWaiters == 0 {
+		l.stopCh = nil
+	}
+	return err
 }
 
 // checkTrioFlavor refuses a blocking boundary call made from the loop's
@@ -276,11 +295,14 @@ func AbandonOnCancel() RunOption { return RunOption{abandon: true} }
 // refuses to stop, RunAsyncio keeps waiting, unless AbandonOnCancel was
 // given. A CancelledError that RunAsyncio did not cause (the task
 // cancelled itself, or was cancelled by other asyncio code) is returned
-// unchanged, as asyncio's, not trio's.
+// unchanged, as asyncio's, not trio's (one that chains the cancellation
+// of a trio call the task awaited comes back without it: see
+// asyncioOnly).
 //
 // It returns ErrNoRunningLoop without a loop in ctx, ErrLoopClosed if the
-// loop has closed (or closes before the task ends), and ErrWrongFlavor
-// from the loop's own tasks and callbacks. Cost: a task, two hand-offs
+// loop is closing (its block has exited: the teardown takes no new
+// tasks) or has closed, or closes before the task ends, and
+// ErrWrongFlavor from the loop's own tasks and callbacks. Cost: a task, two hand-offs
 // between goroutines.
 func RunAsyncio[T any](ctx context.Context, coro func(ctx context.Context) (T, error), opts ...RunOption) (T, error) {
 	if coro == nil {
@@ -295,14 +317,27 @@ func RunAsyncio[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 	var task *Task[T]
 	values := &loopCtx{Context: context.WithoutCancel(ctx), loop: l}
 	if _, err := l.CallSoonThreadsafe(func(context.Context) {
+		if l.state >= stateDraining {
+			// The block has exited: the loop takes no new work.
+			w.err = errClosing
+			close(w.done)
+			return
+		}
 		task = CreateTask(values, coro)
 		task.AddDoneCallback(func(context.Context) { w.finish(task) })
 	}); err != nil {
 		var zero T
 		return zero, err
 	}
-	return w.wait(ctx, l, func() { task.Cancel("") }, opts)
+	return w.wait(ctx, l, func() {
+		if task != nil {
+			task.Cancel("")
+		}
+	}, opts)
 }
+
+// errClosing is RunAsyncio's refusal once the loop's teardown has begun.
+var errClosing = fmt.Errorf("%w (RunAsyncio during the teardown of its OpenLoop block: the loop takes no new tasks)", ErrLoopClosed)
 
 // RunFuture waits for fut, a future or task of any loop, and returns its
 // result to trio-flavored code (trio-asyncio's run_aio_future; S5, S7).
@@ -367,10 +402,32 @@ func (w *bridgeWait[T]) wait(ctx context.Context, l *Loop, cancel func(), opts [
 	default:
 		return zero, ErrLoopClosed // closed without an outcome
 	}
-	if w.cancelled && cancelled {
-		return zero, &boundaryCancelled{trio: trio.Checkpoint(ctx), asyncio: w.err}
+	if w.cancelled {
+		if cancelled {
+			return zero, &boundaryCancelled{trio: trio.Checkpoint(ctx), asyncio: w.err}
+		}
+		return zero, asyncioOnly(w.err)
 	}
 	return w.v, w.err
+}
+
+// asyncioOnly returns a CancelledError that the caller's ctx did not
+// cause as asyncio's alone. One that chains the cancellation of a trio
+// call (the task ended cancelled by a RunTrio call it awaited, whose
+// scope was cancelled) would read in trio code as trio's cancellation
+// (errors.Is trio.ErrCancelled, context.Canceled), which only a scope of
+// the caller's may cause: that scope would not absorb it, and everything
+// above would take it for its own. Such an error is replaced by a
+// CancelledError with the same message; any other is returned unchanged.
+func asyncioOnly(err error) error {
+	if !errors.Is(err, trio.ErrCancelled) {
+		return err
+	}
+	var ce *CancelledError
+	if errors.As(err, &ce) {
+		return &CancelledError{Msg: ce.Msg}
+	}
+	return &CancelledError{}
 }
 
 // boundaryCancelled is what RunAsyncio and RunFuture return when the
@@ -391,7 +448,14 @@ func (e *boundaryCancelled) Unwrap() error { return e.trio }
 
 func (e *boundaryCancelled) Is(target error) bool { return errors.Is(e.asyncio, target) }
 
-func (e *boundaryCancelled) As(target any) bool { return errors.As(e.asyncio, target) }
+// As looks at trio's side first: the asyncio side may chain a trio
+// cancellation of its own (the task was awaiting a RunTrio call, whose
+// scope the forwarded cancellation cancelled), and a scope asking for
+// the *trio.CancelledError must find the one that names it, or the
+// cancellation would escape the scope that caused it.
+func (e *boundaryCancelled) As(target any) bool {
+	return errors.As(e.trio, target) || errors.As(e.asyncio, target)
+}
 
 // RunSync runs fn on the loop of ctx, as a callback, and returns its
 // result to trio-flavored code (S5): the way trio goroutines use
@@ -475,18 +539,20 @@ func runSync[T any](ctx context.Context, l *Loop, fn func() (T, error)) (T, erro
 
 // RunTrio runs trio-flavored fn from asyncio code and returns the future
 // of its result (trio-asyncio's trio_as_aio / trio_as_future; S6, S8).
-// fn runs on a goroutine of the loop's nursery, under a cancel scope of
-// its own, with ctx's values; the cancellation of the code around the
-// OpenLoop block does not reach it (S9): the loop's teardown does.
+// fn starts from the loop's next iteration, on a goroutine of the loop's
+// nursery, under a cancel scope of its own, with ctx's values; the
+// cancellation of the code around the OpenLoop block does not reach it
+// (S9): the loop's teardown does.
 //
 // Cancellation (S8): cancelling the future (directly, or by cancelling
 // the task that awaits it) cancels fn's scope, and the future stays
 // pending until fn has returned: if fn ends with that cancellation, the
 // future is cancelled, the message kept, its CancelledError wrapping
 // trio's cancellation; if fn finishes anyway, the future gets its result;
-// if it fails while unwinding, that error. Cancelled before fn started,
-// fn never runs and the future is cancelled. A panic in fn fails the
-// future with a *trio.PanicError carrying the stack.
+// if it fails while unwinding, that error. Cancelled before fn started
+// (in particular, in the step that called RunTrio), fn never runs and the
+// future is cancelled. A panic in fn fails the future with a
+// *trio.PanicError carrying the stack.
 //
 // Loop-confined: call it from a task or callback of the loop. It panics
 // if fn is nil or ctx carries no loop.
@@ -501,103 +567,123 @@ func RunTrio[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 	if l.debug.Load() {
 		l.checkGoroutine("RunTrio")
 	}
-	f := NewFuture[T](l)
-	call := &trioCall{}
-	f.core.extra().onCancel = call.cancel
+	r := &trioRun[T]{fn: fn, values: context.WithoutCancel(ctx), f: NewFuture[T](l)}
+	if l.state > stateDraining {
+		// The loop is closing (a stopped coroutine's deferred call): the
+		// call never starts.
+		r.f.core.cancelWith(&CancelledError{Msg: "event loop is closing"})
+		return r.f
+	}
+	r.f.core.extra().onCancel = r.call.cancel
 	l.mu.Lock()
 	if l.trioCalls == nil {
 		l.trioCalls = make(map[*trioCall]struct{})
 	}
-	l.trioCalls[call] = struct{}{}
+	l.trioCalls[&r.call] = struct{}{}
 	l.trioCount.Add(1)
 	l.mu.Unlock()
-	if l.state >= stateDraining {
-		call.scope.Cancel() // started during teardown: runs cancelled
+	if l.state == stateDraining {
+		r.call.scope.Cancel() // started during teardown: runs cancelled
 	}
-	values := context.WithoutCancel(ctx)
-	l.nursery.StartSoon(func(nctx context.Context) error {
-		var (
-			v       T
-			fnErr   error
-			err     error
-			p       *trio.PanicError
-			started = call.begin()
-		)
-		if started {
-			err = call.scope.Run(&trioCtx{Context: nctx, values: values, loop: l}, func(ctx context.Context) error {
-				defer func() {
-					if r := recover(); r != nil {
-						p = trio.NewPanicError(r)
-					}
-				}()
-				v, fnErr = fn(ctx)
-				return fnErr
-			})
-		}
-		deliver := func(context.Context) {
-			l.mu.Lock()
-			delete(l.trioCalls, call)
-			l.mu.Unlock()
-			l.trioCount.Add(-1)
-			c := &f.core
-			c.x.onCancel = nil
-			if c.state != statePending {
-				return // settled by hand meanwhile
-			}
-			switch {
-			case !started:
-				c.cancelWith(&CancelledError{Msg: call.msg})
-			case p != nil:
-				c.setException(p, "")
-			case err == nil && fnErr != nil:
-				// fn ended with its scope's cancellation, which the scope
-				// absorbed: the future is cancelled.
-				c.cancelWith(&CancelledError{Msg: call.msg, cause: fnErr})
-			case err == nil:
-				f.result = v
-				c.state = stateFinished
-				c.scheduleCallbacks()
-			case errors.Is(err, trio.ErrCancelled):
-				c.cancelWith(&CancelledError{Msg: call.msg, cause: err})
-			default:
-				c.setException(err, "")
-			}
-		}
-		if _, err := l.CallSoonThreadsafe(deliver); err != nil {
-			l.trioCount.Add(-1) // the loop has closed: nobody can await the outcome
-		}
-		return nil
-	})
-	return f
+	// fn starts from the loop's next iteration (trio-asyncio queues an
+	// AsyncHandle): a Cancel in the same step means it never runs.
+	l.CallSoon(r.start)
+	return r.f
 }
 
-// trioCall is one RunTrio call.
-type trioCall struct {
-	scope trio.CancelScope
+// trioRun is one RunTrio call.
+type trioRun[T any] struct {
+	call   trioCall
+	fn     func(ctx context.Context) (T, error)
+	values context.Context
+	f      *Future[T]
 
-	mu        sync.Mutex
-	started   bool
+	// fn's outcome, written by its goroutine before it posts settle.
+	v     T
+	fnErr error
+	err   error // what fn's scope returned
+	p     *trio.PanicError
+}
+
+// start starts fn in the loop's nursery, unless the future was cancelled
+// meanwhile. On the loop.
+func (r *trioRun[T]) start(context.Context) {
+	if r.call.requested {
+		r.settle(nil) // fn never runs
+		return
+	}
+	r.call.started = true
+	r.f.core.loop.nursery.StartSoon(r.run)
+}
+
+// run runs fn under the call's scope, on a goroutine of the loop's
+// nursery, and posts the outcome to the loop.
+func (r *trioRun[T]) run(nctx context.Context) error {
+	l := r.f.core.loop
+	r.err = r.call.scope.Run(&trioCtx{Context: nctx, values: r.values, loop: l}, func(ctx context.Context) error {
+		defer func() {
+			if v := recover(); v != nil {
+				r.p = trio.NewPanicError(v)
+			}
+		}()
+		r.v, r.fnErr = r.fn(ctx)
+		return r.fnErr
+	})
+	if _, err := l.CallSoonThreadsafe(r.settle); err != nil {
+		l.trioCount.Add(-1) // the loop has closed: nobody can await the outcome
+	}
+	return nil
+}
+
+// settle gives the future the call's outcome. On the loop.
+func (r *trioRun[T]) settle(context.Context) {
+	c := &r.f.core
+	l := c.loop
+	l.mu.Lock()
+	delete(l.trioCalls, &r.call)
+	l.mu.Unlock()
+	l.trioCount.Add(-1)
+	c.x.onCancel = nil
+	if c.state != statePending {
+		return // settled by hand meanwhile
+	}
+	msg := r.call.msg
+	switch err, fnErr := r.err, r.fnErr; {
+	case !r.call.started:
+		c.cancelWith(&CancelledError{Msg: msg})
+	case r.p != nil:
+		c.setException(r.p, "")
+	case err == nil && fnErr != nil:
+		// fn ended with its scope's cancellation, which the scope
+		// absorbed: the future is cancelled.
+		c.cancelWith(&CancelledError{Msg: msg, cause: fnErr})
+	case err == nil:
+		r.f.result = r.v
+		c.state = stateFinished
+		c.scheduleCallbacks()
+	case errors.Is(err, trio.ErrCancelled):
+		c.cancelWith(&CancelledError{Msg: msg, cause: err})
+	default:
+		c.setException(err, "")
+	}
+}
+
+// trioCall is the part of a RunTrio call that does not depend on its
+// result type. Loop-confined, but for scope.
+type trioCall struct {
+	scope     trio.CancelScope
+	started   bool   // fn was started
 	requested bool   // the future's cancellation was requested
 	msg       string // its message
 }
 
-// begin reports whether fn may start: not if the future was cancelled
-// before.
-func (c *trioCall) begin() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.started = !c.requested
-	return c.started
-}
-
 // cancel is the future's Cancel while fn has not returned (on the loop):
-// it cancels fn's scope, and the future stays pending until fn returns.
+// it cancels fn's scope, and the future stays pending until fn returns
+// (or, if fn has not started, until start finds it will never start).
 func (c *trioCall) cancel(msg string) bool {
-	c.mu.Lock()
 	if !c.requested {
 		c.requested, c.msg = true, msg
 	}
-	c.mu.Unlock()
 	c.scope.Cancel()
 	return true
 }

@@ -67,17 +67,19 @@ type Loop struct {
 	curGid     atomic.Int64 // the goroutine of the running task (debug mode)
 
 	// The boundary (bridge.go).
-	nursery   *trio.Nursery          // the loop's nursery: the loop goroutine and RunTrio calls
-	bodyScope trio.CancelScope       // the OpenLoop body's scope, cancelled by a loop failure
-	gate      *testhooks.Gate        // asynciotest's turn-taking; nil for OpenLoop
-	closedCh  chan struct{}          // closed once the loop has closed
-	trioCalls map[*trioCall]struct{} // guarded by mu: RunTrio calls not finished
-	trioCount atomic.Int32           // len(trioCalls), for the loop goroutine's idle check
-	failures  []error                // guarded by mu: what the default exception handler got
-	stopReq   atomic.Bool            // Stop was called; acted on at the end of the iteration
-	stopCh    chan struct{}          // guarded by mu: closed by the next stop, for WaitStopped
-	stopSeen  bool                   // guarded by mu: a stop no WaitStopped has seen yet
-	exec      atomic.Pointer[loopExecutors]
+	nursery     *trio.Nursery          // the loop's nursery: the loop goroutine and RunTrio calls
+	bodyScope   trio.CancelScope       // the OpenLoop body's scope, cancelled by a loop failure
+	gate        *testhooks.Gate        // asynciotest's turn-taking; nil for OpenLoop
+	closedCh    chan struct{}          // closed once the loop has closed
+	trioCalls   map[*trioCall]struct{} // guarded by mu: RunTrio calls not finished
+	trioCount   atomic.Int32           // len(trioCalls), for the loop goroutine's idle check
+	failures    []error                // guarded by mu: what the default exception handler got
+	stopReq     atomic.Bool            // Stop was called; acted on at the end of the iteration
+	stopCh      chan struct{}          // guarded by mu: closed by the next stop, for WaitStopped
+	stopSeen    bool                   // guarded by mu: a stop no WaitStopped has seen yet
+	stopWaiters int                    // guarded by mu: the WaitStopped calls waiting on stopCh
+	exec        atomic.Pointer[loopExecutors]
+	panics      []panicked // futures failed by a panic, not yet retrieved (futures.go)
 }
 
 type loopState uint8
@@ -409,6 +411,7 @@ func (l *Loop) close() {
 	for c := l.tasks.head; c != nil; c = l.tasks.head {
 		c.abandon()
 	}
+	l.reportPanics()
 	l.ready, l.slab = nil, nil
 	l.timer.Stop()
 	l.state = stateClosed

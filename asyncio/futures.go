@@ -2,10 +2,14 @@ package asyncio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
 	"strings"
+	"weak"
+
+	"github.com/trioasyncio/trioasyncio/trio"
 )
 
 // Awaitable is what Await, and the functions that wait for several futures
@@ -205,9 +209,54 @@ func (c *futureCore) setException(err error, obj string) {
 	}
 	c.logTB = true
 	x := c.extra()
+	msg := kind + " exception was never retrieved"
 	x.cleanup = runtime.AddCleanup(c, reportUnretrieved, &unretrieved{
-		loop: c.loop, err: err, msg: kind + " exception was never retrieved", obj: obj, src: x.dbg,
+		loop: c.loop, err: err, msg: msg, obj: obj, src: x.dbg,
 	})
+	var pe *trio.PanicError
+	if errors.As(err, &pe) {
+		c.loop.notePanic(c, msg, obj)
+	}
+}
+
+// A panicked is a future that failed with a panic (a task's coroutine, a
+// RunTrio call), held weakly: if nobody has retrieved the panic by the
+// time the loop closes, the loop reports it then rather than leave it to
+// the garbage collector, which would find the future only after OpenLoop
+// has returned (DESIGN: a panic surfaces from OpenLoop).
+type panicked struct {
+	fut      weak.Pointer[futureCore]
+	msg, obj string
+}
+
+// notePanic remembers c, which failed with a panic. Loop-confined.
+func (l *Loop) notePanic(c *futureCore, msg, obj string) {
+	if len(l.panics) >= 64 && len(l.panics)&(len(l.panics)-1) == 0 {
+		l.panics = slices.DeleteFunc(l.panics, func(p panicked) bool {
+			f := p.fut.Value()
+			return f == nil || !f.logTB
+		})
+	}
+	l.panics = append(l.panics, panicked{fut: weak.Make(c), msg: msg, obj: obj})
+}
+
+// reportPanics reports to the exception handler the panics nobody
+// retrieved (at close, on the loop goroutine).
+func (l *Loop) reportPanics() {
+	ps := l.panics
+	l.panics = nil
+	for _, p := range ps {
+		c := p.fut.Value()
+		if c == nil || !c.logTB {
+			continue // collected (its report went through the inbox) or retrieved
+		}
+		c.retrieved()
+		ec := ExceptionContext{Message: p.msg, Err: c.err, Object: p.obj}
+		if src := c.source(); src != nil {
+			ec.SourceTraceback = src.String()
+		}
+		l.CallExceptionHandler(ec)
+	}
 }
 
 // retrieved disarms the report: the exception was seen (or cancelled).
