@@ -135,7 +135,7 @@ func (l *Loop) shutdown() {
 // beginShutdown cancels every task and every trio call of the loop.
 func (l *Loop) beginShutdown(context.Context) {
 	l.state = stateDraining
-	for c := l.tasks.head; c != nil; c = c.nextT {
+	for c := l.tasks.Front(); c != nil; c = l.tasks.Next(c) {
 		c.owner.Cancel("")
 	}
 	l.mu.Lock()

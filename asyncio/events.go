@@ -186,7 +186,7 @@ func (l *Loop) runLoop() (done bool) {
 		if l.stopReq.Load() {
 			l.stopped()
 		}
-		if l.state == stateDraining && l.tasks.n == 0 && l.trioCount.Load() == 0 {
+		if l.state == stateDraining && l.tasks.Len() == 0 && l.trioCount.Load() == 0 {
 			return true
 		}
 	}
@@ -223,7 +223,7 @@ func (l *Loop) runLoop() (done bool) {
 		if l.stopReq.Load() {
 			l.stopped()
 		}
-		if l.state == stateDraining && l.tasks.n == 0 && l.trioCount.Load() == 0 {
+		if l.state == stateDraining && l.tasks.Len() == 0 && l.trioCount.Load() == 0 {
 			break
 		}
 	}
@@ -408,7 +408,7 @@ func (l *Loop) close() {
 	}
 	l.timers, l.cancelledTimers = nil, 0
 	l.ready, l.spare = nil, nil
-	for c := l.tasks.head; c != nil; c = l.tasks.head {
+	for c := l.tasks.Front(); c != nil; c = l.tasks.Front() {
 		c.abandon()
 	}
 	l.reportPanics()

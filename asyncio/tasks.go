@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/trioasyncio/trioasyncio/internal/ilist"
 	"github.com/trioasyncio/trioasyncio/trio"
 )
 
@@ -86,10 +87,9 @@ type taskCore struct {
 	gid        int64 // the coroutine's goroutine (debug mode)
 	dbg        *source
 
-	prevT, nextT *taskCore // the loop's list of tasks not done
-	mustCancel   bool
-	stopped      bool
-	inList       bool
+	links      ilist.Links[taskCore] // in the loop's list of tasks not done
+	mustCancel bool
+	stopped    bool
 }
 
 var taskCounter atomic.Uint64
@@ -186,7 +186,7 @@ func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 		c.fut.cancelWith(&CancelledError{Msg: "event loop is closing"})
 		return t
 	}
-	l.tasks.add(c)
+	l.tasks.PushBack(c)
 	l.ready = append(l.ready, &c.stepH)
 	if l.state == stateDraining {
 		t.Cancel("")
@@ -265,7 +265,7 @@ func (c *taskCore) beginStep() bool {
 	c.waiter = nil
 	if c.next == nil {
 		if exc != nil {
-			c.loop.tasks.remove(c)
+			c.loop.tasks.Remove(c)
 			c.fut.cancelWith(exc)
 			return false
 		}
@@ -300,7 +300,7 @@ func (c *taskCore) noteGoroutine() {
 // finish makes the task's future done from the way its coroutine ended.
 func (c *taskCore) finish() {
 	c.next, c.stop, c.yield = nil, nil, nil
-	c.loop.tasks.remove(c)
+	c.loop.tasks.Remove(c)
 	err, p := c.retErr, c.panicked
 	c.retErr, c.panicked = nil, nil
 	switch {
@@ -452,8 +452,8 @@ func CurrentTask(ctx context.Context) AnyTask {
 // AllTasks returns the tasks of loop that are not done, in creation order
 // (asyncio's all_tasks). Loop-confined.
 func AllTasks(loop *Loop) []AnyTask {
-	out := make([]AnyTask, 0, loop.tasks.n)
-	for c := loop.tasks.head; c != nil; c = c.nextT {
+	out := make([]AnyTask, 0, loop.tasks.Len())
+	for c := loop.tasks.Front(); c != nil; c = loop.tasks.Next(c) {
 		out = append(out, c.owner)
 	}
 	return out
@@ -549,38 +549,6 @@ func (t *Task[T]) String() string {
 func (c *taskCore) describe() string { return c.owner.String() }
 
 // taskList is the loop's intrusive list of tasks not done.
-type taskList struct {
-	head, tail *taskCore
-	n          int
-}
+type taskList = ilist.List[taskCore, *taskCore]
 
-func (ls *taskList) add(c *taskCore) {
-	c.inList = true
-	c.prevT = ls.tail
-	if ls.tail != nil {
-		ls.tail.nextT = c
-	} else {
-		ls.head = c
-	}
-	ls.tail = c
-	ls.n++
-}
-
-func (ls *taskList) remove(c *taskCore) {
-	if !c.inList {
-		return
-	}
-	c.inList = false
-	if c.prevT != nil {
-		c.prevT.nextT = c.nextT
-	} else {
-		ls.head = c.nextT
-	}
-	if c.nextT != nil {
-		c.nextT.prevT = c.prevT
-	} else {
-		ls.tail = c.prevT
-	}
-	c.prevT, c.nextT = nil, nil
-	ls.n--
-}
+func (c *taskCore) ListLinks() *ilist.Links[taskCore] { return &c.links }
