@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/trioasyncio/trioasyncio/asyncio/internal/testhooks"
 	"github.com/trioasyncio/trioasyncio/trio"
@@ -84,8 +85,8 @@ func openLoop(ctx context.Context, g *testhooks.Gate, body func(ctx context.Cont
 	var shield trio.CancelScope
 	shield.SetShield(true)
 	shield.Run(ctx, func(sctx context.Context) error {
-		return trio.OpenNursery(sctx, func(_ context.Context, n *trio.Nursery) error {
-			l.nursery = n
+		return trio.OpenNursery(sctx, func(nctx context.Context, n *trio.Nursery) error {
+			l.nursery, l.nctx = n, nctx
 			n.StartSoon(func(context.Context) error {
 				l.run()
 				return nil
@@ -302,8 +303,9 @@ func AbandonOnCancel() RunOption { return RunOption{abandon: true} }
 // It returns ErrNoRunningLoop without a loop in ctx, ErrLoopClosed if the
 // loop is closing (its block has exited: the teardown takes no new
 // tasks) or has closed, or closes before the task ends, and
-// ErrWrongFlavor from the loop's own tasks and callbacks. Cost: a task, two hand-offs
-// between goroutines.
+// ErrWrongFlavor from the loop's own tasks and callbacks. Cost: the
+// task, the call (one allocation, with the callbacks it queues), two
+// hand-offs between goroutines.
 func RunAsyncio[T any](ctx context.Context, coro func(ctx context.Context) (T, error), opts ...RunOption) (T, error) {
 	if coro == nil {
 		panic("asyncio: RunAsyncio with a nil coroutine")
@@ -313,27 +315,13 @@ func RunAsyncio[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 		var zero T
 		return zero, err
 	}
-	w := &bridgeWait[T]{done: make(chan struct{})}
-	var task *Task[T]
-	values := &loopCtx{Context: context.WithoutCancel(ctx), loop: l}
-	if _, err := l.CallSoonThreadsafe(func(context.Context) {
-		if l.state >= stateDraining {
-			// The block has exited: the loop takes no new work.
-			w.err = errClosing
-			close(w.done)
-			return
-		}
-		task = CreateTask(values, coro)
-		task.AddDoneCallback(func(context.Context) { w.finish(task) })
-	}); err != nil {
+	c := &bridgeCall[T]{values: context.WithoutCancel(ctx), loop: l, coro: coro, done: make(chan struct{})}
+	c.startH = Handle{fn: bridgeCreateTask, ctx: c, loop: l}
+	if err := l.enqueue(&c.startH); err != nil {
 		var zero T
 		return zero, err
 	}
-	return w.wait(ctx, l, func() {
-		if task != nil {
-			task.Cancel("")
-		}
-	}, opts)
+	return c.wait(ctx, opts)
 }
 
 // errClosing is RunAsyncio's refusal once the loop's teardown has begun.
@@ -347,45 +335,116 @@ var errClosing = fmt.Errorf("%w (RunAsyncio during the teardown of its OpenLoop 
 // loop's own tasks and callbacks.
 func RunFuture[T any](ctx context.Context, fut AwaitableOf[T], opts ...RunOption) (T, error) {
 	l := fut.Loop()
-	w := &bridgeWait[T]{done: make(chan struct{})}
 	if err := l.checkTrioFlavor(ctx, "RunFuture"); err != nil {
 		var zero T
 		return zero, err
 	}
-	if _, err := l.CallSoonThreadsafe(func(context.Context) {
-		fut.AddDoneCallback(func(context.Context) { w.finish(fut) })
-	}); err != nil {
+	c := &bridgeCall[T]{loop: l, fut: fut, done: make(chan struct{})}
+	c.startH = Handle{fn: bridgeWatch, ctx: c, loop: l}
+	if err := l.enqueue(&c.startH); err != nil {
 		var zero T
 		return zero, err
 	}
-	return w.wait(ctx, l, func() { fut.Cancel("") }, opts)
+	return c.wait(ctx, opts)
 }
 
-// bridgeWait is a trio goroutine's wait for a future of a loop.
-type bridgeWait[T any] struct {
+// bridgeCall is one RunAsyncio or RunFuture call: a trio goroutine's wait
+// for a task or future of a loop. It is one allocation with the handles
+// it queues on the loop, and it is their ctx, through which the static
+// functions bridgeCreateTask, bridgeWatch and bridgeFinished find it (no
+// closures). For RunAsyncio it is also the ctx the task is created with:
+// the caller's values, the loop, no cancellation.
+type bridgeCall[T any] struct {
+	values context.Context // RunAsyncio: context.WithoutCancel(caller's ctx)
+	loop   *Loop
+	coro   func(ctx context.Context) (T, error) // RunAsyncio
+	fut    AwaitableOf[T]                       // the task, or RunFuture's future (loop-confined)
+	startH Handle                               // creates the task, or watches the future
+	doneH  Handle                               // fut's done callback
+
+	// The outcome, written on the loop before done is closed.
 	done      chan struct{}
 	v         T
 	err       error
 	cancelled bool
 }
 
-// finish records fut's outcome; on the loop, from fut's done callback.
-func (w *bridgeWait[T]) finish(fut AwaitableOf[T]) {
-	w.v, w.err = fut.Result()
-	w.cancelled = fut.Cancelled()
-	close(w.done)
+// bridged is what the loop's callbacks see of a bridgeCall: their ctx.
+type bridged interface {
+	context.Context
+	createTask()
+	watch()
+	finished()
+	cancel()
 }
 
-func (w *bridgeWait[T]) wait(ctx context.Context, l *Loop, cancel func(), opts []RunOption) (T, error) {
+func bridgeCreateTask(ctx context.Context) { ctx.(bridged).createTask() }
+func bridgeWatch(ctx context.Context)      { ctx.(bridged).watch() }
+func bridgeFinished(ctx context.Context)   { ctx.(bridged).finished() }
+
+// Deadline, Done, Err and Value make the call the parent ctx of its task:
+// the caller's values and the loop, none of the caller's cancellation
+// (asyncio code is cancelled the asyncio way).
+func (c *bridgeCall[T]) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *bridgeCall[T]) Done() <-chan struct{}       { return nil }
+func (c *bridgeCall[T]) Err() error                  { return nil }
+func (c *bridgeCall[T]) Value(key any) any {
+	switch key.(type) {
+	case loopKey:
+		return c.loop
+	case taskKey:
+		return nil
+	}
+	if c.values == nil {
+		return nil
+	}
+	return c.values.Value(key)
+}
+
+// createTask creates RunAsyncio's task, unless the block has exited: the
+// loop then takes no new work. On the loop.
+func (c *bridgeCall[T]) createTask() {
+	if c.loop.state >= stateDraining {
+		c.err = errClosing
+		close(c.done)
+		return
+	}
+	c.fut = CreateTask(c, c.coro)
+	c.coro = nil
+	c.watch()
+}
+
+// watch adds the done callback that reports fut's outcome. On the loop.
+func (c *bridgeCall[T]) watch() {
+	c.doneH = Handle{fn: bridgeFinished, ctx: c, loop: c.loop}
+	c.fut.base().addCallback(&c.doneH)
+}
+
+// finished records fut's outcome and wakes the caller. On the loop.
+func (c *bridgeCall[T]) finished() {
+	c.v, c.err = c.fut.Result()
+	c.cancelled = c.fut.Cancelled()
+	close(c.done)
+}
+
+// cancel forwards the caller's cancellation. On the loop.
+func (c *bridgeCall[T]) cancel() {
+	if c.fut != nil {
+		c.fut.Cancel("")
+	}
+}
+
+func (c *bridgeCall[T]) wait(ctx context.Context, opts []RunOption) (T, error) {
+	l := c.loop
 	var zero T
 	var cancelled bool
 	select {
-	case <-w.done:
+	case <-c.done:
 	case <-l.closedCh:
 	case <-ctx.Done():
 		// Cancel once; if the loop is closing and refuses, its close
 		// ends the wait below.
-		_, err := l.CallSoonThreadsafe(func(context.Context) { cancel() })
+		_, err := l.CallSoonThreadsafe(func(context.Context) { c.cancel() })
 		cancelled = err == nil
 		for _, o := range opts {
 			if o.abandon {
@@ -393,22 +452,22 @@ func (w *bridgeWait[T]) wait(ctx context.Context, l *Loop, cancel func(), opts [
 			}
 		}
 		select {
-		case <-w.done:
+		case <-c.done:
 		case <-l.closedCh:
 		}
 	}
 	select {
-	case <-w.done:
+	case <-c.done:
 	default:
 		return zero, ErrLoopClosed // closed without an outcome
 	}
-	if w.cancelled {
+	if c.cancelled {
 		if cancelled {
-			return zero, &boundaryCancelled{trio: trio.Checkpoint(ctx), asyncio: w.err}
+			return zero, &boundaryCancelled{trio: trio.Checkpoint(ctx), asyncio: c.err}
 		}
-		return zero, asyncioOnly(w.err)
+		return zero, asyncioOnly(c.err)
 	}
-	return w.v, w.err
+	return c.v, c.err
 }
 
 // asyncioOnly returns a CancelledError that the caller's ctx did not
@@ -567,14 +626,21 @@ func RunTrio[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 	if l.debug.Load() {
 		l.checkGoroutine("RunTrio")
 	}
-	r := &trioRun[T]{fn: fn, values: context.WithoutCancel(ctx), f: NewFuture[T](l)}
+	r := &trioRun[T]{fn: fn}
+	f := &r.f
+	f.core.loop = l
+	x := f.core.extra()
+	if l.debug.Load() {
+		x.dbg = captureSource(1)
+	}
 	if l.state > stateDraining {
 		// The loop is closing (a stopped coroutine's deferred call): the
 		// call never starts.
-		r.f.core.cancelWith(&CancelledError{Msg: "event loop is closing"})
-		return r.f
+		f.core.cancelWith(&CancelledError{Msg: "event loop is closing"})
+		return f
 	}
-	r.f.core.extra().onCancel = r.call.cancel
+	x.onCancel = &r.call
+	r.trioCtx = trioCtx{Context: l.nctx, values: trioValues(ctx), loop: l, run: r}
 	l.mu.Lock()
 	if l.trioCalls == nil {
 		l.trioCalls = make(map[*trioCall]struct{})
@@ -587,56 +653,85 @@ func RunTrio[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 	}
 	// fn starts from the loop's next iteration (trio-asyncio queues an
 	// AsyncHandle): a Cancel in the same step means it never runs.
-	l.CallSoon(r.start)
-	return r.f
+	r.startH = Handle{fn: trioStart, ctx: &r.trioCtx, loop: l}
+	l.ready = append(l.ready, &r.startH)
+	return f
 }
 
-// trioRun is one RunTrio call.
+// trioRun is one RunTrio call. Its future is its first field, so that the
+// future's cleanup (an exception never retrieved) is on the call's
+// allocation; the call is the ctx of fn's scope and of the handles it
+// queues on the loop, through which the static functions trioStart and
+// trioSettle find it (no closures).
 type trioRun[T any] struct {
-	call   trioCall
-	fn     func(ctx context.Context) (T, error)
-	values context.Context
-	f      *Future[T]
+	f       Future[T]
+	trioCtx // fn's ctx (its scope's parent); run is the call
+	call    trioCall
+	fn      func(ctx context.Context) (T, error)
+	startH  Handle
+	settleH Handle
 
-	// fn's outcome, written by its goroutine before it posts settle.
+	// fn's outcome, written by its goroutine before it posts settleH.
 	v     T
 	fnErr error
 	err   error // what fn's scope returned
 	p     *trio.PanicError
 }
 
+// trioRunner is what the loop's callbacks see of a trioRun.
+type trioRunner interface {
+	start()
+	settle()
+}
+
+func trioStart(ctx context.Context)  { ctx.(*trioCtx).run.start() }
+func trioSettle(ctx context.Context) { ctx.(*trioCtx).run.settle() }
+
+// trioValues is the values of the asyncio code calling RunTrio, without
+// its cancellation. The valueCtx on top is there for speed: it makes the
+// lookups through trioCtx walk the chain in context's own loop, where a
+// direct call of WithoutCancel's Value method would allocate each time.
+func trioValues(ctx context.Context) context.Context {
+	return context.WithValue(context.WithoutCancel(ctx), trioValuesKey{}, nil)
+}
+
+type trioValuesKey struct{}
+
 // start starts fn in the loop's nursery, unless the future was cancelled
 // meanwhile. On the loop.
-func (r *trioRun[T]) start(context.Context) {
+func (r *trioRun[T]) start() {
 	if r.call.requested {
-		r.settle(nil) // fn never runs
+		r.settle() // fn never runs
 		return
 	}
 	r.call.started = true
-	r.f.core.loop.nursery.StartSoon(r.run)
+	r.loop.nursery.StartSoon(r.run)
 }
 
 // run runs fn under the call's scope, on a goroutine of the loop's
 // nursery, and posts the outcome to the loop.
-func (r *trioRun[T]) run(nctx context.Context) error {
-	l := r.f.core.loop
-	r.err = r.call.scope.Run(&trioCtx{Context: nctx, values: r.values, loop: l}, func(ctx context.Context) error {
-		defer func() {
-			if v := recover(); v != nil {
-				r.p = trio.NewPanicError(v)
-			}
-		}()
-		r.v, r.fnErr = r.fn(ctx)
-		return r.fnErr
-	})
-	if _, err := l.CallSoonThreadsafe(r.settle); err != nil {
+func (r *trioRun[T]) run(context.Context) error {
+	r.err = r.call.scope.Run(&r.trioCtx, r.callFn)
+	l := r.loop
+	r.settleH = Handle{fn: trioSettle, ctx: &r.trioCtx, loop: l}
+	if err := l.enqueue(&r.settleH); err != nil {
 		l.trioCount.Add(-1) // the loop has closed: nobody can await the outcome
 	}
 	return nil
 }
 
+func (r *trioRun[T]) callFn(ctx context.Context) error {
+	defer func() {
+		if v := recover(); v != nil {
+			r.p = trio.NewPanicError(v)
+		}
+	}()
+	r.v, r.fnErr = r.fn(ctx)
+	return r.fnErr
+}
+
 // settle gives the future the call's outcome. On the loop.
-func (r *trioRun[T]) settle(context.Context) {
+func (r *trioRun[T]) settle() {
 	c := &r.f.core
 	l := c.loop
 	l.mu.Lock()
@@ -644,6 +739,7 @@ func (r *trioRun[T]) settle(context.Context) {
 	l.mu.Unlock()
 	l.trioCount.Add(-1)
 	c.x.onCancel = nil
+	r.fn = nil
 	if c.state != statePending {
 		return // settled by hand meanwhile
 	}
@@ -697,6 +793,7 @@ type trioCtx struct {
 	context.Context // the loop nursery's ctx
 	values          context.Context
 	loop            *Loop
+	run             trioRunner // the call whose ctx this is
 }
 
 func (c *trioCtx) Value(key any) any {
@@ -707,6 +804,18 @@ func (c *trioCtx) Value(key any) any {
 		return c.loop
 	}
 	if v := c.values.Value(key); v != nil {
+		if _, ok := v.(context.Context); !ok {
+			return v
+		}
+		// A context stored as a value marks a cancellation scope (trio's
+		// scope key does). The call's cancellation is the loop nursery's:
+		// if the nursery's chain marks the nursery's own scope under this
+		// key (a context whose Done is ours), that one wins over the
+		// caller's, so that fn's scope attaches to the nursery's scope
+		// directly rather than through context.AfterFunc.
+		if nv, ok := c.Context.Value(key).(context.Context); ok && nv.Done() == c.Context.Done() {
+			return nv
+		}
 		return v
 	}
 	return c.Context.Value(key)

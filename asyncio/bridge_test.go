@@ -287,6 +287,8 @@ func TestS2_current_loop_is_the_innermost_block_and_a_tasks_own(t *testing.T) {
 // must deal with, and checks afterwards that it did, in order (S3).
 type teardownProbe struct {
 	ev       evlog
+	taskA    asyncio.AnyTask                 // loop-confined
+	ctxC     atomic.Pointer[context.Context] // C's ctx
 	ticks    atomic.Int64
 	timerRan atomic.Bool
 	returned atomic.Bool
@@ -305,7 +307,7 @@ func newTeardownProbe() *teardownProbe {
 // It returns once they are all running.
 func (p *teardownProbe) start(t *testing.T, ctx context.Context, l *asyncio.Loop) {
 	onLoop(ctx, l, func(cctx context.Context) {
-		asyncio.CreateTask(cctx, func(ctx context.Context) (int, error) {
+		p.taskA = asyncio.CreateTask(cctx, func(ctx context.Context) (int, error) {
 			p.ready <- struct{}{}
 			err := asyncio.Sleep(ctx, time.Hour)
 			p.ev.add("A cancelled: %v", errors.Is(err, asyncio.ErrCancelled))
@@ -327,6 +329,7 @@ func (p *teardownProbe) start(t *testing.T, ctx context.Context, l *asyncio.Loop
 			return 0, err
 		})
 		asyncio.RunTrio(cctx, func(ctx context.Context) (int, error) {
+			p.ctxC.Store(&ctx)
 			p.ready <- struct{}{}
 			err := trio.SleepForever(ctx)
 			p.ev.add("C cancelled")
@@ -362,7 +365,12 @@ func (p *teardownProbe) start(t *testing.T, ctx context.Context, l *asyncio.Loop
 		<-p.ready
 	}
 	// Scheduled by body before it returns: runs before any cancellation.
-	l.CallSoonThreadsafe(func(context.Context) { p.ev.add("flush") })
+	l.CallSoonThreadsafe(func(context.Context) {
+		p.ev.add("flush")
+		if n := p.taskA.Cancelling(); n != 0 || (*p.ctxC.Load()).Err() != nil {
+			p.ev.add("flush ran after the cancellations: A cancelling %d, C's ctx %v", n, (*p.ctxC.Load()).Err())
+		}
+	})
 }
 
 // ended marks OpenLoop's return.
@@ -378,8 +386,10 @@ func (p *teardownProbe) check(t *testing.T, loop *asyncio.Loop) {
 	p.ev.inOrder(t, "flush", "B's trio call cancelled", "B cancelled: true", "returned")
 	p.ev.inOrder(t, "flush", "C cancelled", "C cleanup RunSync: 5 <nil>", "C cleanup RunAsyncio: true", "returned")
 	p.ev.inOrder(t, "flush", "E's ctx cancelled", "returned")
-	if i := p.ev.index("A cleanup could not sleep"); i >= 0 {
-		t.Error(p.ev.all()[i])
+	for _, bad := range []string{"A cleanup could not sleep", "flush ran after"} {
+		if i := p.ev.index(bad); i >= 0 {
+			t.Error(p.ev.all()[i])
+		}
 	}
 	if !loop.IsClosed() {
 		t.Error("loop not closed")
@@ -1851,6 +1861,21 @@ func TestPanic_in_a_callback_surfaces_from_OpenLoop_after_the_teardown(t *testin
 		t.Errorf("OpenLoop: %v", err)
 	}
 	ev.inOrder(t, "body cancelled", "task cancelled", "returned")
+}
+
+// OpenLoop returns body's error joined with what the default exception
+// handler received.
+func TestOpenLoop_returns_the_body_error_joined_with_the_handlers(t *testing.T) {
+	boom := errors.New("boom")
+	err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		loop.CallSoonThreadsafe(func(context.Context) { panic("in a callback") })
+		trio.SleepForever(ctx)
+		return boom
+	})
+	var pe *trio.PanicError
+	if !errors.Is(err, boom) || !errors.As(err, &pe) || pe.Value != "in a callback" {
+		t.Errorf("%v", err)
+	}
 }
 
 // A panic in a task fails the task with a *trio.PanicError carrying the

@@ -474,6 +474,23 @@ func TestAsyncioToTrio_A10_outer_teardown(t *testing.T) {
 			t.Errorf("throw %v: cancelled %v, %v", throw, f.Cancelled(), err)
 		}
 	}
+	// The callee ends with the cancellation of a scope outside its own
+	// (here, of the code around the block, whose ctx it waited on): the
+	// future is cancelled too, never failed with trio's cancellation.
+	var f *asyncio.Future[int]
+	synctest.Test(t, func(t *testing.T) {
+		trio.MoveOnAfter(context.Background(), 10*ms, func(octx context.Context) error {
+			return asyncio.OpenLoop(octx, func(ctx context.Context, loop *asyncio.Loop) error {
+				onLoop(ctx, loop, func(cctx context.Context) {
+					f = asyncio.RunTrio(cctx, func(context.Context) (int, error) { return 0, trio.SleepForever(octx) })
+				})
+				return trio.SleepForever(ctx)
+			})
+		})
+	})
+	if err := f.Exception(); !f.Cancelled() || !errors.Is(err, trio.ErrCancelled) {
+		t.Errorf("outer scope's cancellation: cancelled %v, %v", f.Cancelled(), err)
+	}
 }
 
 // A11: the whole block is cancelled: trio calls started from asyncio are
@@ -874,12 +891,14 @@ func TestAppendixA_c1_teardown_order(t *testing.T) {
 		var ev evlog
 		var timerFired atomic.Bool
 		var loop *asyncio.Loop
+		var aioTask asyncio.AnyTask // loop-confined
+		var trioCtx atomic.Pointer[context.Context]
 		start := time.Now()
 		moved, err := trio.MoveOnAfter(context.Background(), 100*ms, func(ctx context.Context) error {
 			return asyncio.OpenLoop(ctx, func(ctx context.Context, l *asyncio.Loop) error {
 				loop = l
 				onLoop(ctx, l, func(cctx context.Context) {
-					asyncio.CreateTask(cctx, func(ctx context.Context) (int, error) {
+					aioTask = asyncio.CreateTask(cctx, func(ctx context.Context) (int, error) {
 						err := asyncio.Sleep(ctx, time.Hour)
 						ev.add("aio task: %v", err)
 						if err := asyncio.Sleep(ctx, 10*ms); err != nil {
@@ -898,6 +917,7 @@ func TestAppendixA_c1_teardown_order(t *testing.T) {
 						return 0, err
 					})
 					asyncio.RunTrio(cctx, func(ctx context.Context) (int, error) {
+						trioCtx.Store(&ctx)
 						err := trio.SleepForever(ctx)
 						ev.add("run_trio_task: %v", trio.IsCancellation(err))
 						return 0, err
@@ -906,13 +926,18 @@ func TestAppendixA_c1_teardown_order(t *testing.T) {
 				})
 				err := trio.SleepForever(ctx)
 				ev.add("body cancelled at %v", since(start))
-				l.CallSoonThreadsafe(func(context.Context) { ev.add("late call_soon") })
+				l.CallSoonThreadsafe(func(context.Context) {
+					// Before any cancellation of the teardown's.
+					ev.add("late call_soon: task cancelling %d, trio call cancelled %v",
+						aioTask.Cancelling(), (*trioCtx.Load()).Err() != nil)
+				})
 				return err
 			})
 		})
 		if !moved || err != nil || !loop.IsClosed() || timerFired.Load() {
 			t.Errorf("moved on %v, %v; closed %v; timer fired %v", moved, err, loop.IsClosed(), timerFired.Load())
 		}
+		ev.has(t, "late call_soon: task cancelling 0, trio call cancelled false")
 		ev.inOrder(t, "body cancelled at 100ms", "late call_soon", "aio task: asyncio: cancelled", "aio task cleaned up at 110ms")
 		ev.inOrder(t, "late call_soon", "trio call under aio: true", "aio task awaiting trio: asyncio: cancelled")
 		ev.inOrder(t, "late call_soon", "run_trio_task: true")

@@ -68,6 +68,7 @@ type Loop struct {
 
 	// The boundary (bridge.go).
 	nursery     *trio.Nursery          // the loop's nursery: the loop goroutine and RunTrio calls
+	nctx        context.Context        // the nursery's ctx
 	bodyScope   trio.CancelScope       // the OpenLoop body's scope, cancelled by a loop failure
 	gate        *testhooks.Gate        // asynciotest's turn-taking; nil for OpenLoop
 	closedCh    chan struct{}          // closed once the loop has closed

@@ -89,7 +89,7 @@ type futureExtra struct {
 	// onCancel, if set, replaces what Cancel does to a pending future:
 	// RunTrio's futures forward the request to their trio call and stay
 	// pending until it has unwound (trio-asyncio's wrapped_cancel).
-	onCancel func(msg string) bool
+	onCancel interface{ cancel(msg string) bool }
 }
 
 func (c *futureCore) extra() *futureExtra {
@@ -184,7 +184,7 @@ func (c *futureCore) cancel(msg string) bool {
 		return false
 	}
 	if c.x != nil && c.x.onCancel != nil {
-		return c.x.onCancel(msg)
+		return c.x.onCancel.cancel(msg)
 	}
 	c.cancelWith(&CancelledError{Msg: msg})
 	return true
