@@ -1216,6 +1216,9 @@ func TestRunAsyncio_result_error_and_values(t *testing.T) {
 		ctx = context.WithValue(ctx, key{}, "v")
 		boom := errors.New("boom")
 		v, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (string, error) {
+			if ctx.Done() != nil {
+				return "", errors.New("the coroutine's ctx has a Done channel")
+			}
 			return ctx.Value(key{}).(string), nil
 		})
 		if v != "v" || err != nil {
@@ -1699,13 +1702,23 @@ func TestSynchronize_waits_for_the_callbacks_queued_before_it(t *testing.T) {
 // back (RunAsyncio, RunSync) from it.
 func TestRunTrio_result_error_and_ctx(t *testing.T) {
 	type key struct{}
+	type ctxKey struct{} // a value that is itself a context, set before the block and again in the task
 	boom := errors.New("boom")
-	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+	before, cancelBefore := context.WithCancel(context.Background())
+	defer cancelBefore()
+	octx := context.WithValue(context.Background(), ctxKey{}, before)
+	if err := asyncio.OpenLoop(octx, func(ctx context.Context, loop *asyncio.Loop) error {
 		asTask(t, ctx, func(ctx context.Context) error {
 			ctx = context.WithValue(ctx, key{}, "v")
+			inTask, cancelInTask := context.WithCancel(context.Background())
+			defer cancelInTask()
+			ctx = context.WithValue(ctx, ctxKey{}, inTask)
 			v, err := asyncio.Await(ctx, asyncio.RunTrio(ctx, func(tctx context.Context) (string, error) {
 				if l, _ := asyncio.GetRunningLoop(tctx); l != loop {
 					return "", errors.New("not the loop")
+				}
+				if tctx.Value(ctxKey{}) != inTask {
+					return "", errors.New("a context-valued key: not the task's value")
 				}
 				if _, err := asyncio.Await(tctx, asyncio.NewFuture[int](loop)); !errors.Is(err, asyncio.ErrAwaitOutsideTask) {
 					return "", fmt.Errorf("Await from a trio call: %v", err)
@@ -1722,7 +1735,10 @@ func TestRunTrio_result_error_and_ctx(t *testing.T) {
 			}
 			return nil
 		})
-	})
+		return nil
+	}); err != nil {
+		t.Error(err)
+	}
 }
 
 // Cancelling the future cancels fn's scope; the future stays pending
