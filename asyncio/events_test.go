@@ -448,6 +448,10 @@ func TestDebug_slow_callback(t *testing.T) {
 			}
 			onLoop(ctx, loop, func(context.Context) { time.Sleep(50 * time.Millisecond) })
 			onLoop(ctx, loop, func(context.Context) { time.Sleep(150 * time.Millisecond) })
+			// onLoop returns as soon as the callback closes its channel,
+			// before the loop has timed it: let the loop finish that batch
+			// before moving the threshold.
+			onLoop(ctx, loop, func(context.Context) {})
 			loop.SetSlowCallbackDuration(time.Second)
 			onLoop(ctx, loop, func(context.Context) { time.Sleep(150 * time.Millisecond) })
 		})
