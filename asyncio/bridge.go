@@ -335,6 +335,9 @@ var errClosing = fmt.Errorf("%w (RunAsyncio during the teardown of its OpenLoop 
 // loop's own tasks and callbacks.
 func RunFuture[T any](ctx context.Context, fut AwaitableOf[T], opts ...RunOption) (T, error) {
 	l := fut.Loop()
+	if l == nil {
+		panic("asyncio: RunFuture on a future not made by NewFuture")
+	}
 	if err := l.checkTrioFlavor(ctx, "RunFuture"); err != nil {
 		var zero T
 		return zero, err

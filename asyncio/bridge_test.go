@@ -1996,3 +1996,13 @@ func TestExceptionHandler_default_fails_the_block_custom_keeps_it_going(t *testi
 		t.Errorf("custom handler: OpenLoop returned %v; handled %d", err, handled.Load())
 	}
 }
+
+// A zero Future is programmer misuse: a clear panic, not a nil pointer.
+func TestRunFuture_zero_future_panics_clearly(t *testing.T) {
+	msg := mustPanic(t, func() {
+		asyncio.RunFuture(context.Background(), &asyncio.Future[int]{})
+	})
+	if !strings.Contains(msg, "not made by NewFuture") {
+		t.Errorf("panic %q", msg)
+	}
+}
