@@ -44,6 +44,21 @@ func (s *CancelScope) Run(ctx context.Context, fn func(ctx context.Context) erro
 	return s.run(ctx, ctx, fn)
 }
 
+// RunUnder is Run for code that must be cancelled by one context but see
+// the values of another: fn's ctx inherits cancellation and deadline from
+// parent (as Run's does from its ctx) and looks values up in values,
+// whose own cancellation, deadline and scope are ignored. A bridge uses it
+// to run a call in a long-lived nursery (parent) on behalf of a caller
+// whose request-scoped values (values) the call should carry.
+//
+// It panics as Run does, and if parent or values is nil.
+func (s *CancelScope) RunUnder(parent, values context.Context, fn func(ctx context.Context) error) error {
+	if parent == nil || values == nil {
+		panic("trio: CancelScope.RunUnder with a nil context")
+	}
+	return s.run(values, parent, fn)
+}
+
 // run is Run with the values taken from values and cancellation inherited
 // from parent; Start uses it to move a child from its caller to its nursery.
 func (s *CancelScope) run(values, parent context.Context, fn func(ctx context.Context) error) error {
