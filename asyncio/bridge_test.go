@@ -28,7 +28,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
-	"github.com/trioasyncio/trioasyncio/asyncio/internal/testhooks"
+	"github.com/trioasyncio/trioasyncio/asyncio/internal/turns"
 	"github.com/trioasyncio/trioasyncio/trio"
 )
 
@@ -102,7 +102,7 @@ func spawnTask[T any](ctx context.Context, loop *asyncio.Loop, coro func(ctx con
 // onLoopValue evaluates fn on the loop of ctx, from trio-flavored code.
 func onLoopValue[T any](t *testing.T, ctx context.Context, fn func() T) T {
 	t.Helper()
-	v, err := asyncio.RunSync(ctx, func() (T, error) { return fn(), nil })
+	v, err := asyncio.RunSync(ctx, func(context.Context) (T, error) { return fn(), nil })
 	if err != nil {
 		t.Errorf("RunSync: %v", err)
 	}
@@ -336,7 +336,7 @@ func (p *teardownProbe) start(t *testing.T, ctx context.Context, l *asyncio.Loop
 			var shield trio.CancelScope
 			shield.SetShield(true)
 			shield.Run(ctx, func(ctx context.Context) error {
-				v, err := asyncio.RunSync(ctx, func() (int, error) { return 5, nil })
+				v, err := asyncio.RunSync(ctx, func(context.Context) (int, error) { return 5, nil })
 				p.ev.add("C cleanup RunSync: %d %v", v, err)
 				_, err = asyncio.RunAsyncio(ctx, func(context.Context) (int, error) { return 0, nil })
 				p.ev.add("C cleanup RunAsyncio: %v", errors.Is(err, asyncio.ErrLoopClosed))
@@ -470,7 +470,7 @@ func TestS5_RunAsyncio_RunFuture_RunSync_reach_the_current_loop(t *testing.T) {
 		if s != "coro" || err != nil {
 			t.Errorf("RunAsyncio: %q, %v", s, err)
 		}
-		fut, err := asyncio.RunSync(ctx, func() (*asyncio.Future[float64], error) {
+		fut, err := asyncio.RunSync(ctx, func(context.Context) (*asyncio.Future[float64], error) {
 			f := asyncio.NewFuture[float64](loop)
 			loop.CallLater(ms, func(context.Context) { f.SetResult(1.5) })
 			return f, nil
@@ -482,7 +482,7 @@ func TestS5_RunAsyncio_RunFuture_RunSync_reach_the_current_loop(t *testing.T) {
 			t.Errorf("RunFuture: %v, %v", v, err)
 		}
 		boom := errors.New("boom")
-		if _, err := asyncio.RunSync(ctx, func() (int, error) { return 0, boom }); err != boom {
+		if _, err := asyncio.RunSync(ctx, func(context.Context) (int, error) { return 0, boom }); err != boom {
 			t.Errorf("RunSync error: %v", err)
 		}
 	})
@@ -754,18 +754,36 @@ func TestS10_loops_are_independent(t *testing.T) {
 	})
 }
 
-// S11: the synchronous testing loop (asynciotest, another branch) takes
-// turns with its caller through a gate: the loop holds at its start and
-// after every iteration that processed a Stop; while it holds, the
-// caller may use its loop-confined methods. This checks the gate the
-// boundary provides.
-func TestS11_gate_takes_turns_with_the_caller(t *testing.T) {
-	g := &testhooks.Gate{Paused: make(chan struct{}), Resume: make(chan struct{})}
+// turnGate is the smallest turns.Hook: the loop holds at its start and
+// after every iteration that processed a Stop, until the block closes.
+type turnGate struct {
+	paused, resume chan struct{}
+	open           atomic.Bool
+}
+
+func (g *turnGate) Event(ev turns.Event, err error) {
+	switch ev {
+	case turns.Started, turns.Stopped:
+		if !g.open.Load() {
+			g.paused <- struct{}{}
+			<-g.resume
+		}
+	case turns.Closing:
+		g.open.Store(true)
+	}
+}
+
+// The synchronous testing loop (asynciotest) takes turns with its caller
+// through a hook: the loop holds at its start and after every iteration
+// that processed a Stop; while it holds, the caller may use its
+// loop-confined methods, debug mode's checks included.
+func TestTurns_hook_takes_turns_with_the_caller(t *testing.T) {
+	g := &turnGate{paused: make(chan struct{}), resume: make(chan struct{})}
 	loops := make(chan *asyncio.Loop, 1)
 	quit := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- testhooks.OpenLoop(context.Background(), g, func(ctx context.Context) error {
+		done <- turns.OpenLoop(context.Background(), g, func(ctx context.Context) error {
 			l, err := asyncio.GetRunningLoop(ctx)
 			if err != nil {
 				return err
@@ -775,9 +793,9 @@ func TestS11_gate_takes_turns_with_the_caller(t *testing.T) {
 			return nil
 		})
 	}()
-	<-g.Paused // the loop holds at its start
+	<-g.paused // the loop holds at its start
 	loop := <-loops
-	loop.SetDebug(true) // loop-confined methods check the goroutine: the gate lets the caller in
+	loop.SetDebug(true) // loop-confined methods check the goroutine: the hook lets the caller in
 	var order []string
 	for round := 1; round <= 2; round++ {
 		loop.CallSoon(func(context.Context) {
@@ -786,15 +804,15 @@ func TestS11_gate_takes_turns_with_the_caller(t *testing.T) {
 		})
 		loop.CallSoon(func(context.Context) { order = append(order, fmt.Sprint("b", round)) })
 		order = append(order, fmt.Sprint("caller", round))
-		g.Resume <- struct{}{} // run until stopped
-		<-g.Paused
+		g.resume <- struct{}{} // run until stopped
+		<-g.paused
 		order = append(order, fmt.Sprint("stopped", round))
 	}
 	if want := []string{"caller1", "a1", "b1", "stopped1", "caller2", "a2", "b2", "stopped2"}; !equal(order, want) {
-		t.Errorf("%v, want %v", order, want)
+		t.Errorf("order: got %v, want %v", order, want)
 	}
 	close(quit)
-	g.Resume <- struct{}{}
+	g.resume <- struct{}{}
 	if err := <-done; err != nil {
 		t.Errorf("OpenLoop: %v", err)
 	}
@@ -1020,7 +1038,7 @@ func TestGetRunningLoop_without_a_loop_or_after_close(t *testing.T) {
 	if _, err := asyncio.RunAsyncio(bg, func(context.Context) (int, error) { return 0, nil }); !errors.Is(err, asyncio.ErrNoRunningLoop) {
 		t.Errorf("RunAsyncio without a loop: %v", err)
 	}
-	if _, err := asyncio.RunSync(bg, func() (int, error) { return 0, nil }); !errors.Is(err, asyncio.ErrNoRunningLoop) {
+	if _, err := asyncio.RunSync(bg, func(context.Context) (int, error) { return 0, nil }); !errors.Is(err, asyncio.ErrNoRunningLoop) {
 		t.Errorf("RunSync without a loop: %v", err)
 	}
 	if msg := mustPanic(t, func() { asyncio.RunTrio(bg, func(context.Context) (int, error) { return 0, nil }) }); !strings.Contains(msg, "no running event loop") {
@@ -1039,7 +1057,7 @@ func TestGetRunningLoop_without_a_loop_or_after_close(t *testing.T) {
 	for name, err := range map[string]error{
 		"RunAsyncio":  second(asyncio.RunAsyncio(saved, func(context.Context) (int, error) { return 0, nil })),
 		"RunFuture":   second(asyncio.RunFuture(bg, fut)),
-		"RunSync":     second(asyncio.RunSync(saved, func() (int, error) { return 0, nil })),
+		"RunSync":     second(asyncio.RunSync(saved, func(context.Context) (int, error) { return 0, nil })),
 		"Synchronize": loop.Synchronize(bg),
 		"WaitStopped": loop.WaitStopped(bg),
 	} {
@@ -1069,7 +1087,7 @@ func TestLoops_side_by_side_and_nested_without_cross_talk(t *testing.T) {
 							}{{ctx, l}, {ictx, inner}} {
 								got, err := asyncio.RunAsyncio(c.ctx, func(ctx context.Context) (*asyncio.Loop, error) {
 									return asyncio.Await(ctx, asyncio.RunTrio(ctx, func(ctx context.Context) (*asyncio.Loop, error) {
-										return asyncio.RunSync(ctx, func() (*asyncio.Loop, error) { return asyncio.GetRunningLoop(ctx) })
+										return asyncio.RunSync(ctx, func(context.Context) (*asyncio.Loop, error) { return asyncio.GetRunningLoop(ctx) })
 									}))
 								})
 								if got != c.want || err != nil {
@@ -1512,7 +1530,7 @@ func TestRunAsyncio_from_asyncio_code_is_a_flavor_error(t *testing.T) {
 			for name, err := range map[string]error{
 				"RunAsyncio":  second(asyncio.RunAsyncio(ctx, func(context.Context) (int, error) { return 0, nil })),
 				"RunFuture":   second(asyncio.RunFuture(ctx, fut)),
-				"RunSync":     second(asyncio.RunSync(ctx, func() (int, error) { return 0, nil })),
+				"RunSync":     second(asyncio.RunSync(ctx, func(context.Context) (int, error) { return 0, nil })),
 				"Synchronize": loop.Synchronize(ctx),
 				"WaitStopped": loop.WaitStopped(ctx),
 			} {
@@ -1622,7 +1640,7 @@ func TestRunSync_runs_fn_on_the_loop(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		loop.SetDebug(true)
 		defer loop.SetDebug(false)
-		v, err := asyncio.RunSync(ctx, func() (int, error) {
+		v, err := asyncio.RunSync(ctx, func(context.Context) (int, error) {
 			loop.CallSoon(func(context.Context) {}) // panics off the loop in debug mode
 			return 4, nil
 		})
@@ -1636,7 +1654,7 @@ func TestRunSync_runs_fn_on_the_loop(t *testing.T) {
 					t.Errorf("panic: %v", pe)
 				}
 			}()
-			asyncio.RunSync(ctx, func() (int, error) { panic("in fn") })
+			asyncio.RunSync(ctx, func(context.Context) (int, error) { panic("in fn") })
 		}()
 		if l, _ := asyncio.GetRunningLoop(ctx); l != loop || loop.IsClosed() {
 			t.Error("the loop did not survive a panic in RunSync's fn")
@@ -1657,7 +1675,7 @@ func TestRunSync_cancelled_before_fn_starts_never_runs_it(t *testing.T) {
 		scope.Cancel()
 		var err error
 		scope.Run(ctx, func(ctx context.Context) error {
-			_, err = asyncio.RunSync(ctx, func() (int, error) { ran.Store(true); return 0, nil })
+			_, err = asyncio.RunSync(ctx, func(context.Context) (int, error) { ran.Store(true); return 0, nil })
 			return err
 		})
 		close(release)
@@ -1669,7 +1687,7 @@ func TestRunSync_cancelled_before_fn_starts_never_runs_it(t *testing.T) {
 		var v int
 		var s2 trio.CancelScope
 		s2.Run(ctx, func(ctx context.Context) error {
-			v, err = asyncio.RunSync(ctx, func() (int, error) {
+			v, err = asyncio.RunSync(ctx, func(context.Context) (int, error) {
 				s2.Cancel()
 				time.Sleep(10 * ms)
 				return 8, nil
@@ -1724,7 +1742,7 @@ func TestRunTrio_result_error_and_ctx(t *testing.T) {
 					return "", fmt.Errorf("Await from a trio call: %v", err)
 				}
 				n, err := asyncio.RunAsyncio(tctx, func(ctx context.Context) (int, error) { return 1, asyncio.Sleep(ctx, 0) })
-				m, err2 := asyncio.RunSync(tctx, func() (int, error) { return 2, nil })
+				m, err2 := asyncio.RunSync(tctx, func(context.Context) (int, error) { return 2, nil })
 				return fmt.Sprintf("%v %d %d", tctx.Value(key{}), n, m), errors.Join(err, err2)
 			}))
 			if v != "v 1 2" || err != nil {

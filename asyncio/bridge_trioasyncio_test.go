@@ -432,7 +432,7 @@ func TestAsyncioToTrio_A9_callee_cancels_its_own_scope(t *testing.T) {
 				flag.Or(1)
 				trio.Sleep(ctx, 10*ms)
 				f := <-self
-				asyncio.RunSync(ctx, func() (bool, error) { return f.Cancel(""), nil })
+				asyncio.RunSync(ctx, func(context.Context) (bool, error) { return f.Cancel(""), nil })
 				flag.Or(2)
 				if err := trio.Sleep(ctx, 10*ms); err != nil {
 					return 0, err
@@ -785,7 +785,7 @@ func TestAppendixA_B4_callee_cancels_itself(t *testing.T) {
 			self := make(chan *asyncio.Future[int], 1)
 			f := asyncio.RunTrio(ctx, func(ctx context.Context) (int, error) {
 				f := <-self
-				asyncio.RunSync(ctx, func() (bool, error) { return f.Cancel(""), nil })
+				asyncio.RunSync(ctx, func(context.Context) (bool, error) { return f.Cancel(""), nil })
 				return 0, trio.Checkpoint(ctx)
 			})
 			self <- f
@@ -1218,7 +1218,7 @@ func TestTrioAsyncio_test_asyncio_trio_cancel_out(t *testing.T) {
 				flag.Or(1)
 				trio.Sleep(ctx, 10*ms)
 				f := <-self
-				asyncio.RunSync(ctx, func() (bool, error) { return f.Cancel(""), nil })
+				asyncio.RunSync(ctx, func(context.Context) (bool, error) { return f.Cancel(""), nil })
 				flag.Or(2)
 				if err := trio.Sleep(ctx, 10*ms); err != nil {
 					return 0, err
@@ -1271,7 +1271,7 @@ func TestTrioAsyncio_test_asyncio_trio_cancel_in(t *testing.T) {
 			var started asyncio.Event
 			f := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 				return asyncio.Await(ctx, asyncio.RunTrio(ctx, func(ctx context.Context) (int, error) {
-					asyncio.RunSync(ctx, func() (int, error) { started.Set(); return 0, nil })
+					asyncio.RunSync(ctx, func(context.Context) (int, error) { started.Set(); return 0, nil })
 					defer flag.Or(2)
 					if err := trio.Sleep(ctx, time.Second); trio.IsCancellation(err) {
 						flag.Or(1)
@@ -1945,7 +1945,7 @@ func TestTrioAsyncio_test_cancel_loop_throw_another(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				fut, err = asyncio.RunSync(h.ctx, func() (*asyncio.Future[int], error) { return asyncio.RunTrio(h.ctx, trioTask), nil })
+				fut, err = asyncio.RunSync(h.ctx, func(context.Context) (*asyncio.Future[int], error) { return asyncio.RunTrio(h.ctx, trioTask), nil })
 				synctest.Wait() // trio.testing.wait_all_tasks_blocked
 				h.scope.Cancel()
 				return err

@@ -90,7 +90,7 @@ func ExampleRunAsyncio() {
 // Trio code waits for a future of the loop.
 func ExampleRunFuture() {
 	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
-		fut, _ := asyncio.RunSync(ctx, func() (*asyncio.Future[string], error) {
+		fut, _ := asyncio.RunSync(ctx, func(context.Context) (*asyncio.Future[string], error) {
 			f := asyncio.NewFuture[string](loop)
 			loop.CallLater(time.Millisecond, func(context.Context) { f.SetResult("resolved by a timer") })
 			return f, nil
@@ -117,9 +117,9 @@ func ExampleRunSync() {
 			})
 		})
 		task := <-tasks
-		n, err := asyncio.RunSync(ctx, func() (int, error) { return len(asyncio.AllTasks(loop)), nil })
+		n, err := asyncio.RunSync(ctx, func(context.Context) (int, error) { return len(asyncio.AllTasks(loop)), nil })
 		fmt.Println("tasks:", n, err)
-		asyncio.RunSync(ctx, func() (struct{}, error) {
+		asyncio.RunSync(ctx, func(context.Context) (struct{}, error) {
 			ev.Set()
 			return struct{}{}, nil
 		})

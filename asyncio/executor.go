@@ -166,24 +166,25 @@ func (st *loopExecutors) isClosed() bool {
 // executorState returns l's executor state, creating it the first time;
 // nil once the loop has closed.
 func (l *Loop) executorState() *loopExecutors {
-	if st := l.exec.Load(); st != nil {
-		return st
+	for {
+		switch st := l.exec.Load(); st {
+		case closedExecutors:
+			return nil
+		case nil:
+			if l.exec.CompareAndSwap(nil, &loopExecutors{}) {
+				continue
+			}
+		default:
+			return st
+		}
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.refuse {
-		return nil
-	}
-	if st := l.exec.Load(); st != nil {
-		return st
-	}
-	st := &loopExecutors{}
-	l.exec.Store(st)
-	return st
 }
 
+// closedExecutors marks the executor state of a closed loop.
+var closedExecutors = &loopExecutors{closed: true}
+
 // shutdownExecutor is the loop's "shut the executor down" step of its
-// close (DESIGN S3, CPython's shutdown_default_executor): it cancels the
+// close (CPython's shutdown_default_executor): it cancels the
 // ctx of every function RunInExecutor started for this loop (on any
 // executor), stops the default executor the loop created taking work, and
 // waits for its goroutines. Only the loop's own default executor is shut
@@ -192,7 +193,7 @@ func (l *Loop) executorState() *loopExecutors {
 // CallSoonThreadsafe (results of functions still running are dropped, not
 // queued), so a function waiting on the loop cannot deadlock the wait.
 func (l *Loop) shutdownExecutor() {
-	st := l.exec.Swap(nil)
+	st := l.exec.Swap(closedExecutors)
 	if st == nil {
 		return
 	}

@@ -289,17 +289,8 @@ func reportUnretrieved(r *unretrieved) {
 	}
 	l := r.loop
 	h := &Handle{fn: func(context.Context) { l.CallExceptionHandler(ec) }, ctx: l.ctxI, loop: l, report: true}
-	l.mu.Lock()
-	if l.refuse {
-		l.mu.Unlock()
+	if !l.in.postReport(h) {
 		l.CallExceptionHandler(ec)
-		return
-	}
-	l.inbox = append(l.inbox, h)
-	l.hasInbox.Store(true)
-	l.mu.Unlock()
-	if l.poke {
-		l.wakeup()
 	}
 }
 
@@ -317,7 +308,7 @@ func (c *futureCore) describeCallbacks(b *strings.Builder) {
 		return
 	}
 	name := func(h *Handle) string {
-		switch t := h.stepOf(); {
+		switch t := h.task; {
 		case t != nil:
 			return "step of " + t.owner.Name()
 		case h.fn != nil:
@@ -396,7 +387,12 @@ func NewFuture[T any](loop *Loop) *Future[T] {
 	return f
 }
 
-func (f *Future[T]) base() *futureCore { return &f.core }
+func (f *Future[T]) base() *futureCore {
+	if f == nil {
+		return nil
+	}
+	return &f.core
+}
 
 // Result returns the future's result. If the future failed, it returns its
 // error (and the error counts as retrieved); if it was cancelled, the

@@ -21,10 +21,12 @@ import (
 // allocation per 128 calls); a handle kept alive keeps its block alive, but
 // not the callbacks of the other handles, which are dropped once run.
 type Handle struct {
-	// fn(ctx) is the callback. A task's step handle has no fn and its ctx
-	// is the task's *taskCtx (see stepOf), which saves a field.
+	// What the loop runs (dispatch): a task's step if task is set, work
+	// of this package's own if call is set, else the callback fn(ctx).
 	fn   func(ctx context.Context)
 	ctx  context.Context
+	task *taskCore
+	call loopCall
 	loop *Loop
 	dbg  *source // where the handle was created (debug mode)
 	// hpos is the timer's position in the loop's heap plus one; 0 when the
@@ -37,6 +39,10 @@ type Handle struct {
 // Cancel keeps the callback from running; it has no effect if the callback
 // has run or is running. Loop-confined.
 func (h *Handle) Cancel() {
+	debug := h.loop != nil && h.loop.debug.Load()
+	if debug {
+		h.loop.checkGoroutine("Handle.Cancel")
+	}
 	if h.cancelled {
 		return
 	}
@@ -44,21 +50,18 @@ func (h *Handle) Cancel() {
 	if h.hpos != 0 {
 		h.loop.cancelledTimers++
 	}
-	if h.loop == nil || !h.loop.GetDebug() {
+	if !debug {
 		// Drop the callback now, as CPython does outside debug mode, so that
 		// what it references can be collected.
 		h.fn, h.ctx = nil, nil
 	}
 }
 
-// stepOf returns the task whose step h is, or nil.
-func (h *Handle) stepOf() *taskCore {
-	if h.fn == nil {
-		if tc, ok := h.ctx.(*taskCtx); ok {
-			return tc.t
-		}
-	}
-	return nil
+// A loopCall is work of this package's own queued on the loop without a
+// closure: the loop runs onLoop(h), h being the handle that carried it,
+// so that one object can queue several kinds of work.
+type loopCall interface {
+	onLoop(h *Handle)
 }
 
 // Cancelled reports whether Cancel was called. Loop-confined.
@@ -72,7 +75,7 @@ func (h *Handle) String() string {
 	if h.cancelled {
 		b.WriteString(" cancelled")
 	}
-	switch t := h.stepOf(); {
+	switch t := h.task; {
 	case t != nil:
 		b.WriteString(" step of ")
 		b.WriteString(t.describe())
@@ -134,82 +137,4 @@ func WithContext(ctx context.Context) CallOption {
 		panic("asyncio: WithContext(nil)")
 	}
 	return CallOption{ctx: ctx}
-}
-
-// timerHeap is a binary min-heap of timers ordered by (when, seq). Each
-// timer knows its position (hpos), so that nothing needs searching.
-type timerHeap []*TimerHandle
-
-func timerLess(a, b *TimerHandle) bool {
-	return a.when < b.when || (a.when == b.when && a.seq < b.seq)
-}
-
-func (hp *timerHeap) push(th *TimerHandle) {
-	h := append(*hp, th)
-	*hp = h
-	h.up(len(h) - 1)
-}
-
-// pop removes and returns the head; the caller clears its hpos.
-func (hp *timerHeap) pop() *TimerHandle {
-	h := *hp
-	n := len(h) - 1
-	top := h[0]
-	h[0] = h[n]
-	h[0].hpos = 1
-	h[n] = nil
-	h = h[:n]
-	*hp = h
-	if n > 0 {
-		h.down(0)
-	}
-	top.hpos = 0
-	return top
-}
-
-func (h timerHeap) up(i int) {
-	th := h[i]
-	for i > 0 {
-		p := (i - 1) / 2
-		if !timerLess(th, h[p]) {
-			break
-		}
-		h[i] = h[p]
-		h[i].hpos = int32(i + 1)
-		i = p
-	}
-	h[i] = th
-	th.hpos = int32(i + 1)
-}
-
-func (h timerHeap) down(i int) {
-	n := len(h)
-	th := h[i]
-	for {
-		c := 2*i + 1
-		if c >= n {
-			break
-		}
-		if r := c + 1; r < n && timerLess(h[r], h[c]) {
-			c = r
-		}
-		if !timerLess(h[c], th) {
-			break
-		}
-		h[i] = h[c]
-		h[i].hpos = int32(i + 1)
-		i = c
-	}
-	h[i] = th
-	th.hpos = int32(i + 1)
-}
-
-// heapify restores the heap property of an arbitrary slice.
-func (h timerHeap) heapify() {
-	for i := range h {
-		h[i].hpos = int32(i + 1)
-	}
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		h.down(i)
-	}
 }

@@ -29,7 +29,7 @@ type AnyTask interface {
 	Uncancel() int
 
 	task() *taskCore
-	startCoro()
+	runCoro()
 }
 
 // A Task runs a coroutine on a loop and is the future of its result
@@ -137,12 +137,15 @@ func WithName(name string) TaskOption { return TaskOption{name: name} }
 
 // CreateTask wraps coro in a task on the loop of ctx and schedules its
 // first step (asyncio.create_task). The coroutine's ctx carries ctx's
-// values, the task and the loop. Loop-confined: call it from a callback or
-// a task of the loop.
+// values, the task and the loop, but never ctx's cancellation or
+// deadline: asyncio code is cancelled only through Task.Cancel. (From
+// trio code, use StartTask or RunAsyncio.) Loop-confined: call it from a
+// callback or a task of the loop.
 //
-// It panics if coro is nil, if ctx carries no loop (ErrNoRunningLoop) or
-// if the loop has closed. While the loop shuts down, the task is cancelled
-// at once (it never starts if it was not running).
+// It panics if coro is nil, if ctx carries no loop (ErrNoRunningLoop) or,
+// with an error matching ErrLoopClosed, if the loop has closed. While the
+// loop shuts down, the task is cancelled at once (it never starts if it
+// was not running).
 func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, error), opts ...TaskOption) *Task[T] {
 	if coro == nil {
 		panic("asyncio: CreateTask with a nil coroutine")
@@ -156,7 +159,7 @@ func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 		l.checkGoroutine("CreateTask")
 	}
 	if l.state == stateClosed {
-		panic(fmt.Sprintf("%v (CreateTask after its OpenLoop block returned)", ErrLoopClosed))
+		panic(closedPanic("CreateTask"))
 	}
 	t := &Task[T]{coro: coro}
 	c := &t.core
@@ -165,12 +168,8 @@ func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 	c.fut = &t.fut.core
 	c.loop = l
 	c.owner = t
-	parent := ctx
-	if tc, ok := ctx.(*taskCtx); ok {
-		parent = tc.Context
-	}
-	c.ctx = taskCtx{Context: parent, t: c}
-	c.stepH.ctx = &c.ctx // a step handle: no fn, the task's ctx
+	c.ctx = taskCtx{Context: l.taskParent(ctx), t: c}
+	c.stepH.task = c
 	c.stepH.loop = l
 	c.id = taskCounter.Add(1)
 	for _, o := range opts {
@@ -194,24 +193,53 @@ func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 	return t
 }
 
-func (t *Task[T]) base() *futureCore { return &t.fut.core }
+func (t *Task[T]) base() *futureCore {
+	if t == nil {
+		return nil
+	}
+	return &t.fut.core
+}
 func (t *Task[T]) task() *taskCore   { return &t.core }
 
-// startCoro creates the coroutine; the first next() starts it.
-func (t *Task[T]) startCoro() {
-	c := &t.core
-	c.next, c.stop = iter.Pull(func(yield func(struct{}) bool) {
-		c.yield = yield
-		defer c.coroutineExit()
-		if c.loop.debug.Load() {
-			c.noteGoroutine()
+// taskParent is the parent of a new task's ctx: ctx without its task
+// layer (so that ctx chains do not grow with nesting) and without its
+// cancellation.
+func (l *Loop) taskParent(ctx context.Context) context.Context {
+	switch c := ctx.(type) {
+	case *taskCtx:
+		return c.Context // already without cancellation
+	case *loopCtx:
+		if c == l.ctx {
+			return l.taskBase
 		}
-		v, err := t.coro(&c.ctx)
-		if err == nil {
-			t.fut.result = v
-		}
-		c.retErr = err
-	})
+	}
+	if ctx.Done() == nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}
+
+// runCoro runs the coroutine to its end, on its coroutine goroutine.
+func (t *Task[T]) runCoro() {
+	v, err := t.coro(&t.core.ctx)
+	if err == nil {
+		t.fut.result = v
+	}
+	t.core.retErr = err
+}
+
+// body is the coroutine: the function iter.Pull runs on a goroutine of its
+// own, started by the task's first step. It is never inlined:
+// goroutine.go finds coroutines by its frame.
+//
+//go:noinline
+func (c *taskCore) body(yield func(struct{}) bool) {
+	c.yield = yield
+	defer c.coroutineExit()
+	if c.loop.debug.Load() {
+		c.noteGoroutine()
+	}
+	c.owner.runCoro()
 }
 
 // stopCoroutine is the panic value that unwinds a coroutine stopped at
@@ -227,8 +255,7 @@ func (c *taskCore) coroutineExit() {
 }
 
 // step runs the coroutine until it suspends or returns (CPython's
-// Task.__step). Only the loop goroutine calls it; runLoop has the same
-// code written out for its hot path.
+// Task.__step). Only the loop goroutine calls it, through dispatch.
 func (c *taskCore) step() {
 	if !c.beginStep() {
 		return
@@ -237,7 +264,7 @@ func (c *taskCore) step() {
 	l.current = c
 	debug := l.debug.Load()
 	if debug {
-		l.curGid.Store(c.gid)
+		l.noteRunning(c)
 	}
 	_, more := c.next()
 	l.current = nil
@@ -246,6 +273,15 @@ func (c *taskCore) step() {
 	}
 	if !more {
 		c.finish()
+	}
+}
+
+// noteRunning tells the debug checks which coroutine runs.
+func (l *Loop) noteRunning(c *taskCore) {
+	if c.gid != 0 {
+		l.curGid.Store(c.gid)
+	} else {
+		l.curGid.Store(unknownGid)
 	}
 }
 
@@ -269,7 +305,7 @@ func (c *taskCore) beginStep() bool {
 			c.fut.cancelWith(exc)
 			return false
 		}
-		c.owner.startCoro()
+		c.next, c.stop = iter.Pull(c.body)
 	}
 	c.throw = exc
 	return true
@@ -277,7 +313,7 @@ func (c *taskCore) beginStep() bool {
 
 // suspend gives the loop back until the task's step runs again, and
 // returns what is thrown in (a cancellation), if anything. Called by the
-// coroutine; Await has the same code written out.
+// coroutine.
 func (c *taskCore) suspend() error {
 	if !c.yield(struct{}{}) {
 		panic(errStopCoroutine) // the loop is closing: unwind the coroutine
@@ -331,7 +367,7 @@ func (c *taskCore) abandon() {
 	if c.stop != nil {
 		l.current = c
 		if l.debug.Load() {
-			l.curGid.Store(c.gid)
+			l.noteRunning(c)
 		}
 		c.stop()
 		l.current = nil
@@ -398,15 +434,7 @@ func Await[T any](ctx context.Context, a AwaitableOf[T]) (T, error) {
 		if c.mustCancel && a.Cancel(c.cancelMsg) {
 			c.mustCancel = false
 		}
-		// suspend, written out (see runLoop).
-		if !c.yield(struct{}{}) {
-			panic(errStopCoroutine)
-		}
-		if c.gid == 0 && c.loop.debug.Load() {
-			c.noteGoroutine()
-		}
-		if err := c.throw; err != nil {
-			c.throw = nil
+		if err := c.suspend(); err != nil {
 			return zero, err
 		}
 	}
