@@ -31,8 +31,8 @@ type Loop struct {
 	blk      block // the OpenLoop block around the loop (block.go)
 
 	// Immutable after newLoop.
-	epoch  time.Time        // loop time 0, with a monotonic reading
-	ctx    *loopCtx         // the ctx callbacks get by default
+	epoch    time.Time       // loop time 0, with a monotonic reading
+	ctx      *loopCtx        // the ctx callbacks get by default
 	ctxI     context.Context // ctx as an interface, to compare without allocating
 	taskBase context.Context // the parent of tasks created with ctx: its values, no cancellation
 	cancel   context.CancelFunc

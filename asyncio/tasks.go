@@ -199,7 +199,7 @@ func (t *Task[T]) base() *futureCore {
 	}
 	return &t.fut.core
 }
-func (t *Task[T]) task() *taskCore   { return &t.core }
+func (t *Task[T]) task() *taskCore { return &t.core }
 
 // taskParent is the parent of a new task's ctx: ctx without its task
 // layer (so that ctx chains do not grow with nesting) and without its
