@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -289,4 +290,56 @@ func TestRunInExecutor_QuarantineAtClose(t *testing.T) {
 			t.Error("an executor function outlived OpenLoop")
 		}
 	})
+}
+
+// A panic in an executor function whose future nobody can retrieve any
+// more (cancelled first) goes to the exception handler instead of
+// vanishing.
+func TestRunInExecutor_panic_after_cancel_reaches_handler(t *testing.T) {
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		rec := newRecorder(loop)
+		release := make(chan struct{})
+		started := make(chan struct{})
+		runTask(ctx, loop, func(ctx context.Context) (int, error) {
+			f := asyncio.RunInExecutor(ctx, nil, func(context.Context) (int, error) {
+				close(started)
+				<-release
+				panic("late boom")
+			})
+			<-started // blocks the loop a moment: this test's only concern
+			f.Cancel("")
+			return 0, nil
+		})
+		close(release)
+		select {
+		case ec := <-rec.ch:
+			var pe *trio.PanicError
+			if !errors.As(ec.Err, &pe) || !strings.Contains(pe.Error(), "late boom") {
+				t.Errorf("handler got %v, want the executor's panic", ec.Err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("the executor's panic never reached the exception handler")
+		}
+	})
+}
+
+// A panic in an executor function that ends while the loop closes fails
+// the OpenLoop block.
+func TestRunInExecutor_panic_during_teardown_fails_block(t *testing.T) {
+	err := openLoopErr(func(ctx context.Context, loop *asyncio.Loop) {
+		started := make(chan struct{})
+		runTask(ctx, loop, func(ctx context.Context) (int, error) {
+			asyncio.RunInExecutor(ctx, nil, func(ctx context.Context) (int, error) {
+				close(started)
+				<-ctx.Done() // cancelled by the loop's close
+				panic("boom at close")
+			})
+			<-started
+			return 0, nil
+		})
+	})
+	var pe *trio.PanicError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Error(), "boom at close") {
+		t.Errorf("OpenLoop: got %v, want the executor's panic", err)
+	}
 }

@@ -154,6 +154,10 @@ func (c *futureCore) addDoneCallback(fn func(ctx context.Context), opts []CallOp
 	h := l.newHandle()
 	h.fn = fn
 	h.ctx = l.callCtx(opts)
+	if l.state > stateDraining {
+		l.refused(h, method)
+		return h
+	}
 	if l.debug.Load() {
 		h.dbg = captureSource(2)
 	}
@@ -374,7 +378,7 @@ type Future[T any] struct {
 
 // NewFuture returns a pending future on loop (asyncio's
 // loop.create_future()). It panics if loop is nil. In debug mode the
-// future records where it was created.
+// future records where it was created. Loop-confined.
 func NewFuture[T any](loop *Loop) *Future[T] {
 	if loop == nil {
 		panic("asyncio: NewFuture with a nil loop")
@@ -382,6 +386,7 @@ func NewFuture[T any](loop *Loop) *Future[T] {
 	f := &Future[T]{}
 	f.core.loop = loop
 	if loop.debug.Load() {
+		loop.checkGoroutine("NewFuture")
 		f.core.extra().dbg = captureSource(1)
 	}
 	return f
@@ -400,6 +405,9 @@ func (f *Future[T]) base() *futureCore {
 // not ready.").
 func (f *Future[T]) Result() (T, error) {
 	c := &f.core
+	if l := c.loop; l != nil && l.debug.Load() {
+		l.checkGoroutine("Future.Result")
+	}
 	var zero T
 	switch c.state {
 	case stateFinished:

@@ -313,7 +313,7 @@ func (c *taskCore) beginStep() bool {
 
 // suspend gives the loop back until the task's step runs again, and
 // returns what is thrown in (a cancellation), if anything. Called by the
-// coroutine.
+// coroutine; Await has it written out.
 func (c *taskCore) suspend() error {
 	if !c.yield(struct{}{}) {
 		panic(errStopCoroutine) // the loop is closing: unwind the coroutine
@@ -413,6 +413,9 @@ func runningTask(ctx context.Context, what string) (*taskCore, error) {
 // without giving the loop back, as Python's await does.
 func Await[T any](ctx context.Context, a AwaitableOf[T]) (T, error) {
 	var zero T
+	if a == nil {
+		panic("asyncio: Await with a nil awaitable")
+	}
 	var c *taskCore
 	if tc, ok := ctx.(*taskCtx); ok && tc.t.loop.current == tc.t && !tc.t.loop.debug.Load() {
 		c = tc.t // the fast path of runningTask
@@ -422,7 +425,11 @@ func Await[T any](ctx context.Context, a AwaitableOf[T]) (T, error) {
 			return zero, err
 		}
 	}
-	if fc := a.base(); fc.state == statePending {
+	fc := a.base()
+	if fc == nil {
+		panic("asyncio: Await with a nil awaitable")
+	}
+	if fc.state == statePending {
 		if fc.loop != c.loop {
 			return zero, fmt.Errorf("%w: %v got %v", ErrForeignFuture, c.owner, a)
 		}
@@ -434,7 +441,17 @@ func Await[T any](ctx context.Context, a AwaitableOf[T]) (T, error) {
 		if c.mustCancel && a.Cancel(c.cancelMsg) {
 			c.mustCancel = false
 		}
-		if err := c.suspend(); err != nil {
+		// suspend, written out: after a switch between goroutines every
+		// return to a frame entered before it is mispredicted, so the hot
+		// paths keep the stacks shallow at the switch (W3).
+		if !c.yield(struct{}{}) {
+			panic(errStopCoroutine)
+		}
+		if c.gid == 0 && c.loop.debug.Load() {
+			c.noteGoroutine()
+		}
+		if err := c.throw; err != nil {
+			c.throw = nil
 			return zero, err
 		}
 	}
@@ -480,6 +497,9 @@ func CurrentTask(ctx context.Context) AnyTask {
 // AllTasks returns the tasks of loop that are not done, in creation order
 // (asyncio's all_tasks). Loop-confined.
 func AllTasks(loop *Loop) []AnyTask {
+	if loop.debug.Load() {
+		loop.checkGoroutine("AllTasks")
+	}
 	out := make([]AnyTask, 0, loop.tasks.Len())
 	for c := loop.tasks.Front(); c != nil; c = loop.tasks.Next(c) {
 		out = append(out, c.owner)
@@ -531,6 +551,7 @@ func (t *Task[T]) Cancelling() int { return t.core.numCancels }
 // it has handled the cancellation, so that the task is not left
 // "cancelling".
 func (t *Task[T]) Uncancel() int {
+	t.fut.core.check("Task.Uncancel")
 	if t.core.numCancels > 0 {
 		t.core.numCancels--
 	}
@@ -541,7 +562,10 @@ func (t *Task[T]) Uncancel() int {
 func (t *Task[T]) Name() string { return t.core.nameStr() }
 
 // SetName renames the task.
-func (t *Task[T]) SetName(name string) { t.core.name = name }
+func (t *Task[T]) SetName(name string) {
+	t.fut.core.check("Task.SetName")
+	t.core.name = name
+}
 
 func (c *taskCore) nameStr() string {
 	if c.name != "" {
