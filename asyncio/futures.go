@@ -227,7 +227,7 @@ func (c *futureCore) setException(err error, obj string) {
 // RunTrio call), held weakly: if nobody has retrieved the panic by the
 // time the loop closes, the loop reports it then rather than leave it to
 // the garbage collector, which would find the future only after OpenLoop
-// has returned (DESIGN: a panic surfaces from OpenLoop).
+// has returned: a panic must surface from OpenLoop.
 type panicked struct {
 	fut      weak.Pointer[futureCore]
 	msg, obj string
