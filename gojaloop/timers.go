@@ -1,0 +1,317 @@
+package gojaloop
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/dop251/goja"
+	"github.com/trioasyncio/trioasyncio/asyncio"
+)
+
+type jobKind uint8
+
+const (
+	kindTimer jobKind = iota
+	kindInterval
+	kindImmediate
+	kindCall // a Go call of Async, pending until its promise is settled
+)
+
+// A job is a pending timer, interval, immediate or Go call. Its state is
+// owned by the loop (see EventLoop.jobs).
+type job struct {
+	loop      *EventLoop
+	fn        func()
+	cb        func(context.Context) // the loop callback that runs fn
+	kind      jobKind
+	cancelled bool
+	idx       int    // in loop.jobs, -1 once removed
+	seq       uint64 // creation order, for re-arming immediates in order
+
+	when  time.Time     // next deadline (timers, intervals)
+	every time.Duration // period (intervals)
+
+	th *asyncio.TimerHandle // armed on the running loop, or nil
+	h  *asyncio.Handle      // immediates armed on the running loop, or nil
+}
+
+// A Timer is a pending call made by SetTimeout or JavaScript's setTimeout;
+// pass it to ClearTimeout or clearTimeout to cancel it.
+type Timer struct {
+	job
+}
+
+// An Interval is a repeating call made by SetInterval or JavaScript's
+// setInterval; pass it to ClearInterval or clearInterval to stop it.
+type Interval struct {
+	job
+}
+
+// An Immediate is a call made by JavaScript's setImmediate, run in a
+// coming turn of the loop after the callbacks already queued; pass it to
+// clearImmediate to cancel it.
+type Immediate struct {
+	job
+}
+
+func (l *EventLoop) initJob(j *job, kind jobKind, fn func()) {
+	j.loop = l
+	j.kind = kind
+	j.fn = fn
+	j.idx = -1
+	j.cb = j.fire
+}
+
+// add makes j pending and, if the loop runs, arms it d from now. Owner only.
+func (l *EventLoop) add(j *job, d time.Duration) {
+	l.jobSeq++
+	j.seq = l.jobSeq
+	j.idx = len(l.jobs)
+	l.jobs = append(l.jobs, j)
+	l.jobCount.Add(1)
+	if j.kind == kindInterval {
+		// https://nodejs.org/api/timers.html#setintervalcallback-delay-args
+		if d <= 0 {
+			d = time.Millisecond
+		}
+		j.every = d
+	}
+	s := l.cur
+	running := s != nil && s.canRun.Load()
+	switch j.kind {
+	case kindTimer, kindInterval:
+		if running {
+			j.th = s.loop.CallLater(d, j.cb)
+			j.when = j.th.When()
+		} else {
+			j.when = time.Now().Add(d)
+		}
+	case kindImmediate:
+		if running {
+			j.h = s.loop.CallSoon(j.cb)
+		}
+	}
+}
+
+// remove takes j out of the pending jobs. Owner only.
+func (l *EventLoop) remove(j *job) {
+	idx := j.idx
+	if idx < 0 {
+		return
+	}
+	last := len(l.jobs) - 1
+	if idx < last {
+		l.jobs[idx] = l.jobs[last]
+		l.jobs[idx].idx = idx
+	}
+	l.jobs[last] = nil
+	l.jobs = l.jobs[:last]
+	j.idx = -1
+	l.jobCount.Add(-1)
+}
+
+// clear cancels j if it is pending. Owner only.
+func (l *EventLoop) clear(j *job) {
+	if j.cancelled {
+		return
+	}
+	j.cancelled = true
+	if j.th != nil {
+		j.th.Cancel()
+		j.th = nil
+	}
+	if j.h != nil {
+		j.h.Cancel()
+		j.h = nil
+	}
+	l.remove(j)
+	if s := l.cur; s != nil {
+		l.checkIdle(s)
+	}
+}
+
+// fire is the loop callback of a timer, interval or immediate.
+func (j *job) fire(context.Context) {
+	l := j.loop
+	s := l.cur
+	if s == nil || !s.canRun.Load() {
+		return // stopping: stays pending, re-armed by the next start
+	}
+	j.th, j.h = nil, nil
+	if j.cancelled {
+		return
+	}
+	if j.kind == kindInterval {
+		now := s.loop.Time()
+		if j.when = j.when.Add(j.every); j.when.Before(now) {
+			j.when = now
+		}
+		j.fn()
+		if !j.cancelled && j.th == nil && s.canRun.Load() {
+			j.th = s.loop.CallAt(j.when, j.cb)
+		}
+		return
+	}
+	j.cancelled = true
+	l.remove(j)
+	j.fn()
+	l.checkIdle(s)
+}
+
+// rearm arms the pending jobs on the loop of s, which has just started:
+// timers and intervals at their deadlines, immediates in creation order.
+func (l *EventLoop) rearm(s *session) {
+	var imm []*job
+	for _, j := range l.jobs {
+		switch j.kind {
+		case kindTimer, kindInterval:
+			j.th = s.loop.CallAt(j.when, j.cb)
+		case kindImmediate:
+			imm = append(imm, j)
+		}
+	}
+	slices.SortFunc(imm, func(a, b *job) int {
+		switch {
+		case a.seq < b.seq:
+			return -1
+		case a.seq > b.seq:
+			return 1
+		}
+		return 0
+	})
+	for _, j := range imm {
+		j.h = s.loop.CallSoon(j.cb)
+	}
+}
+
+// checkIdle ends a Run once nothing is pending, and tells an Open block
+// waiting for idleness. Loop only.
+func (l *EventLoop) checkIdle(s *session) {
+	if l.jobCount.Load() != 0 || (!s.runMode && !s.wantIdle.Load()) {
+		return
+	}
+	l.mu.Lock()
+	switch {
+	case s.runMode:
+		l.requestStop(s)
+	case s.wantIdle.Load() && !s.idleClosed && len(l.aux) == 0:
+		s.idleClosed = true
+		close(s.idle)
+	}
+	l.mu.Unlock()
+}
+
+func (l *EventLoop) schedule(call goja.FunctionCall, repeating bool) goja.Value {
+	fn, ok := goja.AssertFunction(call.Argument(0))
+	if !ok {
+		return nil
+	}
+	delay := time.Duration(call.Argument(1).ToInteger()) * time.Millisecond
+	var args []goja.Value
+	if len(call.Arguments) > 2 {
+		args = append(args, call.Arguments[2:]...)
+	}
+	f := func() { _, _ = fn(nil, args...) }
+	if repeating {
+		i := new(Interval)
+		l.initJob(&i.job, kindInterval, f)
+		l.add(&i.job, delay)
+		return l.vm.ToValue(i)
+	}
+	t := new(Timer)
+	l.initJob(&t.job, kindTimer, f)
+	l.add(&t.job, delay)
+	return l.vm.ToValue(t)
+}
+
+func (l *EventLoop) setTimeout(call goja.FunctionCall) goja.Value {
+	return l.schedule(call, false)
+}
+
+func (l *EventLoop) setInterval(call goja.FunctionCall) goja.Value {
+	return l.schedule(call, true)
+}
+
+func (l *EventLoop) setImmediate(call goja.FunctionCall) goja.Value {
+	fn, ok := goja.AssertFunction(call.Argument(0))
+	if !ok {
+		return nil
+	}
+	var args []goja.Value
+	if len(call.Arguments) > 1 {
+		args = append(args, call.Arguments[1:]...)
+	}
+	i := new(Immediate)
+	l.initJob(&i.job, kindImmediate, func() { _, _ = fn(nil, args...) })
+	l.add(&i.job, 0)
+	return l.vm.ToValue(i)
+}
+
+func (l *EventLoop) clearTimeout(t *Timer) {
+	if t != nil {
+		l.clear(&t.job)
+	}
+}
+
+func (l *EventLoop) clearInterval(i *Interval) {
+	if i != nil {
+		l.clear(&i.job)
+	}
+}
+
+func (l *EventLoop) clearImmediate(i *Immediate) {
+	if i != nil {
+		l.clear(&i.job)
+	}
+}
+
+// SetTimeout schedules fn to run on the loop once timeout has passed,
+// counted from when the loop takes the request (at once if it is running,
+// else when it starts). It returns a Timer for ClearTimeout, or nil if the
+// loop is terminated. The goja.Runtime passed to fn and values derived from
+// it must not be used outside fn. Safe to call from any goroutine,
+// including the loop. Cost: no goroutine; one timer on the loop.
+func (l *EventLoop) SetTimeout(fn func(*goja.Runtime), timeout time.Duration) *Timer {
+	t := new(Timer)
+	l.initJob(&t.job, kindTimer, func() { fn(l.vm) })
+	if l.addAux(func() { l.add(&t.job, timeout) }) {
+		return t
+	}
+	return nil
+}
+
+// ClearTimeout cancels a Timer returned by SetTimeout if it has not run
+// yet. Safe to call from any goroutine; it takes effect on the loop, in
+// order with RunOnLoop jobs.
+func (l *EventLoop) ClearTimeout(t *Timer) {
+	if t == nil {
+		return
+	}
+	l.addAux(func() { l.clear(&t.job) })
+}
+
+// SetInterval schedules fn to run on the loop every timeout (at least a
+// millisecond), until ClearInterval. It returns an Interval, or nil if the
+// loop is terminated. When the loop falls behind, missed ticks are dropped
+// rather than run in a burst. The goja.Runtime passed to fn must not be
+// used outside fn. Safe to call from any goroutine. Cost: no goroutine; one
+// timer on the loop, re-armed after each tick.
+func (l *EventLoop) SetInterval(fn func(*goja.Runtime), timeout time.Duration) *Interval {
+	i := new(Interval)
+	l.initJob(&i.job, kindInterval, func() { fn(l.vm) })
+	if l.addAux(func() { l.add(&i.job, timeout) }) {
+		return i
+	}
+	return nil
+}
+
+// ClearInterval stops an Interval returned by SetInterval. Safe to call
+// from any goroutine; it takes effect on the loop, in order with RunOnLoop
+// jobs, so a tick already running finishes.
+func (l *EventLoop) ClearInterval(i *Interval) {
+	if i == nil {
+		return
+	}
+	l.addAux(func() { l.clear(&i.job) })
+}
