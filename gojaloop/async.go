@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/dop251/goja"
-	"github.com/trioasyncio/trioasyncio/asyncio"
+	"github.com/trioasyncio/trioasyncio/trio"
 )
 
 // Async makes fn callable from JavaScript as a function that returns a
@@ -68,23 +68,35 @@ func (c *goCall) startLater() {
 	c.settle(nil, ErrNotRunning)
 }
 
-// start runs fn in the loop's trio block. Loop only.
+// start runs fn on a goroutine of the session's nursery, which delivers
+// the result through the RunOnLoop queue: it reaches the promise even when
+// the loop stops meanwhile (at the next start). Loop only.
 func (c *goCall) start(s *session) {
 	l := c.loop
-	fut := asyncio.RunTrio(s.ctx, func(ctx context.Context) (any, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s.stopped || s.nursery == nil {
+		l.aux = append(l.aux, c.startLater) // for the next start
+		return
+	}
+	s.nursery.StartSoon(func(ctx context.Context) error {
 		id := goid()
 		l.addOwner(s, id)
 		defer l.removeOwner(s, id)
-		return c.fn(ctx, c.args)
-	})
-	fut.AddDoneCallback(func(context.Context) {
-		v, err := fut.Result()
-		if l.cur == s && s.canRun.Load() {
-			c.settle(v, err)
-			return
-		}
+		v, err := c.run(ctx)
 		l.pushAux(func() { c.settle(v, err) })
+		return nil
 	})
+}
+
+// run calls fn, turning a panic into an error.
+func (c *goCall) run(ctx context.Context) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = nil, trio.NewPanicError(r)
+		}
+	}()
+	return c.fn(ctx, c.args)
 }
 
 // settle resolves or rejects the promise, unless the job was dropped.

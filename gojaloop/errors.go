@@ -66,4 +66,8 @@ func (e *interruptError) Error() string {
 	return "gojaloop: script interrupted: " + e.cause.Error()
 }
 
-func (e *interruptError) Unwrap() []error { return []error{ErrInterrupted, e.cause} }
+// Unwrap returns the cancellation alone (not a list with ErrInterrupted),
+// so that trio sees one cancellation, not a group to split.
+func (e *interruptError) Unwrap() error { return e.cause }
+
+func (e *interruptError) Is(target error) bool { return target == ErrInterrupted }

@@ -51,27 +51,30 @@ func Open(ctx context.Context, body func(ctx context.Context, loop *EventLoop) e
 		}
 	}()
 	return asyncio.OpenLoop(ctx, func(ctx context.Context, aloop *asyncio.Loop) error {
-		if err := l.open(aloop, s); err != nil {
-			return err
-		}
-		err := scope.Run(ctx, func(ctx context.Context) error {
-			err := body(ctx, l)
-			if err == nil && l.waitIdle && ctx.Err() == nil {
-				err = l.awaitIdle(ctx, s)
+		return trio.OpenNursery(ctx, func(ctx context.Context, n *trio.Nursery) error {
+			if err := l.open(aloop, n, s); err != nil {
+				return err
+			}
+			err := scope.Run(ctx, func(ctx context.Context) error {
+				err := body(ctx, l)
+				if err == nil && l.waitIdle && ctx.Err() == nil {
+					err = l.awaitIdle(ctx, s)
+				}
+				return err
+			})
+			l.mu.Lock()
+			l.terminated = true
+			l.requestStop(s)
+			l.mu.Unlock()
+			n.CancelScope().Cancel() // the Go calls of Async
+			// A script still running would keep the loop's teardown waiting.
+			if ctx.Err() != nil {
+				l.vm.Interrupt(context.Cause(ctx))
+			} else {
+				l.vm.Interrupt(ErrTerminated)
 			}
 			return err
 		})
-		l.mu.Lock()
-		l.terminated = true
-		l.requestStop(s)
-		l.mu.Unlock()
-		// A script still running would keep the loop's teardown waiting.
-		if ctx.Err() != nil {
-			l.vm.Interrupt(context.Cause(ctx))
-		} else {
-			l.vm.Interrupt(ErrTerminated)
-		}
-		return err
 	})
 }
 

@@ -15,7 +15,7 @@ import (
 // Open until it stops. It is one asyncio loop in one OpenLoop block.
 type session struct {
 	loop   *asyncio.Loop   // set before the loop runs any callback of ours
-	ctx    context.Context // the loop's callback ctx, for RunTrio
+	ctx    context.Context // the loop's callback ctx
 	canRun atomic.Bool     // cleared by a stop request: no job runs after
 
 	runMode  bool        // Run: stop once no job is pending
@@ -30,6 +30,7 @@ type session struct {
 	owners     map[int64]int   // goroutines running on behalf of the session
 	failure    *sessionFailure // the first panic of a callback
 	cancelBody func()          // Open: cancels the body on a failure
+	nursery    *trio.Nursery   // where the Go calls of Async run
 
 	stop chan struct{} // closed by the first stop request
 	idle chan struct{} // closed once idle, when wantIdle
@@ -112,21 +113,25 @@ func (l *EventLoop) runSession(s *session) {
 	var root trio.CancelScope
 	_ = root.Run(context.Background(), func(ctx context.Context) error {
 		return asyncio.OpenLoop(ctx, func(ctx context.Context, aloop *asyncio.Loop) error {
-			if err := l.open(aloop, s); err != nil {
-				return err
-			}
-			<-s.stop
-			l.finish(aloop, s)
-			return nil
+			return trio.OpenNursery(ctx, func(ctx context.Context, n *trio.Nursery) error {
+				if err := l.open(aloop, n, s); err != nil {
+					return err
+				}
+				<-s.stop
+				l.finish(aloop, s)
+				n.CancelScope().Cancel() // the Go calls of Async
+				return nil
+			})
 		})
 	})
 }
 
 // open hands the loop over to s: it installs the exception handler and
 // schedules the start of s on the loop.
-func (l *EventLoop) open(aloop *asyncio.Loop, s *session) error {
+func (l *EventLoop) open(aloop *asyncio.Loop, n *trio.Nursery, s *session) error {
 	l.mu.Lock()
 	s.loop = aloop
+	s.nursery = n
 	l.mu.Unlock()
 	aloop.SetExceptionHandler(func(_ *asyncio.Loop, ec asyncio.ExceptionContext) {
 		l.onException(s, ec)
