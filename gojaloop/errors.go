@@ -27,8 +27,9 @@ var (
 
 // A RejectionError is the error of Await when the promise was rejected.
 // Reason is the rejection value: use it only on the loop, as every goja
-// value. If the script rejected with an error thrown by Go code (a
-// GoError), errors.Is and errors.As see that Go error too.
+// value. If the reason is an error made by Go code (a GoError, as from
+// goja.Runtime.NewGoError, a Go function's error return, or a rejection by
+// an Async function), errors.Is and errors.As see that Go error too.
 type RejectionError struct {
 	Reason goja.Value
 	msg    string
@@ -45,6 +46,13 @@ func newRejectionError(reason goja.Value) *RejectionError {
 	e.msg = reason.String()
 	if err, ok := reason.Export().(error); ok {
 		e.cause = err
+	} else if o, ok := reason.(*goja.Object); ok {
+		// A GoError: an Error object whose "value" is the Go error.
+		if v := o.Get("value"); v != nil {
+			if err, ok := v.Export().(error); ok {
+				e.cause = err
+			}
+		}
 	}
 	return e
 }
