@@ -178,6 +178,22 @@ func BenchmarkPromiseChain(b *testing.B) {
 	}
 }
 
+// A chain of promises, each resolved by a setTimeout(resolve, 0).
+func BenchmarkPromiseChainTimeout(b *testing.B) {
+	for _, impl := range impls {
+		b.Run(impl.name, func(b *testing.B) {
+			runScript(b, impl.new(), nil, `
+				(async () => {
+					for (let i = 0; i < n; i++) {
+						await new Promise(resolve => setTimeout(resolve, 0));
+					}
+					done();
+				})();
+			`)
+		})
+	}
+}
+
 // The same chain with promise jobs only (await of a settled value): no
 // loop turn at all, goja's own job queue; the two packages should tie.
 func BenchmarkPromiseChainMicrotasks(b *testing.B) {

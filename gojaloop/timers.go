@@ -9,6 +9,10 @@ import (
 	"github.com/trioasyncio/trioasyncio/asyncio"
 )
 
+// maxDelay is the longest delay in milliseconds that setTimeout and
+// setInterval accept (2³¹−1, Node.js's TIMEOUT_MAX); longer ones become 1.
+const maxDelay = 1<<31 - 1
+
 type jobKind uint8
 
 const (
@@ -22,7 +26,9 @@ const (
 // owned by the loop (see EventLoop.jobs).
 type job struct {
 	loop      *EventLoop
-	fn        func()
+	fn        func()                // a Go callback, or
+	jsFn      goja.Callable         // a JavaScript one,
+	args      []goja.Value          // called with these arguments
 	cb        func(context.Context) // the loop callback that runs fn
 	kind      jobKind
 	cancelled bool
@@ -147,7 +153,7 @@ func (j *job) fire(context.Context) {
 		if j.when = j.when.Add(j.every); j.when.Before(now) {
 			j.when = now
 		}
-		j.fn()
+		j.call()
 		if !j.cancelled && j.th == nil && s.canRun.Load() {
 			j.th = s.loop.CallAt(j.when, j.cb)
 		}
@@ -155,8 +161,18 @@ func (j *job) fire(context.Context) {
 	}
 	j.cancelled = true
 	l.remove(j)
-	j.fn()
+	j.call()
 	l.checkIdle(s)
+}
+
+// call runs the job's callback. A JavaScript exception is dropped, as
+// goja_nodejs drops it (catch it in the script to see it).
+func (j *job) call() {
+	if j.jsFn != nil {
+		_, _ = j.jsFn(nil, j.args...)
+		return
+	}
+	j.fn()
 }
 
 // rearm arms the pending jobs on the loop of s, which has just started:
@@ -207,20 +223,25 @@ func (l *EventLoop) schedule(call goja.FunctionCall, repeating bool) goja.Value 
 	if !ok {
 		return nil
 	}
-	delay := time.Duration(call.Argument(1).ToInteger()) * time.Millisecond
+	ms := call.Argument(1).ToInteger()
+	if ms > maxDelay {
+		ms = 1 // as Node.js does
+	}
+	delay := time.Duration(ms) * time.Millisecond
 	var args []goja.Value
 	if len(call.Arguments) > 2 {
 		args = append(args, call.Arguments[2:]...)
 	}
-	f := func() { _, _ = fn(nil, args...) }
 	if repeating {
 		i := new(Interval)
-		l.initJob(&i.job, kindInterval, f)
+		l.initJob(&i.job, kindInterval, nil)
+		i.jsFn, i.args = fn, args
 		l.add(&i.job, delay)
 		return l.vm.ToValue(i)
 	}
 	t := new(Timer)
-	l.initJob(&t.job, kindTimer, f)
+	l.initJob(&t.job, kindTimer, nil)
+	t.jsFn, t.args = fn, args
 	l.add(&t.job, delay)
 	return l.vm.ToValue(t)
 }
@@ -243,7 +264,8 @@ func (l *EventLoop) setImmediate(call goja.FunctionCall) goja.Value {
 		args = append(args, call.Arguments[1:]...)
 	}
 	i := new(Immediate)
-	l.initJob(&i.job, kindImmediate, func() { _, _ = fn(nil, args...) })
+	l.initJob(&i.job, kindImmediate, nil)
+	i.jsFn, i.args = fn, args
 	l.add(&i.job, 0)
 	return l.vm.ToValue(i)
 }
