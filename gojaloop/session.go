@@ -14,9 +14,8 @@ import (
 // A session is one run of the loop: from Run, Start, StartInForeground or
 // Open until it stops. It is one asyncio loop in one OpenLoop block.
 type session struct {
-	loop   *asyncio.Loop   // set before the loop runs any callback of ours
-	ctx    context.Context // the loop's callback ctx
-	canRun atomic.Bool     // cleared by a stop request: no job runs after
+	loop   *asyncio.Loop // set before the loop runs any callback of ours
+	canRun atomic.Bool   // cleared by a stop request: no job runs after
 
 	runMode  bool        // Run: stop once no job is pending
 	wantIdle atomic.Bool // Open with WaitIdle: close idle once idle
@@ -88,7 +87,7 @@ func (l *EventLoop) begin(runMode bool) *session {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.structured {
-		panic("Loop is already started")
+		panic("gojaloop: the loop of an Open block runs for the block; it cannot be started")
 	}
 	for l.sess != nil || l.busy {
 		if s := l.sess; s != nil && (!s.stopped || s.owners[me] > 0) {
@@ -165,7 +164,6 @@ func (l *EventLoop) finish(aloop *asyncio.Loop, s *session) {
 // re-arms those that a previous session left pending, and runs the
 // RunOnLoop jobs queued meanwhile.
 func (l *EventLoop) startOnLoop(ctx context.Context, s *session) {
-	s.ctx = ctx
 	l.mu.Lock()
 	s.owners[goid()]++
 	if s.stopped {
