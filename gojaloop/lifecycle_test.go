@@ -131,3 +131,34 @@ func TestStopKeepsTimers(t *testing.T) {
 		}
 	})
 }
+
+// The handles scripts get are objects that export to *Timer, *Interval and
+// *Immediate; clearing undefined is a no-op, as in goja_nodejs.
+func TestHandles(t *testing.T) {
+	t.Parallel()
+	loop := NewEventLoop()
+	loop.Run(func(vm *goja.Runtime) {
+		v, err := vm.RunString(`
+			const t = setTimeout(() => {}, 0), i = setInterval(() => {}, 1), m = setImmediate(() => {});
+			clearTimeout(t); clearInterval(i); clearImmediate(m);
+			clearTimeout(undefined); clearInterval(); clearImmediate(null);
+			t.x = 1;
+			[typeof t, typeof i, typeof m, Object.keys(t).length, t.x].join(",")
+		`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.String() != "object,object,object,0," {
+			t.Errorf("handles: %s", v)
+		}
+		if _, ok := vm.Get("t").Export().(*Timer); !ok {
+			t.Errorf("setTimeout's handle exports to %T", vm.Get("t").Export())
+		}
+		if _, ok := vm.Get("i").Export().(*Interval); !ok {
+			t.Errorf("setInterval's handle exports to %T", vm.Get("i").Export())
+		}
+		if _, ok := vm.Get("m").Export().(*Immediate); !ok {
+			t.Errorf("setImmediate's handle exports to %T", vm.Get("m").Export())
+		}
+	})
+}

@@ -44,22 +44,49 @@ type job struct {
 
 // A Timer is a pending call made by SetTimeout or JavaScript's setTimeout;
 // pass it to ClearTimeout or clearTimeout to cancel it.
+//
+// In JavaScript, the value setTimeout returns is the Timer itself (an
+// object with no properties; Export gives back the *Timer). Its methods
+// Get, Set, Has, Delete and Keys are what make it that object (a
+// goja.DynamicObject, five times cheaper to make than a reflected Go
+// value); they are not meant to be called from Go.
 type Timer struct {
 	job
 }
 
 // An Interval is a repeating call made by SetInterval or JavaScript's
-// setInterval; pass it to ClearInterval or clearInterval to stop it.
+// setInterval; pass it to ClearInterval or clearInterval to stop it. In
+// JavaScript it is an object with no properties, as a Timer is.
 type Interval struct {
 	job
 }
 
 // An Immediate is a call made by JavaScript's setImmediate, run in a
 // coming turn of the loop after the callbacks already queued; pass it to
-// clearImmediate to cancel it.
+// clearImmediate to cancel it. In JavaScript it is an object with no
+// properties, as a Timer is.
 type Immediate struct {
 	job
 }
+
+// Get, Set, Has, Delete and Keys make timers, intervals and immediates
+// goja.DynamicObjects with no properties: the handles that setTimeout,
+// setInterval and setImmediate return to scripts.
+
+// Get returns nil: the object has no properties.
+func (j *job) Get(key string) goja.Value { return nil }
+
+// Set refuses every property.
+func (j *job) Set(key string, val goja.Value) bool { return false }
+
+// Has reports false: the object has no properties.
+func (j *job) Has(key string) bool { return false }
+
+// Delete reports true: there is nothing to delete.
+func (j *job) Delete(key string) bool { return true }
+
+// Keys returns nil: the object has no properties.
+func (j *job) Keys() []string { return nil }
 
 func (l *EventLoop) initJob(j *job, kind jobKind, fn func()) {
 	j.loop = l
@@ -237,13 +264,13 @@ func (l *EventLoop) schedule(call goja.FunctionCall, repeating bool) goja.Value 
 		l.initJob(&i.job, kindInterval, nil)
 		i.jsFn, i.args = fn, args
 		l.add(&i.job, delay)
-		return l.vm.ToValue(i)
+		return l.vm.NewDynamicObject(i)
 	}
 	t := new(Timer)
 	l.initJob(&t.job, kindTimer, nil)
 	t.jsFn, t.args = fn, args
 	l.add(&t.job, delay)
-	return l.vm.ToValue(t)
+	return l.vm.NewDynamicObject(t)
 }
 
 func (l *EventLoop) setTimeout(call goja.FunctionCall) goja.Value {
@@ -267,7 +294,7 @@ func (l *EventLoop) setImmediate(call goja.FunctionCall) goja.Value {
 	l.initJob(&i.job, kindImmediate, nil)
 	i.jsFn, i.args = fn, args
 	l.add(&i.job, 0)
-	return l.vm.ToValue(i)
+	return l.vm.NewDynamicObject(i)
 }
 
 func (l *EventLoop) clearTimeout(t *Timer) {
