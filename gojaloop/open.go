@@ -55,25 +55,28 @@ func Open(ctx context.Context, body func(ctx context.Context, loop *EventLoop) e
 			if err := l.open(aloop, n, s); err != nil {
 				return err
 			}
-			err := scope.Run(ctx, func(ctx context.Context) error {
+			// However body ends (a panic included), stop the jobs, cancel the
+			// Go calls, and interrupt a script still running, which would
+			// keep the loop's teardown waiting.
+			defer func() {
+				var why any = ErrTerminated
+				if ctx.Err() != nil {
+					why = context.Cause(ctx)
+				}
+				l.mu.Lock()
+				l.terminated = true
+				l.requestStop(s)
+				l.mu.Unlock()
+				n.CancelScope().Cancel()
+				l.vm.Interrupt(why)
+			}()
+			return scope.Run(ctx, func(ctx context.Context) error {
 				err := body(ctx, l)
 				if err == nil && l.waitIdle && ctx.Err() == nil {
 					err = l.awaitIdle(ctx, s)
 				}
 				return err
 			})
-			l.mu.Lock()
-			l.terminated = true
-			l.requestStop(s)
-			l.mu.Unlock()
-			n.CancelScope().Cancel() // the Go calls of Async
-			// A script still running would keep the loop's teardown waiting.
-			if ctx.Err() != nil {
-				l.vm.Interrupt(context.Cause(ctx))
-			} else {
-				l.vm.Interrupt(ErrTerminated)
-			}
-			return err
 		})
 	})
 }

@@ -174,3 +174,23 @@ func TestOpen_StopInBlock(t *testing.T) {
 		}
 	})
 }
+
+// A panic in body is re-raised after the teardown, which interrupts a
+// script still running instead of waiting for it.
+func TestOpen_BodyPanic(t *testing.T) {
+	t.Parallel()
+	defer func() {
+		if r := recover(); r == nil {
+			t.Fatal("no panic")
+		}
+	}()
+	_ = Open(t.Context(), func(ctx context.Context, loop *EventLoop) error {
+		started := make(chan struct{})
+		loop.RunOnLoop(func(vm *goja.Runtime) {
+			close(started)
+			_, _ = vm.RunString(`for (;;) {}`)
+		})
+		<-started
+		panic("body")
+	})
+}
