@@ -16,7 +16,10 @@ import (
 //
 // Each call exports its arguments (goja.Value.Export) and starts fn on a
 // goroutine of the loop's trio block, with a ctx of its own: fn is
-// trio-flavored Go code, may block, and should honour ctx. When fn returns,
+// trio-flavored Go code, may block, and should honour ctx. The ctx carries
+// the block's asyncio loop, so fn may run asyncio-flavored code with
+// asyncio.RunAsyncio (the loop runs it between the script's callbacks;
+// exactly one of them runs at a time). When fn returns,
 // the promise is resolved with its result (converted by the runtime's
 // ToValue) or rejected with its error (a GoError, whose Export is the
 // error). A panic in fn rejects the promise with a *trio.PanicError.

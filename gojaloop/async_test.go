@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+	"github.com/trioasyncio/trioasyncio/asyncio"
 	"github.com/trioasyncio/trioasyncio/trio"
 )
 
@@ -97,6 +98,34 @@ func TestAsync_RunWaitsBlockCancels(t *testing.T) {
 		}
 		if err := <-cancelled; !errors.Is(err, trio.ErrCancelled) {
 			t.Fatalf("the Go call ended with %v", err)
+		}
+	})
+}
+
+// The ctx of an Async function carries the asyncio loop, so asyncio-flavored
+// Go code runs from it with RunAsyncio.
+func TestAsync_AsyncioFlavored(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		err := Open(t.Context(), func(ctx context.Context, loop *EventLoop) error {
+			v, err := loop.Await(ctx, func(vm *goja.Runtime) (goja.Value, error) {
+				vm.Set("aio", loop.Async(func(ctx context.Context, args []any) (any, error) {
+					return asyncio.RunAsyncio(ctx, func(ctx context.Context) (string, error) {
+						if err := asyncio.Sleep(ctx, time.Second); err != nil {
+							return "", err
+						}
+						return "from a coroutine", nil
+					})
+				}))
+				return vm.RunString(`aio()`)
+			})
+			if err == nil && v.String() != "from a coroutine" {
+				t.Errorf("Await = %v", v)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 }
