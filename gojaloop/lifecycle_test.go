@@ -162,3 +162,35 @@ func TestHandles(t *testing.T) {
 		}
 	})
 }
+
+// Jobs queued behind one that panics are not lost: they run at the next
+// start. An Async call made before the loop starts (in Run's fn) starts
+// with it.
+func TestNothingLost(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		loop := NewEventLoop()
+		var ran []string
+		loop.RunOnLoop(func(*goja.Runtime) { ran = append(ran, "a"); panic("a") })
+		loop.RunOnLoop(func(*goja.Runtime) { ran = append(ran, "b") })
+		loop.RunOnLoop(func(*goja.Runtime) { ran = append(ran, "c") })
+		func() {
+			defer func() { _ = recover() }()
+			loop.StartInForeground()
+		}()
+		var result string
+		loop.Run(func(vm *goja.Runtime) {
+			vm.Set("later", loop.Async(func(ctx context.Context, args []any) (any, error) {
+				return "started with the loop", nil
+			}))
+			vm.Set("record", func(s string) { result = s })
+			_, _ = vm.RunString(`later().then(record)`)
+		})
+		if len(ran) != 3 || ran[1] != "b" || ran[2] != "c" {
+			t.Fatalf("ran %q", ran)
+		}
+		if result != "started with the loop" {
+			t.Fatalf("result = %q", result)
+		}
+	})
+}
