@@ -215,3 +215,40 @@ func ExampleRejectionError() {
 	// true true
 	// gojaloop: promise rejected: RangeError: out of range
 }
+
+// Do runs Go code on the loop from another goroutine and waits for it;
+// it works with the background form too.
+func ExampleEventLoop_Do() {
+	loop := gojaloop.NewEventLoop()
+	loop.Start()
+	defer loop.Terminate()
+	var sum int64
+	err := loop.Do(context.Background(), func(vm *goja.Runtime) error {
+		v, err := vm.RunString(`[1, 2, 3, 4].reduce((a, b) => a + b)`)
+		if err == nil {
+			sum = v.ToInteger()
+		}
+		return err
+	})
+	fmt.Println(sum, err)
+	// Output:
+	// 10 <nil>
+}
+
+// Async makes a Go function a JavaScript function returning a promise;
+// Await waits for a promise from Go.
+func ExampleEventLoop_Async() {
+	_ = gojaloop.Open(context.Background(), func(ctx context.Context, loop *gojaloop.EventLoop) error {
+		v, err := loop.Await(ctx, func(vm *goja.Runtime) (goja.Value, error) {
+			vm.Set("upper", loop.Async(func(ctx context.Context, args []any) (any, error) {
+				s, _ := args[0].(string)
+				return strings.ToUpper(s), nil
+			}))
+			return vm.RunString(`upper("shout")`)
+		})
+		fmt.Println(v, err)
+		return nil
+	})
+	// Output:
+	// SHOUT <nil>
+}

@@ -37,9 +37,14 @@ import (
 // Within the block Start, StartInForeground and Run panic (the loop is
 // running); Stop and Terminate stop the jobs until the block ends without
 // waiting for it, and never hang.
-func Open(ctx context.Context, body func(ctx context.Context, loop *EventLoop) error, opts ...Option) (err error) {
+func Open(ctx context.Context, body func(ctx context.Context, loop *EventLoop) error, opts ...Option) error {
 	l := NewEventLoop(opts...)
 	l.structured = true
+	return l.block(ctx, body)
+}
+
+// block runs the loop of an Open block for the duration of body.
+func (l *EventLoop) block(ctx context.Context, body func(ctx context.Context, loop *EventLoop) error) (err error) {
 	s := newSession(false)
 	var scope trio.CancelScope
 	s.cancelBody = scope.Cancel
