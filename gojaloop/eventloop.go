@@ -37,6 +37,7 @@ type EventLoop struct {
 	cond        sync.Cond // broadcast when a session ends or a cleanup is done
 	sess        *session  // the session started and not yet ended, or nil
 	busy        bool      // Terminate is cleaning up a stopped loop
+	busyOwner   int64     // the goroutine doing it
 	terminated  bool      // RunOnLoop, SetTimeout, SetInterval refuse work
 	structured  bool      // the loop of an Open block: never (re)started
 	aux         []func()  // RunOnLoop jobs not yet run, in order

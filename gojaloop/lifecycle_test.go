@@ -194,3 +194,27 @@ func TestNothingLost(t *testing.T) {
 		}
 	})
 }
+
+// A job that Terminate runs (it runs those still queued) and that starts
+// the loop panics instead of hanging.
+func TestStartFromTerminatingJob(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		for _, running := range []bool{false, true} {
+			loop := NewEventLoop()
+			recovered := make(chan any, 1)
+			if running {
+				loop.Start()
+				loop.StopNoWait() // the job below stays queued
+			}
+			loop.RunOnLoop(func(*goja.Runtime) {
+				defer func() { recovered <- recover() }()
+				loop.Start()
+			})
+			loop.Terminate()
+			if r := <-recovered; r == nil {
+				t.Fatal("Start from a terminating job did not panic")
+			}
+		}
+	})
+}

@@ -93,6 +93,9 @@ func (l *EventLoop) begin(runMode bool) *session {
 		if s := l.sess; s != nil && (!s.stopped || s.owners[me] > 0) {
 			panic("Loop is already started")
 		}
+		if l.busy && l.busyOwner == me {
+			panic("gojaloop: the loop cannot be started by a job that Terminate is running")
+		}
 		l.cond.Wait()
 	}
 	l.terminated = false
@@ -104,6 +107,9 @@ func (l *EventLoop) begin(runMode bool) *session {
 // runSession runs s in an OpenLoop block on the calling goroutine until it
 // stops, then re-raises a panic of one of its callbacks.
 func (l *EventLoop) runSession(s *session) {
+	// This goroutine finishes the session, and runs the queued jobs when
+	// it is terminated: a Start from one of them must not wait for it.
+	l.addOwner(s, goid())
 	defer func() {
 		if f := l.endSession(s); f != nil {
 			panic(f.value)
@@ -340,6 +346,7 @@ func (l *EventLoop) stopAndWait(terminate bool) {
 			return
 		}
 		l.busy = true
+		l.busyOwner = me
 		l.mu.Unlock()
 		defer func() {
 			l.mu.Lock()
