@@ -172,3 +172,31 @@ func TestDo_Background(t *testing.T) {
 		}
 	})
 }
+
+// Do and Await from the loop's own jobs, or from Run's fn, would wait for
+// themselves: they return ErrOnLoop instead of hanging.
+func TestDo_FromTheLoop(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		loop := NewEventLoop()
+		do := func() error {
+			return loop.Do(t.Context(), func(*goja.Runtime) error { return nil })
+		}
+		var fromFn, fromTimer, fromJob, fromDo error
+		loop.Run(func(vm *goja.Runtime) {
+			fromFn = do()
+			loop.SetTimeout(func(*goja.Runtime) { fromTimer = do() }, time.Second)
+		})
+		loop.Start()
+		done := make(chan struct{})
+		loop.RunOnLoop(func(*goja.Runtime) { fromJob = do(); close(done) })
+		<-done
+		_ = loop.Do(t.Context(), func(*goja.Runtime) error { fromDo = do(); return nil })
+		loop.Terminate()
+		for _, err := range []error{fromFn, fromTimer, fromJob, fromDo} {
+			if !errors.Is(err, ErrOnLoop) {
+				t.Errorf("Do from the loop = %v, want ErrOnLoop", err)
+			}
+		}
+	})
+}

@@ -11,6 +11,11 @@ var (
 	// terminated (Terminate, or the end of an Open block) and takes no work.
 	ErrTerminated = errors.New("gojaloop: event loop terminated")
 
+	// ErrOnLoop is returned by Do and Await called from the loop's own
+	// jobs (or from Run's fn), which would wait for themselves forever:
+	// there, use the goja.Runtime directly.
+	ErrOnLoop = errors.New("gojaloop: Do or Await called from the loop's own goroutine, which would wait for itself")
+
 	// ErrNotRunning rejects the promise of an Async function called while
 	// the loop is stopping or stopped: its Go function is not started.
 	ErrNotRunning = errors.New("gojaloop: event loop not running")

@@ -54,6 +54,7 @@ type EventLoop struct {
 	jobSeq   uint64
 	jobCount atomic.Int32 // len(jobs), readable by Stop from anywhere
 	drainCb  func(ctx context.Context)
+	inJob    atomic.Bool // a job (or Run's fn) is running: Do checks for a self-wait
 }
 
 // NewEventLoop returns a stopped loop with a new goja.Runtime. The runtime

@@ -95,6 +95,8 @@ func (l *EventLoop) runBatch(s *session, final bool) {
 		}
 		l.mu.Unlock()
 	}()
+	l.inJob.Store(true)
+	defer l.inJob.Store(false)
 	for next < len(batch) {
 		if !final && !s.canRun.Load() {
 			return

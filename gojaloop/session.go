@@ -27,6 +27,8 @@ type session struct {
 	finalDrain bool            // stopped by a Stop: run the queued jobs first
 	idleClosed bool            //
 	owners     map[int64]int   // goroutines running on behalf of the session
+	loopGoid   int64           // the loop's goroutine
+	fnGoid     int64           // the goroutine running Run's fn, during fn
 	failure    *sessionFailure // the first panic of a callback
 	cancelBody func()          // Open: cancels the body on a failure
 	nursery    *trio.Nursery   // where the Go calls of Async run
@@ -170,8 +172,10 @@ func (l *EventLoop) finish(aloop *asyncio.Loop, s *session) {
 // re-arms those that a previous session left pending, and runs the
 // RunOnLoop jobs queued meanwhile.
 func (l *EventLoop) startOnLoop(ctx context.Context, s *session) {
+	id := goid()
 	l.mu.Lock()
-	s.owners[goid()]++
+	s.owners[id]++
+	s.loopGoid = id
 	if s.stopped {
 		l.mu.Unlock()
 		return
@@ -259,8 +263,16 @@ func (l *EventLoop) Run(fn func(*goja.Runtime)) {
 		}
 	}()
 	me := goid()
-	l.addOwner(s, me)
+	l.mu.Lock()
+	s.owners[me]++
+	s.fnGoid = me
+	l.mu.Unlock()
+	l.inJob.Store(true)
 	fn(l.vm)
+	l.inJob.Store(false)
+	l.mu.Lock()
+	s.fnGoid = 0
+	l.mu.Unlock()
 	l.removeOwner(s, me)
 	ran = true
 	l.runSession(s)

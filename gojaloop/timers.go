@@ -195,6 +195,8 @@ func (j *job) fire(context.Context) {
 // call runs the job's callback. A JavaScript exception is dropped, as
 // goja_nodejs drops it (catch it in the script to see it).
 func (j *job) call() {
+	j.loop.inJob.Store(true)
+	defer j.loop.inJob.Store(false)
 	if j.jsFn != nil {
 		_, _ = j.jsFn(nil, j.args...)
 		return
