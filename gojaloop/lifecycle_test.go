@@ -218,3 +218,25 @@ func TestStartFromTerminatingJob(t *testing.T) {
 		}
 	})
 }
+
+// A Timer from SetTimeout cleared by a script before the loop took it does
+// not fire and is not counted.
+func TestClearBeforeTheLoopTookIt(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		loop := NewEventLoop()
+		fired := false
+		var timer *Timer
+		loop.Run(func(vm *goja.Runtime) {
+			timer = loop.SetTimeout(func(*goja.Runtime) { fired = true }, time.Second)
+			vm.Set("timer", timer)
+			_, _ = vm.RunString(`clearTimeout(timer)`)
+		})
+		if fired {
+			t.Fatal("a cleared timer fired")
+		}
+		if n := loop.Stop(); n != 0 {
+			t.Fatalf("%d jobs pending", n)
+		}
+	})
+}

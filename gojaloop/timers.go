@@ -98,6 +98,9 @@ func (l *EventLoop) initJob(j *job, kind jobKind, fn func()) {
 
 // add makes j pending and, if the loop runs, arms it d from now. Owner only.
 func (l *EventLoop) add(j *job, d time.Duration) {
+	if j.cancelled {
+		return // cleared before the loop took it (SetTimeout, then clearTimeout)
+	}
 	l.jobSeq++
 	j.seq = l.jobSeq
 	j.idx = len(l.jobs)
