@@ -19,10 +19,10 @@ import (
 // trio-flavored Go code, may block, and should honour ctx. The ctx carries
 // the block's asyncio loop, so fn may run asyncio-flavored code with
 // asyncio.RunAsyncio (the loop runs it between the script's callbacks;
-// exactly one of them runs at a time). When fn returns,
-// the promise is resolved with its result (converted by the runtime's
-// ToValue) or rejected with its error (a GoError, whose Export is the
-// error). A panic in fn rejects the promise with a *trio.PanicError.
+// exactly one of them runs at a time). When fn returns, the promise is
+// resolved with its result (converted by the runtime's ToValue) or
+// rejected with its error (a GoError, whose "value" is the error). A panic
+// in fn rejects the promise with a *trio.PanicError.
 //
 // Cancellation: ctx is cancelled when the loop stops (Stop, Terminate, the
 // end of an Open block). After a Stop the promise is rejected with that
@@ -106,7 +106,7 @@ func (c *goCall) run(ctx context.Context) (v any, err error) {
 // Owner only.
 func (c *goCall) settle(v any, err error) {
 	l := c.loop
-	if c.job.cancelled {
+	if c.job.cancelled || l.dropping {
 		return
 	}
 	c.job.cancelled = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -126,6 +127,34 @@ func TestAsync_AsyncioFlavored(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// Terminate cancels a pending Go call and drops its promise: no script code
+// runs for it during or after the Terminate.
+func TestAsync_TerminateDrops(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		loop := NewEventLoop()
+		loop.Start()
+		var settled atomic.Bool
+		started := make(chan struct{})
+		loop.RunOnLoop(func(vm *goja.Runtime) {
+			vm.Set("settled", func() { settled.Store(true) })
+			vm.Set("wait", loop.Async(func(ctx context.Context, _ []any) (any, error) {
+				close(started)
+				return nil, trio.SleepForever(ctx)
+			}))
+			_, _ = vm.RunString(`wait().then(settled, settled)`)
+		})
+		<-started
+		loop.Terminate()
+		if settled.Load() {
+			t.Fatal("the promise of a terminated Go call was settled")
+		}
+		if n := loop.Stop(); n != 0 {
+			t.Fatalf("%d jobs after Terminate", n)
 		}
 	})
 }

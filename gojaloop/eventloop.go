@@ -52,6 +52,7 @@ type EventLoop struct {
 	cur      *session // the session whose loop is running callbacks now
 	jobs     []*job   // pending timers, intervals, immediates, Go calls
 	jobSeq   uint64
+	dropping bool         // Terminate is dropping the jobs: settle no Go call
 	jobCount atomic.Int32 // len(jobs), readable by Stop from anywhere
 	drainCb  func(ctx context.Context)
 	inJob    atomic.Bool // a job (or Run's fn) is running: Do checks for a self-wait

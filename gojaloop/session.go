@@ -25,7 +25,7 @@ type session struct {
 	stopped    bool            // stop requested (stop is closed)
 	terminate  bool            // Terminate: drop every job at the end
 	finalDrain bool            // stopped by a Stop: run the queued jobs first
-	idleClosed bool            //
+	idleClosed bool            // idle is closed
 	owners     map[int64]int   // goroutines running on behalf of the session
 	loopGoid   int64           // the loop's goroutine
 	fnGoid     int64           // the goroutine running Run's fn, during fn
@@ -407,6 +407,8 @@ func (l *EventLoop) quiesce(s *session, aloop *asyncio.Loop) {
 // cleanup drops every job, after running the queued RunOnLoop jobs (which
 // may add or clear some). The caller owns the jobs.
 func (l *EventLoop) cleanup() {
+	l.dropping = true
+	defer func() { l.dropping = false }()
 	for {
 		l.mu.Lock()
 		batch := l.aux
