@@ -17,6 +17,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/dop251/goja"
@@ -39,6 +40,9 @@ setTimeout(() => log("a timeout of 250 ms"), 250);
 	return "done after " + ticks + " ticks";
 })();
 `
+
+// out is where the script's log goes (a test captures it).
+var out io.Writer = os.Stdout
 
 func main() {
 	if err := trio.Run(run); err != nil {
@@ -67,7 +71,7 @@ func runScript(ctx context.Context, loop *gojaloop.EventLoop, url string) error 
 	v, err := loop.Await(ctx, func(vm *goja.Runtime) (goja.Value, error) {
 		vm.Set("url", url)
 		vm.Set("log", func(s string) {
-			fmt.Printf("%4d ms  %s\n", time.Since(start).Milliseconds(), s)
+			fmt.Fprintf(out, "%4d ms  %s\n", time.Since(start).Milliseconds(), s)
 		})
 		vm.Set("fetch", loop.Async(func(ctx context.Context, args []any) (any, error) {
 			url, _ := args[0].(string)
@@ -78,7 +82,7 @@ func runScript(ctx context.Context, loop *gojaloop.EventLoop, url string) error 
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%4d ms  result: %s\n", time.Since(start).Milliseconds(), v.Export())
+	fmt.Fprintf(out, "%4d ms  result: %s\n", time.Since(start).Milliseconds(), v.Export())
 	return nil
 }
 
