@@ -34,9 +34,11 @@ func (l *EventLoop) Run(fn func(*goja.Runtime)) {
 	s.owners[me]++
 	s.fnGoid = me
 	l.mu.Unlock()
-	l.inJob.Store(true)
-	fn(l.vm)
-	l.inJob.Store(false)
+	func() {
+		l.inJob.Store(true)
+		defer l.inJob.Store(false)
+		fn(l.vm)
+	}()
 	l.mu.Lock()
 	s.fnGoid = 0
 	l.mu.Unlock()
