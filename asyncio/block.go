@@ -97,7 +97,7 @@ func (l *Loop) runBody(ctx context.Context, body func(ctx context.Context, loop 
 // already posted, so that the callbacks body scheduled run first.
 func (l *Loop) shutdown() {
 	l.notify(turns.Closing, nil)
-	l.in.post(&Handle{fn: l.beginShutdown, ctx: l.ctxI, loop: l})
+	l.in.post(&Handle{run: callback(l.beginShutdown), ctx: l.ctxI})
 }
 
 // beginShutdown cancels every task and every trio call of the loop.

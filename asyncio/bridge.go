@@ -273,7 +273,7 @@ func RunFuture[T any](ctx context.Context, fut AwaitableOf[T], opts ...RunOption
 		return zero, err
 	}
 	c := &bridgeCall[T]{loop: l, fut: fut, done: make(chan struct{})}
-	c.startH = Handle{call: c, loop: l}
+	c.startH = Handle{run: loopCall(c)}
 	if err := l.in.post(&c.startH); err != nil {
 		var zero T
 		return zero, err
@@ -310,7 +310,7 @@ func newBridgeCall[T any](ctx context.Context, coro func(ctx context.Context) (T
 	// The task gets the caller's values and the loop, none of the
 	// caller's cancellation (asyncio code is cancelled the asyncio way).
 	c.parent = loopCtx{Context: context.WithoutCancel(ctx), loop: l}
-	c.startH = Handle{call: c, loop: l}
+	c.startH = Handle{run: loopCall(c)}
 	if err := l.in.post(&c.startH); err != nil {
 		return nil, err
 	}
@@ -348,7 +348,7 @@ func (c *bridgeCall[T]) createTask() {
 
 // watch adds the done callback that reports fut's outcome.
 func (c *bridgeCall[T]) watch() {
-	c.doneH = Handle{call: c, loop: c.loop}
+	c.doneH = Handle{run: loopCall(c)}
 	c.fut.base().addCallback(&c.doneH)
 }
 
@@ -613,7 +613,7 @@ func RunTrio[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 	}
 	// fn starts from the loop's next iteration (trio-asyncio queues an
 	// AsyncHandle): a Cancel in the same step means it never runs.
-	r.startH = Handle{call: r, loop: l}
+	r.startH = Handle{run: loopCall(r)}
 	l.ready = append(l.ready, &r.startH)
 	return f
 }
@@ -662,7 +662,7 @@ func (r *trioRun[T]) start() {
 func (r *trioRun[T]) run(context.Context) error {
 	l := r.loop
 	r.err = r.call.scope.RunUnder(l.blk.nctx, r.values, r.callFn)
-	r.settleH = Handle{call: r, loop: l}
+	r.settleH = Handle{run: loopCall(r)}
 	if err := l.in.post(&r.settleH); err != nil {
 		l.removeTrioCall(&r.call) // the loop has closed: nobody can await the outcome
 	}

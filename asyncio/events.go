@@ -153,7 +153,7 @@ func (l *Loop) CallSoon(cb func(ctx context.Context), opts ...CallOption) *Handl
 		l.checkGoroutine("Loop.CallSoon")
 	}
 	h := l.newHandle()
-	h.fn = cb
+	h.run = callback(cb)
 	h.ctx = l.callCtx(opts)
 	if l.state > stateDraining {
 		l.refused(h, "Loop.CallSoon")
@@ -200,11 +200,10 @@ func (l *Loop) callAt(when int64, cb func(ctx context.Context), opts []CallOptio
 	if debug {
 		l.checkGoroutine(method)
 	}
-	th := &TimerHandle{when: when, seq: l.timerSeq}
+	th := &TimerHandle{loop: l, when: when, seq: l.timerSeq}
 	l.timerSeq++
-	th.fn = cb
+	th.run = callback(cb)
 	th.ctx = l.callCtx(opts)
-	th.loop = l
 	if l.state > stateDraining {
 		l.refused(&th.Handle, method)
 		return th
@@ -232,7 +231,7 @@ func (l *Loop) CallSoonThreadsafe(cb func(ctx context.Context), opts ...CallOpti
 	if cb == nil {
 		panic("asyncio: Loop.CallSoonThreadsafe with a nil callback")
 	}
-	h := &Handle{fn: cb, ctx: l.callCtx(opts), loop: l}
+	h := &Handle{run: callback(cb), ctx: l.callCtx(opts)}
 	if l.debug.Load() {
 		h.dbg = captureSource(1)
 	}

@@ -311,7 +311,7 @@ func RunInExecutor[T any](ctx context.Context, ex Executor, fn func(ctx context.
 				Future:  fut,
 			})
 		}
-		h := &Handle{loop: l, ctx: l.ctxI, report: panicked, fn: func(context.Context) {
+		h := &Handle{ctx: l.ctxI, report: panicked, run: callback(func(context.Context) {
 			switch {
 			case fut.Done():
 				if panicked {
@@ -324,7 +324,7 @@ func RunInExecutor[T any](ctx context.Context, ex Executor, fn func(ctx context.
 			default:
 				fut.SetResult(v)
 			}
-		}}
+		})}
 		// A result that finds the loop closed is dropped; a panic is not.
 		if l.in.post(h) != nil && panicked {
 			lost()

@@ -152,7 +152,7 @@ func (c *futureCore) addDoneCallback(fn func(ctx context.Context), opts []CallOp
 	c.check(method)
 	l := c.loop
 	h := l.newHandle()
-	h.fn = fn
+	h.run = callback(fn)
 	h.ctx = l.callCtx(opts)
 	if l.state > stateDraining {
 		l.refused(h, method)
@@ -292,7 +292,7 @@ func reportUnretrieved(r *unretrieved) {
 		ec.SourceTraceback = r.src.String()
 	}
 	l := r.loop
-	h := &Handle{fn: func(context.Context) { l.CallExceptionHandler(ec) }, ctx: l.ctxI, loop: l, report: true}
+	h := &Handle{run: callback(func(context.Context) { l.CallExceptionHandler(ec) }), ctx: l.ctxI, report: true}
 	if !l.in.postReport(h) {
 		l.CallExceptionHandler(ec)
 	}
@@ -312,11 +312,11 @@ func (c *futureCore) describeCallbacks(b *strings.Builder) {
 		return
 	}
 	name := func(h *Handle) string {
-		switch t := h.task; {
-		case t != nil:
-			return "step of " + t.owner.Name()
-		case h.fn != nil:
-			return funcName(h.fn)
+		switch r := h.run.(type) {
+		case *taskCore:
+			return "step of " + r.owner.Name()
+		case callback:
+			return funcName(r)
 		}
 		return "?"
 	}

@@ -21,40 +21,41 @@ import (
 // allocation per 128 calls); a handle kept alive keeps its block alive, but
 // not the callbacks of the other handles, which are dropped once run.
 type Handle struct {
-	// What the loop runs (dispatch): a task's step if task is set, work
-	// of this package's own if call is set, else the callback fn(ctx).
-	fn   func(ctx context.Context)
-	ctx  context.Context
-	task *taskCore
-	call loopCall
-	loop *Loop
-	dbg  *source // where the handle was created (debug mode)
-	// hpos is the timer's position in the loop's heap plus one; 0 when the
-	// handle is not in the heap (never a timer, or popped).
-	hpos      int32
+	// run is what the loop runs: a callback (run with ctx), a task's step
+	// (the *taskCore), or a loopCall. It is nil once it has run or been
+	// dropped. The handle is kept small (48 bytes): W1 allocates one per
+	// callback, amortized.
+	run       any
+	ctx       context.Context // the callback's ctx; never changes, so that the debug checks may read it from any goroutine
+	dbg       *source         // where the handle was created (debug mode)
 	cancelled bool
-	report    bool // delivers an unretrieved-exception report: run even at close
+	report    bool // delivers a report of an error nobody else will see: run even at close
 }
+
+// A callback is what CallSoon and friends schedule.
+type callback func(ctx context.Context)
 
 // Cancel keeps the callback from running; it has no effect if the callback
 // has run or is running. Loop-confined.
-func (h *Handle) Cancel() {
-	debug := h.loop != nil && h.loop.debug.Load()
+func (h *Handle) Cancel() { h.cancel("Handle.Cancel") }
+
+// cancel is Cancel; it reports whether it cancelled the handle now.
+func (h *Handle) cancel(method string) bool {
+	l := loopOf(h.ctx)
+	debug := l != nil && l.debug.Load()
 	if debug {
-		h.loop.checkGoroutine("Handle.Cancel")
+		l.checkGoroutine(method)
 	}
 	if h.cancelled {
-		return
+		return false
 	}
 	h.cancelled = true
-	if h.hpos != 0 {
-		h.loop.cancelledTimers++
-	}
 	if !debug {
 		// Drop the callback now, as CPython does outside debug mode, so that
 		// what it references can be collected.
-		h.fn, h.ctx = nil, nil
+		h.run = nil
 	}
+	return true
 }
 
 // A loopCall is work of this package's own queued on the loop without a
@@ -75,13 +76,13 @@ func (h *Handle) String() string {
 	if h.cancelled {
 		b.WriteString(" cancelled")
 	}
-	switch t := h.task; {
-	case t != nil:
+	switch r := h.run.(type) {
+	case *taskCore:
 		b.WriteString(" step of ")
-		b.WriteString(t.describe())
-	case h.fn != nil:
+		b.WriteString(r.describe())
+	case callback:
 		b.WriteString(" ")
-		b.WriteString(funcName(h.fn))
+		b.WriteString(funcName(r))
 	}
 	if h.dbg != nil {
 		b.WriteString(" created at ")
@@ -107,8 +108,20 @@ func funcName(fn any) string {
 // bulk.
 type TimerHandle struct {
 	Handle
+	loop *Loop
 	when int64  // loop time: nanoseconds since the loop's epoch
 	seq  uint64 // scheduling order, for ties
+	// hpos is the timer's position in the loop's heap plus one; 0 when
+	// it is not in the heap (popped).
+	hpos int32
+}
+
+// Cancel keeps the callback from running, as Handle.Cancel does.
+// Loop-confined.
+func (th *TimerHandle) Cancel() {
+	if th.cancel("TimerHandle.Cancel") && th.hpos != 0 {
+		th.loop.cancelledTimers++
+	}
 }
 
 // When returns the time the callback is scheduled for. It carries a

@@ -169,8 +169,7 @@ func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 	c.loop = l
 	c.owner = t
 	c.ctx = taskCtx{Context: l.taskParent(ctx), t: c}
-	c.stepH.task = c
-	c.stepH.loop = l
+	c.stepH.run = c
 	c.id = taskCounter.Add(1)
 	for _, o := range opts {
 		if o.name != "" {
@@ -251,28 +250,6 @@ var errStopCoroutine any = &stopCoroutine{}
 func (c *taskCore) coroutineExit() {
 	if v := recover(); v != nil && v != errStopCoroutine {
 		c.panicked = trio.NewPanicError(v)
-	}
-}
-
-// step runs the coroutine until it suspends or returns (CPython's
-// Task.__step). Only the loop goroutine calls it, through dispatch.
-func (c *taskCore) step() {
-	if !c.beginStep() {
-		return
-	}
-	l := c.loop
-	l.current = c
-	debug := l.debug.Load()
-	if debug {
-		l.noteRunning(c)
-	}
-	_, more := c.next()
-	l.current = nil
-	if debug {
-		l.curGid.Store(0)
-	}
-	if !more {
-		c.finish()
 	}
 }
 

@@ -117,6 +117,15 @@ func (l *Loop) purgeCancelledTimers() {
 	}
 	for len(l.timers) > 0 && l.timers[0].cancelled {
 		l.timers.pop()
+		l.uncountCancelled()
+	}
+}
+
+// uncountCancelled counts one cancelled timer less. The count is a hint
+// for purging in bulk, exact unless a timer was cancelled through its
+// embedded Handle's Cancel, which cannot see the heap.
+func (l *Loop) uncountCancelled() {
+	if l.cancelledTimers > 0 {
 		l.cancelledTimers--
 	}
 }
@@ -127,7 +136,7 @@ func (l *Loop) dueTimers(now int64) {
 	for len(l.timers) > 0 && l.timers[0].when <= now {
 		th := l.timers.pop()
 		if th.cancelled {
-			l.cancelledTimers--
+			l.uncountCancelled()
 			continue
 		}
 		l.ready = append(l.ready, &th.Handle)
