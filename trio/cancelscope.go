@@ -39,8 +39,14 @@ type CancelScope struct {
 
 // Run runs fn under the scope and returns what fn returns, minus the
 // scope's own cancellation (see the type's doc). Run panics if the scope has
-// run before.
+// run before, or if fn is nil.
+//
+// If fn ends by runtime.Goexit (t.FailNow, t.Fatal), the scope is left
+// cleanly, its deadline timer stopped, before the Goexit goes on.
 func (s *CancelScope) Run(ctx context.Context, fn func(ctx context.Context) error) error {
+	if fn == nil {
+		panic("trio: CancelScope.Run with a nil function")
+	}
 	return s.run(ctx, ctx, fn)
 }
 
@@ -55,6 +61,9 @@ func (s *CancelScope) Run(ctx context.Context, fn func(ctx context.Context) erro
 func (s *CancelScope) RunUnder(parent, values context.Context, fn func(ctx context.Context) error) error {
 	if parent == nil || values == nil {
 		panic("trio: CancelScope.RunUnder with a nil context")
+	}
+	if fn == nil {
+		panic("trio: CancelScope.RunUnder with a nil function")
 	}
 	return s.run(values, parent, fn)
 }
@@ -113,7 +122,9 @@ func (s *CancelScope) Deadline() time.Time {
 	return s.deadline
 }
 
-// SetDeadline sets the scope's deadline; the zero Time removes it. While the
+// SetDeadline sets the scope's deadline; the zero Time removes it (unlike
+// [MoveOnAt] and [FailAt], for which, as for context.WithDeadline, the zero
+// Time is a deadline that has passed). While the
 // scope runs, the deadline may move either way: moved later before it
 // expired, it no longer cancels at the old time; moved to the past, it
 // cancels at once. A scope already cancelled stays cancelled.
@@ -254,13 +265,37 @@ func joinErrors(errs []error) error {
 
 // MoveOnAfter runs fn under a new scope with a deadline d from now and
 // reports whether the deadline cancelled it (Trio's move_on_after). The
-// deadline's cancellation is absorbed; other errors are returned.
+// deadline's cancellation is absorbed; other errors are returned. A d of
+// zero or less cancels fn's ctx at once (fn still runs, as the body of a
+// Trio block does, and fails at its first checkpoint). It panics if fn is
+// nil.
 func MoveOnAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) (movedOn bool, err error) {
-	return MoveOnAt(ctx, time.Now().Add(d), fn)
+	if fn == nil {
+		panic("trio: MoveOnAfter with a nil function")
+	}
+	return moveOnAt(ctx, time.Now().Add(d), fn)
 }
 
-// MoveOnAt is MoveOnAfter with an absolute deadline.
+// MoveOnAt is MoveOnAfter with an absolute deadline. As for
+// context.WithDeadline, a deadline in the past, including the zero Time,
+// has passed: fn's ctx is cancelled at once. (To run without a deadline,
+// call fn under a [CancelScope], whose SetDeadline takes the zero Time to
+// mean none.) It panics if fn is nil.
 func MoveOnAt(ctx context.Context, deadline time.Time, fn func(ctx context.Context) error) (movedOn bool, err error) {
+	if fn == nil {
+		panic("trio: MoveOnAt with a nil function")
+	}
+	return moveOnAt(ctx, deadline, fn)
+}
+
+// passedDeadline stands for the zero Time given to MoveOnAt or FailAt: a
+// deadline long past that a scope, for which zero means none, keeps.
+var passedDeadline = time.Time{}.Add(1)
+
+func moveOnAt(ctx context.Context, deadline time.Time, fn func(ctx context.Context) error) (movedOn bool, err error) {
+	if deadline.IsZero() {
+		deadline = passedDeadline
+	}
 	var s CancelScope
 	s.deadline = deadline
 	err = s.Run(ctx, fn)
@@ -269,13 +304,26 @@ func MoveOnAt(ctx context.Context, deadline time.Time, fn func(ctx context.Conte
 
 // FailAfter runs fn under a new scope with a deadline d from now, and
 // returns [ErrTooSlow] if the deadline cancelled it (Trio's fail_after).
+// It panics if fn is nil.
 func FailAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) error {
-	return FailAt(ctx, time.Now().Add(d), fn)
+	if fn == nil {
+		panic("trio: FailAfter with a nil function")
+	}
+	return failAt(ctx, time.Now().Add(d), fn)
 }
 
-// FailAt is FailAfter with an absolute deadline.
+// FailAt is FailAfter with an absolute deadline; as with [MoveOnAt], a
+// deadline in the past, including the zero Time, has passed. It panics if
+// fn is nil.
 func FailAt(ctx context.Context, deadline time.Time, fn func(ctx context.Context) error) error {
-	movedOn, err := MoveOnAt(ctx, deadline, fn)
+	if fn == nil {
+		panic("trio: FailAt with a nil function")
+	}
+	return failAt(ctx, deadline, fn)
+}
+
+func failAt(ctx context.Context, deadline time.Time, fn func(ctx context.Context) error) error {
+	movedOn, err := moveOnAt(ctx, deadline, fn)
 	if movedOn && err == nil {
 		return ErrTooSlow
 	}
