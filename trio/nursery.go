@@ -42,7 +42,12 @@ type Nursery struct {
 // It returns nil, the only error, or errors.Join of several, on which
 // errors.Is and errors.As see every member; cancellations appear at most
 // once, and not at all when they were the nursery's own.
+//
+// It panics if body is nil.
 func OpenNursery(ctx context.Context, body func(ctx context.Context, n *Nursery) error) error {
+	if body == nil {
+		panic("trio: OpenNursery with a nil body")
+	}
 	n := &Nursery{}
 	err := n.scope.Run(ctx, func(ctx context.Context) error {
 		n.ctx = ctx
@@ -76,22 +81,25 @@ func OpenNursery(ctx context.Context, body func(ctx context.Context, n *Nursery)
 func (n *Nursery) CancelScope() *CancelScope { return &n.scope }
 
 // StartSoon starts fn in a new goroutine supervised by the nursery (Trio's
-// start_soon). fn's ctx is the nursery's. It panics if the nursery is closed
-// or was not made by OpenNursery. Cost: one goroutine, no other allocation
+// start_soon). fn's ctx is the nursery's. It panics if fn is nil, or if the
+// nursery is closed or was not made by OpenNursery. Cost: one goroutine, no other allocation
 // beyond fn's closure.
 func (n *Nursery) StartSoon(fn func(ctx context.Context) error) {
-	n.add()
+	if fn == nil {
+		panic("trio: StartSoon with a nil function")
+	}
+	n.add("StartSoon")
 	go n.run(fn)
 }
 
-func (n *Nursery) add() {
+func (n *Nursery) add(what string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.ctx == nil {
 		panic("trio: Nursery used outside OpenNursery")
 	}
 	if n.closed {
-		panic("trio: StartSoon on a closed nursery (its block has returned)")
+		panic("trio: " + what + " on a closed nursery (its block has returned)")
 	}
 	n.running++
 }
@@ -164,12 +172,20 @@ var errNotStarted = errors.New("trio: child returned without calling started")
 // error, or its panic, goes to the caller and the nursery is unaffected
 // (nil becomes an error saying started was never called). After started,
 // fn belongs to the nursery like any child. Calling started twice panics.
+// Start panics if n or fn is nil, or if the nursery is closed (as
+// [Nursery.StartSoon] does).
 //
 // The typical use is a server that reports its address once it listens:
 //
 //	addr, err := trio.Start(ctx, n, serve)
 func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, started func(T)) error) (T, error) {
-	n.add()
+	if n == nil {
+		panic("trio: Start with a nil nursery")
+	}
+	if fn == nil {
+		panic("trio: Start with a nil function")
+	}
+	n.add("Start")
 	type early struct {
 		err error
 		p   *PanicError

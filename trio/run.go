@@ -22,6 +22,9 @@ import (
 // A cancellation caused by a signal is returned (not absorbed), so the
 // program can tell it was interrupted: errors.Is(err, trio.ErrCancelled).
 func Run(main func(ctx context.Context) error) error {
+	if main == nil {
+		panic("trio: Run with a nil function")
+	}
 	return runWithSignals(main, os.Interrupt, syscall.SIGTERM)
 }
 
