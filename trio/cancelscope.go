@@ -530,11 +530,26 @@ func (c *scopeCtx) detach() {
 	}
 }
 
-// reparent moves c's cancellation source to parent (the values stay).
-func (c *scopeCtx) reparent(parent context.Context) {
-	c.detach()
-	c.scope.mu.Lock()
+// moveTo makes parent the source of the running scope's cancellation (the
+// values stay), unless the scope is cancelled already or its current
+// parent is (then nothing changes): the check and the move are one step,
+// so a cancellation of the old parent either reaches the scope before the
+// move, and the move does not happen, or is ignored by it. It reports
+// whether it moved the scope, and panics if the scope is not running.
+func (s *CancelScope) moveTo(parent context.Context) bool {
+	s.mu.Lock()
+	c := s.c
+	if c == nil {
+		s.mu.Unlock()
+		panic("trio: started called after the child returned")
+	}
+	if c.cause != nil || (!s.shield && c.parent.Err() != nil) {
+		s.mu.Unlock()
+		return false
+	}
 	c.parent = parent
-	c.scope.mu.Unlock()
+	s.mu.Unlock()
+	c.detach()
 	c.attach()
+	return true
 }

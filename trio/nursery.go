@@ -171,9 +171,20 @@ var errNotStarted = errors.New("trio: child returned without calling started")
 // the nursery's), and if fn returns or panics before calling started, its
 // error, or its panic, goes to the caller and the nursery is unaffected
 // (nil becomes an error saying started was never called). After started,
-// fn belongs to the nursery like any child. Calling started twice panics.
-// Start panics if n or fn is nil, or if the nursery is closed (as
-// [Nursery.StartSoon] does).
+// fn belongs to the nursery alone, like any child: the caller's
+// cancellation no longer reaches it, and the nursery's does.
+//
+// If the caller's ctx is already cancelled when fn calls started (even if
+// fn has not noticed yet), started does nothing, as in Trio: fn stays the
+// caller's, and Start waits for it to return, then returns its error (most
+// likely the caller's cancellation, which the caller's scope absorbs), or
+// value if it returned nil. So a cancellation that happened before
+// started never leaks into the nursery.
+//
+// A pending Start keeps the nursery open, even after its body has
+// returned, until fn has called started or returned. Calling started
+// twice, or after fn has returned, panics. Start panics if n or fn is nil,
+// or if the nursery is closed (as [Nursery.StartSoon] does).
 //
 // The typical use is a server that reports its address once it listens:
 //
@@ -186,33 +197,42 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 		panic("trio: Start with a nil function")
 	}
 	n.add("Start")
+	const (
+		pending  = iota // started not called yet
+		moved           // started moved fn into the nursery
+		ignored         // started was called while the caller was cancelled
+		returned        // fn returned before calling started
+	)
 	type early struct {
-		err error
-		p   *PanicError
+		err     error
+		p       *PanicError
+		ignored bool
+		value   T
 	}
 	var (
-		mu        sync.Mutex
-		isStarted bool
-		scope     CancelScope
-		value     = make(chan T, 1)
-		ended     = make(chan early, 1)
+		mu    sync.Mutex
+		state = pending
+		kept  T // the value given to an ignored started
+		scope CancelScope
+		value = make(chan T, 1)
+		ended = make(chan early, 1)
 	)
 	started := func(v T) {
 		mu.Lock()
-		if isStarted {
-			mu.Unlock()
+		defer mu.Unlock()
+		switch state {
+		case moved, ignored:
 			panic("trio: started called twice")
-		}
-		isStarted = true
-		mu.Unlock()
-		// From now on the nursery's cancellation reaches fn, not the caller's.
-		scope.mu.Lock()
-		c := scope.c
-		scope.mu.Unlock()
-		if c == nil {
+		case returned:
 			panic("trio: started called after the child returned")
 		}
-		c.reparent(n.ctx)
+		// From now on the nursery's cancellation reaches fn, not the
+		// caller's, unless the caller's has reached it already.
+		if !scope.moveTo(n.ctx) {
+			state, kept = ignored, v
+			return
+		}
+		state = moved
 		value <- v
 	}
 	go func() {
@@ -223,14 +243,17 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 				p = NewPanicError(v)
 			}
 			mu.Lock()
-			s := isStarted
+			s, v := state, kept
+			if s == pending {
+				state = returned
+			}
 			mu.Unlock()
-			if s {
+			if s == moved {
 				n.done(err, p)
 				return
 			}
 			n.done(nil, nil)
-			ended <- early{err, p}
+			ended <- early{err, p, s == ignored, v}
 		}()
 		err = scope.run(n.ctx, ctx, func(ctx context.Context) error { return fn(ctx, started) })
 	}()
@@ -240,6 +263,9 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 	case e := <-ended:
 		if e.p != nil {
 			panic(e.p)
+		}
+		if e.err == nil && e.ignored {
+			return e.value, nil
 		}
 		if e.err == nil {
 			e.err = errNotStarted
