@@ -3,6 +3,7 @@ package trio
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 )
 
@@ -12,9 +13,25 @@ import (
 //
 // The first child error (or the body's) cancels the nursery's scope, so the
 // siblings see their ctx done and wind down; OpenNursery then returns every
-// error that is not the nursery's own cancellation. A child panic cancels
-// the siblings, waits for them, and re-panics in the goroutine that called
-// OpenNursery with a *[PanicError] carrying the child's stack.
+// error that is not the nursery's own cancellation.
+//
+// A child panic cancels the siblings, waits for them, and re-panics in the
+// goroutine that called OpenNursery with a *[PanicError] carrying the
+// child's stack. Nothing else is lost: if more than one child (or the body)
+// panicked, or children also failed, the first panic is re-raised with the
+// later panics and the errors in its Others field, where errors.Is and
+// errors.As find them too.
+//
+// A child or body that ends by runtime.Goexit (as t.FailNow and t.Fatal
+// do) ends like a failing child: the nursery is cancelled and waits for
+// everything; then, instead of returning, OpenNursery calls runtime.Goexit
+// in its own goroutine, so the Goexit goes on up as a panic would. So
+// t.Fatal in a child stops the test once the nursery has wound down, as it
+// would have in the test's goroutine. Trio has no equivalent. A panic takes
+// precedence over a Goexit (the PanicError's Others then include an error
+// saying a child called runtime.Goexit); errors the children returned are
+// dropped with the Goexit, as a test's result is once it has called
+// t.FailNow.
 //
 // A Nursery may be passed to other goroutines, which may start children in
 // it while it is open: until its body has returned and its last child has
@@ -31,8 +48,13 @@ type Nursery struct {
 	closed   bool
 	idle     chan struct{} // closed by the last child once the body is done
 	errs     []error
-	panicked *PanicError
+	panics   []*PanicError // in the order the children panicked
+	goexit   bool          // a child or the body ended by runtime.Goexit
 }
+
+// errGoexit stands for a child's runtime.Goexit among the other errors of
+// a PanicError.
+var errGoexit = errors.New("trio: a child of the nursery called runtime.Goexit")
 
 // OpenNursery runs body with a new nursery and waits for the nursery's
 // children, as Trio's `async with open_nursery() as n:`. The ctx given to
@@ -41,7 +63,8 @@ type Nursery struct {
 //
 // It returns nil, the only error, or errors.Join of several, on which
 // errors.Is and errors.As see every member; cancellations appear at most
-// once, and not at all when they were the nursery's own.
+// once, and not at all when they were the nursery's own. Panics and
+// runtime.Goexit are passed on as the Nursery type's doc says.
 //
 // It panics if body is nil.
 func OpenNursery(ctx context.Context, body func(ctx context.Context, n *Nursery) error) error {
@@ -49,31 +72,85 @@ func OpenNursery(ctx context.Context, body func(ctx context.Context, n *Nursery)
 		panic("trio: OpenNursery with a nil body")
 	}
 	n := &Nursery{}
-	err := n.scope.Run(ctx, func(ctx context.Context) error {
+	returned := false
+	defer func() {
+		if !returned { // the body called runtime.Goexit; the children are done
+			n.repanic(n.failures())
+		} // and the Goexit goes on
+	}()
+	err := n.scope.Run(ctx, func(ctx context.Context) (err error) {
 		n.ctx = ctx
 		n.mu.Lock()
 		n.running++ // the body counts as a child until it returns
 		n.mu.Unlock()
+		// Deferred, so that it also runs when the body calls runtime.Goexit.
+		defer func() {
+			n.wait()
+			err = n.result()
+		}()
 		n.run(func(ctx context.Context) error { return body(ctx, n) })
-		n.mu.Lock()
-		n.bodyDone = true
-		var idle chan struct{}
-		if n.running > 0 {
-			n.idle = make(chan struct{})
-			idle = n.idle
-		} else {
-			n.closed = true
-		}
-		n.mu.Unlock()
-		if idle != nil {
-			<-idle
-		}
-		return n.result()
+		return nil
 	})
-	if n.panicked != nil {
-		panic(n.panicked)
+	returned = true
+	n.repanic(err)
+	if n.goexit {
+		runtime.Goexit()
 	}
 	return err
+}
+
+// wait marks the body done and waits for the last child.
+func (n *Nursery) wait() {
+	n.mu.Lock()
+	n.bodyDone = true
+	var idle chan struct{}
+	if n.running > 0 {
+		n.idle = make(chan struct{})
+		idle = n.idle
+	} else {
+		n.closed = true
+	}
+	n.mu.Unlock()
+	if idle != nil {
+		<-idle
+	}
+}
+
+// failures returns the errors of the children and body that are not
+// cancellations, for a body that has called runtime.Goexit.
+func (n *Nursery) failures() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []error
+	for _, e := range n.errs {
+		if !IsCancellation(e) {
+			out = append(out, e)
+		}
+	}
+	return joinErrors(out)
+}
+
+// repanic re-panics with the first child panic, if any, carrying the
+// later ones and err's members (and a Goexit) in its Others.
+func (n *Nursery) repanic(err error) {
+	if len(n.panics) == 0 {
+		return
+	}
+	p := n.panics[0]
+	for _, q := range n.panics[1:] {
+		p.Others = append(p.Others, q)
+	}
+	if err != nil {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			p.Others = append(p.Others, j.Unwrap()...)
+		} else {
+			p.Others = append(p.Others, err)
+		}
+	}
+	if n.goexit {
+		p.Others = append(p.Others, errGoexit)
+	}
+	panic(p)
 }
 
 // CancelScope returns the nursery's scope: cancelling it cancels the body
@@ -82,8 +159,8 @@ func (n *Nursery) CancelScope() *CancelScope { return &n.scope }
 
 // StartSoon starts fn in a new goroutine supervised by the nursery (Trio's
 // start_soon). fn's ctx is the nursery's. It panics if fn is nil, or if the
-// nursery is closed or was not made by OpenNursery. Cost: one goroutine, no other allocation
-// beyond fn's closure.
+// nursery is closed or was not made by OpenNursery. Cost: one goroutine, no
+// other allocation beyond fn's closure.
 func (n *Nursery) StartSoon(fn func(ctx context.Context) error) {
 	if fn == nil {
 		panic("trio: StartSoon with a nil function")
@@ -104,24 +181,32 @@ func (n *Nursery) add(what string) {
 	n.running++
 }
 
-// run runs one child and reports how it ended.
+// run runs one child and reports how it ended: returned, panicked, or
+// called runtime.Goexit.
 func (n *Nursery) run(fn func(ctx context.Context) error) {
 	var err error
+	returned := false
 	defer func() {
-		var p *PanicError
-		if v := recover(); v != nil {
-			p = NewPanicError(v)
+		if returned {
+			n.done(err, nil, false)
+		} else if v := recover(); v != nil {
+			n.done(nil, NewPanicError(v), false)
+		} else {
+			n.done(nil, nil, true)
 		}
-		n.done(err, p)
 	}()
 	err = fn(n.ctx)
+	returned = true
 }
 
 // done records a child's end; the first failure cancels the nursery.
-func (n *Nursery) done(err error, p *PanicError) {
+func (n *Nursery) done(err error, p *PanicError, goexit bool) {
 	n.mu.Lock()
-	if p != nil && n.panicked == nil {
-		n.panicked = p
+	if p != nil {
+		n.panics = append(n.panics, p)
+	}
+	if goexit {
+		n.goexit = true
 	}
 	if err != nil {
 		n.errs = append(n.errs, err)
@@ -132,9 +217,12 @@ func (n *Nursery) done(err error, p *PanicError) {
 		close(n.idle)
 	}
 	n.mu.Unlock()
-	if p != nil {
+	switch {
+	case p != nil:
 		n.scope.cancelWith(&CancelledError{Scope: &n.scope, Reason: "a child of the nursery panicked"})
-	} else if err != nil {
+	case goexit:
+		n.scope.cancelWith(&CancelledError{Scope: &n.scope, Reason: "a child of the nursery called runtime.Goexit"})
+	case err != nil:
 		n.scope.cancelWith(&CancelledError{Scope: &n.scope, Reason: "a child of the nursery failed: " + err.Error()})
 	}
 }
@@ -181,6 +269,10 @@ var errNotStarted = errors.New("trio: child returned without calling started")
 // value if it returned nil. So a cancellation that happened before
 // started never leaks into the nursery.
 //
+// A runtime.Goexit in fn before started goes on in the caller's goroutine
+// (Start does not return); after started, it is the nursery's (see the
+// Nursery type's doc).
+//
 // A pending Start keeps the nursery open, even after its body has
 // returned, until fn has called started or returned. Calling started
 // twice, or after fn has returned, panics. Start panics if n or fn is nil,
@@ -206,6 +298,7 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 	type early struct {
 		err     error
 		p       *PanicError
+		goexit  bool
 		ignored bool
 		value   T
 	}
@@ -237,10 +330,16 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 	}
 	go func() {
 		var err error
+		fnReturned := false
 		defer func() {
 			var p *PanicError
-			if v := recover(); v != nil {
-				p = NewPanicError(v)
+			goexit := false
+			if !fnReturned {
+				if v := recover(); v != nil {
+					p = NewPanicError(v)
+				} else {
+					goexit = true
+				}
 			}
 			mu.Lock()
 			s, v := state, kept
@@ -249,13 +348,14 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 			}
 			mu.Unlock()
 			if s == moved {
-				n.done(err, p)
+				n.done(err, p, goexit)
 				return
 			}
-			n.done(nil, nil)
-			ended <- early{err, p, s == ignored, v}
+			n.done(nil, nil, false)
+			ended <- early{err, p, goexit, s == ignored, v}
 		}()
 		err = scope.run(n.ctx, ctx, func(ctx context.Context) error { return fn(ctx, started) })
+		fnReturned = true
 	}()
 	select {
 	case v := <-value:
@@ -263,6 +363,9 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 	case e := <-ended:
 		if e.p != nil {
 			panic(e.p)
+		}
+		if e.goexit {
+			runtime.Goexit()
 		}
 		if e.err == nil && e.ignored {
 			return e.value, nil
