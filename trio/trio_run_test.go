@@ -1,0 +1,269 @@
+package trio_test
+
+// Transcriptions of cases of Trio's src/trio/_core/_tests/test_run.py (the
+// cancel-scope and nursery subset), each named after the Trio test.
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/trioasyncio/trioasyncio/trio"
+)
+
+// test_nursery_main_block_error_basic: the body's error, with no child,
+// is what OpenNursery returns, itself.
+func TestNurseryMainBlockErrorBasic(t *testing.T) {
+	exc := errors.New("whoops")
+	err := trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+		return exc
+	})
+	if err != exc {
+		t.Errorf("OpenNursery = %#v, want the body's error itself", err)
+	}
+}
+
+// test_nursery_explicit_exception: the body's error comes out of the
+// nursery, and cancels it (so a child started before is cancelled, and not
+// reported).
+func TestNurseryExplicitException(t *testing.T) {
+	var childErr error
+	err := trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+		n.StartSoon(func(ctx context.Context) error {
+			childErr = trio.SleepForever(ctx)
+			return childErr
+		})
+		return errBoom
+	})
+	if err != errBoom || !errors.Is(childErr, trio.ErrCancelled) {
+		t.Errorf("OpenNursery = %v (child got %v); want boom, and the child cancelled", err, childErr)
+	}
+}
+
+// test_main_and_task_both_crash: the body's error and a child's are both
+// returned.
+func TestMainAndTaskBothCrash(t *testing.T) {
+	errValue, errKey := errors.New("ValueError"), errors.New("KeyError")
+	err := trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+		crashed := make(chan struct{})
+		n.StartSoon(func(ctx context.Context) error { defer close(crashed); return errValue })
+		<-crashed
+		return errKey
+	})
+	if !errors.Is(err, errValue) || !errors.Is(err, errKey) || errors.Is(err, trio.ErrCancelled) {
+		t.Errorf("OpenNursery = %v, want both errors and no cancellation", err)
+	}
+}
+
+// test_precancelled_task: a child started in an already-cancelled nursery
+// runs, and gets the cancellation at its first blocking call.
+func TestPrecancelledTask(t *testing.T) {
+	var record []string
+	var mu sync.Mutex
+	err := trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+		n.CancelScope().Cancel()
+		n.StartSoon(func(ctx context.Context) error {
+			mu.Lock()
+			record = append(record, "started")
+			mu.Unlock()
+			err := trio.SleepForever(ctx)
+			if errors.Is(err, trio.ErrCancelled) {
+				mu.Lock()
+				record = append(record, "cancelled")
+				mu.Unlock()
+			}
+			return err
+		})
+		return nil
+	})
+	if err != nil || !slices.Equal(record, []string{"started", "cancelled"}) {
+		t.Errorf("OpenNursery = %v, record %v; want nil, [started cancelled]", err, record)
+	}
+}
+
+// test_nursery_start_keeps_nursery_open: pending Start calls keep the
+// target nursery open after its body has returned, also when the child
+// crashes before started and so never enters it.
+func TestNurseryStartKeepsNurseryOpen(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sleepABit := func(ctx context.Context, started func(struct{})) error {
+			trio.Sleep(ctx, 2*time.Second)
+			started(struct{}{})
+			return trio.Sleep(ctx, 3*time.Second)
+		}
+		bg := context.Background()
+		var t0 time.Time
+		var nursery2Exited time.Duration
+		err := trio.OpenNursery(bg, func(ctx context.Context, nursery1 *trio.Nursery) error {
+			t0 = time.Now()
+			err := trio.OpenNursery(ctx, func(ctx context.Context, nursery2 *trio.Nursery) error {
+				nursery1.StartSoon(func(ctx context.Context) error {
+					_, err := trio.Start(ctx, nursery2, sleepABit)
+					return err
+				})
+				trio.Sleep(ctx, time.Second)
+				nursery1.StartSoon(func(ctx context.Context) error {
+					_, err := trio.Start(ctx, nursery2, sleepABit)
+					return err
+				})
+				// Nothing is in nursery2 yet: only the pending Starts keep it open.
+				return nil
+			})
+			nursery2Exited = time.Since(t0)
+			return err
+		})
+		if err != nil || nursery2Exited != 6*time.Second {
+			t.Errorf("OpenNursery = %v; nursery2 exited after %v, want 6s", err, nursery2Exited)
+		}
+
+		sleepThenCrash := func(ctx context.Context, started func(struct{})) error {
+			trio.Sleep(ctx, 7*time.Second)
+			return errBoom
+		}
+		err = trio.OpenNursery(bg, func(ctx context.Context, nursery1 *trio.Nursery) error {
+			t0 = time.Now()
+			err := trio.OpenNursery(ctx, func(ctx context.Context, nursery2 *trio.Nursery) error {
+				nursery1.StartSoon(func(ctx context.Context) error {
+					if _, err := trio.Start(ctx, nursery2, sleepThenCrash); err != errBoom {
+						t.Errorf("Start = %v, want boom", err)
+					}
+					return nil
+				})
+				synctest.Wait()
+				return nil
+			})
+			nursery2Exited = time.Since(t0)
+			return err
+		})
+		if err != nil || nursery2Exited != 7*time.Second {
+			t.Errorf("OpenNursery = %v; nursery2 exited after %v, want 7s", err, nursery2Exited)
+		}
+	})
+}
+
+// test_unshield_while_cancel_propagating: shielding a scope once the
+// cancellation of an enclosing one has reached it does not stop that
+// cancellation: the outer scope catches it, the inner one does not.
+func TestUnshieldWhileCancelPropagating(t *testing.T) {
+	var outer, inner trio.CancelScope
+	err := outer.Run(context.Background(), func(ctx context.Context) error {
+		return inner.Run(ctx, func(ctx context.Context) error {
+			outer.Cancel()
+			defer inner.SetShield(true)
+			return trio.Checkpoint(ctx)
+		})
+	})
+	if err != nil || !outer.CancelledCaught() || inner.CancelledCaught() {
+		t.Errorf("outer.Run = %v, outer caught %v, inner caught %v; want nil, true, false",
+			err, outer.CancelledCaught(), inner.CancelledCaught())
+	}
+}
+
+// test_cancel_inheritance: cancelling a nursery reaches the children of
+// its children's nurseries.
+func TestCancelInheritance(t *testing.T) {
+	var mu sync.Mutex
+	record := map[string]bool{}
+	leaf := func(ident string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			if err := trio.SleepForever(ctx); errors.Is(err, trio.ErrCancelled) {
+				mu.Lock()
+				record[ident] = true
+				mu.Unlock()
+			}
+			return nil
+		}
+	}
+	worker := func(ident string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			return trio.OpenNursery(ctx, func(ctx context.Context, n *trio.Nursery) error {
+				n.StartSoon(leaf(ident + "-l1"))
+				n.StartSoon(leaf(ident + "-l2"))
+				return nil
+			})
+		}
+	}
+	err := trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+		n.StartSoon(worker("w1"))
+		n.StartSoon(worker("w2"))
+		n.CancelScope().Cancel()
+		return nil
+	})
+	if err != nil || len(record) != 4 || !record["w1-l1"] || !record["w1-l2"] || !record["w2-l1"] || !record["w2-l2"] {
+		t.Errorf("OpenNursery = %v, cancelled leaves %v; want all four", err, record)
+	}
+}
+
+// test_cancel_shielding: a shield protects from the outer scope, but not
+// from a scope inside it, nor from the shielded scope's own Cancel, which
+// it absorbs. Unshielding exposes it again. (Trio also re-shields a scope
+// already cancelled from outside; a Go context once done stays done, so
+// here the shield is raised before the outer cancellation.)
+func TestCancelShielding(t *testing.T) {
+	var outer, inner trio.CancelScope
+	err := outer.Run(context.Background(), func(ctx context.Context) error {
+		return inner.Run(ctx, func(ctx context.Context) error {
+			if err := trio.Checkpoint(ctx); err != nil {
+				t.Errorf("checkpoint before any cancel: %v", err)
+			}
+			if inner.Shield() {
+				t.Error("a new scope is shielded")
+			}
+			inner.SetShield(true)
+			outer.Cancel()
+			// The shield protects us from outer.
+			if err := trio.Checkpoint(ctx); err != nil {
+				t.Errorf("shielded checkpoint: %v", err)
+			}
+			var innerest trio.CancelScope
+			innerestErr := innerest.Run(ctx, func(ctx context.Context) error {
+				innerest.Cancel()
+				// But not from a scope inside inner.
+				err := trio.Checkpoint(ctx)
+				if !errors.Is(err, trio.ErrCancelled) {
+					t.Errorf("checkpoint in a cancelled scope inside the shield: %v, want the cancellation", err)
+				}
+				return err
+			})
+			if innerestErr != nil || !innerest.CancelledCaught() {
+				t.Errorf("innerest.Run = %v, caught %v", innerestErr, innerest.CancelledCaught())
+			}
+			if err := trio.Checkpoint(ctx); err != nil {
+				t.Errorf("shielded checkpoint after innerest: %v", err)
+			}
+			// The shield does not protect us from inner itself.
+			inner.Cancel()
+			return trio.Checkpoint(ctx) // absorbed by inner
+		})
+	})
+	if err != nil || !inner.CancelledCaught() || outer.CancelledCaught() {
+		t.Errorf("outer.Run = %v, inner caught %v, outer caught %v; want nil, true, false",
+			err, inner.CancelledCaught(), outer.CancelledCaught())
+	}
+
+	// Unshielding exposes the scope to the outer cancellation again.
+	var outer2, inner2 trio.CancelScope
+	err = outer2.Run(context.Background(), func(ctx context.Context) error {
+		inner2.SetShield(true)
+		return inner2.Run(ctx, func(ctx context.Context) error {
+			outer2.Cancel()
+			if err := trio.Checkpoint(ctx); err != nil {
+				t.Errorf("shielded checkpoint: %v", err)
+			}
+			inner2.SetShield(false)
+			err := trio.Checkpoint(ctx)
+			var ce *trio.CancelledError
+			if !errors.As(err, &ce) || ce.Scope != &outer2 {
+				t.Errorf("checkpoint after unshielding = %v, want outer's cancellation", err)
+			}
+			return err
+		})
+	})
+	if err != nil || !outer2.CancelledCaught() || inner2.CancelledCaught() {
+		t.Errorf("outer2.Run = %v, outer caught %v, inner caught %v", err, outer2.CancelledCaught(), inner2.CancelledCaught())
+	}
+}
