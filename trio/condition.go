@@ -111,3 +111,20 @@ func (c *Condition) mustBeLockedLocked(method string) {
 		panic("trio: Condition." + method + " without holding the lock")
 	}
 }
+
+// ConditionStatistics describes a Condition at one moment (Trio's
+// ConditionStatistics).
+type ConditionStatistics struct {
+	TasksWaiting   int            // goroutines in Wait, not yet notified
+	LockStatistics LockStatistics // the Condition's Lock's Statistics
+}
+
+// Statistics describes the condition (Trio's statistics). Waiters that
+// Notify has woken and that now queue for the lock count in the lock's
+// statistics, not in TasksWaiting.
+func (c *Condition) Statistics() ConditionStatistics {
+	l := c.lock
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return ConditionStatistics{TasksWaiting: c.lot.len(), LockStatistics: l.statisticsLocked()}
+}

@@ -18,12 +18,27 @@ import (
 //
 // Cost: Set and IsSet take a mutex; the first Wait on an unset Event makes
 // one channel, which every waiter shares, so Set is O(1) whatever the
-// number of waiters. (Event needs no queue and no hand-over, so unlike the
+// number of waiters; a Wait that blocks takes the mutex again when it
+// wakes, to keep Statistics' count. (Event needs no queue and no hand-over, so unlike the
 // other primitives it does not use a parking lot.)
 type Event struct {
-	mu  sync.Mutex
-	set bool
-	ch  chan struct{} // made by the first Wait, closed by Set
+	mu      sync.Mutex
+	set     bool
+	ch      chan struct{} // made by the first Wait, closed by Set
+	waiting int           // goroutines blocked in Wait
+}
+
+// EventStatistics describes an Event at one moment (Trio's
+// EventStatistics).
+type EventStatistics struct {
+	TasksWaiting int // goroutines blocked in Wait
+}
+
+// Statistics describes the event (Trio's statistics).
+func (e *Event) Statistics() EventStatistics {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return EventStatistics{TasksWaiting: e.waiting}
 }
 
 // Set sets the event and wakes every goroutine waiting for it. Setting a
@@ -64,11 +79,16 @@ func (e *Event) Wait(ctx context.Context) error {
 		e.ch = make(chan struct{})
 	}
 	ch := e.ch
+	e.waiting++
 	e.mu.Unlock()
+	var err error
 	select {
 	case <-ch:
-		return nil
 	case <-ctx.Done():
-		return cancelError(ctx)
+		err = cancelError(ctx)
 	}
+	e.mu.Lock()
+	e.waiting--
+	e.mu.Unlock()
+	return err
 }

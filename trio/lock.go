@@ -87,3 +87,20 @@ func (l *Lock) Locked() bool {
 	defer l.mu.Unlock()
 	return l.locked
 }
+
+// LockStatistics describes a Lock at one moment (Trio's LockStatistics).
+type LockStatistics struct {
+	Locked       bool // whether the lock is held
+	TasksWaiting int  // goroutines blocked in Acquire (and notified Condition waiters)
+}
+
+// Statistics describes the lock (Trio's statistics).
+func (l *Lock) Statistics() LockStatistics {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.statisticsLocked()
+}
+
+func (l *Lock) statisticsLocked() LockStatistics {
+	return LockStatistics{Locked: l.locked, TasksWaiting: l.lot.len()}
+}
