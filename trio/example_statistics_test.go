@@ -29,13 +29,22 @@ func ExampleEventStatistics() {
 
 func ExampleLockStatistics() {
 	var l trio.Lock
-	l.TryAcquire()
-	fmt.Printf("%+v\n", l.Statistics())
-	l.Release()
+	trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+		n.StartSoon(func(ctx context.Context) error {
+			if err := l.Acquire(ctx); err != nil {
+				return err
+			}
+			defer l.Release()
+			st := l.Statistics()
+			fmt.Println(st.Locked, st.Owner == trio.CurrentTask(ctx), st.TasksWaiting)
+			return nil
+		})
+		return nil
+	})
 	fmt.Printf("%+v\n", l.Statistics())
 	// Output:
-	// {Locked:true TasksWaiting:0}
-	// {Locked:false TasksWaiting:0}
+	// true true 0
+	// {Locked:false Owner:<nil> TasksWaiting:0}
 }
 
 func ExampleSemaphoreStatistics() {
@@ -69,7 +78,7 @@ func ExampleConditionStatistics() {
 		c.Release()
 		return nil
 	})
-	// Output: {TasksWaiting:1 LockStatistics:{Locked:false TasksWaiting:0}}
+	// Output: {TasksWaiting:1 LockStatistics:{Locked:false Owner:<nil> TasksWaiting:0}}
 }
 
 func ExampleCapacityLimiterStatistics() {

@@ -88,7 +88,7 @@ func OpenNursery(ctx context.Context, body func(ctx context.Context, n *Nursery)
 			n.wait()
 			err = n.result()
 		}()
-		n.run(func(ctx context.Context) error { return body(ctx, n) })
+		n.run(ctx, nil, func(ctx context.Context) error { return body(ctx, n) })
 		return nil
 	})
 	returned = true
@@ -158,15 +158,16 @@ func (n *Nursery) repanic(err error) {
 func (n *Nursery) CancelScope() *CancelScope { return &n.scope }
 
 // StartSoon starts fn in a new goroutine supervised by the nursery (Trio's
-// start_soon). fn's ctx is the nursery's. It panics if fn is nil, or if the
-// nursery is closed or was not made by OpenNursery. Cost: one goroutine, no
-// other allocation beyond fn's closure.
+// start_soon). fn is a new [Task]; its ctx carries that task and otherwise
+// is the nursery's. It panics if fn is nil, or if the nursery is closed or
+// was not made by OpenNursery. Cost: one goroutine and one small
+// allocation (the task's ctx), beyond fn's closure.
 func (n *Nursery) StartSoon(fn func(ctx context.Context) error) {
 	if fn == nil {
 		panic("trio: StartSoon with a nil function")
 	}
 	n.add("StartSoon")
-	go n.run(fn)
+	go n.runChild(fn)
 }
 
 func (n *Nursery) add(what string) {
@@ -181,12 +182,23 @@ func (n *Nursery) add(what string) {
 	n.running++
 }
 
-// run runs one child and reports how it ended: returned, panicked, or
-// called runtime.Goexit.
-func (n *Nursery) run(fn func(ctx context.Context) error) {
+// runChild runs fn as a new task, a child of the nursery.
+func (n *Nursery) runChild(fn func(ctx context.Context) error) {
+	tc := newTask(n.ctx)
+	n.run(tc, &tc.task, fn)
+}
+
+// run runs one child (or the body, which is no task of its own: t is nil)
+// and reports how it ended: returned, panicked, or called runtime.Goexit.
+// The task's end comes first, so that the Locks it failed to release are
+// broken before the nursery can close.
+func (n *Nursery) run(ctx context.Context, t *Task, fn func(ctx context.Context) error) {
 	var err error
 	returned := false
 	defer func() {
+		if t != nil {
+			t.exit()
+		}
 		if returned {
 			n.done(err, nil, false)
 		} else if v := recover(); v != nil {
@@ -195,7 +207,7 @@ func (n *Nursery) run(fn func(ctx context.Context) error) {
 			n.done(nil, nil, true)
 		}
 	}()
-	err = fn(n.ctx)
+	err = fn(ctx)
 	returned = true
 }
 
@@ -269,6 +281,9 @@ var errNotStarted = errors.New("trio: child returned without calling started")
 // value if it returned nil. So a cancellation that happened before
 // started never leaks into the nursery.
 //
+// fn is a new [Task] from the start, and stays the same task when it moves
+// into the nursery.
+//
 // A runtime.Goexit in fn before started goes on in the caller's goroutine
 // (Start does not return); after started, it is the nursery's (see the
 // Nursery type's doc).
@@ -331,7 +346,9 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 	go func() {
 		var err error
 		fnReturned := false
+		tc := newTask(n.ctx)
 		defer func() {
+			tc.task.exit()
 			var p *PanicError
 			goexit := false
 			if !fnReturned {
@@ -354,7 +371,7 @@ func Start[T any](ctx context.Context, n *Nursery, fn func(ctx context.Context, 
 			n.done(nil, nil, false)
 			ended <- early{err, p, goexit, s == ignored, v}
 		}()
-		err = scope.run(n.ctx, ctx, func(ctx context.Context) error { return fn(ctx, started) })
+		err = scope.run(tc, ctx, func(ctx context.Context) error { return fn(ctx, started) })
 		fnReturned = true
 	}()
 	select {

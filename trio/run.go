@@ -8,8 +8,8 @@ import (
 	"syscall"
 )
 
-// Run is the top of a trio program: it runs main with a root nursery's ctx
-// and returns main's error once every goroutine started under it has
+// Run is the top of a trio program: it runs main, as a [Task], with a root
+// nursery's ctx and returns main's error once every goroutine started under it has
 // returned. The ctx is cancelled when the process receives SIGINT or
 // SIGTERM; after the first signal the default handling is restored, so a
 // second Ctrl-C kills a program that does not wind down. Run stops its
@@ -55,7 +55,9 @@ func runWithSignals(main func(ctx context.Context) error, sigs ...os.Signal) err
 				return nil
 			})
 			defer close(stopped)
-			return main(ctx)
+			tc := newTask(ctx) // main is a task of its own
+			defer tc.task.exit()
+			return main(tc)
 		})
 		return mainErr
 	})
