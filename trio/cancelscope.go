@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,9 +19,14 @@ import (
 // Cancellation is level-triggered, as in Trio: once a scope is cancelled,
 // its ctx stays done, and every checkpoint inside fails again and again.
 // A cancellation error that leaves fn is absorbed by the scope whose
-// cancellation it is, and only by that scope: Run returns nil for it and
-// CancelledCaught reports true. The cancellation of an enclosing scope passes
-// through an inner scope untouched, to be absorbed where it was caused.
+// cancellation it is: Run returns nil for it and CancelledCaught reports
+// true. The cancellation of an enclosing scope passes through an inner
+// scope untouched, to be absorbed where it was caused. And when an inner
+// scope and an enclosing one are both cancelled, the inner one lets its
+// own cancellation pass too (its surroundings are cancelled), and the
+// outermost cancelled scope absorbs it, as Trio's outermost cancelled
+// scope catches every Cancelled: a cancellation never escapes the scopes
+// it came from.
 //
 // The ctx given to fn is a Context whose Done, Err, Deadline and Cause
 // reflect the scope. Contexts derived from it by the standard library cost
@@ -34,7 +40,11 @@ type CancelScope struct {
 	cancelCalled    bool
 	cancelledCaught bool
 	ran             bool
-	c               *scopeCtx // set while Run is running
+	// encl is the scope enclosing this one while it runs (the nearest
+	// scope its parent ctx comes from), or nil; set when Run starts and
+	// when Start moves the scope into a nursery.
+	encl atomic.Pointer[CancelScope]
+	c    *scopeCtx // set while Run is running
 }
 
 // Run runs fn under the scope and returns what fn returns, minus the
@@ -166,6 +176,7 @@ func (s *CancelScope) SetShield(shield bool) {
 func (s *CancelScope) enter(values, parent context.Context) *scopeCtx {
 	inner, cancel := context.WithCancelCause(context.WithoutCancel(values))
 	c := &scopeCtx{Context: inner, cancelInner: cancel, scope: s, parent: parent}
+	s.encl.Store(enclosingScope(parent))
 	s.mu.Lock()
 	if s.ran {
 		s.mu.Unlock()
@@ -181,6 +192,25 @@ func (s *CancelScope) enter(values, parent context.Context) *scopeCtx {
 	s.mu.Unlock()
 	c.attach()
 	return c
+}
+
+// enclosingScope returns the scope that parent's cancellation comes from,
+// or nil.
+func enclosingScope(parent context.Context) *CancelScope {
+	if p, ok := parent.Value(scopeKey{}).(*scopeCtx); ok {
+		return p.scope
+	}
+	return nil
+}
+
+// encloses reports whether x is s or runs inside s.
+func (s *CancelScope) encloses(x *CancelScope) bool {
+	for ; x != nil; x = x.encl.Load() {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // exit unties the scope's ctx from its parent and stops its timer.
@@ -236,15 +266,17 @@ func (s *CancelScope) strip(err error, deadline bool) (rest error, caught bool) 
 }
 
 // owns reports whether err is the scope's cancellation: a *CancelledError
-// naming the scope, or a bare context error of the kind of the scope's
-// cause, as ctx-aware APIs return ctx.Err(). A context.DeadlineExceeded
-// from a timeout the code set itself therefore survives a scope cancelled
-// by Cancel (a nursery whose child failed), instead of being swallowed.
+// naming the scope or a scope inside it (which let it pass because the
+// scope was cancelled too), or a bare context error of the kind of the
+// scope's cause, as ctx-aware APIs return ctx.Err(). A
+// context.DeadlineExceeded from a timeout the code set itself therefore
+// survives a scope cancelled by Cancel (a nursery whose child failed),
+// instead of being swallowed.
 func (s *CancelScope) owns(err error, deadline bool) bool {
 	var ce *CancelledError
 	switch {
 	case errors.As(err, &ce):
-		return ce.Scope == s
+		return s.encloses(ce.Scope)
 	case deadline:
 		return errors.Is(err, context.DeadlineExceeded)
 	default:
@@ -548,6 +580,7 @@ func (s *CancelScope) moveTo(parent context.Context) bool {
 		return false
 	}
 	c.parent = parent
+	s.encl.Store(enclosingScope(parent))
 	s.mu.Unlock()
 	c.detach()
 	c.attach()

@@ -267,3 +267,89 @@ func TestCancelShielding(t *testing.T) {
 		t.Errorf("outer2.Run = %v, outer caught %v, inner caught %v", err, outer2.CancelledCaught(), inner2.CancelledCaught())
 	}
 }
+
+// test_cancel_scope_exceptiongroup_filtering: a nursery whose own scope
+// and an enclosing one are both cancelled returns the cancellation with a
+// child's failure; the enclosing scope then absorbs the cancellation
+// (every Cancelled reaching the outermost cancelled scope is caught there)
+// and only the failure leaves it.
+func TestCancelScopeExceptiongroupFiltering(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var outer trio.CancelScope
+		var nurseryErr error
+		err := outer.Run(context.Background(), func(ctx context.Context) error {
+			nurseryErr = trio.OpenNursery(ctx, func(ctx context.Context, n *trio.Nursery) error {
+				n.StartSoon(trio.SleepForever) // t1
+				n.StartSoon(trio.SleepForever) // t2
+				n.CancelScope().Cancel()
+				synctest.Wait()
+				n.StartSoon(trio.SleepForever) // t3
+				outer.Cancel()
+				n.StartSoon(func(context.Context) error { return errBoom }) // t4
+				return nil
+			})
+			return nurseryErr
+		})
+		if !errors.Is(nurseryErr, errBoom) || !errors.Is(nurseryErr, trio.ErrCancelled) {
+			t.Errorf("OpenNursery = %v, want boom and the cancellation", nurseryErr)
+		}
+		if err != errBoom || !outer.CancelledCaught() {
+			t.Errorf("outer.Run = %v, caught %v; want boom alone, and the cancellation caught", err, outer.CancelledCaught())
+		}
+	})
+}
+
+// An inner scope cancelled before its enclosing scope lets its own
+// cancellation pass (its surroundings are cancelled too); the enclosing
+// scope catches it, so no cancellation escapes the scopes it came from.
+func TestCancelNestedBothCancelledOuterCatchesInner(t *testing.T) {
+	var outer, inner trio.CancelScope
+	err := outer.Run(context.Background(), func(ctx context.Context) error {
+		return inner.Run(ctx, func(ctx context.Context) error {
+			inner.Cancel()
+			outer.Cancel()
+			return trio.Checkpoint(ctx) // the inner scope's cancellation
+		})
+	})
+	if err != nil || !outer.CancelledCaught() || inner.CancelledCaught() {
+		t.Errorf("outer.Run = %v, outer caught %v, inner caught %v; want nil, true, false",
+			err, outer.CancelledCaught(), inner.CancelledCaught())
+	}
+	// Another tree's scope is not inside outer: its cancellation passes.
+	var outer2 trio.CancelScope
+	var otherErr error
+	var other2 trio.CancelScope
+	other2.Run(context.Background(), func(ctx context.Context) error {
+		other2.Cancel()
+		otherErr = trio.Checkpoint(ctx)
+		return nil
+	})
+	err = outer2.Run(context.Background(), func(ctx context.Context) error {
+		outer2.Cancel()
+		return otherErr
+	})
+	if err != otherErr {
+		t.Errorf("outer2.Run = %v, want the unrelated scope's cancellation %v to pass", err, otherErr)
+	}
+}
+
+// test_very_deep_cancel_scope_nesting: cancelling the outermost of 5000
+// nested scopes reaches the innermost, and every scope returns cleanly.
+func TestVeryDeepCancelScopeNesting(t *testing.T) {
+	var outermost trio.CancelScope
+	var innermostErr error
+	var nest func(ctx context.Context, depth int) error
+	nest = func(ctx context.Context, depth int) error {
+		if depth == 0 {
+			outermost.Cancel()
+			innermostErr = trio.Checkpoint(ctx)
+			return innermostErr
+		}
+		var s trio.CancelScope
+		return s.Run(ctx, func(ctx context.Context) error { return nest(ctx, depth-1) })
+	}
+	err := outermost.Run(context.Background(), func(ctx context.Context) error { return nest(ctx, 5000) })
+	if err != nil || !outermost.CancelledCaught() || !errors.Is(innermostErr, trio.ErrCancelled) {
+		t.Errorf("outermost.Run = %v, caught %v, innermost checkpoint %v", err, outermost.CancelledCaught(), innermostErr)
+	}
+}
