@@ -34,12 +34,13 @@ import (
 // deadline cancelled it; contexts derived from it report [context.Canceled]
 // and carry the *[CancelledError] as their context.Cause.
 type CancelScope struct {
-	mu              sync.Mutex
-	deadline        time.Time
-	shield          bool
-	cancelCalled    bool
-	cancelledCaught bool
-	ran             bool
+	mu               sync.Mutex
+	deadline         time.Time
+	shield           bool
+	cancelCalled     bool
+	cancelledCaught  bool
+	ran              bool
+	expiredBeforeRun bool // CancelCalled saw the deadline pass before Run
 	// encl is the scope enclosing this one while it runs (the nearest
 	// scope its parent ctx comes from), or nil; set when Run starts and
 	// when Start moves the scope into a nursery.
@@ -111,9 +112,15 @@ func (s *CancelScope) cancelWith(cause *CancelledError) {
 }
 
 // CancelCalled reports whether Cancel was called or the deadline expired.
+// As in Trio, a scope that has not run yet and whose deadline has passed
+// reports true, and stays cancelled even if the deadline is then moved
+// later.
 func (s *CancelScope) CancelCalled() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.cancelCalled && !s.ran && !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
+		s.cancelCalled, s.expiredBeforeRun = true, true
+	}
 	return s.cancelCalled
 }
 
@@ -185,7 +192,11 @@ func (s *CancelScope) enter(values, parent context.Context) *scopeCtx {
 	s.ran = true
 	s.c = c
 	if s.cancelCalled {
-		c.cancelLocked(&CancelledError{Scope: s, Reason: "Cancel called before Run"})
+		if s.expiredBeforeRun {
+			c.cancelLocked(&CancelledError{Scope: s, Reason: "deadline exceeded", Deadline: true})
+		} else {
+			c.cancelLocked(&CancelledError{Scope: s, Reason: "Cancel called before Run"})
+		}
 	} else {
 		c.armLocked()
 	}

@@ -353,3 +353,33 @@ func TestVeryDeepCancelScopeNesting(t *testing.T) {
 		t.Errorf("outermost.Run = %v, caught %v, innermost checkpoint %v", err, outermost.CancelledCaught(), innermostErr)
 	}
 }
+
+// test_cancel_unbound, the case the other tests do not check: a scope not
+// yet run reports CancelCalled once its deadline has passed, even without
+// Cancel, and stays cancelled when the deadline moves later; it then runs
+// cancelled by its deadline.
+func TestCancelUnbound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var s trio.CancelScope
+		s.SetDeadline(time.Now().Add(time.Second))
+		if s.CancelCalled() {
+			t.Fatal("CancelCalled before the deadline")
+		}
+		s.SetDeadline(time.Now().Add(-time.Second))
+		if !s.CancelCalled() {
+			t.Fatal("CancelCalled false with the deadline passed")
+		}
+		s.SetDeadline(time.Now().Add(time.Hour))
+		if !s.CancelCalled() {
+			t.Fatal("the scope became un-cancelled")
+		}
+		var ctxErr error
+		err := s.Run(context.Background(), func(ctx context.Context) error {
+			ctxErr = ctx.Err()
+			return trio.Checkpoint(ctx)
+		})
+		if err != nil || !s.CancelledCaught() || ctxErr != context.DeadlineExceeded {
+			t.Errorf("Run = %v, caught %v, ctx.Err() %v; want nil, true, DeadlineExceeded", err, s.CancelledCaught(), ctxErr)
+		}
+	})
+}
