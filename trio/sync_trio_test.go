@@ -234,6 +234,38 @@ func TestLockAndStrictFIFOLock(t *testing.T) {
 		if st := l.Statistics(); st.Locked {
 			t.Fatalf("statistics after Release = %+v", st)
 		}
+
+		// The owner is the task holding the lock.
+		holderTasks := make(chan *trio.Task, 2)
+		holder := func(ctx context.Context) error {
+			holderTasks <- trio.CurrentTask(ctx)
+			if err := l.Acquire(ctx); err != nil {
+				return err
+			}
+			defer l.Release()
+			return trio.SleepForever(ctx)
+		}
+		trio.OpenNursery(t.Context(), func(ctx context.Context, n *trio.Nursery) error {
+			n.StartSoon(holder)
+			synctest.Wait()
+			holderTask := <-holderTasks
+			if l.TryAcquire() {
+				t.Fatal("TryAcquire took a lock another task holds")
+			}
+			if st := l.Statistics(); !st.Locked || st.Owner != holderTask || st.TasksWaiting != 0 {
+				t.Fatalf("statistics = %+v; want locked by the holder (%p), nobody waiting", st, holderTask)
+			}
+			n.StartSoon(holder)
+			synctest.Wait()
+			if st := l.Statistics(); st.TasksWaiting != 1 {
+				t.Fatalf("statistics = %+v; want 1 waiting", st)
+			}
+			n.CancelScope().Cancel()
+			return nil
+		})
+		if st := l.Statistics(); st != (trio.LockStatistics{}) {
+			t.Fatalf("statistics at the end = %+v; want unlocked, no owner, nobody waiting", st)
+		}
 	})
 }
 

@@ -383,3 +383,68 @@ func TestCancelUnbound(t *testing.T) {
 		}
 	})
 }
+
+// test_current_effective_deadline: a scope's ctx reports the earliest of
+// its deadline and, unless shielded, its surroundings', following moves of
+// either deadline and of the shield while it runs. (Trio's -inf for a
+// cancelled scope has no Go counterpart: ctx.Err() says it.)
+func TestCurrentEffectiveDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		t0 := time.Now()
+		at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+		want := func(ctx context.Context, s int) {
+			t.Helper()
+			if d, ok := ctx.Deadline(); !ok || !d.Equal(at(s)) {
+				t.Errorf("ctx.Deadline() = %v, %v; want t0+%ds", d.Sub(t0), ok, s)
+			}
+		}
+		if _, ok := context.Background().Deadline(); ok {
+			t.Fatal("Background has a deadline")
+		}
+		var scope1, scope2 trio.CancelScope
+		scope1.SetDeadline(at(5))
+		scope2.SetDeadline(at(10))
+		scope1.Run(context.Background(), func(ctx context.Context) error {
+			return scope2.Run(ctx, func(ctx context.Context) error {
+				want(ctx, 5)
+				scope2.SetDeadline(at(3))
+				want(ctx, 3)
+				scope2.SetDeadline(at(10))
+				want(ctx, 5)
+				scope2.SetShield(true)
+				want(ctx, 10)
+				scope2.SetShield(false)
+				want(ctx, 5)
+				return nil
+			})
+		})
+	})
+}
+
+// test_trio_run_strict_before_started (its Go meaning; strict exception
+// groups are Python's): an error before started comes out of Start as it
+// is, and one after started out of OpenNursery as it is, joined errors
+// included.
+func TestTrioRunStrictBeforeStarted(t *testing.T) {
+	group := errors.Join(errors.New("my group"), errBoom)
+	for _, raiserErr := range []error{errBoom, group} {
+		for _, afterStarted := range []bool{false, true} {
+			var startErr error
+			err := trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+				_, startErr = trio.Start(ctx, n, func(ctx context.Context, started func(struct{})) error {
+					if afterStarted {
+						started(struct{}{})
+					}
+					return raiserErr
+				})
+				return startErr
+			})
+			if err != raiserErr {
+				t.Errorf("after started %v: OpenNursery = %v, want %v itself", afterStarted, err, raiserErr)
+			}
+			if got := startErr; (got == raiserErr) == afterStarted {
+				t.Errorf("after started %v: Start = %v", afterStarted, got)
+			}
+		}
+	}
+}
