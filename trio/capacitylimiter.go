@@ -15,9 +15,10 @@ import (
 // A borrower is whoever holds a token: any comparable value (a request, a
 // connection, a worker's name), given to the OnBehalfOf methods; the
 // limiter remembers it and enforces one token per borrower. Acquire,
-// TryAcquire and Release borrow anonymously instead: Go goroutines have no
-// identity to stand in for Trio's current task, so anonymous tokens are
-// only counted. Mixing the two is fine.
+// TryAcquire and Release borrow anonymously instead, and anonymous tokens
+// are only counted: Release takes no ctx, so it could not tell which task
+// gives a token back. To borrow as the current task, as Trio's acquire
+// does, pass [CurrentTask](ctx) as the borrower. Mixing the two is fine.
 //
 // The total may be 0, which admits nobody until it is raised, or
 // [UnlimitedTokens], which admits everybody at once (Trio's

@@ -306,3 +306,28 @@ func TestConditionStatistics(t *testing.T) {
 		}
 	})
 }
+
+// Trio's acquire borrows on behalf of the current task: in Go, a task
+// borrows as itself with CurrentTask, and the limiter then refuses a
+// second token to the same task and lists the task among the borrowers.
+func TestCapacityLimiterOnBehalfOfCurrentTask(t *testing.T) {
+	c := trio.NewCapacityLimiter(2)
+	trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+		n.StartSoon(func(ctx context.Context) error {
+			me := trio.CurrentTask(ctx)
+			if err := c.AcquireOnBehalfOf(ctx, me); err != nil {
+				return err
+			}
+			defer c.ReleaseOnBehalfOf(me)
+			if b := c.Statistics().Borrowers; len(b) != 1 || b[0] != me {
+				t.Errorf("borrowers = %v, want the task", b)
+			}
+			wantPanic(t, msgAlreadyBorrowing, func() { c.TryAcquireOnBehalfOf(me) })
+			return nil
+		})
+		return nil
+	})
+	if c.BorrowedTokens() != 0 {
+		t.Errorf("borrowed = %d after the task released", c.BorrowedTokens())
+	}
+}
