@@ -104,3 +104,30 @@ func TestChannelFairness(t *testing.T) {
 		}
 	})
 }
+
+// test_receive_channel_clone_and_close: closed receive handles cannot be
+// cloned; the channel's receive side stays open while one handle is open,
+// and then sends fail with ErrBrokenResource.
+func TestReceiveChannelCloneAndClose(t *testing.T) {
+	s, r := trio.OpenMemoryChannel[struct{}](10)
+	r2, _ := r.Clone()
+	r3, _ := r.Clone()
+	if err := s.TrySend(struct{}{}); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	r2.Close()
+	if c, err := r.Clone(); c != nil || err != trio.ErrClosedResource {
+		t.Errorf("r.Clone() = %v, %v; want nil, ErrClosedResource", c, err)
+	}
+	if c, err := r2.Clone(); c != nil || err != trio.ErrClosedResource {
+		t.Errorf("r2.Clone() = %v, %v; want nil, ErrClosedResource", c, err)
+	}
+	if err := s.TrySend(struct{}{}); err != nil { // r3 is still open
+		t.Errorf("TrySend with r3 open = %v", err)
+	}
+	r3.Close()
+	if err := s.TrySend(struct{}{}); err != trio.ErrBrokenResource {
+		t.Errorf("TrySend with every receive handle closed = %v, want ErrBrokenResource", err)
+	}
+}

@@ -6,6 +6,7 @@ package trio_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -447,4 +448,47 @@ func TestTrioRunStrictBeforeStarted(t *testing.T) {
 			}
 		}
 	}
+}
+
+// test_cancel_points: CheckpointIfCancelled, Checkpoint and SleepForever
+// fail once the scope is cancelled; a cancel-shielded checkpoint
+// (runtime.Gosched in Go) does not, and the next Checkpoint still fails.
+func TestCancelPoints(t *testing.T) {
+	for _, point := range []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"CheckpointIfCancelled", trio.CheckpointIfCancelled},
+		{"Checkpoint", trio.Checkpoint},
+	} {
+		var scope trio.CancelScope
+		scope.Run(context.Background(), func(ctx context.Context) error {
+			if err := point.fn(ctx); err != nil {
+				t.Errorf("%s before Cancel = %v", point.name, err)
+			}
+			scope.Cancel()
+			if err := point.fn(ctx); !errors.Is(err, trio.ErrCancelled) {
+				t.Errorf("%s after Cancel = %v, want the cancellation", point.name, err)
+			}
+			return nil
+		})
+	}
+	var scope3 trio.CancelScope
+	scope3.Run(context.Background(), func(ctx context.Context) error {
+		scope3.Cancel()
+		if err := trio.SleepForever(ctx); !errors.Is(err, trio.ErrCancelled) {
+			t.Errorf("SleepForever = %v", err)
+		}
+		return nil
+	})
+	var scope4 trio.CancelScope
+	scope4.Run(context.Background(), func(ctx context.Context) error {
+		scope4.Cancel()
+		runtime.Gosched() // cancel_shielded_checkpoint
+		runtime.Gosched()
+		if err := trio.Checkpoint(ctx); !errors.Is(err, trio.ErrCancelled) {
+			t.Errorf("Checkpoint = %v", err)
+		}
+		return nil
+	})
 }
