@@ -18,8 +18,7 @@ import (
 //
 // Cost: Set and IsSet take a mutex; the first Wait on an unset Event makes
 // one channel, which every waiter shares, so Set is O(1) whatever the
-// number of waiters; a Wait that blocks takes the mutex again when it
-// wakes, to keep Statistics' count. (Event needs no queue and no hand-over, so unlike the
+// number of waiters. (Event needs no queue and no hand-over, so unlike the
 // other primitives it does not use a parking lot.)
 type Event struct {
 	mu      sync.Mutex
@@ -50,6 +49,7 @@ func (e *Event) Set() {
 		return
 	}
 	e.set = true
+	e.waiting = 0 // every waiter is woken
 	if e.ch != nil {
 		close(e.ch)
 	}
@@ -81,14 +81,15 @@ func (e *Event) Wait(ctx context.Context) error {
 	ch := e.ch
 	e.waiting++
 	e.mu.Unlock()
-	var err error
 	select {
 	case <-ch:
+		return nil // Set has zeroed the count
 	case <-ctx.Done():
-		err = cancelError(ctx)
 	}
 	e.mu.Lock()
-	e.waiting--
+	if !e.set {
+		e.waiting--
+	}
 	e.mu.Unlock()
-	return err
+	return cancelError(ctx)
 }

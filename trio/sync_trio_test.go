@@ -49,8 +49,7 @@ func TestEvent(t *testing.T) {
 			t.Fatalf("TasksWaiting = %d, want 2", n)
 		}
 		e.Set()
-		synctest.Wait()
-		if n := e.Statistics().TasksWaiting; n != 0 {
+		if n := e.Statistics().TasksWaiting; n != 0 { // at once, as Trio's
 			t.Fatalf("TasksWaiting after Set = %d, want 0", n)
 		}
 	})
@@ -330,4 +329,22 @@ func TestCapacityLimiterOnBehalfOfCurrentTask(t *testing.T) {
 	if c.BorrowedTokens() != 0 {
 		t.Errorf("borrowed = %d after the task released", c.BorrowedTokens())
 	}
+}
+
+// A waiter that gives up (its ctx cancelled) no longer counts.
+func TestEventStatisticsCancelledWaiter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var e trio.Event
+		ctx, cancel := context.WithCancel(t.Context())
+		go e.Wait(ctx)
+		go e.Wait(t.Context())
+		synctest.Wait()
+		cancel()
+		synctest.Wait()
+		if n := e.Statistics().TasksWaiting; n != 1 {
+			t.Fatalf("TasksWaiting = %d, want 1", n)
+		}
+		e.Set()
+		synctest.Wait()
+	})
 }
