@@ -18,29 +18,30 @@ import (
 // Ownership. Go goroutines have no identity, but trio tasks do (see
 // [Task]): a Lock acquired through Acquire with the ctx of a task (a
 // nursery child, a Start child, Run's main, or anything derived from their
-// ctx) is owned by that task, as in Trio, and two mistakes are caught:
+// ctx) is owned by that task, as in Trio, and reported as its Owner by
+// Statistics. The owner ending without releasing the Lock breaks it, as in
+// Trio: the goroutines waiting for it, and every later Acquire, get an
+// error matching [ErrBrokenResource] instead of waiting forever,
+// TryAcquire fails, and Release panics. [Condition.Wait] checks that its
+// ctx's task owns the lock.
 //
-//   - the owner Acquiring the Lock again panics, instead of waiting for
-//     itself forever (Trio raises RuntimeError);
-//   - the owner ending without releasing the Lock breaks it: the goroutines
-//     waiting for it, and every later Acquire, get an error matching
-//     [ErrBrokenResource] instead of waiting forever, TryAcquire fails, and
-//     Release panics (Trio raises BrokenResourceError).
-//
-// What cannot be checked: Release takes no ctx, like sync.Mutex.Unlock, so
-// it cannot tell who calls it, and any goroutine may Release a Lock that
-// another acquired (Trio raises RuntimeError there); TryAcquire, and
-// Acquire with a ctx of no task (context.Background(), a ctx made outside
-// trio), take the Lock anonymously, with no owner and so no checks. A
-// goroutine that shares a task's ctx without being a nursery child shares
-// its identity.
+// What is not checked, and why: Release takes no ctx, like
+// sync.Mutex.Unlock, so it cannot tell who calls it, and any goroutine may
+// Release a Lock that another acquired (Trio raises RuntimeError). A task
+// Acquiring a Lock it holds waits, as with sync.Mutex (Trio raises
+// RuntimeError): unlike a Trio task, a Go task may run several goroutines
+// that share its ctx (errgroup workers, go statements), which take turns
+// on the Lock as any goroutines do, so "the same task" does not mean "the
+// same goroutine". TryAcquire, and Acquire with a ctx of no task
+// (context.Background(), a ctx made outside trio), take the Lock
+// anonymously, with no owner and so no checks.
 //
 // Releasing an unlocked Lock panics.
 //
 // Cost: an uncontended Acquire or Release takes and drops a sync.Mutex,
-// looks the task up in ctx, and allocates nothing (the first Lock a task
-// holds grows its list of held locks); a contended Acquire allocates one
-// waiter and one channel. Compared with sync.Mutex, it buys cancellation,
+// looks the task up in ctx, and allocates nothing, except the first time a
+// task holds a Lock (a small record of the Locks it holds); a contended
+// Acquire allocates one waiter and one channel. Compared with sync.Mutex, it buys cancellation,
 // fairness and these checks with a slower hand-over: use it where waiting
 // may be long.
 type Lock struct {
@@ -59,9 +60,8 @@ type Lock struct {
 // must Release it.
 //
 // If ctx belongs to a task, the task owns the lock once Acquire returns
-// nil. Acquire panics if that task holds the lock already, and returns an
-// error matching [ErrBrokenResource] if the lock's owner ended without
-// releasing it (see the type's doc).
+// nil. Acquire returns an error matching [ErrBrokenResource] if the lock's
+// owner ended without releasing it (see the type's doc).
 func (l *Lock) Acquire(ctx context.Context) error {
 	if err := cancelError(ctx); err != nil {
 		return err
@@ -77,10 +77,6 @@ func (l *Lock) Acquire(ctx context.Context) error {
 		l.setOwnerLocked(t)
 		l.mu.Unlock()
 		return nil
-	}
-	if t != nil && l.owner == t {
-		l.mu.Unlock()
-		panic("trio: Lock.Acquire by the task that already holds the lock (it would wait for itself forever)")
 	}
 	w := l.lot.park(&waiter{task: t})
 	l.mu.Unlock()

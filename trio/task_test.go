@@ -133,34 +133,47 @@ func TestLockHandover(t *testing.T) {
 	})
 }
 
-// The owner acquiring its Lock again panics instead of waiting for itself
-// forever (Trio: RuntimeError); a released Lock is no longer the task's
-// (ending does not break it); anonymous use is unchecked.
+// Goroutines that share a task's ctx (errgroup workers, go statements)
+// take turns on a Lock the task owns, as any goroutines do: the second
+// waits for the first instead of being taken for the owner acquiring
+// again. A Lock released before its task ends is not broken; one acquired
+// with a ctx of no task has no owner.
 func TestLockOwnership(t *testing.T) {
-	var l trio.Lock
-	err := trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
-		n.StartSoon(func(ctx context.Context) error {
-			if err := l.Acquire(ctx); err != nil {
-				return err
-			}
-			wantPanic(t, "trio: Lock.Acquire by the task that already holds the lock (it would wait for itself forever)", func() {
-				l.Acquire(ctx)
+	synctest.Test(t, func(t *testing.T) {
+		var l trio.Lock
+		err := trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+			n.StartSoon(func(ctx context.Context) error {
+				if err := l.Acquire(ctx); err != nil {
+					return err
+				}
+				second := make(chan error, 1)
+				go func() { // same task, another goroutine
+					err := l.Acquire(ctx)
+					if err == nil {
+						l.Release()
+					}
+					second <- err
+				}()
+				synctest.Wait()
+				if st := l.Statistics(); st.TasksWaiting != 1 || st.Owner != trio.CurrentTask(ctx) {
+					t.Errorf("statistics = %+v; want the second goroutine waiting, the task owning", st)
+				}
+				l.Release()
+				return <-second
 			})
-			l.Release()
 			return nil
 		})
-		return nil
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Acquire(context.Background()); err != nil {
+			t.Fatalf("Acquire after the owner released and ended = %v", err)
+		}
+		if l.Statistics().Owner != nil {
+			t.Error("a Lock acquired with a ctx of no task has an owner")
+		}
+		l.Release()
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Acquire(context.Background()); err != nil {
-		t.Fatalf("Acquire after the owner released and ended = %v", err)
-	}
-	if l.Statistics().Owner != nil {
-		t.Error("a Lock acquired with a ctx of no task has an owner")
-	}
-	l.Release()
 }
 
 // A Condition waiter gets the lock back as its own task, and Wait checks
