@@ -16,8 +16,9 @@ import (
 // is who. A [Lock] uses them to know its owner: see its doc.
 //
 // Go has no goroutine identity; a task is the nearest thing. A goroutine
-// that a task starts with the go statement and hands its ctx to shares the
-// task's identity.
+// that a task starts with the go statement (or errgroup) and hands its ctx
+// to shares the task's identity: a Lock it acquires is the task's, and
+// breaks if the task ends before it is released.
 type Task struct {
 	// st is nil until the task first holds a Lock, and taskEnded once the
 	// task has ended: a task costs one pointer until it uses a Lock.
