@@ -183,12 +183,13 @@ func (s *CancelScope) SetShield(shield bool) {
 func (s *CancelScope) enter(values, parent context.Context) *scopeCtx {
 	inner, cancel := context.WithCancelCause(context.WithoutCancel(values))
 	c := &scopeCtx{Context: inner, cancelInner: cancel, scope: s, parent: parent}
-	s.encl.Store(enclosingScope(parent))
+	encl := enclosingScope(parent)
 	s.mu.Lock()
 	if s.ran {
 		s.mu.Unlock()
 		panic("trio: CancelScope.Run called twice; a scope runs once")
 	}
+	s.encl.Store(encl)
 	s.ran = true
 	s.c = c
 	if s.cancelCalled {
