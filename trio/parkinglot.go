@@ -108,9 +108,10 @@ func (l *parkingLot) park(w *waiter) *waiter {
 
 // wait blocks until a releaser unparks w (nil: the resource is now the
 // caller's; or the error breakAll gave) or ctx is done (the cancellation:
-// the caller has taken nothing). mu is the mutex guarding w's lot; wait must be called without
-// it. If ctx wins, abandon (when not nil) runs with mu held after w has
-// left its lot, to undo what the caller recorded for it.
+// the caller has taken nothing). mu is the mutex guarding w's lot; wait
+// must be called without it. If ctx wins, abandon (when not nil) runs with
+// mu held after w has left its lot, to undo what the caller recorded for
+// it.
 func (w *waiter) wait(ctx context.Context, mu *sync.Mutex, abandon func()) error {
 	select {
 	case <-w.ready:

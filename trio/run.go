@@ -9,11 +9,11 @@ import (
 )
 
 // Run is the top of a trio program: it runs main, as a [Task], with a root
-// nursery's ctx and returns main's error once every goroutine started under it has
-// returned. The ctx is cancelled when the process receives SIGINT or
-// SIGTERM; after the first signal the default handling is restored, so a
-// second Ctrl-C kills a program that does not wind down. Run stops its
-// signal handling before it returns.
+// nursery's ctx and returns main's error once every goroutine started
+// under it has returned. The ctx is cancelled when the process receives
+// SIGINT or SIGTERM; after the first signal the default handling is
+// restored, so a second Ctrl-C kills a program that does not wind down.
+// Run stops its signal handling before it returns.
 //
 //	func main() {
 //		if err := trio.Run(run); err != nil {
