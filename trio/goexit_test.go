@@ -168,3 +168,37 @@ func TestNurseryKeepsEveryPanicAndError(t *testing.T) {
 		}
 	})
 }
+
+// A Goexit does not make other failures vanish: with a sibling's error,
+// OpenNursery returns it joined with ErrGoexit instead of passing the
+// Goexit on; with a panic, the PanicError carries ErrGoexit.
+func TestNurseryGoexitKeepsOtherFailures(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var err error
+		returned, _ := inGoroutine(func() {
+			err = trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+				n.StartSoon(func(ctx context.Context) error { runtime.Goexit(); return nil })
+				n.StartSoon(func(ctx context.Context) error {
+					<-ctx.Done()
+					return errBoom // not a cancellation
+				})
+				return nil
+			})
+		})
+		if !returned || !errors.Is(err, errBoom) || !errors.Is(err, trio.ErrGoexit) {
+			t.Errorf("OpenNursery returned: %v, err %v; want it to return boom joined with ErrGoexit", returned, err)
+		}
+
+		returned, panicked := inGoroutine(func() {
+			trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+				n.StartSoon(func(ctx context.Context) error { runtime.Goexit(); return nil })
+				<-ctx.Done()
+				panic("body")
+			})
+		})
+		p, ok := panicked.(*trio.PanicError)
+		if returned || !ok || p.Value != "body" || !errors.Is(p, trio.ErrGoexit) {
+			t.Errorf("OpenNursery returned: %v, panicked %v; want the body's panic carrying ErrGoexit", returned, panicked)
+		}
+	})
+}

@@ -22,16 +22,18 @@ import (
 // later panics and the errors in its Others field, where errors.Is and
 // errors.As find them too.
 //
-// A child or body that ends by runtime.Goexit (as t.FailNow and t.Fatal
-// do) ends like a failing child: the nursery is cancelled and waits for
-// everything; then, instead of returning, OpenNursery calls runtime.Goexit
-// in its own goroutine, so the Goexit goes on up as a panic would. So
-// t.Fatal in a child stops the test once the nursery has wound down, as it
-// would have in the test's goroutine. Trio has no equivalent. A panic takes
-// precedence over a Goexit (the PanicError's Others then include an error
-// saying a child called runtime.Goexit); errors the children returned are
-// dropped with the Goexit, as a test's result is once it has called
-// t.FailNow.
+// A child or body that ends by runtime.Goexit (as t.FailNow, t.Fatal and
+// t.Skip do) ends like a failing child: the nursery is cancelled and waits
+// for everything; then, instead of returning, OpenNursery calls
+// runtime.Goexit in its own goroutine, so the Goexit goes on up as a panic
+// would. So t.Fatal in a child stops the test once the nursery has wound
+// down, as it would have in the test's goroutine. Trio has no equivalent.
+// So that nothing is lost, a panic takes precedence over a Goexit (the
+// PanicError's Others then include [ErrGoexit]); and when other children
+// or the body failed with errors other than cancellations, OpenNursery
+// returns them, joined with ErrGoexit, instead of calling runtime.Goexit.
+// (When the body itself calls runtime.Goexit, there is no return to carry
+// them: only a panic is passed on then.)
 //
 // A Nursery may be passed to other goroutines, which may start children in
 // it while it is open: until its body has returned and its last child has
@@ -52,9 +54,11 @@ type Nursery struct {
 	goexit   bool          // a child or the body ended by runtime.Goexit
 }
 
-// errGoexit stands for a child's runtime.Goexit among the other errors of
-// a PanicError.
-var errGoexit = errors.New("trio: a child of the nursery called runtime.Goexit")
+// ErrGoexit stands for a child's runtime.Goexit among the errors of a
+// nursery, when the nursery cannot pass the Goexit on without losing other
+// failures: beside them in what OpenNursery returns, or in the Others of
+// the *PanicError it re-panics with (see [Nursery]).
+var ErrGoexit = errors.New("trio: a child of the nursery called runtime.Goexit")
 
 // OpenNursery runs body with a new nursery and waits for the nursery's
 // children, as Trio's `async with open_nursery() as n:`. The ctx given to
@@ -94,9 +98,37 @@ func OpenNursery(ctx context.Context, body func(ctx context.Context, n *Nursery)
 	returned = true
 	n.repanic(err)
 	if n.goexit {
-		runtime.Goexit()
+		if !hasFailure(err) {
+			runtime.Goexit()
+		}
+		return joinErrors(append(members(err), ErrGoexit))
 	}
 	return err
+}
+
+// members returns the errors err joins, err alone, or none for nil.
+func members(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
+// hasFailure reports whether err is or joins an error that is not a
+// cancellation.
+func hasFailure(err error) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if hasFailure(e) {
+				return true
+			}
+		}
+		return false
+	}
+	return err != nil && !IsCancellation(err)
 }
 
 // wait marks the body done and waits for the last child.
@@ -140,15 +172,9 @@ func (n *Nursery) repanic(err error) {
 	for _, q := range n.panics[1:] {
 		p.Others = append(p.Others, q)
 	}
-	if err != nil {
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			p.Others = append(p.Others, j.Unwrap()...)
-		} else {
-			p.Others = append(p.Others, err)
-		}
-	}
+	p.Others = append(p.Others, members(err)...)
 	if n.goexit {
-		p.Others = append(p.Others, errGoexit)
+		p.Others = append(p.Others, ErrGoexit)
 	}
 	panic(p)
 }
