@@ -3,6 +3,7 @@ package trio_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -121,4 +122,32 @@ func TestNurseryStart(t *testing.T) {
 			t.Error("the child ran")
 		}
 	})
+}
+
+// Stress: a caller cancelled from another goroutine at any moment around
+// started() never leaks its cancellation into the nursery: either started
+// moved the child first (and the child runs on, uncancelled), or started
+// did nothing and the cancellation came out of Start.
+func TestStartCancelRaceNeverLeaks(t *testing.T) {
+	for i := range 300 {
+		err := trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+			var caller trio.CancelScope
+			go func() {
+				for range i % 7 {
+					runtime.Gosched()
+				}
+				caller.Cancel()
+			}()
+			return caller.Run(ctx, func(ctx context.Context) error {
+				_, err := trio.Start(ctx, n, func(ctx context.Context, started func(int)) error {
+					started(i)
+					return trio.Checkpoint(ctx)
+				})
+				return err
+			})
+		})
+		if err != nil {
+			t.Fatalf("iteration %d: OpenNursery = %v; the caller's cancellation leaked into the nursery", i, err)
+		}
+	}
 }
