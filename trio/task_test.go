@@ -252,3 +252,42 @@ func ExampleTask() {
 	// true
 	// trio: resource broken: the task that owned this Lock ended without releasing it
 }
+
+// A Condition waiter whose lock's owner ends without releasing it wakes
+// with ErrBrokenResource instead of waiting forever for the lock, whether
+// it was notified before the owner ended or after.
+func TestConditionWaitLockBroken(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := trio.NewCondition(nil)
+		waitErrs := make(chan error, 2)
+		trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+			for range 2 {
+				n.StartSoon(func(ctx context.Context) error {
+					if err := c.Acquire(ctx); err != nil {
+						return err
+					}
+					err := c.Wait(ctx)
+					if err == nil {
+						c.Release()
+					}
+					waitErrs <- err
+					return nil
+				})
+				synctest.Wait()
+			}
+			n.StartSoon(func(ctx context.Context) error {
+				c.Acquire(ctx)
+				c.Notify(1) // the first waiter now queues for the lock
+				return nil  // and the owner ends holding it
+			})
+			synctest.Wait()
+			c.NotifyAll() // the second waiter: queued for a broken lock
+			return nil
+		})
+		for range 2 {
+			if err := <-waitErrs; !errors.Is(err, trio.ErrBrokenResource) {
+				t.Errorf("Wait = %v, want ErrBrokenResource", err)
+			}
+		}
+	})
+}
