@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 )
 
 // ErrCancelled matches every cancellation that trio delivers:
@@ -100,19 +101,42 @@ func foreignCancel(err, cause error) *CancelledError {
 // PanicError carries a panic out of the goroutine where it happened: a
 // nursery re-panics with it in its owner's goroutine once every sibling has
 // ended, so the original Value and Stack are not lost.
+//
+// When more than one thing went wrong in the nursery, the PanicError is the
+// first panic, and Others holds the rest: the later panics (each a
+// *PanicError), then the errors the body and children returned (the
+// nursery's own cancellation aside). errors.Is and errors.As look into
+// Value (if it is an error) and into every member of Others.
 type PanicError struct {
-	Value any    // the value passed to panic
-	Stack []byte // the stack of the goroutine that panicked, at the panic
+	Value  any     // the value passed to panic
+	Stack  []byte  // the stack of the goroutine that panicked, at the panic
+	Others []error // what else went wrong in the same nursery; nil if nothing
 }
 
 func (p *PanicError) Error() string {
-	return fmt.Sprintf("trio: panic: %v\n\ngoroutine stack at the panic:\n%s", p.Value, p.Stack)
+	var b strings.Builder
+	fmt.Fprintf(&b, "trio: panic: %v", p.Value)
+	if len(p.Others) > 0 {
+		fmt.Fprintf(&b, "\n\nand %d more in the same nursery:", len(p.Others))
+		for _, e := range p.Others {
+			if q, ok := e.(*PanicError); ok {
+				fmt.Fprintf(&b, "\n  - panic: %v", q.Value)
+			} else {
+				fmt.Fprintf(&b, "\n  - %v", e)
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\n\ngoroutine stack at the panic:\n%s", p.Stack)
+	return b.String()
 }
 
-// Unwrap returns the panic value if it is an error.
-func (p *PanicError) Unwrap() error {
-	err, _ := p.Value.(error)
-	return err
+// Unwrap returns the panic value if it is an error, followed by Others.
+func (p *PanicError) Unwrap() []error {
+	var errs []error
+	if err, ok := p.Value.(error); ok {
+		errs = append(errs, err)
+	}
+	return append(errs, p.Others...)
 }
 
 // NewPanicError wraps a recovered value with the current stack. Call it in
