@@ -3,7 +3,9 @@ package asyncio_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -222,5 +224,45 @@ func TestStartTask_refused_when_closing(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) { saved = ctx })
 	if _, err := asyncio.StartTask(saved, func(context.Context) (int, error) { return 0, nil }); !errors.Is(err, asyncio.ErrLoopClosed) {
 		t.Errorf("StartTask after close: got %v, want ErrLoopClosed", err)
+	}
+}
+
+// runtime.Goexit in the OpenLoop body (t.Fatal in a test) still tears the
+// loop down and waits for it before the goroutine exits: the task is
+// cancelled and ended, the loop closed, the trio call's scope cancelled.
+func TestOpenLoop_body_Goexit_tears_down(t *testing.T) {
+	var loop *asyncio.Loop
+	var task *asyncio.Task[int]
+	var trioEnded atomic.Bool
+	var returned bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		asyncio.OpenLoop(context.Background(), func(ctx context.Context, l *asyncio.Loop) error {
+			loop = l
+			task, _ = asyncio.StartTask(ctx, func(ctx context.Context) (int, error) {
+				f := asyncio.RunTrio(ctx, func(ctx context.Context) (int, error) {
+					defer trioEnded.Store(true)
+					return 0, trio.SleepForever(ctx)
+				})
+				return asyncio.Await(ctx, f)
+			})
+			asyncio.RunSync(ctx, func(context.Context) (int, error) { return 0, nil })
+			runtime.Goexit()
+			return nil
+		})
+		returned = true
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the goroutine that called Goexit in the body never ended")
+	}
+	if returned {
+		t.Error("OpenLoop returned after a Goexit in its body; want the Goexit to go on")
+	}
+	if !loop.IsClosed() || !task.Cancelled() || !trioEnded.Load() {
+		t.Errorf("after the Goexit: loop closed %v, task cancelled %v, trio call ended %v; want all true",
+			loop.IsClosed(), task.Cancelled(), trioEnded.Load())
 	}
 }
