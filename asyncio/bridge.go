@@ -359,11 +359,26 @@ func (c *bridgeCall[T]) finished() {
 	close(c.done)
 }
 
-// cancel forwards the caller's cancellation.
-func (c *bridgeCall[T]) cancel() {
+// cancel forwards the caller's cancellation, whose reason becomes the
+// CancelledError's message.
+func (c *bridgeCall[T]) cancel(reason string) {
 	if c.fut != nil {
-		c.fut.Cancel("")
+		c.fut.Cancel(reason)
 	}
+}
+
+// cancelReason is what a trio cancellation says, for the CancelledError
+// of the task it cancels: "cancelled by trio: deadline exceeded".
+func cancelReason(ctx context.Context) string {
+	cause := context.Cause(ctx)
+	var ce *trio.CancelledError
+	switch {
+	case errors.As(cause, &ce) && ce.Reason != "":
+		return "cancelled by trio: " + ce.Reason
+	case cause != nil:
+		return "cancelled by trio: " + cause.Error()
+	}
+	return "cancelled by trio"
 }
 
 func (c *bridgeCall[T]) wait(ctx context.Context, opts []RunOption) (T, error) {
@@ -387,7 +402,8 @@ wait:
 		case <-ctx.Done():
 			// Cancel once; if the loop is closing and refuses, its close
 			// ends the wait below.
-			_, err := l.CallSoonThreadsafe(func(context.Context) { c.cancel() })
+			reason := cancelReason(ctx)
+			_, err := l.CallSoonThreadsafe(func(context.Context) { c.cancel(reason) })
 			cancelled = err == nil
 			for _, o := range opts {
 				if o.abandon {
@@ -589,6 +605,8 @@ func RunTrio[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 	}
 	if l.debug.Load() {
 		l.checkGoroutine("RunTrio")
+	} else {
+		l.checkIdle("RunTrio")
 	}
 	r := &trioRun[T]{fn: fn, loop: l}
 	f := &r.f
@@ -725,6 +743,10 @@ func (c *trioCall) cancel(msg string) bool {
 	if !c.requested {
 		c.requested, c.msg = true, msg
 	}
-	c.scope.Cancel()
+	reason := "cancelled by asyncio"
+	if msg != "" {
+		reason += ": " + msg
+	}
+	c.scope.CancelWithReason(reason)
 	return true
 }

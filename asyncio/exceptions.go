@@ -1,6 +1,7 @@
 package asyncio
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -43,7 +44,7 @@ var (
 
 // CancelledError is asyncio's cancellation: what Result returns for a
 // cancelled future, and what Await returns in a task that is being
-// cancelled. It matches [ErrCancelled].
+// cancelled. It matches [ErrCancelled] and [context.Canceled].
 //
 // It is not trio's cancellation: asyncio cancellation is edge-triggered (a
 // task sees one CancelledError per Cancel, and may catch it and go on),
@@ -66,8 +67,13 @@ func (e *CancelledError) Error() string {
 	return "asyncio: cancelled: " + e.Msg
 }
 
-// Is reports whether target is ErrCancelled.
-func (e *CancelledError) Is(target error) bool { return target == ErrCancelled }
+// Is reports whether target is ErrCancelled or context.Canceled: ordinary
+// Go code that tells a cancellation from a failure by
+// errors.Is(err, context.Canceled) treats asyncio's as one, as it does
+// trio's.
+func (e *CancelledError) Is(target error) bool {
+	return target == ErrCancelled || target == context.Canceled
+}
 
 // Unwrap returns trio's cancellation when the CancelledError reports a
 // trio call (RunTrio) that ended cancelled, so errors.Is(err,

@@ -183,10 +183,12 @@ func gather[A Awaitable, E any](ctx context.Context, aws []A, returnExceptions b
 
 // Cancel cancels every child that is not done, and reports whether any
 // was; the gathering future then fails with a *CancelledError (whose Msg
-// is msg) once all children are done. If the gathering future is already
-// done it reports false and cancels nothing. Loop-confined.
-func (g *GatheringFuture[E]) Cancel(msg string) bool {
+// is the message, if one is given) once all children are done. If the
+// gathering future is already done it reports false and cancels nothing.
+// Loop-confined.
+func (g *GatheringFuture[E]) Cancel(message ...string) bool {
 	g.fut.core.check("GatheringFuture.Cancel")
+	msg := cancelMessage(message, "GatheringFuture.Cancel")
 	if g.fut.Done() {
 		return false
 	}

@@ -45,6 +45,8 @@ func (h *Handle) cancel(method string) bool {
 	debug := l != nil && l.debug.Load()
 	if debug {
 		l.checkGoroutine(method)
+	} else if l != nil {
+		l.checkIdle(method)
 	}
 	if h.cancelled {
 		return false

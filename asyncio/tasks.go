@@ -157,6 +157,8 @@ func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 	debug := l.debug.Load()
 	if debug {
 		l.checkGoroutine("CreateTask")
+	} else {
+		l.checkIdle("CreateTask")
 	}
 	if l.state == stateClosed {
 		panic(closedPanic("CreateTask"))
@@ -498,12 +500,14 @@ func (t *Task[T]) Cancelled() bool { return t.fut.Cancelled() }
 
 // Cancel requests that the task be cancelled, and reports false only if
 // it is already done (asyncio's Task.cancel; see Task for the semantics).
-// Each call counts one more request (Cancelling). msg becomes the
-// CancelledError's Msg.
-func (t *Task[T]) Cancel(msg string) bool {
+// Each call counts one more request (Cancelling). The message, if one is
+// given, becomes the CancelledError's Msg (Python's cancel(msg)). It
+// panics if given more than one message.
+func (t *Task[T]) Cancel(message ...string) bool {
 	c := &t.core
 	fc := c.fut
 	fc.check("Task.Cancel")
+	msg := cancelMessage(message, "Task.Cancel")
 	fc.retrieved()
 	if fc.state != statePending {
 		return false
