@@ -244,6 +244,9 @@ func StartTask[T any](ctx context.Context, coro func(ctx context.Context) (T, er
 		return nil, err
 	}
 	parent := &loopCtx{Context: context.WithoutCancel(ctx), loop: l}
+	if l.debug.Load() {
+		opts = append(opts[:len(opts):len(opts)], TaskOption{src: captureSource(1)})
+	}
 	return runSync(ctx, l, "StartTask", func(context.Context) (*Task[T], error) {
 		if l.state >= stateDraining {
 			return nil, errClosing
@@ -292,6 +295,7 @@ type bridgeCall[T any] struct {
 	startH Handle                               // creates the task, or watches the future
 	doneH  Handle                               // fut's done callback
 	gone   atomic.Bool                          // the caller left (ErrWrongFlavor): create no task
+	src    *source                              // debug mode: where RunAsyncio was called
 
 	// The outcome, written on the loop before done is closed.
 	done      chan struct{}
@@ -307,6 +311,9 @@ func newBridgeCall[T any](ctx context.Context, coro func(ctx context.Context) (T
 		return nil, err
 	}
 	c := &bridgeCall[T]{loop: l, coro: coro, done: make(chan struct{})}
+	if l.debug.Load() {
+		c.src = captureSource(2) // the user's call creates the task, for people
+	}
 	// The task gets the caller's values and the loop, none of the
 	// caller's cancellation (asyncio code is cancelled the asyncio way).
 	c.parent = loopCtx{Context: context.WithoutCancel(ctx), loop: l}
@@ -342,7 +349,7 @@ func (c *bridgeCall[T]) createTask() {
 		close(c.done)
 		return
 	}
-	c.fut = CreateTask(&c.parent, coro)
+	c.fut = CreateTask(&c.parent, coro, TaskOption{src: c.src})
 	c.watch()
 }
 

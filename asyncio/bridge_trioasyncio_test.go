@@ -539,7 +539,7 @@ func TestAsyncioToTrio_A13_future_with_WaitFor_Shield_Gather(t *testing.T) {
 			if v, err := asyncio.Await(ctx, asyncio.Shield[int](asyncio.RunTrio(ctx, val(2)))); v != 2 || err != nil {
 				t.Errorf("Shield: %v, %v", v, err)
 			}
-			vs, err := asyncio.Await(ctx, asyncio.Gather[int](ctx, asyncio.RunTrio(ctx, val(3)), asyncio.RunTrio(ctx, val(4))))
+			vs, err := asyncio.Await(ctx, asyncio.Gather(ctx, asyncio.RunTrio(ctx, val(3)), asyncio.RunTrio(ctx, val(4))))
 			if !slices.Equal(vs, []int{3, 4}) || err != nil {
 				t.Errorf("Gather: %v, %v", vs, err)
 			}

@@ -32,7 +32,7 @@ var (
 	// ErrAwaitOutsideTask is returned by Await and Sleep when ctx is not the
 	// ctx of the task that is running: called from a plain callback, from
 	// trio-flavored code, or with another task's ctx.
-	ErrAwaitOutsideTask = errors.New("asyncio: Await outside a task (ctx is not the ctx of the running task; run asyncio-flavored code with CreateTask)")
+	ErrAwaitOutsideTask = errors.New("asyncio: Await outside a task (ctx is not the ctx of the running task)")
 	// ErrForeignFuture is returned by Await for a pending future that
 	// belongs to another loop (CPython: "Task got Future attached to a
 	// different loop").

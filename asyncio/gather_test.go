@@ -164,7 +164,7 @@ func TestGather_test_return_exceptions(t *testing.T) {
 }
 
 func TestGather_test_constructor_empty_sequence_without_loop(t *testing.T) {
-	v := recoverPanic(func() { asyncio.Gather[int](context.Background()) })
+	v := recoverPanic(func() { asyncio.Gather[int, *asyncio.Task[int]](context.Background()) })
 	if err, _ := v.(error); !errors.Is(err, asyncio.ErrNoRunningLoop) {
 		t.Errorf("panic %v", v)
 	}
@@ -172,7 +172,7 @@ func TestGather_test_constructor_empty_sequence_without_loop(t *testing.T) {
 
 func TestGather_test_constructor_empty_sequence_use_running_loop(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
-		fut := asyncio.Gather[int](ctx)
+		fut := asyncio.Gather[int, *asyncio.Task[int]](ctx)
 		if fut.Loop() != loop {
 			t.Error("wrong loop")
 		}
@@ -402,7 +402,7 @@ func TestGather_test_cancel_gather_2(t *testing.T) {
 				test := func(ctx context.Context) (int, error) {
 					for elapsed := time.Duration(0); elapsed <= time.Second; elapsed += 50 * time.Millisecond {
 						s := sleeper(ctx, 50*time.Millisecond, 0)
-						if _, err := asyncio.Await(ctx, asyncio.GatherResults[int](ctx, s)); err != nil {
+						if _, err := asyncio.Await(ctx, asyncio.GatherResults(ctx, s)); err != nil {
 							return 0, err
 						}
 					}

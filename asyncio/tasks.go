@@ -130,6 +130,7 @@ func loopOf(ctx context.Context) *Loop {
 // TaskOption is an option of CreateTask.
 type TaskOption struct {
 	name string
+	src  *source // debug mode: where the boundary call that creates the task was made
 }
 
 // WithName names the task (asyncio's create_task(name=)).
@@ -173,14 +174,21 @@ func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 	c.ctx = taskCtx{Context: l.taskParent(ctx), t: c}
 	c.stepH.run = c
 	c.id = taskCounter.Add(1)
+	var src *source
 	for _, o := range opts {
 		if o.name != "" {
 			c.name = o.name
 		}
+		if o.src != nil {
+			src = o.src
+		}
 	}
 	if debug {
-		c.dbg = captureSource(1)
-		t.fut.core.extra().dbg = c.dbg
+		if src == nil {
+			src = captureSource(1)
+		}
+		c.dbg = src
+		t.fut.core.extra().dbg = src
 	}
 	if l.state == stateClosing {
 		c.fut.cancelWith(&CancelledError{Msg: "event loop is closing"})
@@ -366,16 +374,35 @@ func runningTask(ctx context.Context, what string) (*taskCore, error) {
 		c, _ = ctx.Value(taskKey{}).(*taskCore)
 	}
 	if c == nil {
-		return nil, fmt.Errorf("%w: %s with a ctx that carries no task", ErrAwaitOutsideTask, what)
+		return nil, fmt.Errorf("%w: %s with a ctx that carries no task: %s", ErrAwaitOutsideTask, what, awaitHint(ctx))
 	}
 	l := c.loop
 	if l.debug.Load() {
 		l.checkGoroutine(what)
 	}
 	if l.current != c {
-		return nil, fmt.Errorf("%w: %s with the ctx of %v, which is not running", ErrAwaitOutsideTask, what, c.owner)
+		return nil, fmt.Errorf("%w: %s with the ctx of %v, which is not running: "+
+			"a coroutine waits only with the ctx it was given", ErrAwaitOutsideTask, what, c.owner)
 	}
 	return c, nil
+}
+
+// awaitHint says what to do instead of waiting with ctx, which carries
+// no task: trio code runs coroutines through the boundary; asyncio code
+// waits only in a coroutine, with the ctx it was given.
+func awaitHint(ctx context.Context) string {
+	l := loopOf(ctx)
+	switch {
+	case l == nil:
+		return "Await and Sleep work in a task's coroutine, with the ctx it was given; " +
+			"from trio code, open a loop with OpenLoop and use RunAsyncio"
+	case l.wakes.Load()&1 == 0 && !l.blk.held.Load():
+		// The loop waits for work: the caller is not its code.
+		return "from trio code, run the coroutine with asyncio.RunAsyncio(ctx, coro) " +
+			"(or asyncio.StartTask), and plain loop work with asyncio.RunSync"
+	}
+	return "Await and Sleep work only in a task's coroutine, with the ctx it was given: " +
+		"a callback cannot wait (start a task with CreateTask), and a coroutine must not use a ctx it captured"
 }
 
 // Await waits for a to be done and returns its result (Python's await on
