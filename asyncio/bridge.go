@@ -585,10 +585,15 @@ func runSync[T any](ctx context.Context, l *Loop, what string, fn func(ctx conte
 // the code around the OpenLoop block does not reach it: the loop's
 // teardown does.
 //
-// fn must use the ctx it is given, not the task's: the task's ctx is not
-// cancelled by fn's scope (a deadline set around fn's work with the
-// task's ctx would not be fn's), and blocking calls made with it on the
-// loop stall the loop.
+// fn must use the ctx it is given, not the task's: the task's ctx is
+// never cancelled, so trio code that waits with it escapes fn's scope
+// (neither the future's cancellation nor the teardown stops it). Write
+//
+//	asyncio.RunTrio(ctx, func(ctx context.Context) (T, error) { … ctx … })
+//
+// shadowing the task's ctx. In debug mode, a RunTrio function that waits
+// with the task's ctx panics, failing the future with a message saying
+// so.
 //
 // Cancellation: cancelling the future (directly, or by cancelling the
 // task that awaits it) cancels fn's scope, and the future stays pending
@@ -686,6 +691,9 @@ func (r *trioRun[T]) start() {
 // nursery, and posts the outcome to the loop.
 func (r *trioRun[T]) run(context.Context) error {
 	l := r.loop
+	if l.debug.Load() {
+		defer l.exitTrioCall(l.enterTrioCall())
+	}
 	r.err = r.call.scope.RunUnder(l.blk.nctx, r.values, r.callFn)
 	r.settleH = Handle{run: loopCall(r)}
 	if err := l.in.post(&r.settleH); err != nil {

@@ -241,3 +241,29 @@ func TestNewcomer_the_reason_travels(t *testing.T) {
 		})
 	})
 }
+
+// In debug mode, trio code run by RunTrio that waits with the task's ctx
+// instead of its own (escaping the call's scope) panics, failing the
+// call's future with a message naming the fix.
+func TestNewcomer_RunTrio_with_the_tasks_ctx_debug(t *testing.T) {
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		loop.SetDebug(true)
+		_, err := asyncio.RunAsyncio(ctx, func(tctx context.Context) (int, error) {
+			return asyncio.Await(tctx, asyncio.RunTrio(tctx, func(context.Context) (int, error) {
+				return 0, trio.Sleep(tctx, time.Hour) // the mistake: tctx is the task's
+			}))
+		})
+		if err == nil || !strings.Contains(err.Error(), "use the ctx RunTrio gives the function") {
+			t.Errorf("got %v, want the debug check's panic naming the fix", err)
+		}
+		// The right way is untouched by the check.
+		v, err := asyncio.RunAsyncio(ctx, func(tctx context.Context) (int, error) {
+			return asyncio.Await(tctx, asyncio.RunTrio(tctx, func(ctx context.Context) (int, error) {
+				return 7, trio.Sleep(ctx, time.Millisecond)
+			}))
+		})
+		if v != 7 || err != nil {
+			t.Errorf("RunTrio with its own ctx: got %v, %v; want 7, nil", v, err)
+		}
+	})
+}

@@ -113,6 +113,17 @@ func (c *taskCtx) Value(key any) any {
 	return c.Context.Value(key)
 }
 
+// Done is the parent's (a task's ctx is never cancelled: asyncio code is
+// cancelled through Task.Cancel). In debug mode it catches trio code run
+// by RunTrio that waits with the ctx of the task that called RunTrio
+// instead of its own, which the call's scope would never cancel.
+func (c *taskCtx) Done() <-chan struct{} {
+	if l := c.t.loop; l.debug.Load() {
+		l.checkNotInTrioCall()
+	}
+	return c.Context.Done()
+}
+
 // loopOf returns the loop ctx carries, or nil.
 func loopOf(ctx context.Context) *Loop {
 	switch c := ctx.(type) {
