@@ -366,8 +366,8 @@ func (c *futureCore) describe(kind string, result func() string) string {
 // it with Await; callbacks are told with AddDoneCallback.
 //
 // A Future is loop-confined: all its methods are to be called on its loop
-// (from callbacks and tasks of that loop); other goroutines reach it
-// through Loop.CallSoonThreadsafe.
+// (from callbacks and tasks of that loop); trio code reaches it inside
+// RunSync, other goroutines through Loop.CallSoonThreadsafe.
 //
 // Cost: one allocation (NewFuture); done callbacks are carved from the
 // loop's handle blocks. An exception never retrieved (by Result or
