@@ -46,7 +46,7 @@ func goid() int64 {
 // is ever inlined, so each is a real frame of its goroutine's stack.
 var (
 	loopRunEntry  = funcEntry((*Loop).run)
-	coroBodyEntry = funcEntry((*taskCore).body)
+	coroBodyEntry = funcEntry((*coroutine).body)
 )
 
 func funcEntry(fn any) uintptr {

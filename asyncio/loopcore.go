@@ -27,6 +27,7 @@ type loopCore struct {
 	state           loopState
 	current         *taskCore // the task whose step is running
 	tasks           taskList  // the tasks not done, in creation order
+	idleCoros       []*coroutine // parked coroutines, for the next tasks
 	panics          []panicked
 	timer           *time.Timer
 
@@ -130,12 +131,12 @@ func (l *Loop) runIterations() (done bool) {
 						if debug {
 							l.noteRunning(c)
 						}
-						_, more := c.next()
+						_, more := c.co.next()
 						l.current = nil
 						if debug {
 							l.curGid.Store(0)
 						}
-						if !more {
+						if !more || c.co.ended {
 							c.finish()
 						}
 					}
@@ -258,6 +259,10 @@ func (l *Loop) close() {
 	for c := l.tasks.Front(); c != nil; c = l.tasks.Front() {
 		c.abandon()
 	}
+	for _, co := range l.idleCoros {
+		co.stop()
+	}
+	l.idleCoros = nil
 	l.reportPanics()
 	l.ready, l.slab = nil, nil
 	l.timer.Stop()
