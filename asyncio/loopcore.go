@@ -25,8 +25,8 @@ type loopCore struct {
 	timerSeq        uint64 // scheduling order of timers
 	slab            []Handle
 	state           loopState
-	current         *taskCore // the task whose step is running
-	tasks           taskList  // the tasks not done, in creation order
+	current         *taskCore    // the task whose step is running
+	tasks           taskList     // the tasks not done, in creation order
 	idleCoros       []*coroutine // parked coroutines, for the next tasks
 	panics          []panicked
 	timer           *time.Timer
