@@ -56,13 +56,6 @@ func waitTask[T any](ctx context.Context, f asyncio.AwaitableOf[T]) *asyncio.Tas
 	return asyncio.CreateTask(ctx, func(ctx context.Context) (T, error) { return asyncio.Await(ctx, f) })
 }
 
-// recoverPanic returns what fn panicked with, nil if it did not.
-func recoverPanic(fn func()) (v any) {
-	defer func() { v = recover() }()
-	fn()
-	return nil
-}
-
 var (
 	errZeroDivision = errors.New("ZeroDivisionError")
 	errRuntime      = errors.New("RuntimeError")

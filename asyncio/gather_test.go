@@ -164,9 +164,9 @@ func TestGather_test_return_exceptions(t *testing.T) {
 }
 
 func TestGather_test_constructor_empty_sequence_without_loop(t *testing.T) {
-	v := recoverPanic(func() { asyncio.Gather[int](context.Background()) })
+	v := panicValue(t, "Gather without a loop", func() { asyncio.Gather[int](context.Background()) })
 	if err, _ := v.(error); !errors.Is(err, asyncio.ErrNoRunningLoop) {
-		t.Errorf("panic %v", v)
+		t.Errorf("Gather without a loop: panicked with %T %v, want an error matching ErrNoRunningLoop", v, v)
 	}
 }
 
@@ -189,9 +189,7 @@ func TestGather_test_constructor_heterogenous_futures(t *testing.T) {
 			onLoop(ctx, one, func(ctx context.Context) {
 				fut1 := asyncio.NewFuture[int](one)
 				fut2 := asyncio.NewFuture[int](other)
-				if v := recoverPanic(func() { asyncio.Gather(ctx, fut1, fut2) }); v == nil {
-					t.Error("no panic")
-				}
+				panicValue(t, "Gather of futures of two loops", func() { asyncio.Gather(ctx, fut1, fut2) })
 			})
 		})
 	})

@@ -32,22 +32,6 @@ func TestEvents_test_call_soon_threadsafe_same_thread(t *testing.T) {
 	}
 }
 
-// mustPanicErr returns the error fn panics with, failing the test if it
-// does not panic with an error.
-func mustPanicErr(t *testing.T, what string, fn func()) (err error) {
-	t.Helper()
-	defer func() {
-		v := recover()
-		e, ok := v.(error)
-		if !ok {
-			t.Errorf("%s: panicked with %T %v, want an error", what, v, v)
-		}
-		err = e
-	}()
-	fn()
-	return nil
-}
-
 // Loop-confined calls after the block returned panic with an error that
 // matches ErrLoopClosed, AddDoneCallback included; during the teardown's
 // last phase (a coroutine's deferred call) AddDoneCallback gives a handle
@@ -87,8 +71,9 @@ func TestClosedLoop_panics_match_ErrLoopClosed(t *testing.T) {
 		"CreateTask":      func() { asyncio.CreateTask(lctx, func(context.Context) (int, error) { return 0, nil }) },
 		"AddDoneCallback": func() { fut.AddDoneCallback(func(context.Context) {}) },
 	} {
-		if err := mustPanicErr(t, what, call); !errors.Is(err, asyncio.ErrLoopClosed) {
-			t.Errorf("%s after close: panicked with %v, want an error matching ErrLoopClosed", what, err)
+		v := panicValue(t, what+" after close", call)
+		if err, _ := v.(error); !errors.Is(err, asyncio.ErrLoopClosed) {
+			t.Errorf("%s after close: panicked with %T %v, want an error matching ErrLoopClosed", what, v, v)
 		}
 	}
 }

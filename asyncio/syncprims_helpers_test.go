@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -129,23 +128,6 @@ func expectNoErr(t *testing.T, err error, what string) {
 	if err != nil {
 		t.Errorf("%s: unexpected error %v", what, err)
 	}
-}
-
-// expectPanic checks that fn panics with a message containing substr.
-func expectPanic(t *testing.T, substr string, fn func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		v := recover()
-		if v == nil {
-			t.Errorf("no panic, want one containing %q", substr)
-			return
-		}
-		if s, _ := v.(string); !strings.Contains(s, substr) {
-			t.Errorf("panic %v, want one containing %q", v, substr)
-		}
-	}()
-	fn()
 }
 
 // count counts the true values of bs.

@@ -489,9 +489,9 @@ func TestTaskGroup_test_taskgroup_20(t *testing.T) {
 				panic("KeyboardInterrupt") // in `finally`
 			})
 		}
-		v := recoverPanic(func() { runner(ctx) })
+		v := panicValue(t, "runner", func() { runner(ctx) })
 		if pe, ok := v.(*trio.PanicError); !ok || pe.Value != "KeyboardInterrupt" {
-			t.Errorf("panic %v", v)
+			t.Errorf("runner: panicked with %T %v, want a *trio.PanicError of \"KeyboardInterrupt\"", v, v)
 		}
 	})
 }
@@ -511,9 +511,9 @@ func TestTaskGroup__test_taskgroup_21(t *testing.T) {
 				return err
 			})
 		}
-		v := recoverPanic(func() { runner(ctx) })
+		v := panicValue(t, "runner", func() { runner(ctx) })
 		if pe, ok := v.(*trio.PanicError); !ok || pe.Value != "KeyboardInterrupt" {
-			t.Errorf("panic %v", v)
+			t.Errorf("runner: panicked with %T %v, want a *trio.PanicError of \"KeyboardInterrupt\"", v, v)
 		}
 	})
 }
@@ -707,7 +707,7 @@ func TestTaskGroup_BodyPanic(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		var child *asyncio.Task[int]
 		childEnded := false
-		v := recoverPanic(func() {
+		v := panicValue(t, "OpenTaskGroup whose body panics", func() {
 			asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				child = spawnIn(t, g, func(ctx context.Context) (int, error) {
 					defer func() { childEnded = true }()
@@ -718,7 +718,7 @@ func TestTaskGroup_BodyPanic(t *testing.T) {
 			})
 		})
 		if pe, ok := v.(*trio.PanicError); !ok || pe.Value != "boom" || !childEnded || !child.Cancelled() {
-			t.Errorf("panic %v, child ended %v, child %v", v, childEnded, child)
+			t.Errorf("got panic %T %v, child ended %v, child %v; want a *trio.PanicError of \"boom\" after the child ended cancelled", v, v, childEnded, child)
 		}
 	})
 }

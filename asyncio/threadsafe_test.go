@@ -3,7 +3,6 @@ package asyncio_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -151,9 +150,8 @@ func TestRunCoroutineThreadsafe_LoopCloses(t *testing.T) {
 			})
 			l.SetDebug(true)
 			runTask(ctx, l, func(ctx context.Context) (int, error) {
-				p := fmt.Sprint(recoverPanic(func() { f.Result(ctx) }))
-				if !strings.Contains(p, "deadlock") {
-					t.Errorf("panic %q", p)
+				if p := mustPanic(t, func() { f.Result(ctx) }); !strings.Contains(p, "deadlock") {
+					t.Errorf("Result of its own loop's future: panic %q, want it to contain %q", p, "deadlock")
 				}
 				return 0, nil
 			})

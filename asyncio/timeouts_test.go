@@ -3,7 +3,6 @@ package asyncio_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -377,11 +376,6 @@ func TestTimeout_test_cancel_in_timeout_after_cancellation(t *testing.T) {
 	})
 }
 
-// reschedulePanic returns the panic of cm.Reschedule, as a string.
-func reschedulePanic(cm *asyncio.TimeoutScope, when time.Time) string {
-	return fmt.Sprint(recoverPanic(func() { cm.Reschedule(when) }))
-}
-
 func TestTimeout_test_timeout_finished(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
 		var cm *asyncio.TimeoutScope
@@ -389,8 +383,8 @@ func TestTimeout_test_timeout_finished(t *testing.T) {
 			cm = tm
 			return nil
 		})
-		if p := reschedulePanic(cm, loop.Time().Add(20*time.Millisecond)); !strings.Contains(p, "finished") {
-			t.Errorf("panic %q", p)
+		if p := mustPanic(t, func() { cm.Reschedule(loop.Time().Add(20 * time.Millisecond)) }); !strings.Contains(p, "finished") {
+			t.Errorf("Reschedule: panic %q, want it to contain %q", p, "finished")
 		}
 	})
 }
@@ -405,8 +399,8 @@ func TestTimeout_test_timeout_expired(t *testing.T) {
 		if !errors.Is(err, asyncio.ErrTimeout) {
 			t.Errorf("err %v", err)
 		}
-		if p := reschedulePanic(cm, loop.Time().Add(20*time.Millisecond)); !strings.Contains(p, "expired") {
-			t.Errorf("panic %q", p)
+		if p := mustPanic(t, func() { cm.Reschedule(loop.Time().Add(20 * time.Millisecond)) }); !strings.Contains(p, "expired") {
+			t.Errorf("Reschedule: panic %q, want it to contain %q", p, "expired")
 		}
 	})
 }
@@ -417,8 +411,8 @@ func TestTimeout_test_timeout_expiring(t *testing.T) {
 			if err := asyncio.Sleep(ctx, time.Second); !errors.Is(err, asyncio.ErrCancelled) {
 				t.Errorf("sleep: %v", err)
 			}
-			if p := reschedulePanic(cm, loop.Time().Add(20*time.Millisecond)); !strings.Contains(p, "expiring") {
-				t.Errorf("panic %q", p)
+			if p := mustPanic(t, func() { cm.Reschedule(loop.Time().Add(20 * time.Millisecond)) }); !strings.Contains(p, "expiring") {
+				t.Errorf("Reschedule: panic %q, want it to contain %q", p, "expiring")
 			}
 			return nil
 		})
@@ -446,13 +440,13 @@ func TestTimeout_test_timeout_without_task(t *testing.T) {
 // (the timeout never fires into the code that recovered).
 func TestTimeout_PanicGoesThrough(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
-		v := recoverPanic(func() {
+		v := panicValue(t, "Timeout whose body panics", func() {
 			asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 				panic("boom")
 			})
 		})
 		if v != "boom" {
-			t.Errorf("panic %v", v)
+			t.Errorf("panic: got %v, want boom", v)
 		}
 		if err := asyncio.Sleep(ctx, 100*time.Millisecond); err != nil {
 			t.Errorf("sleep after the panic: %v", err)

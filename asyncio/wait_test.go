@@ -79,13 +79,9 @@ func TestWait_test_wait_duplicate_coroutines(t *testing.T) {
 
 func TestWait_test_wait_errors(t *testing.T) {
 	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
-		if recoverPanic(func() { asyncio.Wait(ctx, []asyncio.Awaitable{}) }) == nil {
-			t.Error("Wait of an empty set: no panic")
-		}
+		panicValue(t, "Wait of an empty set", func() { asyncio.Wait(ctx, []asyncio.Awaitable{}) })
 		s := sleeper(ctx, 10*time.Second, 0)
-		if recoverPanic(func() { asyncio.Wait(ctx, []asyncio.Awaitable{s}, asyncio.ReturnWhen(-1)) }) == nil {
-			t.Error("Wait with ReturnWhen(-1): no panic")
-		}
+		panicValue(t, "Wait with ReturnWhen(-1)", func() { asyncio.Wait(ctx, []asyncio.Awaitable{s}, asyncio.ReturnWhen(-1)) })
 		s.Cancel("")
 	})
 }
