@@ -22,7 +22,7 @@ import (
 //     instead of a collection is a compile error in Go.
 
 func TestAsCompleted_test_as_completed(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 10*time.Millisecond, "a")
 		b := sleeper(ctx, 10*time.Millisecond, "b")
@@ -41,11 +41,12 @@ func TestAsCompleted_test_as_completed(t *testing.T) {
 		if err != nil || len(res) != 3 || !sameSet(res[:2], "a", "b") || res[2] != "c" || elapsed(start) != 150*time.Millisecond {
 			t.Errorf("res %v, %v, at %v", res, err, elapsed(start))
 		}
+		return nil
 	})
 }
 
 func TestAsCompleted_test_as_completed_with_timeout(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 100*time.Millisecond, "a")
 		b := sleeper(ctx, 150*time.Millisecond, "b")
@@ -64,22 +65,24 @@ func TestAsCompleted_test_as_completed_with_timeout(t *testing.T) {
 			t.Errorf("at %v", elapsed(start))
 		}
 		b.Cancel("")
+		return nil
 	})
 }
 
 func TestAsCompleted_test_as_completed_with_unused_timeout(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		a := sleeper(ctx, 10*time.Millisecond, "a")
 		for v, err := range asyncio.AsCompleted(ctx, []*asyncio.Task[string]{a}, asyncio.WaitTimeout(time.Second)) {
 			if v != "a" || err != nil {
 				t.Errorf("got %v, %v", v, err)
 			}
 		}
+		return nil
 	})
 }
 
 func TestAsCompleted_test_as_completed_duplicate_coroutines(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		coro := func(s string) func(context.Context) (string, error) {
 			return func(context.Context) (string, error) { return s, nil }
 		}
@@ -94,6 +97,7 @@ func TestAsCompleted_test_as_completed_duplicate_coroutines(t *testing.T) {
 		if !sameSet(result, "ham", "spam") {
 			t.Errorf("result %v", result)
 		}
+		return nil
 	})
 }
 
@@ -116,7 +120,7 @@ func TestAsCompleted_test_as_completed_coroutine_without_loop(t *testing.T) {
 }
 
 func TestAsCompleted_test_as_completed_coroutine_use_running_loop(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var got []int
 		for v, err := range asyncio.AsCompleted(ctx, []*asyncio.Task[int]{sleeper(ctx, 0, 42)}) {
 			if err != nil {
@@ -127,6 +131,7 @@ func TestAsCompleted_test_as_completed_coroutine_use_running_loop(t *testing.T) 
 		if !slices.Equal(got, []int{42}) {
 			t.Errorf("got %v", got)
 		}
+		return nil
 	})
 }
 
@@ -134,7 +139,7 @@ func TestAsCompleted_test_as_completed_coroutine_use_running_loop(t *testing.T) 
 // ranging task is one iteration, and leaving the range early unhooks
 // everything (the awaitables left run on untouched).
 func TestAsCompleted_ErrorsCancelAndBreak(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		bad := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return 0, errors.Join(asyncio.Sleep(ctx, time.Millisecond), errZeroDivision)
 		})
@@ -161,5 +166,6 @@ func TestAsCompleted_ErrorsCancelAndBreak(t *testing.T) {
 		if v, err := asyncio.Await(ctx, slow); v != 2 || err != nil {
 			t.Errorf("slow %v, %v", v, err)
 		}
+		return nil
 	})
 }

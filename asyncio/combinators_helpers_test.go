@@ -13,26 +13,6 @@ import (
 // Helpers of the tests transcribed from CPython's test_asyncio (gather,
 // wait, wait_for, shield, as_completed, task groups, timeouts, executor).
 
-// aio runs main as the main task of a fresh loop inside a testing/synctest
-// bubble, where time is the bubble's fake clock (CPython's test loops with
-// their fake time). main reports with t.Error.
-func aio(t *testing.T, main func(ctx context.Context, loop *asyncio.Loop)) {
-	t.Helper()
-	synctest.Test(t, func(t *testing.T) {
-		_, err := runMain(t, func(ctx context.Context) (struct{}, error) {
-			loop, err := asyncio.GetRunningLoop(ctx)
-			if err != nil {
-				return struct{}{}, err
-			}
-			main(ctx, loop)
-			return struct{}{}, nil
-		})
-		if err != nil {
-			t.Errorf("main task: %v", err)
-		}
-	})
-}
-
 // runLoop lets the loop run what is ready, and what that schedules, a few
 // rounds deep (GatherTestsBase._run_loop). runBriefly is in helpers_test.go.
 func runLoop(ctx context.Context) {

@@ -614,7 +614,7 @@ func TestAwait_outside_task(t *testing.T) {
 
 // AllTasks lists the tasks not done, in creation order.
 func TestAllTasks(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		main := asyncio.CurrentTask(ctx)
 		f := asyncio.NewFuture[int](loop)
 		a := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return asyncio.Await(ctx, f) })

@@ -25,34 +25,37 @@ import (
 //     is checked by the compiler.
 
 func TestToThread_test_to_thread(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		sum := func(context.Context) (int, error) { return 40 + 2, nil }
 		if v, err := asyncio.ToThread(ctx, sum); v != 42 || err != nil {
 			t.Errorf("got %v, %v", v, err)
 		}
+		return nil
 	})
 }
 
 func TestToThread_test_to_thread_exception(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		if _, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { return 0, errRuntime }); err != errRuntime {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
 func TestToThread_test_to_thread_once(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var calls atomic.Int32
 		asyncio.ToThread(ctx, func(context.Context) (int, error) { calls.Add(1); return 0, nil })
 		if n := calls.Load(); n != 1 {
 			t.Errorf("%d calls", n)
 		}
+		return nil
 	})
 }
 
 func TestToThread_test_to_thread_concurrent(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var calls atomic.Int32
 		var futs []asyncio.AwaitableOf[int]
 		for range 10 {
@@ -64,26 +67,28 @@ func TestToThread_test_to_thread_concurrent(t *testing.T) {
 		if n := calls.Load(); n != 10 {
 			t.Errorf("%d calls", n)
 		}
+		return nil
 	})
 }
 
 type ctxKey struct{}
 
 func TestToThread_test_to_thread_contextvars(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		task := asyncio.CreateTask(context.WithValue(ctx, ctxKey{}, "parrot"), func(ctx context.Context) (any, error) {
 			return asyncio.ToThread(ctx, func(ctx context.Context) (any, error) { return ctx.Value(ctxKey{}), nil })
 		})
 		if v, err := asyncio.Await(ctx, task); v != "parrot" || err != nil {
 			t.Errorf("got %v, %v", v, err)
 		}
+		return nil
 	})
 }
 
 // test_events.py test_run_in_executor: fn runs off the loop; in Go its
 // ctx carries no loop.
 func TestRunInExecutor_test_run_in_executor(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f2 := asyncio.RunInExecutor(ctx, nil, func(ctx context.Context) (string, error) {
 			if _, err := asyncio.GetRunningLoop(ctx); !errors.Is(err, asyncio.ErrNoRunningLoop) {
 				return "", fmt.Errorf("fn sees a loop: %v", err)
@@ -93,13 +98,14 @@ func TestRunInExecutor_test_run_in_executor(t *testing.T) {
 		if res, err := asyncio.Await(ctx, f2); res != "yo" || err != nil {
 			t.Errorf("got %v, %v", res, err)
 		}
+		return nil
 	})
 }
 
 // test_events.py test_run_in_executor_cancel: the result of a cancelled
 // call is dropped. In Go, the cancellation also reaches fn's ctx.
 func TestRunInExecutor_test_run_in_executor_cancel(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		saw := make(chan error, 1)
 		f2 := asyncio.RunInExecutor(ctx, nil, func(ctx context.Context) (int, error) {
 			err := trio.Sleep(ctx, 50*time.Millisecond)
@@ -120,6 +126,7 @@ func TestRunInExecutor_test_run_in_executor_cancel(t *testing.T) {
 		if !f2.Cancelled() {
 			t.Errorf("f2 %v", f2)
 		}
+		return nil
 	})
 }
 
@@ -133,7 +140,7 @@ func (dummyExecutor) Submit(func()) error { return errDummy }
 // test_base_events.py test_set_default_executor: the executor set is the
 // one RunInExecutor uses.
 func TestRunInExecutor_test_set_default_executor(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		loop.SetDefaultExecutor(dummyExecutor{})
 		if _, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { return 0, nil }); err != errDummy {
 			t.Errorf("err %v", err)
@@ -142,6 +149,7 @@ func TestRunInExecutor_test_set_default_executor(t *testing.T) {
 		if v, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { return 1, nil }); v != 1 || err != nil {
 			t.Errorf("got %v, %v", v, err)
 		}
+		return nil
 	})
 }
 
@@ -219,11 +227,12 @@ func TestPoolExecutor_ShutdownTimeout(t *testing.T) {
 // Go's own: a panic in fn fails the future with a *trio.PanicError, and
 // flavor mistakes are errors.
 func TestRunInExecutor_PanicAndFlavor(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		_, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { panic("boom") })
 		if pe, ok := err.(*trio.PanicError); !ok || pe.Value != "boom" {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		ran := false

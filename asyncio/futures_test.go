@@ -14,7 +14,7 @@ import (
 )
 
 func TestFutures_test_initial_state(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		if f.Cancelled() || f.Done() {
 			t.Error("new future is cancelled or done")
@@ -37,7 +37,7 @@ func TestFutures_test_constructor_without_loop(t *testing.T) {
 }
 
 func TestFutures_test_constructor_use_running_loop(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		l, err := asyncio.GetRunningLoop(ctx)
 		if err != nil {
 			return err
@@ -76,7 +76,7 @@ func TestFutures_test_uninitialized(t *testing.T) {
 }
 
 func TestFutures_test_future_cancel_message_getter(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		f.Cancel("my message")
 		_, err := asyncio.Await(ctx, f)
@@ -89,7 +89,7 @@ func TestFutures_test_future_cancel_message_getter(t *testing.T) {
 }
 
 func TestFutures_test_cancel(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		if !f.Cancel("") || !f.Cancelled() || !f.Done() {
 			t.Error("Cancel")
@@ -114,7 +114,7 @@ func TestFutures_test_cancel(t *testing.T) {
 }
 
 func TestFutures_test_result(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		if _, err := f.Result(); !errors.Is(err, asyncio.ErrInvalidState) {
 			t.Errorf("Result of a pending future: %v", err)
@@ -145,7 +145,7 @@ func TestFutures_test_result(t *testing.T) {
 }
 
 func TestFutures_test_exception(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		exc := errors.New("RuntimeError")
 		f := asyncio.NewFuture[int](loop)
 		if err := f.Exception(); !errors.Is(err, asyncio.ErrInvalidState) {
@@ -183,7 +183,7 @@ func TestFutures_test_exception(t *testing.T) {
 // test_yield_from_twice, as await: awaiting a future twice gives the
 // result twice, and the second await does not suspend.
 func TestFutures_test_yield_from_twice(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		loop.CallSoon(func(context.Context) { f.SetResult(42) })
 		x, err := asyncio.Await(ctx, f)
@@ -205,7 +205,7 @@ func last_cb(context.Context)  {}
 func fakefunc(context.Context) {}
 
 func TestFutures_test_future_repr(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		loop.SetDebug(true)
 		fd := asyncio.NewFuture[int](loop)
 		if s := fd.String(); !strings.HasPrefix(s, "<Future pending created at ") || !strings.Contains(s, "futures_test.go:") {
@@ -262,7 +262,7 @@ func TestFutures_test_future_repr(t *testing.T) {
 }
 
 func TestFutures_test_future_source_traceback(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		loop.SetDebug(true)
 		defer loop.SetDebug(false)
 		f := asyncio.NewFuture[int](loop)
@@ -280,7 +280,7 @@ func bagAppender(b *[]int, thing int) func(context.Context) {
 }
 
 func TestFutures_test_callbacks_remove_first_callback(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var bag []int
 		f := asyncio.NewFuture[string](loop)
 		h1 := f.AddDoneCallback(bagAppender(&bag, 42))
@@ -304,7 +304,7 @@ func TestFutures_test_callbacks_remove_first_callback(t *testing.T) {
 }
 
 func TestFutures_test_callbacks_remove_first_and_second_callback(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var bag []int
 		f := asyncio.NewFuture[string](loop)
 		h1 := f.AddDoneCallback(bagAppender(&bag, 42))
@@ -323,7 +323,7 @@ func TestFutures_test_callbacks_remove_first_and_second_callback(t *testing.T) {
 }
 
 func TestFutures_test_callbacks_remove_third_callback(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var bag []int
 		f := asyncio.NewFuture[string](loop)
 		f.AddDoneCallback(bagAppender(&bag, 42))
@@ -341,7 +341,7 @@ func TestFutures_test_callbacks_remove_third_callback(t *testing.T) {
 }
 
 func TestFutures_test_callbacks_invoked_on_set_result(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var bag []int
 		f := asyncio.NewFuture[string](loop)
 		f.AddDoneCallback(bagAppender(&bag, 42))
@@ -359,7 +359,7 @@ func TestFutures_test_callbacks_invoked_on_set_result(t *testing.T) {
 }
 
 func TestFutures_test_callbacks_invoked_on_set_exception(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var bag []int
 		f := asyncio.NewFuture[string](loop)
 		f.AddDoneCallback(bagAppender(&bag, 100))
@@ -380,7 +380,7 @@ func TestFutures_test_callbacks_invoked_on_set_exception(t *testing.T) {
 // Go functions are not comparable, so each registration is removed by its
 // handle, and RemoveDoneCallback counts 0 or 1.
 func TestFutures_test_remove_done_callback(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var bag []int
 		f := asyncio.NewFuture[string](loop)
 		cb1, cb2 := bagAppender(&bag, 1), bagAppender(&bag, 2)
@@ -419,7 +419,7 @@ func TestFutures_test_remove_done_callback(t *testing.T) {
 // test_schedule_callbacks_list_mutation_1: a callback removing others
 // while the callbacks run finds them already scheduled; nothing breaks.
 func TestFutures_test_schedule_callbacks_list_mutation_1(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		var hs []*asyncio.Handle
 		var removed int
@@ -442,7 +442,7 @@ func TestFutures_test_schedule_callbacks_list_mutation_1(t *testing.T) {
 // A callback added to a future that is already done is scheduled, never
 // run synchronously (CPython's add_done_callback uses call_soon).
 func TestFutures_add_done_callback_when_done(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		f.SetResult(1)
 		ran := false

@@ -66,7 +66,7 @@ func TestGather_test_success(t *testing.T) {
 	for _, w := range wrappers {
 		for _, returnExceptions := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/return_exceptions=%v", w.name, returnExceptions), func(t *testing.T) {
-				aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+				mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 					fs := futures(loop, 3)
 					a, b, c := fs[0], fs[1], fs[2]
 					var fut asyncio.Awaitable
@@ -94,6 +94,7 @@ func TestGather_test_success(t *testing.T) {
 					if got := result(); !slices.Equal(got, []int{2, 1, 3}) {
 						t.Errorf("result %v", got)
 					}
+					return nil
 				})
 			})
 		}
@@ -103,7 +104,7 @@ func TestGather_test_success(t *testing.T) {
 func TestGather_test_one_exception(t *testing.T) {
 	for _, w := range wrappers {
 		t.Run(w.name, func(t *testing.T) {
-			aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+			mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 				fs := futures(loop, 5)
 				a, b, c, d, e := fs[0], fs[1], fs[2], fs[3], fs[4]
 				fut := asyncio.Gather(ctx, w.wrap(ctx, a, b, c, d, e)...)
@@ -127,6 +128,7 @@ func TestGather_test_one_exception(t *testing.T) {
 				if cb.n != 1 {
 					t.Errorf("callback called %d times", cb.n)
 				}
+				return nil
 			})
 		})
 	}
@@ -135,7 +137,7 @@ func TestGather_test_one_exception(t *testing.T) {
 func TestGather_test_return_exceptions(t *testing.T) {
 	for _, w := range wrappers {
 		t.Run(w.name, func(t *testing.T) {
-			aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+			mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 				fs := futures(loop, 4)
 				a, b, c, d := fs[0], fs[1], fs[2], fs[3]
 				fut := asyncio.GatherResults(ctx, w.wrap(ctx, a, b, c, d)...)
@@ -158,6 +160,7 @@ func TestGather_test_return_exceptions(t *testing.T) {
 				if err != nil || !slices.Equal(got, want) {
 					t.Errorf("result %v, %v", got, err)
 				}
+				return nil
 			})
 		})
 	}
@@ -171,7 +174,7 @@ func TestGather_test_constructor_empty_sequence_without_loop(t *testing.T) {
 }
 
 func TestGather_test_constructor_empty_sequence_use_running_loop(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fut := asyncio.Gather[int](ctx)
 		if fut.Loop() != loop {
 			t.Error("wrong loop")
@@ -180,6 +183,7 @@ func TestGather_test_constructor_empty_sequence_use_running_loop(t *testing.T) {
 		if got, err := fut.Result(); !fut.Done() || err != nil || got == nil || len(got) != 0 {
 			t.Errorf("result %#v, %v", got, err)
 		}
+		return nil
 	})
 }
 
@@ -212,7 +216,7 @@ func TestGather_test_constructor_homogenous_futures(t *testing.T) {
 }
 
 func TestGather_test_one_cancellation(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fs := futures(loop, 5)
 		a, b, c, d, e := fs[0], fs[1], fs[2], fs[3], fs[4]
 		fut := asyncio.Gather(ctx, a, b, c, d, e)
@@ -232,11 +236,12 @@ func TestGather_test_one_cancellation(t *testing.T) {
 		d.Cancel("")
 		e.SetException(errRuntime)
 		e.Exception()
+		return nil
 	})
 }
 
 func TestGather_test_result_exception_one_cancellation(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fs := futures(loop, 6)
 		a, b, c, d, e, f := fs[0], fs[1], fs[2], fs[3], fs[4], fs[5]
 		fut := asyncio.GatherResults(ctx, a, b, c, d, e, f)
@@ -255,7 +260,7 @@ func TestGather_test_result_exception_one_cancellation(t *testing.T) {
 		res, err := asyncio.Await(ctx, fut)
 		if err != nil || len(res) != 6 {
 			t.Errorf("result %v, %v", res, err)
-			return
+			return nil
 		}
 		if !errors.Is(res[2].Err, asyncio.ErrCancelled) || !errors.Is(res[4].Err, asyncio.ErrCancelled) {
 			t.Errorf("not cancellations: %v", res)
@@ -265,11 +270,12 @@ func TestGather_test_result_exception_one_cancellation(t *testing.T) {
 		if !slices.Equal(res, want) || cb.n != 1 {
 			t.Errorf("result %v, cb %d", res, cb.n)
 		}
+		return nil
 	})
 }
 
 func TestGather_test_constructor_use_running_loop(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		coro := func(context.Context) (string, error) { return "abc", nil }
 		fut := asyncio.Gather(ctx, asyncio.CreateTask(ctx, coro), asyncio.CreateTask(ctx, coro))
 		if fut.Loop() != loop {
@@ -278,11 +284,12 @@ func TestGather_test_constructor_use_running_loop(t *testing.T) {
 		if got, err := asyncio.Await(ctx, fut); err != nil || !slices.Equal(got, []string{"abc", "abc"}) {
 			t.Errorf("result %v, %v", got, err)
 		}
+		return nil
 	})
 }
 
 func TestGather_test_duplicate_coroutines(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		coro := func(s string) func(context.Context) (string, error) {
 			return func(context.Context) (string, error) { return s, nil }
 		}
@@ -292,12 +299,13 @@ func TestGather_test_duplicate_coroutines(t *testing.T) {
 		if got, err := fut.Result(); err != nil || !slices.Equal(got, []string{"abc", "abc", "def", "abc"}) {
 			t.Errorf("result %v, %v", got, err)
 		}
+		return nil
 	})
 }
 
 func TestGather_test_cancellation_broadcast(t *testing.T) {
 	// Cancelling outer() cancels all children.
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		proof := 0
 		waiter := asyncio.NewFuture[int](loop)
 		inner := func(ctx context.Context) (int, error) {
@@ -335,11 +343,12 @@ func TestGather_test_cancellation_broadcast(t *testing.T) {
 		if proof != 0 {
 			t.Errorf("proof %d", proof)
 		}
+		return nil
 	})
 }
 
 func TestGather_test_exception_marking(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		inner := func(f *asyncio.Future[int]) func(context.Context) (int, error) {
 			return func(ctx context.Context) (int, error) {
 				if _, err := asyncio.Await(ctx, f); err != nil {
@@ -363,13 +372,14 @@ func TestGather_test_exception_marking(t *testing.T) {
 		if err := f.Exception(); err != errRuntime {
 			t.Errorf("exception %v", err)
 		}
+		return nil
 	})
 }
 
 // test_tasks.py BaseTaskTests.test_cancel_gather_1: a gathering future
 // refuses to be cancelled once all its children are done.
 func TestGather_test_cancel_gather_1(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fut := asyncio.NewFuture[int](loop)
 		child := waitTask(ctx, fut)
 		gatherFuture := asyncio.Gather(ctx, child)
@@ -388,6 +398,7 @@ func TestGather_test_cancel_gather_1(t *testing.T) {
 		if err != nil || !slices.Equal(got, []int{42}) {
 			t.Errorf("result %v, %v", got, err)
 		}
+		return nil
 	})
 }
 
@@ -396,7 +407,7 @@ func TestGather_test_cancel_gather_1(t *testing.T) {
 func TestGather_test_cancel_gather_2(t *testing.T) {
 	for _, msg := range []string{"", "my message"} {
 		t.Run(fmt.Sprintf("msg=%q", msg), func(t *testing.T) {
-			aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+			mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 				test := func(ctx context.Context) (int, error) {
 					for elapsed := time.Duration(0); elapsed <= time.Second; elapsed += 50 * time.Millisecond {
 						s := sleeper(ctx, 50*time.Millisecond, 0)
@@ -414,13 +425,14 @@ func TestGather_test_cancel_gather_2(t *testing.T) {
 				if !errors.As(err, &ce) || ce.Msg != msg {
 					t.Errorf("gather() does not propagate the CancelledError to its caller: %v", err)
 				}
+				return nil
 			})
 		})
 	}
 }
 
 func TestGather_test_shield_gather(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		child1 := asyncio.NewFuture[int](loop)
 		child2 := asyncio.NewFuture[int](loop)
 		parent := asyncio.Gather(ctx, child1, child2)
@@ -437,11 +449,12 @@ func TestGather_test_shield_gather(t *testing.T) {
 		if got, err := parent.Result(); err != nil || !slices.Equal(got, []int{1, 2}) {
 			t.Errorf("result %v, %v", got, err)
 		}
+		return nil
 	})
 }
 
 func TestGather_test_gather_shield(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		child1 := asyncio.NewFuture[int](loop)
 		child2 := asyncio.NewFuture[int](loop)
 		inner1 := asyncio.Shield(child1)
@@ -460,12 +473,13 @@ func TestGather_test_gather_shield(t *testing.T) {
 		child1.SetResult(1)
 		child2.SetResult(2)
 		runBriefly(ctx)
+		return nil
 	})
 }
 
 // Go's own: AsAny gathers results of different types.
 func TestGather_AsAny(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		i := sleeper(ctx, time.Millisecond, 7)
 		s := sleeper(ctx, 2*time.Millisecond, "seven")
 		got, err := asyncio.Await(ctx, asyncio.Gather(ctx, asyncio.AsAny(i), asyncio.AsAny(s)))
@@ -478,5 +492,6 @@ func TestGather_AsAny(t *testing.T) {
 		if err != nil || res[0].Value != 7 || res[1].Err != errRuntime {
 			t.Errorf("results %v, %v", res, err)
 		}
+		return nil
 	})
 }

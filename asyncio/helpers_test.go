@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"testing/synctest"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
 )
@@ -55,22 +56,6 @@ func onLoop(ctx context.Context, loop *asyncio.Loop, fn func(ctx context.Context
 	}
 }
 
-// runMain opens a loop, runs main as a task on it and returns its result
-// once the loop has closed.
-func runMain[T any](t testing.TB, main func(ctx context.Context) (T, error)) (T, error) {
-	t.Helper()
-	var v T
-	var err error
-	lerr := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
-		v, err = runTask(ctx, loop, main)
-		return nil
-	})
-	if lerr != nil {
-		t.Errorf("OpenLoop: %v", lerr)
-	}
-	return v, err
-}
-
 // withLoop opens a loop and runs body in it.
 func withLoop(t testing.TB, body func(ctx context.Context, loop *asyncio.Loop)) {
 	t.Helper()
@@ -102,21 +87,29 @@ func newRecorder(loop *asyncio.Loop) *recorder {
 	return r
 }
 
-// inTask runs fn as a task on a fresh loop and fails the test with its
-// error. fn reports failures with t.Error (never t.Fatal: it runs on the
-// loop).
-func inTask(t *testing.T, fn func(ctx context.Context, loop *asyncio.Loop) error) {
+// mainTask runs main as the main task of a fresh loop, as CPython's
+// asyncio.run(main()) or an IsolatedAsyncioTestCase method does, and
+// fails the test with the error main returns. It runs inside a
+// testing/synctest bubble: the loop's timers run on the bubble's fake
+// clock, so sleeps take no real time and loop.Time() differences are
+// exact. main gets the bubble's t; it runs on the loop, so it reports
+// with t.Error, never t.Fatal.
+//
+// Tests that check the main task's outcome themselves use withLoop and
+// runTask.
+func mainTask(t *testing.T, main func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error) {
 	t.Helper()
-	_, err := runMain(t, func(ctx context.Context) (struct{}, error) {
-		loop, err := asyncio.GetRunningLoop(ctx)
-		if err != nil {
-			return struct{}{}, err
-		}
-		return struct{}{}, fn(ctx, loop)
+	synctest.Test(t, func(t *testing.T) {
+		t.Helper()
+		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+			_, err := runTask(ctx, loop, func(ctx context.Context) (struct{}, error) {
+				return struct{}{}, main(t, ctx, loop)
+			})
+			if err != nil {
+				t.Errorf("main task: got error %v, want nil", err)
+			}
+		})
 	})
-	if err != nil {
-		t.Fatalf("main task: %v", err)
-	}
 }
 
 // runBriefly lets the loop run two iterations, as CPython's

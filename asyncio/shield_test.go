@@ -18,18 +18,19 @@ import (
 //     not a coroutine, and Go has no global loop.
 
 func TestShield_test_shield_result(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		inner := asyncio.NewFuture[int](loop)
 		outer := asyncio.Shield(inner)
 		inner.SetResult(42)
 		if v, err := asyncio.Await(ctx, outer); v != 42 || err != nil {
 			t.Errorf("got %v, %v", v, err)
 		}
+		return nil
 	})
 }
 
 func TestShield_test_shield_exception(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		inner := asyncio.NewFuture[int](loop)
 		outer := asyncio.Shield(inner)
 		runBriefly(ctx)
@@ -38,11 +39,12 @@ func TestShield_test_shield_exception(t *testing.T) {
 		if err := outer.Exception(); err != errRuntime {
 			t.Errorf("exception %v", err)
 		}
+		return nil
 	})
 }
 
 func TestShield_test_shield_cancel_inner(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		inner := asyncio.NewFuture[int](loop)
 		outer := asyncio.Shield(inner)
 		runBriefly(ctx)
@@ -51,11 +53,12 @@ func TestShield_test_shield_cancel_inner(t *testing.T) {
 		if !outer.Cancelled() {
 			t.Error("outer not cancelled")
 		}
+		return nil
 	})
 }
 
 func TestShield_test_shield_cancel_outer(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		inner := asyncio.NewFuture[int](loop)
 		outer := asyncio.Shield(inner)
 		runBriefly(ctx)
@@ -71,11 +74,12 @@ func TestShield_test_shield_cancel_outer(t *testing.T) {
 		if !outer.Cancelled() {
 			t.Errorf("outer %v", outer)
 		}
+		return nil
 	})
 }
 
 func TestShield_test_shield_shortcut(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fut := asyncio.NewFuture[int](loop)
 		fut.SetResult(42)
 		s := asyncio.Shield(fut)
@@ -85,12 +89,13 @@ func TestShield_test_shield_shortcut(t *testing.T) {
 		if v, err := asyncio.Await(ctx, s); v != 42 || err != nil {
 			t.Errorf("got %v, %v", v, err)
 		}
+		return nil
 	})
 }
 
 func TestShield_test_shield_effect(t *testing.T) {
 	// Cancelling outer() does not affect inner().
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		proof := 0
 		waiter := asyncio.NewFuture[int](loop)
 		inner := func(ctx context.Context) (int, error) {
@@ -117,5 +122,6 @@ func TestShield_test_shield_effect(t *testing.T) {
 		if proof != 1 {
 			t.Errorf("proof %d", proof)
 		}
+		return nil
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
@@ -14,22 +13,6 @@ import (
 // Helpers of the tests transcribed from CPython's test_locks.py and
 // test_queues.py. They run on the loop: they report with t.Errorf, never
 // t.Fatal (see helpers_test.go).
-
-// asyncTest runs body as the main task of a fresh loop, inside a
-// testing/synctest bubble (so timers run on the fake clock): CPython's
-// IsolatedAsyncioTestCase.
-func asyncTest(t *testing.T, body func(t *testing.T, ctx context.Context)) {
-	t.Helper()
-	synctest.Test(t, func(t *testing.T) {
-		_, err := runMain(t, func(ctx context.Context) (struct{}, error) {
-			body(t, ctx)
-			return struct{}{}, nil
-		})
-		if err != nil {
-			t.Errorf("main task: %v", err)
-		}
-	})
-}
 
 // spawn is asyncio.create_task for a coroutine with no result.
 func spawn(ctx context.Context, fn func(ctx context.Context) error) *asyncio.Task[struct{}] {
@@ -71,17 +54,9 @@ func tick(t *testing.T, ctx context.Context) {
 	}
 }
 
-func loopOf(ctx context.Context) *asyncio.Loop {
-	l, err := asyncio.GetRunningLoop(ctx)
-	if err != nil {
-		panic(err)
-	}
-	return l
-}
-
 // callSoonCancel is loop.call_soon(task.cancel).
 func callSoonCancel(ctx context.Context, task asyncio.AnyTask) {
-	loopOf(ctx).CallSoon(func(context.Context) { task.Cancel("") })
+	asyncio.CurrentTask(ctx).Loop().CallSoon(func(context.Context) { task.Cancel("") })
 }
 
 // withTimeout runs fn in the current task and cancels the task if fn takes
@@ -90,7 +65,7 @@ func callSoonCancel(ctx context.Context, task asyncio.AnyTask) {
 func withTimeout(ctx context.Context, d time.Duration, fn func() error) error {
 	task := asyncio.CurrentTask(ctx)
 	fired := false
-	h := loopOf(ctx).CallLater(d, func(context.Context) {
+	h := task.Loop().CallLater(d, func(context.Context) {
 		fired = true
 		task.Cancel("timeout")
 	})

@@ -93,7 +93,7 @@ func sleepFinally(d time.Duration, err error) func(ctx context.Context) (int, er
 }
 
 func TestTaskGroup_test_taskgroup_01(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var t1, t2 *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			t1 = spawnIn(t, g, sleepThen(100*time.Millisecond, 42, nil))
@@ -105,11 +105,12 @@ func TestTaskGroup_test_taskgroup_01(t *testing.T) {
 		if err != nil || v1 != 42 || v2 != 11 {
 			t.Errorf("err %v, results %v %v", err, v1, v2)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_02(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var t1, t2 *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			t1 = spawnIn(t, g, sleepThen(100*time.Millisecond, 42, nil))
@@ -122,11 +123,12 @@ func TestTaskGroup_test_taskgroup_02(t *testing.T) {
 		if err != nil || v1 != 42 || v2 != 11 {
 			t.Errorf("err %v, results %v %v", err, v1, v2)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_03(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var t1, t2 *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			t1 = spawnIn(t, g, sleepThen(time.Second, 42, nil))
@@ -140,11 +142,12 @@ func TestTaskGroup_test_taskgroup_03(t *testing.T) {
 		if err != nil || !t1.Cancelled() || v2 != 11 {
 			t.Errorf("err %v, t1 %v, t2 %v", err, t1, v2)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_04(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		num := 0
 		t2Cancel := false
 		var t2 *asyncio.Task[int]
@@ -172,13 +175,14 @@ func TestTaskGroup_test_taskgroup_04(t *testing.T) {
 		if !isKinds(err, errZeroDivision.Error()) || num != 0 || !t2Cancel || !t2.Cancelled() {
 			t.Errorf("err %v, num %d, t2 cancel %v, t2 %v", err, num, t2Cancel, t2)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_cancel_children_on_child_error(t *testing.T) {
 	// When a child task fails, the other children are cancelled and the
 	// errors are gathered into a TaskGroupError.
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		num := 0
 		t2Cancel, runnerCancel := false, false
 		foo2 := func(ctx context.Context) (int, error) {
@@ -211,6 +215,7 @@ func TestTaskGroup_test_cancel_children_on_child_error(t *testing.T) {
 		if !isKinds(err, errZeroDivision.Error()) || num != 0 || !t2Cancel || !runnerCancel {
 			t.Errorf("err %v, num %d, t2 cancel %v, runner cancel %v", err, num, t2Cancel, runnerCancel)
 		}
+		return nil
 	})
 }
 
@@ -239,7 +244,7 @@ func countCancel(num *int, d time.Duration, add int) func(ctx context.Context) (
 }
 
 func TestTaskGroup_test_cancellation(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		num := 0
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
@@ -252,11 +257,12 @@ func TestTaskGroup_test_cancellation(t *testing.T) {
 		if !errors.Is(err, asyncio.ErrCancelled) || num != 5 {
 			t.Errorf("err %v, num %d", err, num)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_07(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		num := 0
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
@@ -270,11 +276,12 @@ func TestTaskGroup_test_taskgroup_07(t *testing.T) {
 		if !errors.Is(err, asyncio.ErrCancelled) || num != 15 {
 			t.Errorf("err %v, num %d", err, num)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_08(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				for range 5 {
@@ -286,11 +293,12 @@ func TestTaskGroup_test_taskgroup_08(t *testing.T) {
 		if !isKinds(err, errZeroDivision.Error()) {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_09(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var t1, t2 *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			t1 = spawnIn(t, g, sleepThen(time.Second, 42, nil))
@@ -301,11 +309,12 @@ func TestTaskGroup_test_taskgroup_09(t *testing.T) {
 		if !isKinds(err, errZeroDivision.Error()) || !t1.Cancelled() || !t2.Cancelled() {
 			t.Errorf("err %v, t1 %v, t2 %v", err, t1, t2)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_10(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var t1, t2 *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			t1 = spawnIn(t, g, sleepThen(time.Second, 42, nil))
@@ -315,11 +324,12 @@ func TestTaskGroup_test_taskgroup_10(t *testing.T) {
 		if !isKinds(err, errZeroDivision.Error()) || !t1.Cancelled() || !t2.Cancelled() {
 			t.Errorf("err %v, t1 %v, t2 %v", err, t1, t2)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_11(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, _ *asyncio.TaskGroup) error {
 				return asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g2 *asyncio.TaskGroup) error {
@@ -333,11 +343,12 @@ func TestTaskGroup_test_taskgroup_11(t *testing.T) {
 		if !isKinds(err, "TaskGroupError") || !isKinds(nested(err), errZeroDivision.Error()) {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_12(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g1 *asyncio.TaskGroup) error {
 				spawnIn(t, g1, sleepThen(10*time.Second, 0, nil))
@@ -352,13 +363,14 @@ func TestTaskGroup_test_taskgroup_12(t *testing.T) {
 		if !isKinds(err, "TaskGroupError") || !isKinds(nested(err), errZeroDivision.Error()) {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
 var errValue = errors.New("ValueError")
 
 func TestTaskGroup_test_taskgroup_13(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		r := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g1 *asyncio.TaskGroup) error {
 				spawnIn(t, g1, sleepThen(100*time.Millisecond, 0, errValue))
@@ -371,11 +383,12 @@ func TestTaskGroup_test_taskgroup_13(t *testing.T) {
 		if _, err := asyncio.Await(ctx, r); !isKinds(err, errValue.Error()) {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_14(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		r := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g1 *asyncio.TaskGroup) error {
 				spawnIn(t, g1, sleepThen(10*time.Second, 0, errValue))
@@ -388,6 +401,7 @@ func TestTaskGroup_test_taskgroup_14(t *testing.T) {
 		if _, err := asyncio.Await(ctx, r); !isKinds(err, "TaskGroupError") || !isKinds(nested(err), errValue.Error()) {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
@@ -402,7 +416,7 @@ func catchThenSleep(ctx context.Context) error {
 }
 
 func TestTaskGroup_test_taskgroup_15(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g1 *asyncio.TaskGroup) error {
 				spawnIn(t, g1, sleepThen(300*time.Millisecond, 0, errZeroDivision))
@@ -412,11 +426,12 @@ func TestTaskGroup_test_taskgroup_15(t *testing.T) {
 		if !isKinds(err, errZeroDivision.Error()) {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_16(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		nestedRunner := func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g1 *asyncio.TaskGroup) error {
 				spawnIn(t, g1, sleepThen(300*time.Millisecond, 0, errZeroDivision))
@@ -429,11 +444,12 @@ func TestTaskGroup_test_taskgroup_16(t *testing.T) {
 		if !isKinds(err, errZeroDivision.Error()) {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_17(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		num := 0
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, _ *asyncio.TaskGroup) error {
@@ -444,11 +460,12 @@ func TestTaskGroup_test_taskgroup_17(t *testing.T) {
 		if !errors.Is(err, asyncio.ErrCancelled) || num != 10 {
 			t.Errorf("err %v, num %d", err, num)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_18(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		num := 0
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, _ *asyncio.TaskGroup) error {
@@ -462,11 +479,12 @@ func TestTaskGroup_test_taskgroup_18(t *testing.T) {
 		if !isKinds(err, errMy.Error()) || num != 10 {
 			t.Errorf("err %v, num %d", err, num)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_19(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		r := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				spawnIn(t, g, sleepThen(100*time.Millisecond, 0, errZeroDivision))
@@ -477,11 +495,12 @@ func TestTaskGroup_test_taskgroup_19(t *testing.T) {
 		if _, err := asyncio.Await(ctx, r); !isKinds(err, errMy.Error(), errZeroDivision.Error()) {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_20(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		runner := func(ctx context.Context) error {
 			return asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				spawnIn(t, g, sleepThen(100*time.Millisecond, 0, errZeroDivision))
@@ -493,6 +512,7 @@ func TestTaskGroup_test_taskgroup_20(t *testing.T) {
 		if pe, ok := v.(*trio.PanicError); !ok || pe.Value != "KeyboardInterrupt" {
 			t.Errorf("runner: panicked with %T %v, want a *trio.PanicError of \"KeyboardInterrupt\"", v, v)
 		}
+		return nil
 	})
 }
 
@@ -500,7 +520,7 @@ func TestTaskGroup_test_taskgroup_20(t *testing.T) {
 // KeyboardInterrupt out of a task); in Go a task's panic is its error,
 // and the group panics with it once its tasks have ended.
 func TestTaskGroup__test_taskgroup_21(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		runner := func(ctx context.Context) error {
 			return asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				spawnIn(t, g, func(ctx context.Context) (int, error) {
@@ -515,11 +535,12 @@ func TestTaskGroup__test_taskgroup_21(t *testing.T) {
 		if pe, ok := v.(*trio.PanicError); !ok || pe.Value != "KeyboardInterrupt" {
 			t.Errorf("runner: panicked with %T %v, want a *trio.PanicError of \"KeyboardInterrupt\"", v, v)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_22(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := cancelAfter(ctx, t, 50*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				spawnIn(t, g, sleepThen(time.Second, 42, nil))
@@ -530,11 +551,12 @@ func TestTaskGroup_test_taskgroup_22(t *testing.T) {
 		if !errors.Is(err, asyncio.ErrCancelled) {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_23(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			for count := range 10 {
 				asyncio.Sleep(ctx, 100*time.Millisecond)
@@ -552,11 +574,12 @@ func TestTaskGroup_test_taskgroup_23(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_24(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			spawnIn(t, g, func(ctx context.Context) (int, error) { // root(g)
 				asyncio.Sleep(ctx, 100*time.Millisecond)
@@ -569,11 +592,12 @@ func TestTaskGroup_test_taskgroup_24(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_25(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		nhydras := 0
 		var hydra func(g *asyncio.TaskGroup) func(ctx context.Context) (int, error)
 		hydra = func(g *asyncio.TaskGroup) func(ctx context.Context) (int, error) {
@@ -606,11 +630,12 @@ func TestTaskGroup_test_taskgroup_25(t *testing.T) {
 		if !isKinds(err, errZeroDivision.Error()) || nhydras < 10 {
 			t.Errorf("err %v, nhydras %d", err, nhydras)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_task_name(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			task := spawnIn(t, g, sleepThen(0, 0, nil), asyncio.WithName("yolo"))
 			if task.Name() != "yolo" {
@@ -618,11 +643,12 @@ func TestTaskGroup_test_taskgroup_task_name(t *testing.T) {
 			}
 			return nil
 		})
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_no_create_task_after_failure(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		coro1 := sleepThen(time.Millisecond, 0, errZeroDivision)
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			spawnIn(t, g, coro1)
@@ -641,12 +667,13 @@ func TestTaskGroup_test_taskgroup_no_create_task_after_failure(t *testing.T) {
 		if !isKinds(err, errZeroDivision.Error()) {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_context_manager_exit_raises(t *testing.T) {
 	// https://github.com/python/cpython/issues/95289
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		errCustom := errors.New("CustomException")
 		main := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			task := asyncio.CurrentTask(ctx)
@@ -666,11 +693,12 @@ func TestTaskGroup_test_taskgroup_context_manager_exit_raises(t *testing.T) {
 			return 0, nil
 		})
 		asyncio.Await(ctx, main)
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_finished(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var tg *asyncio.TaskGroup
 		asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			tg = g
@@ -685,6 +713,7 @@ func TestTaskGroup_test_taskgroup_finished(t *testing.T) {
 		if ran {
 			t.Error("the coroutine ran")
 		}
+		return nil
 	})
 }
 
@@ -704,7 +733,7 @@ func TestTaskGroup_test_taskgroup_without_parent_task(t *testing.T) {
 // goes on up once they have ended; errors.Is and errors.As see every
 // member of a TaskGroupError.
 func TestTaskGroup_BodyPanic(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var child *asyncio.Task[int]
 		childEnded := false
 		v := panicValue(t, "OpenTaskGroup whose body panics", func() {
@@ -720,11 +749,12 @@ func TestTaskGroup_BodyPanic(t *testing.T) {
 		if pe, ok := v.(*trio.PanicError); !ok || pe.Value != "boom" || !childEnded || !child.Cancelled() {
 			t.Errorf("got panic %T %v, child ended %v, child %v; want a *trio.PanicError of \"boom\" after the child ended cancelled", v, v, childEnded, child)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_ErrorsIsAs(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			spawnIn(t, g, sleepThen(time.Millisecond, 0, &asyncio.TimeoutError{Msg: "child"}))
 			return asyncio.Sleep(ctx, time.Hour)
@@ -739,5 +769,6 @@ func TestTaskGroup_ErrorsIsAs(t *testing.T) {
 		if task := asyncio.CurrentTask(ctx); task.Cancelling() != 0 {
 			t.Errorf("the group's cancellation of its parent was not taken back: %v", task)
 		}
+		return nil
 	})
 }

@@ -28,7 +28,7 @@ func cancelMsg(err error) (string, bool) {
 }
 
 func TestTasks_test_task_cancel_message_getter(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		task := asyncio.CreateTask(ctx, func(context.Context) (int, error) { return 0, nil })
 		task.Cancel("my message")
 		_, err := asyncio.Await(ctx, task)
@@ -43,8 +43,11 @@ func TestTasks_test_other_loop_future(t *testing.T) {
 	withLoop(t, func(ctx context.Context, other *asyncio.Loop) {
 		var fut *asyncio.Future[int]
 		onLoop(ctx, other, func(context.Context) { fut = asyncio.NewFuture[int](other) })
-		_, err := runMain(t, func(ctx context.Context) (int, error) {
-			return asyncio.Await(ctx, fut)
+		var err error
+		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+			_, err = runTask(ctx, loop, func(ctx context.Context) (int, error) {
+				return asyncio.Await(ctx, fut)
+			})
 		})
 		if !errors.Is(err, asyncio.ErrForeignFuture) || !strings.Contains(err.Error(), "attached to a different loop") {
 			t.Errorf("Await: %v", err)
@@ -54,7 +57,7 @@ func TestTasks_test_other_loop_future(t *testing.T) {
 }
 
 func TestTasks_test_task_awaits_on_itself(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var task *asyncio.Task[int]
 		task = asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return asyncio.Await(ctx, task)
@@ -70,10 +73,14 @@ func TestTasks_test_task_awaits_on_itself(t *testing.T) {
 func TestTasks_test_task_basics(t *testing.T) {
 	inner1 := func(context.Context) (int, error) { return 42, nil }
 	inner2 := func(context.Context) (int, error) { return 1000, nil }
-	v, err := runMain(t, func(ctx context.Context) (int, error) {
-		a, _ := inner1(ctx) // a plain call, as "await inner1()" on a coroutine
-		b, err := asyncio.Await(ctx, asyncio.CreateTask(ctx, inner2))
-		return a + b, err
+	var v int
+	var err error
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		v, err = runTask(ctx, loop, func(ctx context.Context) (int, error) {
+			a, _ := inner1(ctx) // a plain call, as "await inner1()" on a coroutine
+			b, err := asyncio.Await(ctx, asyncio.CreateTask(ctx, inner2))
+			return a + b, err
+		})
 	})
 	if v != 1042 || err != nil {
 		t.Errorf("%v, %v", v, err)
@@ -81,61 +88,57 @@ func TestTasks_test_task_basics(t *testing.T) {
 }
 
 func TestTasks_test_cancelling(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
-			task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
-				return 0, asyncio.Sleep(ctx, 10*time.Second)
-			})
-			if task.Cancelling() != 0 || strings.Contains(task.String(), " cancelling ") {
-				t.Error("cancelling before Cancel")
-			}
-			if !task.Cancel("") || task.Cancelling() == 0 || !strings.Contains(task.String(), "Task cancelling") {
-				t.Errorf("after Cancel: %v", task)
-			}
-			if !task.Cancel("") {
-				t.Error("second Cancel reported false")
-			}
-			if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
-				t.Errorf("Await: %v", err)
-			}
-			return nil
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+			return 0, asyncio.Sleep(ctx, 10*time.Second)
 		})
+		if task.Cancelling() != 0 || strings.Contains(task.String(), " cancelling ") {
+			t.Error("cancelling before Cancel")
+		}
+		if !task.Cancel("") || task.Cancelling() == 0 || !strings.Contains(task.String(), "Task cancelling") {
+			t.Errorf("after Cancel: %v", task)
+		}
+		if !task.Cancel("") {
+			t.Error("second Cancel reported false")
+		}
+		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
+			t.Errorf("Await: %v", err)
+		}
+		return nil
 	})
 }
 
 func TestTasks_test_uncancel_basic(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
-			task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
-				if err := asyncio.Sleep(ctx, 10*time.Second); errors.Is(err, asyncio.ErrCancelled) {
-					asyncio.CurrentTask(ctx).Uncancel()
-					return 0, asyncio.Sleep(ctx, 10*time.Second)
-				}
-				return 0, nil
-			})
-			asyncio.Sleep(ctx, 10*time.Millisecond)
-			if !task.Cancel("") || task.Cancelling() != 1 || task.Cancelled() {
-				t.Errorf("first cancel: %v", task)
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+			if err := asyncio.Sleep(ctx, 10*time.Second); errors.Is(err, asyncio.ErrCancelled) {
+				asyncio.CurrentTask(ctx).Uncancel()
+				return 0, asyncio.Sleep(ctx, 10*time.Second)
 			}
-			asyncio.Sleep(ctx, 10*time.Millisecond)
-			if task.Cancelling() != 0 || task.Cancelled() || strings.Contains(task.String(), "cancelling") {
-				t.Errorf("after uncancel: %v", task)
-			}
-			if !task.Cancel("") || task.Cancelling() != 1 || task.Cancelled() {
-				t.Errorf("second cancel: %v", task)
-			}
-			if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
-				t.Errorf("Await: %v", err)
-			}
-			if !task.Cancelled() || !task.Done() {
-				t.Error("not cancelled")
-			}
-			task.Uncancel()
-			if !task.Cancelled() || !task.Done() {
-				t.Error("Uncancel changed a done task")
-			}
-			return nil
+			return 0, nil
 		})
+		asyncio.Sleep(ctx, 10*time.Millisecond)
+		if !task.Cancel("") || task.Cancelling() != 1 || task.Cancelled() {
+			t.Errorf("first cancel: %v", task)
+		}
+		asyncio.Sleep(ctx, 10*time.Millisecond)
+		if task.Cancelling() != 0 || task.Cancelled() || strings.Contains(task.String(), "cancelling") {
+			t.Errorf("after uncancel: %v", task)
+		}
+		if !task.Cancel("") || task.Cancelling() != 1 || task.Cancelled() {
+			t.Errorf("second cancel: %v", task)
+		}
+		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
+			t.Errorf("Await: %v", err)
+		}
+		if !task.Cancelled() || !task.Done() {
+			t.Error("not cancelled")
+		}
+		task.Uncancel()
+		if !task.Cancelled() || !task.Done() {
+			t.Error("Uncancel changed a done task")
+		}
+		return nil
 	})
 }
 
@@ -174,45 +177,41 @@ func TestTasks_test_uncancel_structured_blocks(t *testing.T) {
 			return r, asyncio.Sleep(ctx, 0)
 		}
 	}
-	synctest.Test(t, func(t *testing.T) {
-		inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
-			t1 := asyncio.CreateTask(ctx, makeRequestWithTimeout(10*time.Second, 100*time.Millisecond))
-			r, err := asyncio.Await(ctx, t1)
-			if err != nil || !r.timedOut || r.blockFinished || !r.outerReached || t1.Cancelling() != 0 {
-				t.Errorf("t1: %+v, %v, cancelling %d", r, err, t1.Cancelling())
-			}
-			t2 := asyncio.CreateTask(ctx, makeRequestWithTimeout(0, 10*time.Second))
-			r, err = asyncio.Await(ctx, t2)
-			if err != nil || r.timedOut || !r.blockFinished || !r.outerReached || t2.Cancelling() != 0 {
-				t.Errorf("t2: %+v, %v, cancelling %d", r, err, t2.Cancelling())
-			}
-			return nil
-		})
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		t1 := asyncio.CreateTask(ctx, makeRequestWithTimeout(10*time.Second, 100*time.Millisecond))
+		r, err := asyncio.Await(ctx, t1)
+		if err != nil || !r.timedOut || r.blockFinished || !r.outerReached || t1.Cancelling() != 0 {
+			t.Errorf("t1: %+v, %v, cancelling %d", r, err, t1.Cancelling())
+		}
+		t2 := asyncio.CreateTask(ctx, makeRequestWithTimeout(0, 10*time.Second))
+		r, err = asyncio.Await(ctx, t2)
+		if err != nil || r.timedOut || !r.blockFinished || !r.outerReached || t2.Cancelling() != 0 {
+			t.Errorf("t2: %+v, %v, cancelling %d", r, err, t2.Cancelling())
+		}
+		return nil
 	})
 }
 
 func TestTasks_test_cancel(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
-			start := loop.Time()
-			task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
-				if err := asyncio.Sleep(ctx, 10*time.Second); err != nil {
-					return 0, err
-				}
-				return 12, nil
-			})
-			loop.CallSoon(func(context.Context) { task.Cancel("") })
-			if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
-				t.Errorf("Await: %v", err)
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		start := loop.Time()
+		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+			if err := asyncio.Sleep(ctx, 10*time.Second); err != nil {
+				return 0, err
 			}
-			if !task.Done() || !task.Cancelled() || task.Cancel("") {
-				t.Errorf("state: %v", task)
-			}
-			if d := loop.Time().Sub(start); d != 0 {
-				t.Errorf("took %v", d)
-			}
-			return nil
+			return 12, nil
 		})
+		loop.CallSoon(func(context.Context) { task.Cancel("") })
+		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
+			t.Errorf("Await: %v", err)
+		}
+		if !task.Done() || !task.Cancelled() || task.Cancel("") {
+			t.Errorf("state: %v", task)
+		}
+		if d := loop.Time().Sub(start); d != 0 {
+			t.Errorf("took %v", d)
+		}
+		return nil
 	})
 }
 
@@ -220,14 +219,17 @@ func TestTasks_test_cancel(t *testing.T) {
 func TestTasks_test_cancel_with_message_then_future_result(t *testing.T) {
 	for _, msg := range []string{"", "my message"} {
 		synctest.Test(t, func(t *testing.T) {
-			_, err := runMain(t, func(ctx context.Context) (int, error) {
-				task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
-					return 0, asyncio.Sleep(ctx, 10*time.Second)
+			var err error
+			withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+				_, err = runTask(ctx, loop, func(ctx context.Context) (int, error) {
+					task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+						return 0, asyncio.Sleep(ctx, 10*time.Second)
+					})
+					asyncio.Sleep(ctx, 0)
+					task.Cancel(msg)
+					asyncio.Await(ctx, task)
+					return task.Result()
 				})
-				asyncio.Sleep(ctx, 0)
-				task.Cancel(msg)
-				asyncio.Await(ctx, task)
-				return task.Result()
 			})
 			if got, ok := cancelMsg(err); !ok || got != msg {
 				t.Errorf("msg %q: %v", msg, err)
@@ -239,14 +241,17 @@ func TestTasks_test_cancel_with_message_then_future_result(t *testing.T) {
 func TestTasks_test_cancel_with_message_then_future_exception(t *testing.T) {
 	for _, msg := range []string{"", "my message"} {
 		synctest.Test(t, func(t *testing.T) {
-			_, err := runMain(t, func(ctx context.Context) (int, error) {
-				task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
-					return 0, asyncio.Sleep(ctx, 10*time.Second)
+			var err error
+			withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+				_, err = runTask(ctx, loop, func(ctx context.Context) (int, error) {
+					task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+						return 0, asyncio.Sleep(ctx, 10*time.Second)
+					})
+					asyncio.Sleep(ctx, 0)
+					task.Cancel(msg)
+					asyncio.Await(ctx, task)
+					return 0, task.Exception()
 				})
-				asyncio.Sleep(ctx, 0)
-				task.Cancel(msg)
-				asyncio.Await(ctx, task)
-				return 0, task.Exception()
 			})
 			if got, ok := cancelMsg(err); !ok || got != msg {
 				t.Errorf("msg %q: %v", msg, err)
@@ -262,27 +267,29 @@ func TestTasks_test_cancellation_exception_context(t *testing.T) {
 	for _, wrap := range []bool{false, true} {
 		synctest.Test(t, func(t *testing.T) {
 			var task *asyncio.Task[int]
-			_, err := runMain(t, func(ctx context.Context) (int, error) {
-				loop := asyncio.CurrentTask(ctx).Loop()
-				fut := asyncio.NewFuture[int](loop)
-				inner := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
-					fut.SetResult(0)
-					return 0, asyncio.Sleep(ctx, 10*time.Second)
+			var err error
+			withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+				_, err = runTask(ctx, loop, func(ctx context.Context) (int, error) {
+					fut := asyncio.NewFuture[int](loop)
+					inner := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+						fut.SetResult(0)
+						return 0, asyncio.Sleep(ctx, 10*time.Second)
+					})
+					task = asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+						asyncio.Await(ctx, fut)
+						loop.CallSoon(func(context.Context) { inner.Cancel("msg") })
+						_, err := asyncio.Await(ctx, inner)
+						if msg, ok := cancelMsg(err); !ok || msg != "msg" {
+							t.Errorf("inner: %v", err)
+						}
+						if wrap {
+							return 0, fmt.Errorf("cancelled: %w", err)
+						}
+						return 0, errors.New("ValueError: cancelled")
+					})
+					asyncio.Await(ctx, task)
+					return 0, nil
 				})
-				task = asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
-					asyncio.Await(ctx, fut)
-					loop.CallSoon(func(context.Context) { inner.Cancel("msg") })
-					_, err := asyncio.Await(ctx, inner)
-					if msg, ok := cancelMsg(err); !ok || msg != "msg" {
-						t.Errorf("inner: %v", err)
-					}
-					if wrap {
-						return 0, fmt.Errorf("cancelled: %w", err)
-					}
-					return 0, errors.New("ValueError: cancelled")
-				})
-				asyncio.Await(ctx, task)
-				return 0, nil
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -296,13 +303,16 @@ func TestTasks_test_cancellation_exception_context(t *testing.T) {
 
 func TestTasks_test_cancel_with_message_before_starting_task(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		_, err := runMain(t, func(ctx context.Context) (int, error) {
-			task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
-				return 0, asyncio.Sleep(ctx, 10*time.Second)
+		var err error
+		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+			_, err = runTask(ctx, loop, func(ctx context.Context) (int, error) {
+				task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+					return 0, asyncio.Sleep(ctx, 10*time.Second)
+				})
+				task.Cancel("my message")
+				asyncio.Await(ctx, task)
+				return 0, task.Exception()
 			})
-			task.Cancel("my message")
-			asyncio.Await(ctx, task)
-			return 0, task.Exception()
 		})
 		if msg, ok := cancelMsg(err); !ok || msg != "my message" {
 			t.Errorf("%v", err)
@@ -311,7 +321,7 @@ func TestTasks_test_cancel_with_message_before_starting_task(t *testing.T) {
 }
 
 func TestTasks_test_cancel_yield(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			if err := asyncio.Sleep(ctx, 0); err != nil {
 				return 0, err
@@ -334,7 +344,7 @@ func TestTasks_test_cancel_yield(t *testing.T) {
 }
 
 func TestTasks_test_cancel_inner_future(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			if _, err := asyncio.Await(ctx, f); err != nil {
@@ -355,7 +365,7 @@ func TestTasks_test_cancel_inner_future(t *testing.T) {
 }
 
 func TestTasks_test_cancel_both_task_and_inner_future(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			if _, err := asyncio.Await(ctx, f); err != nil {
@@ -377,7 +387,7 @@ func TestTasks_test_cancel_both_task_and_inner_future(t *testing.T) {
 }
 
 func TestTasks_test_cancel_task_catching(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fut1 := asyncio.NewFuture[int](loop)
 		fut2 := asyncio.NewFuture[int](loop)
 		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
@@ -402,7 +412,7 @@ func TestTasks_test_cancel_task_catching(t *testing.T) {
 }
 
 func TestTasks_test_cancel_task_ignoring(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fut1 := asyncio.NewFuture[int](loop)
 		fut2 := asyncio.NewFuture[int](loop)
 		fut3 := asyncio.NewFuture[int](loop)
@@ -428,34 +438,32 @@ func TestTasks_test_cancel_task_ignoring(t *testing.T) {
 }
 
 func TestTasks_test_cancel_current_task(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
-			var task *asyncio.Task[int]
-			task = asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
-				task.Cancel("")
-				// The sleep is cancelled at once.
-				if err := asyncio.Sleep(ctx, 100*time.Second); err != nil {
-					return 0, err
-				}
-				return 12, nil
-			})
-			if task.Cancelled() {
-				t.Error("cancelled early")
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		var task *asyncio.Task[int]
+		task = asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+			task.Cancel("")
+			// The sleep is cancelled at once.
+			if err := asyncio.Sleep(ctx, 100*time.Second); err != nil {
+				return 0, err
 			}
-			start := loop.Time()
-			if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
-				t.Errorf("Await: %v", err)
-			}
-			if !task.Done() || !task.Cancelled() || task.Cancel("") || loop.Time().Sub(start) != 0 {
-				t.Errorf("state: %v", task)
-			}
-			return nil
+			return 12, nil
 		})
+		if task.Cancelled() {
+			t.Error("cancelled early")
+		}
+		start := loop.Time()
+		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
+			t.Errorf("Await: %v", err)
+		}
+		if !task.Done() || !task.Cancelled() || task.Cancel("") || loop.Time().Sub(start) != 0 {
+			t.Errorf("state: %v", task)
+		}
+		return nil
 	})
 }
 
 func TestTasks_test_cancel_at_end(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var task *asyncio.Task[int]
 		task = asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			task.Cancel("")
@@ -472,7 +480,7 @@ func TestTasks_test_cancel_at_end(t *testing.T) {
 }
 
 func TestTasks_test_cancel_awaited_task(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fut := asyncio.NewFuture[int](loop)
 		var task, nested *asyncio.Task[int]
 		task = asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
@@ -494,76 +502,70 @@ func TestTasks_test_cancel_awaited_task(t *testing.T) {
 }
 
 func TestTasks_test_sleep(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
-			start := loop.Time()
-			sleeper := func(dt time.Duration, arg string) func(ctx context.Context) (string, error) {
-				return func(ctx context.Context) (string, error) {
-					if err := asyncio.Sleep(ctx, dt/2); err != nil {
-						return "", err
-					}
-					return arg, asyncio.Sleep(ctx, dt/2)
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		start := loop.Time()
+		sleeper := func(dt time.Duration, arg string) func(ctx context.Context) (string, error) {
+			return func(ctx context.Context) (string, error) {
+				if err := asyncio.Sleep(ctx, dt/2); err != nil {
+					return "", err
 				}
+				return arg, asyncio.Sleep(ctx, dt/2)
 			}
-			task := asyncio.CreateTask(ctx, sleeper(100*time.Millisecond, "yeah"))
-			v, err := asyncio.Await(ctx, task)
-			if !task.Done() || v != "yeah" || err != nil {
-				t.Errorf("%v, %v", v, err)
-			}
-			if d := loop.Time().Sub(start); d != 100*time.Millisecond {
-				t.Errorf("took %v", d)
-			}
-			return nil
-		})
+		}
+		task := asyncio.CreateTask(ctx, sleeper(100*time.Millisecond, "yeah"))
+		v, err := asyncio.Await(ctx, task)
+		if !task.Done() || v != "yeah" || err != nil {
+			t.Errorf("%v, %v", v, err)
+		}
+		if d := loop.Time().Sub(start); d != 100*time.Millisecond {
+			t.Errorf("took %v", d)
+		}
+		return nil
 	})
 }
 
 // test_sleep_cancel: cancelling a sleeping task cancels its timer (seen
 // here through the loop going idle at once: the 10 s timer is gone).
 func TestTasks_test_sleep_cancel(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
-			task := asyncio.CreateTask(ctx, func(ctx context.Context) (string, error) {
-				return "yeah", asyncio.Sleep(ctx, 10*time.Second)
-			})
-			runBriefly(ctx)
-			task.Cancel("")
-			runBriefly(ctx)
-			if !task.Cancelled() {
-				t.Errorf("%v", task)
-			}
-			return nil
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		task := asyncio.CreateTask(ctx, func(ctx context.Context) (string, error) {
+			return "yeah", asyncio.Sleep(ctx, 10*time.Second)
 		})
+		runBriefly(ctx)
+		task.Cancel("")
+		runBriefly(ctx)
+		if !task.Cancelled() {
+			t.Errorf("%v", task)
+		}
+		return nil
 	})
 }
 
 func TestTasks_test_task_cancel_sleeping_task(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
-			start := loop.Time()
-			doit := asyncio.CreateTask(ctx, func(ctx context.Context) (string, error) {
-				sleeper := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
-					return 0, asyncio.Sleep(ctx, 5000*time.Second)
-				})
-				loop.CallLater(100*time.Millisecond, func(context.Context) { sleeper.Cancel("") })
-				if _, err := asyncio.Await(ctx, sleeper); errors.Is(err, asyncio.ErrCancelled) {
-					return "cancelled", nil
-				}
-				return "slept in", nil
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		start := loop.Time()
+		doit := asyncio.CreateTask(ctx, func(ctx context.Context) (string, error) {
+			sleeper := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+				return 0, asyncio.Sleep(ctx, 5000*time.Second)
 			})
-			if v, err := asyncio.Await(ctx, doit); v != "cancelled" || err != nil {
-				t.Errorf("%v, %v", v, err)
+			loop.CallLater(100*time.Millisecond, func(context.Context) { sleeper.Cancel("") })
+			if _, err := asyncio.Await(ctx, sleeper); errors.Is(err, asyncio.ErrCancelled) {
+				return "cancelled", nil
 			}
-			if d := loop.Time().Sub(start); d != 100*time.Millisecond {
-				t.Errorf("took %v", d)
-			}
-			return nil
+			return "slept in", nil
 		})
+		if v, err := asyncio.Await(ctx, doit); v != "cancelled" || err != nil {
+			t.Errorf("%v, %v", v, err)
+		}
+		if d := loop.Time().Sub(start); d != 100*time.Millisecond {
+			t.Errorf("took %v", d)
+		}
+		return nil
 	})
 }
 
 func TestTasks_test_task_cancel_waiter_future(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fut := asyncio.NewFuture[int](loop)
 		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return asyncio.Await(ctx, fut)
@@ -610,7 +612,7 @@ func TestTasks_test_current_task(t *testing.T) {
 }
 
 func TestTasks_test_current_task_with_interleaving_tasks(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fut1 := asyncio.NewFuture[bool](loop)
 		fut2 := asyncio.NewFuture[bool](loop)
 		var task1, task2 *asyncio.Task[int]
@@ -642,7 +644,7 @@ func TestTasks_test_current_task_with_interleaving_tasks(t *testing.T) {
 // test_yield_future_passes_cancel: "await inner()" on a coroutine is a
 // plain call in Go.
 func TestTasks_test_yield_future_passes_cancel(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		proof := 0
 		waiter := asyncio.NewFuture[int](loop)
 		inner := func(ctx context.Context) error {
@@ -673,7 +675,7 @@ func TestTasks_test_yield_future_passes_cancel(t *testing.T) {
 }
 
 func TestTasks_test_task_source_traceback(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		loop.SetDebug(true)
 		defer loop.SetDebug(false)
 		task := asyncio.CreateTask(ctx, func(context.Context) (int, error) { return 0, nil })
@@ -688,7 +690,7 @@ func TestTasks_test_task_source_traceback(t *testing.T) {
 // test_exception_traceback: a panic in a coroutine fails its task with a
 // *trio.PanicError that carries the coroutine's stack.
 func TestTasks_test_exception_traceback(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		foo := func(ctx context.Context) (int, error) {
 			var m map[string]int
 			m["x"] = 1 // assignment to entry in nil map
@@ -705,8 +707,12 @@ func TestTasks_test_exception_traceback(t *testing.T) {
 }
 
 func TestTasks_test_bare_create_task(t *testing.T) {
-	v, err := runMain(t, func(ctx context.Context) (int, error) {
-		return asyncio.Await(ctx, asyncio.CreateTask(ctx, func(context.Context) (int, error) { return 1, nil }))
+	var v int
+	var err error
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		v, err = runTask(ctx, loop, func(ctx context.Context) (int, error) {
+			return asyncio.Await(ctx, asyncio.CreateTask(ctx, func(context.Context) (int, error) { return 1, nil }))
+		})
 	})
 	if v != 1 || err != nil {
 		t.Errorf("%v, %v", v, err)
@@ -714,7 +720,7 @@ func TestTasks_test_bare_create_task(t *testing.T) {
 }
 
 func TestTasks_test_bare_create_named_task(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		task := asyncio.CreateTask(ctx, func(context.Context) (int, error) { return 0, nil }, asyncio.WithName("No-op"))
 		if task.Name() != "No-op" {
 			t.Errorf("name %q", task.Name())
@@ -738,24 +744,22 @@ func TestTasks_test_bare_create_named_task(t *testing.T) {
 // side can change what the other sees.
 func TestTasks_test_context_1(t *testing.T) {
 	type key struct{}
-	synctest.Test(t, func(t *testing.T) {
-		inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
-			if ctx.Value(key{}) != nil {
-				t.Error("value set")
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		if ctx.Value(key{}) != nil {
+			t.Error("value set")
+		}
+		sub := asyncio.CreateTask(context.WithValue(ctx, key{}, "yes"), func(ctx context.Context) (int, error) {
+			asyncio.Sleep(ctx, 10*time.Millisecond)
+			if ctx.Value(key{}) != "yes" {
+				t.Errorf("child sees %v", ctx.Value(key{}))
 			}
-			sub := asyncio.CreateTask(context.WithValue(ctx, key{}, "yes"), func(ctx context.Context) (int, error) {
-				asyncio.Sleep(ctx, 10*time.Millisecond)
-				if ctx.Value(key{}) != "yes" {
-					t.Errorf("child sees %v", ctx.Value(key{}))
-				}
-				if asyncio.CurrentTask(ctx) == nil {
-					t.Error("child ctx lost its task")
-				}
-				return 0, nil
-			})
-			asyncio.Await(ctx, sub)
-			return nil
+			if asyncio.CurrentTask(ctx) == nil {
+				t.Error("child ctx lost its task")
+			}
+			return 0, nil
 		})
+		asyncio.Await(ctx, sub)
+		return nil
 	})
 }
 
@@ -763,7 +767,7 @@ func TestTasks_test_context_1(t *testing.T) {
 // and the loop is still reachable from it.
 func TestTasks_test_context_2(t *testing.T) {
 	type key struct{}
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		for j := range 2 {
 			fut := asyncio.NewFuture[int](loop)
 			vctx := context.WithValue(context.Background(), key{}, j)
@@ -784,7 +788,7 @@ func TestTasks_test_context_2(t *testing.T) {
 }
 
 func TestTasks_test_sleep_zero(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		result := 0
 		loop.CallSoon(func(context.Context) { result++ })
 		if result != 0 {

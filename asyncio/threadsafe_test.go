@@ -56,24 +56,26 @@ func target(loop *asyncio.Loop, fail, cancel bool, timeout time.Duration) func(c
 }
 
 func TestRunCoroutineThreadsafe_test_run_coroutine_threadsafe(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		if v, err := asyncio.Await(ctx, asyncio.RunInExecutor(ctx, nil, target(loop, false, false, -1))); v != 3 || err != nil {
 			t.Errorf("got %v, %v", v, err)
 		}
+		return nil
 	})
 }
 
 func TestRunCoroutineThreadsafe_test_run_coroutine_threadsafe_with_exception(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		_, err := asyncio.Await(ctx, asyncio.RunInExecutor(ctx, nil, target(loop, true, false, -1)))
 		if err == nil || err.Error() != "Fail!" {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
 func TestRunCoroutineThreadsafe_test_run_coroutine_threadsafe_with_timeout(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		_, err := asyncio.Await(ctx, asyncio.RunInExecutor(ctx, nil, target(loop, false, false, 0)))
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("err %v", err)
@@ -83,15 +85,17 @@ func TestRunCoroutineThreadsafe_test_run_coroutine_threadsafe_with_timeout(t *te
 		if tasks := asyncio.AllTasks(loop); len(tasks) != 1 || tasks[0] != asyncio.CurrentTask(ctx) {
 			t.Errorf("tasks %v", tasks)
 		}
+		return nil
 	})
 }
 
 func TestRunCoroutineThreadsafe_test_run_coroutine_threadsafe_task_cancelled(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		_, err := asyncio.Await(ctx, asyncio.RunInExecutor(ctx, nil, target(loop, false, true, -1)))
 		if !errors.Is(err, asyncio.ErrCancelled) {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 

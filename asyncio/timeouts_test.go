@@ -25,7 +25,7 @@ import (
 //     one call; a scope cannot be entered twice or used unentered.
 
 func TestTimeout_test_timeout_basic(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cm *asyncio.TimeoutScope
 		err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
 			cm = tm
@@ -35,11 +35,12 @@ func TestTimeout_test_timeout_basic(t *testing.T) {
 		if !errors.As(err, &te) || errors.Is(err, asyncio.ErrCancelled) || !cm.Expired() {
 			t.Errorf("err %v, expired %v", err, cm.Expired())
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_timeout_at_basic(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cm *asyncio.TimeoutScope
 		deadline := loop.Time().Add(10 * time.Millisecond)
 		err := asyncio.TimeoutAt(ctx, deadline, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
@@ -49,11 +50,12 @@ func TestTimeout_test_timeout_at_basic(t *testing.T) {
 		if !errors.Is(err, asyncio.ErrTimeout) || !cm.Expired() || !cm.When().Equal(deadline) {
 			t.Errorf("err %v, expired %v, when %v", err, cm.Expired(), cm.When())
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_nested_timeouts(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		cancelled := false
 		var cm1, cm2 *asyncio.TimeoutScope
 		deadline := loop.Time().Add(10 * time.Millisecond)
@@ -72,11 +74,12 @@ func TestTimeout_test_nested_timeouts(t *testing.T) {
 		if !errors.Is(err, asyncio.ErrTimeout) || !cancelled || !cm1.Expired() || !cm2.Expired() {
 			t.Errorf("err %v, cancelled %v, expired %v %v", err, cancelled, cm1.Expired(), cm2.Expired())
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_waiter_cancelled(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		cancelled := false
 		err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 			err := asyncio.Sleep(ctx, 10*time.Second)
@@ -86,11 +89,12 @@ func TestTimeout_test_waiter_cancelled(t *testing.T) {
 		if !errors.Is(err, asyncio.ErrTimeout) || !cancelled {
 			t.Errorf("err %v, cancelled %v", err, cancelled)
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_timeout_not_called(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cm *asyncio.TimeoutScope
 		err := asyncio.Timeout(ctx, 10*time.Second, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
 			cm = tm
@@ -100,13 +104,14 @@ func TestTimeout_test_timeout_not_called(t *testing.T) {
 		if err != nil || cm.Expired() || !cm.When().After(t1) {
 			t.Errorf("err %v, expired %v, when %v", err, cm.Expired(), cm.When())
 		}
+		return nil
 	})
 }
 
 // test_timeout_disabled (timeout(None)) and test_timeout_at_disabled
 // (timeout_at(None)) are both TimeoutAt with the zero time in Go.
 func TestTimeout_test_timeout_at_disabled(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cm *asyncio.TimeoutScope
 		err := asyncio.TimeoutAt(ctx, time.Time{}, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
 			cm = tm
@@ -115,6 +120,7 @@ func TestTimeout_test_timeout_at_disabled(t *testing.T) {
 		if err != nil || cm.Expired() || !cm.When().IsZero() {
 			t.Errorf("err %v, expired %v, when %v", err, cm.Expired(), cm.When())
 		}
+		return nil
 	})
 }
 
@@ -129,7 +135,7 @@ func TestTimeout_test_timeout_zero(t *testing.T) {
 		{"test_timeout_in_the_past_sleep_zero", -11 * time.Second, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+			mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 				var cm *asyncio.TimeoutScope
 				t0 := loop.Time()
 				err := asyncio.Timeout(ctx, tc.d, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
@@ -146,13 +152,14 @@ func TestTimeout_test_timeout_zero(t *testing.T) {
 				if tc.d < 0 && cm.When().After(t0) {
 					t.Errorf("when %v after %v", cm.When(), t0)
 				}
+				return nil
 			})
 		})
 	}
 }
 
 func TestTimeout_test_foreign_exception_passed(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		errKey := errors.New("KeyError")
 		var cm *asyncio.TimeoutScope
 		err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
@@ -162,11 +169,12 @@ func TestTimeout_test_foreign_exception_passed(t *testing.T) {
 		if err != errKey || cm.Expired() {
 			t.Errorf("err %v, expired %v", err, cm.Expired())
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_foreign_exception_on_timeout(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		crash := func(ctx context.Context) error {
 			asyncio.Sleep(ctx, time.Second)
 			return errZeroDivision // raised in `finally`
@@ -177,11 +185,12 @@ func TestTimeout_test_foreign_exception_on_timeout(t *testing.T) {
 		if err != errZeroDivision {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_foreign_cancel_doesnt_timeout_if_not_expired(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cm *asyncio.TimeoutScope
 		err := asyncio.Timeout(ctx, 10*time.Second, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
 			cm = tm
@@ -191,11 +200,12 @@ func TestTimeout_test_foreign_cancel_doesnt_timeout_if_not_expired(t *testing.T)
 		if !errors.Is(err, asyncio.ErrCancelled) || cm.Expired() {
 			t.Errorf("err %v, expired %v", err, cm.Expired())
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_outer_task_is_not_cancelled(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			err := asyncio.Timeout(ctx, time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 				return asyncio.Sleep(ctx, 10*time.Second)
@@ -209,11 +219,12 @@ func TestTimeout_test_outer_task_is_not_cancelled(t *testing.T) {
 		if task.Cancelled() || !task.Done() {
 			t.Errorf("task %v", task)
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_nested_timeouts_concurrent(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := asyncio.Timeout(ctx, 2*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 			err := asyncio.Timeout(ctx, 100*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 				time.Sleep(10 * time.Millisecond) // pretend we crunch some numbers
@@ -229,13 +240,14 @@ func TestTimeout_test_nested_timeouts_concurrent(t *testing.T) {
 		if !errors.Is(err, asyncio.ErrTimeout) {
 			t.Errorf("outer: %v", err)
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_nested_timeouts_loop_busy(t *testing.T) {
 	// After the inner timeout comes an expensive operation, which the
 	// outer timeout stops.
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		t0 := loop.Time()
 		err := asyncio.Timeout(ctx, 100*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error { // (1)
 			err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error { // (2)
@@ -255,11 +267,12 @@ func TestTimeout_test_nested_timeouts_loop_busy(t *testing.T) {
 		if !errors.Is(err, asyncio.ErrTimeout) || t1.Sub(t0) > time.Second {
 			t.Errorf("outer: %v after %v", err, t1.Sub(t0))
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_reschedule(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fut := asyncio.NewFuture[*asyncio.TimeoutScope](loop)
 		deadline1 := loop.Time().Add(10 * time.Second)
 		deadline2 := deadline1.Add(20 * time.Second)
@@ -285,11 +298,12 @@ func TestTimeout_test_reschedule(t *testing.T) {
 		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) || cm.Expired() {
 			t.Errorf("err %v, expired %v", err, cm.Expired())
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_repr(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		// test_repr_active
 		asyncio.Timeout(ctx, 10*time.Second, func(ctx context.Context, cm *asyncio.TimeoutScope) error {
 			if !regexp.MustCompile(`^<Timeout \[active\] when=.+>$`).MatchString(cm.String()) {
@@ -321,11 +335,12 @@ func TestTimeout_test_repr(t *testing.T) {
 			}
 			return nil
 		})
+		return nil
 	})
 }
 
 func TestTimeout_test_nested_timeout_in_finally(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 			err := asyncio.Sleep(ctx, time.Second)
 			// finally:
@@ -340,11 +355,12 @@ func TestTimeout_test_nested_timeout_in_finally(t *testing.T) {
 		if !errors.Is(err, asyncio.ErrTimeout) {
 			t.Errorf("outer: %v", err)
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_timeout_after_cancellation(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		asyncio.CurrentTask(ctx).Cancel("")
 		if err := asyncio.Sleep(ctx, time.Second); !errors.Is(err, asyncio.ErrCancelled) { // work which will be cancelled
 			t.Errorf("sleep: %v", err)
@@ -356,11 +372,12 @@ func TestTimeout_test_timeout_after_cancellation(t *testing.T) {
 		if !errors.Is(err, asyncio.ErrTimeout) {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_cancel_in_timeout_after_cancellation(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		asyncio.CurrentTask(ctx).Cancel("")
 		if err := asyncio.Sleep(ctx, time.Second); !errors.Is(err, asyncio.ErrCancelled) {
 			t.Errorf("sleep: %v", err)
@@ -373,11 +390,12 @@ func TestTimeout_test_cancel_in_timeout_after_cancellation(t *testing.T) {
 		if !errors.Is(err, asyncio.ErrCancelled) {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_timeout_finished(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cm *asyncio.TimeoutScope
 		asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
 			cm = tm
@@ -386,11 +404,12 @@ func TestTimeout_test_timeout_finished(t *testing.T) {
 		if p := mustPanic(t, func() { cm.Reschedule(loop.Time().Add(20 * time.Millisecond)) }); !strings.Contains(p, "finished") {
 			t.Errorf("Reschedule: panic %q, want it to contain %q", p, "finished")
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_timeout_expired(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cm *asyncio.TimeoutScope
 		err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
 			cm = tm
@@ -402,11 +421,12 @@ func TestTimeout_test_timeout_expired(t *testing.T) {
 		if p := mustPanic(t, func() { cm.Reschedule(loop.Time().Add(20 * time.Millisecond)) }); !strings.Contains(p, "expired") {
 			t.Errorf("Reschedule: panic %q, want it to contain %q", p, "expired")
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_timeout_expiring(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, cm *asyncio.TimeoutScope) error {
 			if err := asyncio.Sleep(ctx, time.Second); !errors.Is(err, asyncio.ErrCancelled) {
 				t.Errorf("sleep: %v", err)
@@ -419,6 +439,7 @@ func TestTimeout_test_timeout_expiring(t *testing.T) {
 		if err != nil {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
@@ -439,7 +460,7 @@ func TestTimeout_test_timeout_without_task(t *testing.T) {
 // Go's own: a panic in the body goes through, and the timer is cancelled
 // (the timeout never fires into the code that recovered).
 func TestTimeout_PanicGoesThrough(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		v := panicValue(t, "Timeout whose body panics", func() {
 			asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 				panic("boom")
@@ -451,5 +472,6 @@ func TestTimeout_PanicGoesThrough(t *testing.T) {
 		if err := asyncio.Sleep(ctx, 100*time.Millisecond); err != nil {
 			t.Errorf("sleep after the panic: %v", err)
 		}
+		return nil
 	})
 }

@@ -34,7 +34,7 @@ func sameSet[A comparable](got []A, want ...A) bool {
 }
 
 func TestWait_test_wait(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 100*time.Millisecond, 0)
 		b := sleeper(ctx, 150*time.Millisecond, 0)
@@ -52,11 +52,12 @@ func TestWait_test_wait(t *testing.T) {
 		if res, _ := asyncio.Await(ctx, asyncio.CreateTask(ctx, foo)); res != 42 || elapsed(start) != 150*time.Millisecond {
 			t.Errorf("res %v at %v", res, elapsed(start))
 		}
+		return nil
 	})
 }
 
 func TestWait_test_wait_duplicate_coroutines(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		coro := func(s string) func(context.Context) (string, error) {
 			return func(context.Context) (string, error) { return s, nil }
 		}
@@ -64,7 +65,7 @@ func TestWait_test_wait_duplicate_coroutines(t *testing.T) {
 		done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[string]{c, c, asyncio.CreateTask(ctx, coro("spam"))})
 		if err != nil || len(pending) != 0 || len(done) != 2 {
 			t.Errorf("done %v, pending %v, err %v", done, pending, err)
-			return
+			return nil
 		}
 		var results []string
 		for _, f := range done {
@@ -74,20 +75,22 @@ func TestWait_test_wait_duplicate_coroutines(t *testing.T) {
 		if !sameSet(results, "test", "spam") {
 			t.Errorf("results %v", results)
 		}
+		return nil
 	})
 }
 
 func TestWait_test_wait_errors(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		panicValue(t, "Wait of an empty set", func() { asyncio.Wait(ctx, []asyncio.Awaitable{}) })
 		s := sleeper(ctx, 10*time.Second, 0)
 		panicValue(t, "Wait with ReturnWhen(-1)", func() { asyncio.Wait(ctx, []asyncio.Awaitable{s}, asyncio.ReturnWhen(-1)) })
 		s.Cancel("")
+		return nil
 	})
 }
 
 func TestWait_test_wait_first_completed(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 10*time.Second, 0)
 		b := sleeper(ctx, 100*time.Millisecond, 0)
@@ -96,13 +99,14 @@ func TestWait_test_wait_first_completed(t *testing.T) {
 			t.Errorf("done %v, pending %v, err %v, at %v", done, pending, err, elapsed(start))
 		}
 		a.Cancel("")
+		return nil
 	})
 }
 
 func TestWait_test_wait_really_done(t *testing.T) {
 	// Some tasks in the pending list may have become done while their
 	// callbacks have not all run yet.
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		a := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return 0, asyncio.Sleep(ctx, 0)
 		})
@@ -118,12 +122,13 @@ func TestWait_test_wait_really_done(t *testing.T) {
 		if err != nil || !sameSet(done, a, b) || !a.Done() || !b.Done() {
 			t.Errorf("done %v, err %v", done, err)
 		}
+		return nil
 	})
 }
 
 func TestWait_test_wait_first_exception(t *testing.T) {
 	// FirstException, and a task already has an exception.
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 10*time.Second, 0)
 		b := asyncio.CreateTask(ctx, func(context.Context) (int, error) { return 0, errZeroDivision })
@@ -132,12 +137,13 @@ func TestWait_test_wait_first_exception(t *testing.T) {
 			t.Errorf("done %v, pending %v, err %v, at %v", done, pending, err, elapsed(start))
 		}
 		a.Cancel("")
+		return nil
 	})
 }
 
 func TestWait_test_wait_first_exception_in_wait(t *testing.T) {
 	// FirstException, and an exception while waiting.
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 10*time.Second, 0)
 		b := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
@@ -149,11 +155,12 @@ func TestWait_test_wait_first_exception_in_wait(t *testing.T) {
 			t.Errorf("done %v, pending %v, err %v, at %v", done, pending, err, elapsed(start))
 		}
 		a.Cancel("")
+		return nil
 	})
 }
 
 func TestWait_test_wait_with_exception(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 100*time.Millisecond, 0)
 		b := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
@@ -179,11 +186,12 @@ func TestWait_test_wait_with_exception(t *testing.T) {
 				t.Errorf("at %v", elapsed(start))
 			}
 		}
+		return nil
 	})
 }
 
 func TestWait_test_wait_with_timeout(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 100*time.Millisecond, 0)
 		b := sleeper(ctx, 150*time.Millisecond, 0)
@@ -198,11 +206,12 @@ func TestWait_test_wait_with_timeout(t *testing.T) {
 			t.Errorf("at %v", elapsed(start))
 		}
 		b.Cancel("")
+		return nil
 	})
 }
 
 func TestWait_test_wait_concurrent_complete(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 100*time.Millisecond, 0)
 		b := sleeper(ctx, 150*time.Millisecond, 0)
@@ -217,13 +226,14 @@ func TestWait_test_wait_concurrent_complete(t *testing.T) {
 			t.Errorf("done %v, pending %v, err %v, at %v", r[0], r[1], err, elapsed(start))
 		}
 		b.Cancel("")
+		return nil
 	})
 }
 
 func TestWait_test_yield_wait_does_not_shield_cancel(t *testing.T) {
 	// Cancelling outer() makes Wait return early, and leaves inner()
 	// running.
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		proof := 0
 		waiter := asyncio.NewFuture[int](loop)
 		inner := func(ctx context.Context) (int, error) {
@@ -250,6 +260,7 @@ func TestWait_test_yield_wait_does_not_shield_cancel(t *testing.T) {
 		if proof != 1 {
 			t.Errorf("proof %d", proof)
 		}
+		return nil
 	})
 }
 

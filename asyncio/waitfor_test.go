@@ -42,7 +42,7 @@ func (s *slowTask) run(ctx context.Context) (int, error) {
 }
 
 func TestWaitFor_test_asyncio_wait_for_cancelled(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var st slowTask
 		waitForTask := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return asyncio.WaitFor(ctx, asyncio.CreateTask(ctx, st.run), 2*slowTaskTimeout)
@@ -58,11 +58,12 @@ func TestWaitFor_test_asyncio_wait_for_cancelled(t *testing.T) {
 		if !st.exited {
 			t.Error("the slow task did not exit")
 		}
+		return nil
 	})
 }
 
 func TestWaitFor_test_asyncio_wait_for_timeout(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var st slowTask
 		_, err := asyncio.WaitFor(ctx, asyncio.CreateTask(ctx, st.run), slowTaskTimeout/2)
 		if err != nil && !errors.Is(err, asyncio.ErrTimeout) {
@@ -71,21 +72,23 @@ func TestWaitFor_test_asyncio_wait_for_timeout(t *testing.T) {
 		if !st.exited {
 			t.Error("the slow task did not exit")
 		}
+		return nil
 	})
 }
 
 func TestWaitFor_test_wait_for_timeout_less_then_0_or_0_future_done(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fut := asyncio.NewFuture[string](loop)
 		fut.SetResult("done")
 		if ret, err := asyncio.WaitFor(ctx, fut, 0); ret != "done" || err != nil || !fut.Done() {
 			t.Errorf("got %v, %v", ret, err)
 		}
+		return nil
 	})
 }
 
 func TestWaitFor_test_wait_for_timeout_less_then_0_or_0_coroutine_do_not_started(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fooStarted := false
 		foo := asyncio.CreateTask(ctx, func(context.Context) (int, error) {
 			fooStarted = true
@@ -97,12 +100,13 @@ func TestWaitFor_test_wait_for_timeout_less_then_0_or_0_coroutine_do_not_started
 		if fooStarted {
 			t.Error("foo started")
 		}
+		return nil
 	})
 }
 
 func TestWaitFor_test_wait_for_timeout_less_then_0_or_0(t *testing.T) {
 	for _, timeout := range []time.Duration{0, -time.Second} {
-		aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+		mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 			var fooRunning *bool
 			started := asyncio.NewFuture[int](loop)
 			fut := asyncio.CreateTask(ctx, func(ctx context.Context) (string, error) {
@@ -123,12 +127,13 @@ func TestWaitFor_test_wait_for_timeout_less_then_0_or_0(t *testing.T) {
 			if !fut.Done() || !fut.Cancelled() || fooRunning == nil || *fooRunning {
 				t.Errorf("timeout %v: task %v", timeout, fut)
 			}
+			return nil
 		})
 	}
 }
 
 func TestWaitFor_test_wait_for(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fooRunning := false
 		fut := asyncio.CreateTask(ctx, func(ctx context.Context) (string, error) {
 			fooRunning = true
@@ -144,11 +149,12 @@ func TestWaitFor_test_wait_for(t *testing.T) {
 		if !fut.Done() || !fut.Cancelled() || fooRunning {
 			t.Errorf("task %v, running %v", fut, fooRunning)
 		}
+		return nil
 	})
 }
 
 func TestWaitFor_test_wait_for_race_condition(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fut := asyncio.NewFuture[string](loop)
 		task := asyncio.CreateTask(ctx, func(ctx context.Context) (string, error) {
 			return asyncio.WaitFor(ctx, fut, 200*time.Millisecond)
@@ -157,11 +163,12 @@ func TestWaitFor_test_wait_for_race_condition(t *testing.T) {
 		if res, err := asyncio.Await(ctx, task); res != "ok" || err != nil {
 			t.Errorf("got %v, %v", res, err)
 		}
+		return nil
 	})
 }
 
 func TestWaitFor_test_wait_for_cancellation_race_condition(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		inner := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			if err := asyncio.Sleep(ctx, time.Second); !errors.Is(err, asyncio.ErrCancelled) {
 				t.Errorf("sleep: %v", err)
@@ -171,11 +178,12 @@ func TestWaitFor_test_wait_for_cancellation_race_condition(t *testing.T) {
 		if res, err := asyncio.WaitFor(ctx, inner, 10*time.Millisecond); res != 1 || err != nil {
 			t.Errorf("got %v, %v", res, err)
 		}
+		return nil
 	})
 }
 
 func TestWaitFor_test_wait_for_waits_for_task_cancellation(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		taskDone := false
 		innerTask := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			defer func() { taskDone = true }()
@@ -191,11 +199,12 @@ func TestWaitFor_test_wait_for_waits_for_task_cancellation(t *testing.T) {
 		if !taskDone {
 			t.Error("WaitFor returned before the task ended")
 		}
+		return nil
 	})
 }
 
 func TestWaitFor_test_wait_for_waits_for_task_cancellation_w_timeout_0(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		taskDone := false
 		foo := func(ctx context.Context) (int, error) {
 			innerTask := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
@@ -215,11 +224,12 @@ func TestWaitFor_test_wait_for_waits_for_task_cancellation_w_timeout_0(t *testin
 		if !taskDone {
 			t.Error("WaitFor returned before the task ended")
 		}
+		return nil
 	})
 }
 
 func TestWaitFor_test_wait_for_reraises_exception_during_cancellation(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		errFoo := errors.New("FooException")
 		innerTask := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			asyncio.Sleep(ctx, 200*time.Millisecond)
@@ -228,12 +238,13 @@ func TestWaitFor_test_wait_for_reraises_exception_during_cancellation(t *testing
 		if _, err := asyncio.WaitFor(ctx, innerTask, epsilon); err != errFoo {
 			t.Errorf("err %v", err)
 		}
+		return nil
 	})
 }
 
 func TestWaitFor_test_cancel_wait_for(t *testing.T) {
 	// _test_cancel_wait_for(60.0)
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return asyncio.Await(ctx, asyncio.NewFuture[int](loop)) // never set
 		})
@@ -248,13 +259,14 @@ func TestWaitFor_test_cancel_wait_for(t *testing.T) {
 		if !task.Cancelled() {
 			t.Errorf("task %v", task)
 		}
+		return nil
 	})
 }
 
 func TestWaitFor_test_wait_for_cancel_suppressed(t *testing.T) {
 	// GH-86296: a task that suppresses the cancellation and returns a
 	// value: WaitFor returns the value.
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		return42 := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			if err := asyncio.Sleep(ctx, 10*time.Second); errors.Is(err, asyncio.ErrCancelled) {
 				return 42, nil
@@ -264,6 +276,7 @@ func TestWaitFor_test_wait_for_cancel_suppressed(t *testing.T) {
 		if res, err := asyncio.WaitFor(ctx, return42, 100*time.Millisecond); res != 42 || err != nil {
 			t.Errorf("got %v, %v", res, err)
 		}
+		return nil
 	})
 }
 
@@ -271,7 +284,7 @@ func TestWaitFor_test_wait_for_issue86296(t *testing.T) {
 	// GH-86296: the task is cancelled and does not run to completion.
 	// inner completes in one cycle of the loop, before the task is
 	// cancelled.
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		innerTask := asyncio.CreateTask(ctx, func(context.Context) (string, error) { return "done", nil })
 		reachedEnd := false
 		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
@@ -295,11 +308,12 @@ func TestWaitFor_test_wait_for_issue86296(t *testing.T) {
 		if v, err := asyncio.Await(ctx, innerTask); v != "done" || err != nil || reachedEnd {
 			t.Errorf("inner %v, %v; reached end %v", v, err, reachedEnd)
 		}
+		return nil
 	})
 }
 
 func TestWaitForShield_test_zero_timeout(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		task := sleeper(ctx, 10*time.Millisecond, "done")
 		shielded := asyncio.Shield(task)
 		if _, err := asyncio.WaitFor(ctx, shielded, 0); !errors.Is(err, asyncio.ErrTimeout) {
@@ -313,11 +327,12 @@ func TestWaitForShield_test_zero_timeout(t *testing.T) {
 		if !task.Done() {
 			t.Error("task not done")
 		}
+		return nil
 	})
 }
 
 func TestWaitForShield_test_shielded_timeout(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		task := sleeper(ctx, 100*time.Millisecond, "done")
 		if _, err := asyncio.WaitFor(ctx, asyncio.Shield(task), 10*time.Millisecond); !errors.Is(err, asyncio.ErrTimeout) {
 			t.Errorf("WaitFor: %v", err)
@@ -328,6 +343,7 @@ func TestWaitForShield_test_shielded_timeout(t *testing.T) {
 		if v, err := asyncio.Await(ctx, task); v != "done" || err != nil {
 			t.Errorf("task: %v, %v", v, err)
 		}
+		return nil
 	})
 }
 
