@@ -11,9 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
@@ -30,7 +30,7 @@ func TestAiotestCallback_test_call_soon(t *testing.T) {
 			})
 		})
 		<-done
-		if !equal(result, []string{"Hello World"}) {
+		if !slices.Equal(result, []string{"Hello World"}) {
 			t.Errorf("%v", result)
 		}
 	})
@@ -52,7 +52,7 @@ func TestAiotestCallback_test_call_soon_control(t *testing.T) {
 			})
 		})
 		<-done
-		if !equal(result, []string{"0", "yes"}) {
+		if !slices.Equal(result, []string{"0", "yes"}) {
 			t.Errorf("%v", result)
 		}
 	})
@@ -96,35 +96,33 @@ func TestAiotestCallback_test_close(t *testing.T) {
 }
 
 func TestAiotestTimer_test_display_date(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			const delay, count = 50 * time.Millisecond, 3
-			var result []time.Time
-			done := make(chan struct{})
-			var endTime time.Time
-			var displayDate func(ctx context.Context)
-			displayDate = func(ctx context.Context) {
-				if endTime.IsZero() {
-					endTime = loop.Time().Add(delay * count)
-				}
-				result = append(result, time.Now())
-				if loop.Time().Add(delay).Before(endTime) {
-					loop.CallLater(delay, displayDate)
-				} else {
-					close(done)
-				}
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		const delay, count = 50 * time.Millisecond, 3
+		var result []time.Time
+		done := make(chan struct{})
+		var endTime time.Time
+		var displayDate func(ctx context.Context)
+		displayDate = func(ctx context.Context) {
+			if endTime.IsZero() {
+				endTime = loop.Time().Add(delay * count)
 			}
-			loop.CallSoonThreadsafe(displayDate)
-			<-done
-			if len(result) != count {
-				t.Errorf("%d calls: %v", len(result), result)
+			result = append(result, time.Now())
+			if loop.Time().Add(delay).Before(endTime) {
+				loop.CallLater(delay, displayDate)
+			} else {
+				close(done)
 			}
-			for i := 1; i < len(result); i++ {
-				if d := result[i].Sub(result[i-1]); d != delay {
-					t.Errorf("call %d after %v", i, d)
-				}
+		}
+		loop.CallSoonThreadsafe(displayDate)
+		<-done
+		if len(result) != count {
+			t.Errorf("%d calls: %v", len(result), result)
+		}
+		for i := 1; i < len(result); i++ {
+			if d := result[i].Sub(result[i-1]); d != delay {
+				t.Errorf("call %d after %v", i, d)
 			}
-		})
+		}
 	})
 }
 
@@ -132,25 +130,23 @@ func TestAiotestTimer_test_display_date(t *testing.T) {
 // loop stopped, and runs it again; here the loop keeps running and the
 // test looks at 25 ms and at 125 ms.
 func TestAiotestTimer_test_later_stop_later(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			var result []string
-			onLoop(ctx, loop, func(ctx context.Context) {
-				loop.CallLater(time.Millisecond, func(context.Context) { result = append(result, "Hello") })
-				loop.CallLater(50*time.Millisecond, func(context.Context) { result = append(result, "World") })
-			})
-			time.Sleep(25 * time.Millisecond)
-			onLoop(ctx, loop, func(context.Context) {
-				if !equal(result, []string{"Hello"}) {
-					t.Errorf("at 25 ms: %v", result)
-				}
-			})
-			time.Sleep(100 * time.Millisecond)
-			onLoop(ctx, loop, func(context.Context) {
-				if !equal(result, []string{"Hello", "World"}) {
-					t.Errorf("at 125 ms: %v", result)
-				}
-			})
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		var result []string
+		onLoop(ctx, loop, func(ctx context.Context) {
+			loop.CallLater(time.Millisecond, func(context.Context) { result = append(result, "Hello") })
+			loop.CallLater(50*time.Millisecond, func(context.Context) { result = append(result, "World") })
+		})
+		time.Sleep(25 * time.Millisecond)
+		onLoop(ctx, loop, func(context.Context) {
+			if !slices.Equal(result, []string{"Hello"}) {
+				t.Errorf("at 25 ms: %v", result)
+			}
+		})
+		time.Sleep(100 * time.Millisecond)
+		onLoop(ctx, loop, func(context.Context) {
+			if !slices.Equal(result, []string{"Hello", "World"}) {
+				t.Errorf("at 125 ms: %v", result)
+			}
 		})
 	})
 }
@@ -167,42 +163,38 @@ func helloWorld(result *[]string, delay time.Duration) func(ctx context.Context)
 }
 
 func TestAiotestCoroutine_test_hello_world(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			var result []string
-			if _, err := runTask(ctx, loop, helloWorld(&result, time.Millisecond)); err != nil {
-				t.Fatal(err)
-			}
-			if !equal(result, []string{"Hello", "World"}) {
-				t.Errorf("%v", result)
-			}
-		})
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		var result []string
+		if _, err := runTask(ctx, loop, helloWorld(&result, time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(result, []string{"Hello", "World"}) {
+			t.Errorf("%v", result)
+		}
 	})
 }
 
 func TestAiotestCoroutine_test_waiter(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			var result []string
-			_, err := runTask(ctx, loop, func(ctx context.Context) (int, error) {
-				fut := asyncio.NewFuture[string](loop)
-				loop.CallSoon(func(context.Context) { fut.SetResult("Future") })
-				v, err := asyncio.Await(ctx, fut)
-				if err != nil {
-					return 0, err
-				}
-				result = append(result, v)
-				v, err = helloWorld(&result, time.Millisecond)(ctx)
-				result = append(result, v)
-				return 0, err
-			})
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		var result []string
+		_, err := runTask(ctx, loop, func(ctx context.Context) (int, error) {
+			fut := asyncio.NewFuture[string](loop)
+			loop.CallSoon(func(context.Context) { fut.SetResult("Future") })
+			v, err := asyncio.Await(ctx, fut)
 			if err != nil {
-				t.Fatal(err)
+				return 0, err
 			}
-			if !equal(result, []string{"Future", "Hello", "World", "."}) {
-				t.Errorf("%v", result)
-			}
+			result = append(result, v)
+			v, err = helloWorld(&result, time.Millisecond)(ctx)
+			result = append(result, v)
+			return 0, err
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(result, []string{"Future", "Hello", "World", "."}) {
+			t.Errorf("%v", result)
+		}
 	})
 }
 
@@ -245,7 +237,7 @@ func TestAiotestThread_test_run_in_thread(t *testing.T) {
 		t.Fatal(err)
 	}
 	tid := <-loopGoid
-	if !equal(result, []string{tid}) || tid == curGoid() {
+	if !slices.Equal(result, []string{tid}) || tid == curGoid() {
 		t.Errorf("ran on goroutine %v; loop's is %s, test's is %s", result, tid, curGoid())
 	}
 }

@@ -38,8 +38,8 @@ func TestAsCompleted_test_as_completed(t *testing.T) {
 			return values, nil
 		})
 		res, err := asyncio.Await(ctx, foo)
-		if err != nil || len(res) != 3 || !sameSet(res[:2], "a", "b") || res[2] != "c" || elapsed(start) != 150*time.Millisecond {
-			t.Errorf("res %v, %v, at %v", res, err, elapsed(start))
+		if err != nil || len(res) != 3 || !sameSet(res[:2], "a", "b") || res[2] != "c" || time.Since(start) != 150*time.Millisecond {
+			t.Errorf("res %v, %v, at %v", res, err, time.Since(start))
 		}
 		return nil
 	})
@@ -61,8 +61,8 @@ func TestAsCompleted_test_as_completed_with_timeout(t *testing.T) {
 		if len(values) != 2 || values[0] != (value{"a", nil}) || !errors.Is(values[1].err, asyncio.ErrTimeout) {
 			t.Errorf("values %v", values)
 		}
-		if elapsed(start) != 120*time.Millisecond {
-			t.Errorf("at %v", elapsed(start))
+		if time.Since(start) != 120*time.Millisecond {
+			t.Errorf("at %v", time.Since(start))
 		}
 		b.Cancel("")
 		return nil

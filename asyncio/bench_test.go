@@ -19,16 +19,12 @@ import (
 //	go test -run '^$' -bench W2 -benchtime 200000x ./asyncio/   (W2 exactly as BENCH.md)
 //	go test -run '^$' -bench 'W3|W4' ./asyncio/
 
-// benchLoop runs body inside a fresh loop; body times what it wants.
+// benchLoop is withLoop for a benchmark that reports allocations; body
+// times what it wants.
 func benchLoop(b *testing.B, body func(ctx context.Context, loop *asyncio.Loop)) {
 	b.Helper()
 	b.ReportAllocs()
-	if err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
-		body(ctx, loop)
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	withLoop(b, body)
 }
 
 // W1: a callback increments a counter and, while it is below N, schedules

@@ -109,19 +109,6 @@ func onLoopValue[T any](t *testing.T, ctx context.Context, fn func() T) T {
 	return v
 }
 
-// loopBubble runs body in a fresh loop inside a synctest bubble.
-func loopBubble(t *testing.T, body func(t *testing.T, ctx context.Context, loop *asyncio.Loop)) {
-	t.Helper()
-	synctest.Test(t, func(t *testing.T) {
-		if err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
-			body(t, ctx, loop)
-			return nil
-		}); err != nil {
-			t.Errorf("OpenLoop: %v", err)
-		}
-	})
-}
-
 // asTask runs coro as a task on the loop of ctx (RunAsyncio) and fails
 // the test with its error.
 func asTask(t *testing.T, ctx context.Context, coro func(ctx context.Context) error) {
@@ -156,8 +143,6 @@ func stubborn(loop *asyncio.Loop, started chan<- struct{}) func(ctx context.Cont
 		}
 	}
 }
-
-func since(start time.Time) time.Duration { return time.Since(start) }
 
 const ms = time.Millisecond
 
@@ -579,8 +564,8 @@ func TestS7_trio_to_asyncio_cancellation(t *testing.T) {
 				}
 				return err
 			})
-			if v != c.v || errors.Is(err, trio.ErrCancelled) != c.errTrio || !moved || since(start) != 10*ms+c.extra {
-				t.Errorf("%s: %v, %v, moved %v, after %v", c.name, v, err, moved, since(start))
+			if v != c.v || errors.Is(err, trio.ErrCancelled) != c.errTrio || !moved || time.Since(start) != 10*ms+c.extra {
+				t.Errorf("%s: %v, %v, moved %v, after %v", c.name, v, err, moved, time.Since(start))
 			}
 		}
 		// Spontaneous.
@@ -647,18 +632,18 @@ func TestS9_outer_cancellation_reaches_only_the_body(t *testing.T) {
 				onLoop(ctx, loop, func(cctx context.Context) {
 					asyncio.CreateTask(cctx, func(ctx context.Context) (int, error) {
 						err := asyncio.Sleep(ctx, 300*ms)
-						ev.add("task slept until %v: %v", since(start), err)
+						ev.add("task slept until %v: %v", time.Since(start), err)
 						return 0, err
 					})
 					asyncio.RunTrio(cctx, func(ctx context.Context) (int, error) {
 						err := trio.Sleep(ctx, 300*ms)
-						ev.add("trio call slept until %v: %v", since(start), err)
+						ev.add("trio call slept until %v: %v", time.Since(start), err)
 						return 0, err
 					})
 				})
 				_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
 					err := asyncio.Sleep(ctx, time.Hour)
-					ev.add("in-flight task: %v at %v", err, since(start))
+					ev.add("in-flight task: %v at %v", err, time.Since(start))
 					return 0, err
 				})
 				ev.add("body: trio's cancellation %v", errors.Is(err, trio.ErrCancelled))
@@ -666,14 +651,14 @@ func TestS9_outer_cancellation_reaches_only_the_body(t *testing.T) {
 				shield.SetShield(true)
 				shield.Run(ctx, func(ctx context.Context) error {
 					v, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) { return 1, asyncio.Sleep(ctx, 50*ms) })
-					ev.add("shielded RunAsyncio: %d %v at %v", v, err, since(start))
+					ev.add("shielded RunAsyncio: %d %v at %v", v, err, time.Since(start))
 					return trio.Sleep(ctx, 200*ms)
 				})
 				return err
 			})
 		})
-		if err != nil || !scope.CancelledCaught() || since(start) != 350*ms {
-			t.Errorf("OpenLoop: %v, caught %v, returned after %v", err, scope.CancelledCaught(), since(start))
+		if err != nil || !scope.CancelledCaught() || time.Since(start) != 350*ms {
+			t.Errorf("OpenLoop: %v, caught %v, returned after %v", err, scope.CancelledCaught(), time.Since(start))
 		}
 		ev.inOrder(t,
 			"in-flight task: asyncio: cancelled: cancelled by trio: deadline exceeded at 100ms",
@@ -808,7 +793,7 @@ func TestTurns_hook_takes_turns_with_the_caller(t *testing.T) {
 		<-g.paused
 		order = append(order, fmt.Sprint("stopped", round))
 	}
-	if want := []string{"caller1", "a1", "b1", "stopped1", "caller2", "a2", "b2", "stopped2"}; !equal(order, want) {
+	if want := []string{"caller1", "a1", "b1", "stopped1", "caller2", "a2", "b2", "stopped2"}; !slices.Equal(order, want) {
 		t.Errorf("order: got %v, want %v", order, want)
 	}
 	close(quit)
@@ -925,14 +910,14 @@ func TestOpenLoop_trio_calls_started_during_teardown_are_cancelled_and_awaited(t
 					var shield trio.CancelScope
 					shield.SetShield(true)
 					shield.Run(ctx, func(ctx context.Context) error { return trio.Sleep(ctx, 30*ms) })
-					ev.add("late trio call done at %v", since(start))
+					ev.add("late trio call done at %v", time.Since(start))
 					return 0, nil
 				})
 				return 0, err
 			})
 			return nil
 		})
-		ev.add("returned at %v", since(start))
+		ev.add("returned at %v", time.Since(start))
 		if err != nil {
 			t.Errorf("OpenLoop: %v", err)
 		}
@@ -952,14 +937,14 @@ func TestOpenLoop_outer_cancellation_reported_after_the_teardown(t *testing.T) {
 				spawnTask(ctx, loop, func(ctx context.Context) (int, error) {
 					err := asyncio.Sleep(ctx, time.Hour)
 					asyncio.Sleep(ctx, 500*ms) // cleanup
-					cleanupAt = since(start)
+					cleanupAt = time.Since(start)
 					return 0, err
 				})
 				return trio.SleepForever(ctx)
 			})
 		})
-		if !moved || err != nil || cleanupAt != 1500*ms || since(start) != 1500*ms {
-			t.Errorf("moved on %v, %v; cleanup done at %v, returned at %v", moved, err, cleanupAt, since(start))
+		if !moved || err != nil || cleanupAt != 1500*ms || time.Since(start) != 1500*ms {
+			t.Errorf("moved on %v, %v; cleanup done at %v, returned at %v", moved, err, cleanupAt, time.Since(start))
 		}
 	})
 }
@@ -1168,8 +1153,8 @@ func TestWaitStopped_a_cancelled_wait_does_not_eat_the_next_Stop(t *testing.T) {
 		loop.Synchronize(ctx)
 		loop.Synchronize(ctx) // the Stop has been processed
 		start := time.Now()
-		if moved, err := trio.MoveOnAfter(ctx, time.Second, loop.WaitStopped); moved || err != nil || since(start) != 0 {
-			t.Errorf("WaitStopped after an unseen Stop: moved on %v, %v, after %v", moved, err, since(start))
+		if moved, err := trio.MoveOnAfter(ctx, time.Second, loop.WaitStopped); moved || err != nil || time.Since(start) != 0 {
+			t.Errorf("WaitStopped after an unseen Stop: moved on %v, %v, after %v", moved, err, time.Since(start))
 		}
 	})
 }
@@ -1279,8 +1264,8 @@ func TestRunAsyncio_cancels_the_task_once_and_keeps_waiting(t *testing.T) {
 			})
 			return nil
 		})
-		if v != 1 || err != nil || since(start) != 50*ms {
-			t.Errorf("%d cancellations seen, %v, returned after %v", v, err, since(start))
+		if v != 1 || err != nil || time.Since(start) != 50*ms {
+			t.Errorf("%d cancellations seen, %v, returned after %v", v, err, time.Since(start))
 		}
 	})
 }
@@ -1406,8 +1391,8 @@ func TestRunAsyncio_refuses_to_stop_keeps_waiting(t *testing.T) {
 			})
 			return err
 		})
-		if since(start) != 90*ms || !moved || !errors.Is(err, trio.ErrCancelled) {
-			t.Errorf("returned after %v, moved on %v, %v", since(start), moved, err)
+		if time.Since(start) != 90*ms || !moved || !errors.Is(err, trio.ErrCancelled) {
+			t.Errorf("returned after %v, moved on %v, %v", time.Since(start), moved, err)
 		}
 	})
 }
@@ -1422,12 +1407,12 @@ func TestRunAsyncio_AbandonOnCancel(t *testing.T) {
 		moved, _ := trio.MoveOnAfter(ctx, 10*ms, func(ctx context.Context) error {
 			_, err = asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
 				cerr := asyncio.Sleep(ctx, time.Hour)
-				ev.add("cancel requested at %v: %v", since(start), cerr)
+				ev.add("cancel requested at %v: %v", time.Since(start), cerr)
 				asyncio.Sleep(ctx, 100*ms)
-				ev.add("task done at %v", since(start))
+				ev.add("task done at %v", time.Since(start))
 				return 1, nil
 			}, asyncio.AbandonOnCancel())
-			ev.add("RunAsyncio returned at %v", since(start))
+			ev.add("RunAsyncio returned at %v", time.Since(start))
 			return err
 		})
 		if !moved || !errors.Is(err, trio.ErrCancelled) || errors.Is(err, asyncio.ErrCancelled) {
@@ -1579,9 +1564,9 @@ func TestRunFuture_result_error_cancellation_and_closed_loop(t *testing.T) {
 			_, err = asyncio.RunFuture(ctx, f)
 			return err
 		})
-		if !moved || since(start) != 20*ms || !errors.Is(err, trio.ErrCancelled) || !errors.Is(err, asyncio.ErrCancelled) ||
+		if !moved || time.Since(start) != 20*ms || !errors.Is(err, trio.ErrCancelled) || !errors.Is(err, asyncio.ErrCancelled) ||
 			!onLoopValue(t, ctx, f.Cancelled) {
-			t.Errorf("cancelled: moved on %v after %v, %v", moved, since(start), err)
+			t.Errorf("cancelled: moved on %v after %v, %v", moved, time.Since(start), err)
 		}
 		// Cancelled by asyncio code: unchanged.
 		f = newFut()
@@ -1602,8 +1587,8 @@ func TestRunFuture_result_error_cancellation_and_closed_loop(t *testing.T) {
 			_, err = asyncio.RunFuture(ctx, task, asyncio.AbandonOnCancel())
 			return err
 		})
-		if !moved || since(start) != 10*ms || !errors.Is(err, trio.ErrCancelled) {
-			t.Errorf("abandoned: moved on %v after %v, %v", moved, since(start), err)
+		if !moved || time.Since(start) != 10*ms || !errors.Is(err, trio.ErrCancelled) {
+			t.Errorf("abandoned: moved on %v after %v, %v", moved, time.Since(start), err)
 		}
 		if v, err := asyncio.RunFuture(ctx, task); v != 9 || err != nil {
 			t.Errorf("the abandoned task went on: %v, %v", v, err)
@@ -1785,9 +1770,9 @@ func TestRunTrio_cancel_cancels_the_scope_and_waits_for_fn_to_unwind(t *testing.
 			_, err := asyncio.Await(ctx, f)
 			var ce *asyncio.CancelledError
 			var tce *trio.CancelledError
-			if !unwound || since(start) != 110*ms || !f.Cancelled() || !errors.As(err, &ce) || ce.Msg != "my msg" ||
+			if !unwound || time.Since(start) != 110*ms || !f.Cancelled() || !errors.As(err, &ce) || ce.Msg != "my msg" ||
 				!errors.As(err, &tce) || !errors.Is(err, trio.ErrCancelled) {
-				t.Errorf("after %v: unwound %v, cancelled %v, %v", since(start), unwound, f.Cancelled(), err)
+				t.Errorf("after %v: unwound %v, cancelled %v, %v", time.Since(start), unwound, f.Cancelled(), err)
 			}
 			return nil
 		})

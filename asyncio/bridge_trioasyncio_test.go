@@ -114,8 +114,8 @@ func TestTrioToAsyncio_T3_refuses(t *testing.T) {
 			return err
 		})
 		// Cancelled at 50 ms in its third sleep, it works 7 × 20 ms more.
-		if !moved || err != nil || cancels.Load() != 1 || since(start) != 190*ms {
-			t.Errorf("moved on %v, %v; cancels %d; returned after %v", moved, err, cancels.Load(), since(start))
+		if !moved || err != nil || cancels.Load() != 1 || time.Since(start) != 190*ms {
+			t.Errorf("moved on %v, %v; cancels %d; returned after %v", moved, err, cancels.Load(), time.Since(start))
 		}
 	})
 }
@@ -505,7 +505,7 @@ func TestAsyncioToTrio_A11_block_cancelled_trio_calls_go_on(t *testing.T) {
 				onLoop(ctx, loop, func(cctx context.Context) {
 					asyncio.RunTrio(cctx, func(ctx context.Context) (int, error) {
 						err := trio.Sleep(ctx, time.Hour)
-						ev.add("trio call cancelled at %v", since(start))
+						ev.add("trio call cancelled at %v", time.Since(start))
 						return 0, err
 					})
 				})
@@ -513,7 +513,7 @@ func TestAsyncioToTrio_A11_block_cancelled_trio_calls_go_on(t *testing.T) {
 				var shield trio.CancelScope
 				shield.SetShield(true)
 				shield.Run(ctx, func(ctx context.Context) error { return trio.Sleep(ctx, 40*ms) })
-				ev.add("body returns at %v", since(start))
+				ev.add("body returns at %v", time.Since(start))
 				return trio.Checkpoint(ctx)
 			})
 		})
@@ -568,8 +568,8 @@ func TestAppendixA_A1_swallowed(t *testing.T) {
 			next = trio.Sleep(ctx, 0)
 			return next
 		})
-		if v != "swallowed" || !trio.IsCancellation(next) || !moved || since(start) != 50*ms {
-			t.Errorf("%q; next %v; moved on %v after %v", v, next, moved, since(start))
+		if v != "swallowed" || !trio.IsCancellation(next) || !moved || time.Since(start) != 50*ms {
+			t.Errorf("%q; next %v; moved on %v after %v", v, next, moved, time.Since(start))
 		}
 	})
 }
@@ -586,8 +586,8 @@ func TestAppendixA_A2_refuses_then_reraises(t *testing.T) {
 				return 0, err
 			}))
 		})
-		if !moved || err != nil || since(start) != 250*ms {
-			t.Errorf("moved on %v, %v, after %v", moved, err, since(start))
+		if !moved || err != nil || time.Since(start) != 250*ms {
+			t.Errorf("moved on %v, %v, after %v", moved, err, time.Since(start))
 		}
 	})
 }
@@ -667,8 +667,8 @@ func TestAppendixA_A7_never_resolved_future_under_move_on_after(t *testing.T) {
 		start := time.Now()
 		f := onLoopValue(t, ctx, func() *asyncio.Future[int] { return asyncio.NewFuture[int](loop) })
 		moved, err := trio.MoveOnAfter(ctx, 20*ms, func(ctx context.Context) error { return second(asyncio.RunFuture(ctx, f)) })
-		if !moved || err != nil || since(start) != 20*ms || !onLoopValue(t, ctx, f.Cancelled) {
-			t.Errorf("moved on %v, %v, after %v", moved, err, since(start))
+		if !moved || err != nil || time.Since(start) != 20*ms || !onLoopValue(t, ctx, f.Cancelled) {
+			t.Errorf("moved on %v, %v, after %v", moved, err, time.Since(start))
 		}
 	})
 }
@@ -690,7 +690,7 @@ func TestAppendixA_B1_shielded_callee_task_cancelled(t *testing.T) {
 		task := spawnTask(ctx, loop, func(ctx context.Context) (int, error) {
 			f = asyncio.RunTrio(ctx, shieldedFor(100*ms, "value"))
 			v, err = asyncio.Await(ctx, f)
-			at, cancelling = since(start), asyncio.CurrentTask(ctx).Cancelling()
+			at, cancelling = time.Since(start), asyncio.CurrentTask(ctx).Cancelling()
 			return 0, nil
 		})
 		trio.Sleep(ctx, 20*ms)
@@ -716,8 +716,8 @@ func TestAppendixA_B1b_shielded_callee_future_cancelled(t *testing.T) {
 			if !f.Cancel("") || f.Done() {
 				t.Error("Cancel")
 			}
-			if v, err := asyncio.Await(ctx, f); v != "value" || err != nil || since(start) != 100*ms || f.Cancelled() {
-				t.Errorf("%q, %v after %v", v, err, since(start))
+			if v, err := asyncio.Await(ctx, f); v != "value" || err != nil || time.Since(start) != 100*ms || f.Cancelled() {
+				t.Errorf("%q, %v after %v", v, err, time.Since(start))
 			}
 			return nil
 		})
@@ -751,8 +751,8 @@ func TestAppendixA_B2_unwinding_before_cancelled(t *testing.T) {
 			if !f.Cancel("") || f.Done() {
 				t.Error("Cancel")
 			}
-			if _, err := asyncio.Await(ctx, f); !errors.Is(err, asyncio.ErrCancelled) || since(start) != 110*ms {
-				t.Errorf("%v after %v", err, since(start))
+			if _, err := asyncio.Await(ctx, f); !errors.Is(err, asyncio.ErrCancelled) || time.Since(start) != 110*ms {
+				t.Errorf("%v after %v", err, time.Since(start))
 			}
 			return nil
 		})
@@ -859,8 +859,8 @@ func TestAppendixA_B_timeout_wait_for_shield(t *testing.T) {
 			err := asyncio.Timeout(ctx, 50*ms, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 				return second(asyncio.Await(ctx, asyncio.RunTrio(ctx, sleep10)))
 			})
-			if !errors.Is(err, asyncio.ErrTimeout) || asyncio.CurrentTask(ctx).Cancelling() != 0 || since(start) != 50*ms {
-				t.Errorf("Timeout: %v, cancelling %d, after %v", err, asyncio.CurrentTask(ctx).Cancelling(), since(start))
+			if !errors.Is(err, asyncio.ErrTimeout) || asyncio.CurrentTask(ctx).Cancelling() != 0 || time.Since(start) != 50*ms {
+				t.Errorf("Timeout: %v, cancelling %d, after %v", err, asyncio.CurrentTask(ctx).Cancelling(), time.Since(start))
 			}
 			if _, err := asyncio.WaitFor[int](ctx, asyncio.RunTrio(ctx, sleep10), 50*ms); !errors.Is(err, asyncio.ErrTimeout) {
 				t.Errorf("WaitFor: %v", err)
@@ -904,7 +904,7 @@ func TestAppendixA_c1_teardown_order(t *testing.T) {
 						if err := asyncio.Sleep(ctx, 10*ms); err != nil {
 							ev.add("aio task cleanup failed: %v", err)
 						}
-						ev.add("aio task cleaned up at %v", since(start))
+						ev.add("aio task cleaned up at %v", time.Since(start))
 						return 0, err
 					})
 					asyncio.CreateTask(cctx, func(ctx context.Context) (int, error) {
@@ -925,7 +925,7 @@ func TestAppendixA_c1_teardown_order(t *testing.T) {
 					l.CallLater(5*time.Second, func(context.Context) { timerFired.Store(true) })
 				})
 				err := trio.SleepForever(ctx)
-				ev.add("body cancelled at %v", since(start))
+				ev.add("body cancelled at %v", time.Since(start))
 				l.CallSoonThreadsafe(func(context.Context) {
 					// Before any cancellation of the teardown's.
 					ev.add("late call_soon: task cancelling %d, trio call cancelled %v",
@@ -1036,7 +1036,7 @@ func TestAppendixA_ordering_due_timer_after_ready_callbacks(t *testing.T) {
 			loop.CallSoon(func(context.Context) { order = append(order, "b") })
 		})
 		<-done
-		if !equal(order, []string{"a", "b", "t"}) {
+		if !slices.Equal(order, []string{"a", "b", "t"}) {
 			t.Errorf("%v", order)
 		}
 	})
@@ -1053,8 +1053,8 @@ func TestAppendixA_manual_stop_does_not_hang(t *testing.T) {
 		moved, err := trio.MoveOnAfter(ctx, 200*ms, func(ctx context.Context) error {
 			return second(asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) { return 0, asyncio.Sleep(ctx, 0) }))
 		})
-		if moved || err != nil || since(start) != 0 {
-			t.Errorf("moved on %v, %v, after %v", moved, err, since(start))
+		if moved || err != nil || time.Since(start) != 0 {
+			t.Errorf("moved on %v, %v, after %v", moved, err, time.Since(start))
 		}
 	})
 }
@@ -1117,8 +1117,8 @@ func TestTrioAsyncio_test_call_at(t *testing.T) {
 			loop.CallAt(when, func(context.Context) { done.SetResult(struct{}{}) })
 			return second(asyncio.Await(ctx, done))
 		})
-		if since(start) != 100*ms {
-			t.Errorf("after %v", since(start))
+		if time.Since(start) != 100*ms {
+			t.Errorf("after %v", time.Since(start))
 		}
 	})
 }
@@ -1512,8 +1512,8 @@ func TestTrioAsyncio_test_cancel_loop(t *testing.T) {
 		moved, err := trio.MoveOnAfter(context.Background(), time.Second, func(ctx context.Context) error {
 			return asyncio.OpenLoop(ctx, func(ctx context.Context, loop *asyncio.Loop) error { return trio.SleepForever(ctx) })
 		})
-		if !moved || err != nil || since(start) != time.Second {
-			t.Errorf("moved on %v, %v, after %v", moved, err, since(start))
+		if !moved || err != nil || time.Since(start) != time.Second {
+			t.Errorf("moved on %v, %v, after %v", moved, err, time.Since(start))
 		}
 	})
 }
@@ -1538,7 +1538,7 @@ func cancelLoopWithTasks(t *testing.T, shield, bodyRaises bool) {
 		moved, err := trio.MoveOnAfter(context.Background(), 1250*ms, func(ctx context.Context) error {
 			return asyncio.OpenLoop(ctx, func(ctx context.Context, loop *asyncio.Loop) error {
 				trioTask := func(ctx context.Context) (int, error) {
-					defer func() { ev.add("trio_task done at %v", since(start)) }()
+					defer func() { ev.add("trio_task done at %v", time.Since(start)) }()
 					var s trio.CancelScope
 					s.SetShield(shield)
 					return 0, s.Run(ctx, func(ctx context.Context) error { return trio.Sleep(ctx, time.Second) })
@@ -1585,8 +1585,8 @@ func cancelLoopWithTasks(t *testing.T, shield, bodyRaises bool) {
 		if got := ev.all(); !slices.Equal(got, []string{fmt.Sprintf("trio_task done at %v", want), "aio_task done", "toplevel done"}) {
 			t.Errorf("%q", got)
 		}
-		if since(start) != want || moved != !shield {
-			t.Errorf("ended at %v, moved on %v", since(start), moved)
+		if time.Since(start) != want || moved != !shield {
+			t.Errorf("ended at %v, moved on %v", time.Since(start), moved)
 		}
 	})
 }
@@ -1658,25 +1658,23 @@ func TestTrioAsyncio_test_nested(t *testing.T) {
 
 // Two loops open in the same goroutine: a callback on each sees its own.
 func TestTrioAsyncio_test_same_task(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx1 context.Context, loop1 *asyncio.Loop) {
-			withLoop(t, func(ctx2 context.Context, loop2 *asyncio.Loop) {
-				var seen atomic.Int64
-				for _, l := range []*asyncio.Loop{loop1, loop2} {
-					l.CallSoonThreadsafe(func(context.Context) {
-						l.CallLater(100*ms, func(cctx context.Context) {
-							if got, _ := asyncio.GetRunningLoop(cctx); got != l {
-								t.Error("callback on another loop")
-							}
-							seen.Add(1)
-						})
+	loopBubble(t, func(t *testing.T, ctx1 context.Context, loop1 *asyncio.Loop) {
+		withLoop(t, func(ctx2 context.Context, loop2 *asyncio.Loop) {
+			var seen atomic.Int64
+			for _, l := range []*asyncio.Loop{loop1, loop2} {
+				l.CallSoonThreadsafe(func(context.Context) {
+					l.CallLater(100*ms, func(cctx context.Context) {
+						if got, _ := asyncio.GetRunningLoop(cctx); got != l {
+							t.Error("callback on another loop")
+						}
+						seen.Add(1)
 					})
-				}
-				trio.Sleep(ctx2, 200*ms)
-				if seen.Load() != 2 {
-					t.Errorf("%d callbacks ran", seen.Load())
-				}
-			})
+				})
+			}
+			trio.Sleep(ctx2, 200*ms)
+			if seen.Load() != 2 {
+				t.Errorf("%d callbacks ran", seen.Load())
+			}
 		})
 	})
 }
@@ -1965,20 +1963,18 @@ func TestTrioAsyncio_test_cancel_loop_throw_another(t *testing.T) {
 // A cancelled trio_as_future future whose trio task raises while it
 // unwinds: the error propagates.
 func TestTrioAsyncio_test_trio_as_fut_throws_after_cancelled(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			fut := onLoopValue(t, ctx, func() *asyncio.Future[int] {
-				return asyncio.RunTrio(ctx, func(ctx context.Context) (int, error) {
-					trio.SleepForever(ctx)
-					return 0, errValue
-				})
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		fut := onLoopValue(t, ctx, func() *asyncio.Future[int] {
+			return asyncio.RunTrio(ctx, func(ctx context.Context) (int, error) {
+				trio.SleepForever(ctx)
+				return 0, errValue
 			})
-			synctest.Wait()
-			onLoop(ctx, loop, func(context.Context) { fut.Cancel("") })
-			if _, err := asyncio.RunFuture(ctx, fut); err != errValue {
-				t.Errorf("%v", err)
-			}
 		})
+		synctest.Wait()
+		onLoop(ctx, loop, func(context.Context) { fut.Cancel("") })
+		if _, err := asyncio.RunFuture(ctx, fut); err != errValue {
+			t.Errorf("%v", err)
+		}
 	})
 }
 

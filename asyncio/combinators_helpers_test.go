@@ -3,8 +3,6 @@ package asyncio_test
 import (
 	"context"
 	"errors"
-	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
@@ -20,9 +18,6 @@ func runLoop(ctx context.Context) {
 		runBriefly(ctx)
 	}
 }
-
-// elapsed is the fake time since start, for CPython's loop.time() checks.
-func elapsed(start time.Time) time.Duration { return time.Since(start) }
 
 // sleeper is asyncio.sleep(d, result) as a task.
 func sleeper[T any](ctx context.Context, d time.Duration, v T) *asyncio.Task[T] {
@@ -46,6 +41,3 @@ var (
 type callCount struct{ n int }
 
 func (c *callCount) cb(context.Context) { c.n++ }
-
-// bubble runs f in a testing/synctest bubble.
-func bubble(t *testing.T, f func(t *testing.T)) { synctest.Test(t, f) }

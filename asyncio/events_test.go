@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,7 +47,7 @@ func TestRunOnce_due_timer_runs_after_ready_callbacks(t *testing.T) {
 			loop.CallSoon(record(&log, "b"))
 		})
 		settle(ctx, loop)
-		if !equal(log, []string{"a", "b", "t"}) {
+		if !slices.Equal(log, []string{"a", "b", "t"}) {
 			t.Errorf("%v", log)
 		}
 	})
@@ -57,31 +58,29 @@ func TestRunOnce_due_timer_runs_after_ready_callbacks(t *testing.T) {
 // meanwhile (each iteration sleeps 1 ms of fake time; the timer is due at
 // 1.5 ms, so it runs right after the third call).
 func TestRunOnce_callback_scheduled_during_batch_runs_next_iteration(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			var log []string
-			done := make(chan struct{})
-			n := 0
-			var r func(context.Context)
-			r = func(context.Context) {
-				n++
-				log = append(log, fmt.Sprint("r", n))
-				time.Sleep(time.Millisecond)
-				if n < 6 {
-					loop.CallSoon(r)
-				} else {
-					close(done)
-				}
-			}
-			loop.CallSoonThreadsafe(func(ctx context.Context) {
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		var log []string
+		done := make(chan struct{})
+		n := 0
+		var r func(context.Context)
+		r = func(context.Context) {
+			n++
+			log = append(log, fmt.Sprint("r", n))
+			time.Sleep(time.Millisecond)
+			if n < 6 {
 				loop.CallSoon(r)
-				loop.CallLater(1500*time.Microsecond, record(&log, "t"))
-			})
-			<-done
-			if want := []string{"r1", "r2", "r3", "t", "r4", "r5", "r6"}; !equal(log, want) {
-				t.Errorf("got %v, want %v", log, want)
+			} else {
+				close(done)
 			}
+		}
+		loop.CallSoonThreadsafe(func(ctx context.Context) {
+			loop.CallSoon(r)
+			loop.CallLater(1500*time.Microsecond, record(&log, "t"))
 		})
+		<-done
+		if want := []string{"r1", "r2", "r3", "t", "r4", "r5", "r6"}; !slices.Equal(log, want) {
+			t.Errorf("got %v, want %v", log, want)
+		}
 	})
 }
 
@@ -99,7 +98,7 @@ func TestRunOnce_fifo(t *testing.T) {
 		})
 		onLoop(ctx, loop, func(context.Context) {})
 		onLoop(ctx, loop, func(context.Context) {})
-		if !equal(log, []string{"a", "b", "c"}) {
+		if !slices.Equal(log, []string{"a", "b", "c"}) {
 			t.Errorf("%v", log)
 		}
 	})
@@ -108,37 +107,35 @@ func TestRunOnce_fifo(t *testing.T) {
 // Timers run in deadline order, ties in scheduling order, at their time
 // on the (fake) clock.
 func TestTimers_order_and_ties(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			var log []string
-			var at []time.Duration
-			start := loop.Time()
-			done := make(chan struct{})
-			rec := func(s string) func(context.Context) {
-				return func(context.Context) {
-					log = append(log, s)
-					at = append(at, loop.Time().Sub(start))
-					if len(log) == 6 {
-						close(done)
-					}
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		var log []string
+		var at []time.Duration
+		start := loop.Time()
+		done := make(chan struct{})
+		rec := func(s string) func(context.Context) {
+			return func(context.Context) {
+				log = append(log, s)
+				at = append(at, loop.Time().Sub(start))
+				if len(log) == 6 {
+					close(done)
 				}
 			}
-			onLoop(ctx, loop, func(ctx context.Context) {
-				loop.CallLater(30*time.Millisecond, rec("30a"))
-				loop.CallLater(10*time.Millisecond, rec("10a"))
-				loop.CallAt(start.Add(30*time.Millisecond), rec("30b"))
-				loop.CallLater(20*time.Millisecond, rec("20"))
-				loop.CallLater(10*time.Millisecond, rec("10b"))
-				loop.CallLater(30*time.Millisecond, rec("30c"))
-			})
-			<-done
-			if want := []string{"10a", "10b", "20", "30a", "30b", "30c"}; !equal(log, want) {
-				t.Errorf("order %v, want %v", log, want)
-			}
-			if want := []time.Duration{10, 10, 20, 30, 30, 30}; !equal(at, scaleMs(want)) {
-				t.Errorf("times %v", at)
-			}
+		}
+		onLoop(ctx, loop, func(ctx context.Context) {
+			loop.CallLater(30*time.Millisecond, rec("30a"))
+			loop.CallLater(10*time.Millisecond, rec("10a"))
+			loop.CallAt(start.Add(30*time.Millisecond), rec("30b"))
+			loop.CallLater(20*time.Millisecond, rec("20"))
+			loop.CallLater(10*time.Millisecond, rec("10b"))
+			loop.CallLater(30*time.Millisecond, rec("30c"))
 		})
+		<-done
+		if want := []string{"10a", "10b", "20", "30a", "30b", "30c"}; !slices.Equal(log, want) {
+			t.Errorf("order %v, want %v", log, want)
+		}
+		if want := []time.Duration{10, 10, 20, 30, 30, 30}; !slices.Equal(at, scaleMs(want)) {
+			t.Errorf("times %v", at)
+		}
 	})
 }
 
@@ -150,31 +147,29 @@ func scaleMs(ds []time.Duration) []time.Duration {
 }
 
 func TestTimers_cancel_and_when(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			var log []string
-			var th *asyncio.TimerHandle
-			onLoop(ctx, loop, func(ctx context.Context) {
-				now := loop.Time()
-				th = loop.CallLater(10*time.Millisecond, record(&log, "cancelled"))
-				if w := th.When(); !w.Equal(now.Add(10 * time.Millisecond)) {
-					t.Errorf("When %v, want %v", w, now.Add(10*time.Millisecond))
-				}
-				loop.CallLater(20*time.Millisecond, record(&log, "kept"))
-				th.Cancel()
-				th.Cancel()
-				if !th.Cancelled() {
-					t.Error("not Cancelled")
-				}
-				h := loop.CallSoon(record(&log, "soon, cancelled"))
-				h.Cancel()
-			})
-			time.Sleep(50 * time.Millisecond)
-			onLoop(ctx, loop, func(context.Context) {})
-			if !equal(log, []string{"kept"}) {
-				t.Errorf("%v", log)
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		var log []string
+		var th *asyncio.TimerHandle
+		onLoop(ctx, loop, func(ctx context.Context) {
+			now := loop.Time()
+			th = loop.CallLater(10*time.Millisecond, record(&log, "cancelled"))
+			if w := th.When(); !w.Equal(now.Add(10 * time.Millisecond)) {
+				t.Errorf("When %v, want %v", w, now.Add(10*time.Millisecond))
 			}
+			loop.CallLater(20*time.Millisecond, record(&log, "kept"))
+			th.Cancel()
+			th.Cancel()
+			if !th.Cancelled() {
+				t.Error("not Cancelled")
+			}
+			h := loop.CallSoon(record(&log, "soon, cancelled"))
+			h.Cancel()
 		})
+		time.Sleep(50 * time.Millisecond)
+		onLoop(ctx, loop, func(context.Context) {})
+		if !slices.Equal(log, []string{"kept"}) {
+			t.Errorf("%v", log)
+		}
 	})
 }
 
@@ -217,14 +212,12 @@ func TestCallSoonThreadsafe_many_goroutines(t *testing.T) {
 
 // An idle loop (no timers, nothing ready) wakes for CallSoonThreadsafe.
 func TestCallSoonThreadsafe_wakes_idle_loop(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			synctest.Wait() // the loop is idle, durably blocked
-			for range 3 {
-				onLoop(ctx, loop, func(context.Context) {})
-				synctest.Wait()
-			}
-		})
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		synctest.Wait() // the loop is idle, durably blocked
+		for range 3 {
+			onLoop(ctx, loop, func(context.Context) {})
+			synctest.Wait()
+		}
 	})
 }
 
@@ -297,7 +290,7 @@ func TestCallbackPanic_goes_to_handler_and_loop_continues(t *testing.T) {
 			loop.CallLater(0, record(&log, "timer"))
 		})
 		settle(ctx, loop)
-		if !equal(log, []string{"before", "after", "timer"}) {
+		if !slices.Equal(log, []string{"before", "after", "timer"}) {
 			t.Errorf("%v", log)
 		}
 		ec := <-rec.ch
@@ -393,7 +386,7 @@ func TestCallExceptionHandler(t *testing.T) {
 		onLoop(ctx, loop, func(ctx context.Context) {
 			loop.CallExceptionHandler(asyncio.ExceptionContext{Message: "custom", Err: oops, Extra: map[string]any{"k": 1}})
 		})
-		if !equal(got, []string{"custom"}) {
+		if !slices.Equal(got, []string{"custom"}) {
 			t.Errorf("%v", got)
 		}
 	})
@@ -440,21 +433,19 @@ func TestDebug_foreign_goroutine_panics(t *testing.T) {
 // In debug mode callbacks slower than SlowCallbackDuration are logged.
 func TestDebug_slow_callback(t *testing.T) {
 	logs := captureSlog(t)
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			loop.SetDebug(true)
-			if loop.SlowCallbackDuration() != 100*time.Millisecond {
-				t.Errorf("default %v", loop.SlowCallbackDuration())
-			}
-			onLoop(ctx, loop, func(context.Context) { time.Sleep(50 * time.Millisecond) })
-			onLoop(ctx, loop, func(context.Context) { time.Sleep(150 * time.Millisecond) })
-			// onLoop returns as soon as the callback closes its channel,
-			// before the loop has timed it: let the loop finish that batch
-			// before moving the threshold.
-			onLoop(ctx, loop, func(context.Context) {})
-			loop.SetSlowCallbackDuration(time.Second)
-			onLoop(ctx, loop, func(context.Context) { time.Sleep(150 * time.Millisecond) })
-		})
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		loop.SetDebug(true)
+		if loop.SlowCallbackDuration() != 100*time.Millisecond {
+			t.Errorf("default %v", loop.SlowCallbackDuration())
+		}
+		onLoop(ctx, loop, func(context.Context) { time.Sleep(50 * time.Millisecond) })
+		onLoop(ctx, loop, func(context.Context) { time.Sleep(150 * time.Millisecond) })
+		// onLoop returns as soon as the callback closes its channel,
+		// before the loop has timed it: let the loop finish that batch
+		// before moving the threshold.
+		onLoop(ctx, loop, func(context.Context) {})
+		loop.SetSlowCallbackDuration(time.Second)
+		onLoop(ctx, loop, func(context.Context) { time.Sleep(150 * time.Millisecond) })
 	})
 	s := logs()
 	if n := strings.Count(s, "level=WARN"); n != 1 || !strings.Contains(s, "took 0.150 seconds") {
@@ -503,7 +494,7 @@ func TestOpenLoop_shutdown_cancels_tasks(t *testing.T) {
 				})
 			})
 		})
-		if want := []string{"sleep: asyncio: cancelled", "cleanup: <nil>"}; !equal(steps, want) {
+		if want := []string{"sleep: asyncio: cancelled", "cleanup: <nil>"}; !slices.Equal(steps, want) {
 			t.Errorf("%v", steps)
 		}
 		if !task.Cancelled() {
@@ -529,7 +520,7 @@ func TestOpenLoop_shutdown_stops_stubborn_coroutine(t *testing.T) {
 			})
 		})
 	})
-	if want := []string{"ignored: asyncio: cancelled", "deferred"}; !equal(steps, want) {
+	if want := []string{"ignored: asyncio: cancelled", "deferred"}; !slices.Equal(steps, want) {
 		t.Errorf("%v", steps)
 	}
 	if !task.Cancelled() {

@@ -156,7 +156,7 @@ func TestRunInExecutor_test_set_default_executor(t *testing.T) {
 // Go's own: a PoolExecutor runs at most its maximum at once, FIFO, and
 // Shutdown waits for the work submitted and refuses more.
 func TestPoolExecutor(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		p := asyncio.NewPoolExecutor(2)
 		var mu sync.Mutex
 		running, ran := 0, 0
@@ -208,7 +208,7 @@ func TestPoolExecutor(t *testing.T) {
 }
 
 func TestPoolExecutor_ShutdownTimeout(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		p := asyncio.NewPoolExecutor(1)
 		release := make(chan struct{})
 		p.Submit(func() { <-release })
@@ -246,7 +246,7 @@ func TestRunInExecutor_PanicAndFlavor(t *testing.T) {
 // Go's own: when the loop closes, the ctx of the functions still running
 // is cancelled, and functions not started never start.
 func TestRunInExecutor_LoopCloseCancels(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		saw := make(chan error, 1)
 		first := make(chan struct{})
 		var started atomic.Int32
@@ -280,7 +280,7 @@ func TestRunInExecutor_LoopCloseCancels(t *testing.T) {
 // The quarantine of DESIGN S3 for the executor: once OpenLoop has
 // returned, no function of its default executor runs.
 func TestRunInExecutor_QuarantineAtClose(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		var done atomic.Bool
 		started := make(chan struct{})
 		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {

@@ -7,6 +7,7 @@ package asyncio_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -293,7 +294,7 @@ func TestFutures_test_callbacks_remove_first_callback(t *testing.T) {
 		}
 		f.SetResult("foo")
 		runBriefly(ctx)
-		if !equal(bag, []int{17, 100}) {
+		if !slices.Equal(bag, []int{17, 100}) {
 			t.Errorf("bag %v", bag)
 		}
 		if v, _ := f.Result(); v != "foo" {
@@ -315,7 +316,7 @@ func TestFutures_test_callbacks_remove_first_and_second_callback(t *testing.T) {
 		f.RemoveDoneCallback(h1)
 		f.SetResult("foo")
 		runBriefly(ctx)
-		if !equal(bag, []int{100}) {
+		if !slices.Equal(bag, []int{100}) {
 			t.Errorf("bag %v", bag)
 		}
 		return nil
@@ -333,7 +334,7 @@ func TestFutures_test_callbacks_remove_third_callback(t *testing.T) {
 		f.RemoveDoneCallback(h3)
 		f.SetResult("foo")
 		runBriefly(ctx)
-		if !equal(bag, []int{42, 17}) {
+		if !slices.Equal(bag, []int{42, 17}) {
 			t.Errorf("bag %v", bag)
 		}
 		return nil
@@ -351,7 +352,7 @@ func TestFutures_test_callbacks_invoked_on_set_result(t *testing.T) {
 			t.Error("callbacks ran synchronously")
 		}
 		runBriefly(ctx)
-		if !equal(bag, []int{42, 17}) {
+		if !slices.Equal(bag, []int{42, 17}) {
 			t.Errorf("bag %v", bag)
 		}
 		return nil
@@ -366,7 +367,7 @@ func TestFutures_test_callbacks_invoked_on_set_exception(t *testing.T) {
 		exc := errors.New("RuntimeError")
 		f.SetException(exc)
 		runBriefly(ctx)
-		if !equal(bag, []int{100}) {
+		if !slices.Equal(bag, []int{100}) {
 			t.Errorf("bag %v", bag)
 		}
 		if f.Exception() != exc {
@@ -408,7 +409,7 @@ func TestFutures_test_remove_done_callback(t *testing.T) {
 		}
 		f.SetResult("foo")
 		runBriefly(ctx)
-		if !equal(bag, []int{2}) {
+		if !slices.Equal(bag, []int{2}) {
 			t.Errorf("bag %v", bag)
 		}
 		other.Cancel("")
@@ -456,18 +457,6 @@ func TestFutures_add_done_callback_when_done(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-func equal[T comparable](a, b []T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Not transcribed (Go cannot express them, or they test CPython internals):

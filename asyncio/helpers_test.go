@@ -67,6 +67,17 @@ func withLoop(t testing.TB, body func(ctx context.Context, loop *asyncio.Loop)) 
 	}
 }
 
+// loopBubble is withLoop inside a testing/synctest bubble: the loop's
+// timers run on the bubble's fake clock, so times measured with
+// time.Since or loop.Time() are exact. body gets the bubble's t.
+func loopBubble(t *testing.T, body func(t *testing.T, ctx context.Context, loop *asyncio.Loop)) {
+	t.Helper()
+	synctest.Test(t, func(t *testing.T) {
+		t.Helper()
+		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) { body(t, ctx, loop) })
+	})
+}
+
 // openLoopErr runs body in a fresh loop's block and returns OpenLoop's
 // error.
 func openLoopErr(body func(ctx context.Context, loop *asyncio.Loop)) error {

@@ -1270,15 +1270,6 @@ func TestSemaphore_tokens_survive_cancellation(t *testing.T) {
 
 const barrierN = 5
 
-// gatherOK awaits the tasks and reports errors: asyncio.gather without
-// return_exceptions, which would raise the first.
-func gatherOK[T any](t *testing.T, ctx context.Context, tasks ...*asyncio.Task[T]) {
-	t.Helper()
-	for _, err := range gather(ctx, tasks...) {
-		expectNoErr(t, err, "task")
-	}
-}
-
 func TestBarrierTests_test_barrier(t *testing.T) {
 	barrier := asyncio.NewBarrier(barrierN)
 	expect(t, barrier.String(), "<Barrier [filling, waiters:0/5]>", "repr")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -27,7 +28,7 @@ func TestEvents_test_call_soon_threadsafe_same_thread(t *testing.T) {
 		loop.Synchronize(ctx)
 	})
 	want := []string{"threadsafe 1", "soon 2", "threadsafe 3", "soon 4"}
-	if !equal(order, want) {
+	if !slices.Equal(order, want) {
 		t.Errorf("order: got %v, want %v", order, want)
 	}
 }

@@ -46,6 +46,15 @@ func gather[T any](ctx context.Context, tasks ...*asyncio.Task[T]) []error {
 	return errs
 }
 
+// gatherOK awaits the tasks and reports errors: asyncio.gather without
+// return_exceptions, which would raise the first.
+func gatherOK[T any](t *testing.T, ctx context.Context, tasks ...*asyncio.Task[T]) {
+	t.Helper()
+	for _, err := range gather(ctx, tasks...) {
+		expectNoErr(t, err, "task")
+	}
+}
+
 // tick is "await asyncio.sleep(0)": one iteration of the loop.
 func tick(t *testing.T, ctx context.Context) {
 	t.Helper()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
@@ -103,7 +104,7 @@ func TestRunCoroutineThreadsafe_test_run_coroutine_threadsafe_task_cancelled(t *
 // its own), Cancel before the task starts keeps the coroutine from
 // running, and a closed loop fails the future.
 func TestRunCoroutineThreadsafe_FromTrioCode(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		var loop *asyncio.Loop
 		withLoop(t, func(ctx context.Context, l *asyncio.Loop) {
 			loop = l
@@ -144,7 +145,7 @@ func TestRunCoroutineThreadsafe_FromTrioCode(t *testing.T) {
 // ErrLoopClosed; and in debug mode, Result on the loop panics rather
 // than deadlocks.
 func TestRunCoroutineThreadsafe_LoopCloses(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		var f *asyncio.ConcurrentFuture[int]
 		withLoop(t, func(ctx context.Context, l *asyncio.Loop) {
 			f = asyncio.RunCoroutineThreadsafe(l, func(ctx context.Context) (int, error) {

@@ -45,12 +45,12 @@ func TestWait_test_wait(t *testing.T) {
 			}
 			return 42, nil
 		}
-		if res, _ := asyncio.Await(ctx, asyncio.CreateTask(ctx, foo)); res != 42 || elapsed(start) != 150*time.Millisecond {
-			t.Errorf("res %v at %v", res, elapsed(start))
+		if res, _ := asyncio.Await(ctx, asyncio.CreateTask(ctx, foo)); res != 42 || time.Since(start) != 150*time.Millisecond {
+			t.Errorf("res %v at %v", res, time.Since(start))
 		}
 		// Doing it again takes no time and exercises a different path.
-		if res, _ := asyncio.Await(ctx, asyncio.CreateTask(ctx, foo)); res != 42 || elapsed(start) != 150*time.Millisecond {
-			t.Errorf("res %v at %v", res, elapsed(start))
+		if res, _ := asyncio.Await(ctx, asyncio.CreateTask(ctx, foo)); res != 42 || time.Since(start) != 150*time.Millisecond {
+			t.Errorf("res %v at %v", res, time.Since(start))
 		}
 		return nil
 	})
@@ -95,8 +95,8 @@ func TestWait_test_wait_first_completed(t *testing.T) {
 		a := sleeper(ctx, 10*time.Second, 0)
 		b := sleeper(ctx, 100*time.Millisecond, 0)
 		done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[int]{b, a}, asyncio.FirstCompleted)
-		if err != nil || !sameSet(done, b) || !sameSet(pending, a) || a.Done() || !b.Done() || elapsed(start) != 100*time.Millisecond {
-			t.Errorf("done %v, pending %v, err %v, at %v", done, pending, err, elapsed(start))
+		if err != nil || !sameSet(done, b) || !sameSet(pending, a) || a.Done() || !b.Done() || time.Since(start) != 100*time.Millisecond {
+			t.Errorf("done %v, pending %v, err %v, at %v", done, pending, err, time.Since(start))
 		}
 		a.Cancel("")
 		return nil
@@ -133,8 +133,8 @@ func TestWait_test_wait_first_exception(t *testing.T) {
 		a := sleeper(ctx, 10*time.Second, 0)
 		b := asyncio.CreateTask(ctx, func(context.Context) (int, error) { return 0, errZeroDivision })
 		done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[int]{b, a}, asyncio.FirstException)
-		if err != nil || !sameSet(done, b) || !sameSet(pending, a) || elapsed(start) != 0 {
-			t.Errorf("done %v, pending %v, err %v, at %v", done, pending, err, elapsed(start))
+		if err != nil || !sameSet(done, b) || !sameSet(pending, a) || time.Since(start) != 0 {
+			t.Errorf("done %v, pending %v, err %v, at %v", done, pending, err, time.Since(start))
 		}
 		a.Cancel("")
 		return nil
@@ -151,8 +151,8 @@ func TestWait_test_wait_first_exception_in_wait(t *testing.T) {
 			return 0, errZeroDivision
 		})
 		done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[int]{b, a}, asyncio.FirstException)
-		if err != nil || !sameSet(done, b) || !sameSet(pending, a) || elapsed(start) != 10*time.Millisecond {
-			t.Errorf("done %v, pending %v, err %v, at %v", done, pending, err, elapsed(start))
+		if err != nil || !sameSet(done, b) || !sameSet(pending, a) || time.Since(start) != 10*time.Millisecond {
+			t.Errorf("done %v, pending %v, err %v, at %v", done, pending, err, time.Since(start))
 		}
 		a.Cancel("")
 		return nil
@@ -182,8 +182,8 @@ func TestWait_test_wait_with_exception(t *testing.T) {
 		}
 		for range 2 {
 			asyncio.Await(ctx, asyncio.CreateTask(ctx, foo))
-			if elapsed(start) != 150*time.Millisecond {
-				t.Errorf("at %v", elapsed(start))
+			if time.Since(start) != 150*time.Millisecond {
+				t.Errorf("at %v", time.Since(start))
 			}
 		}
 		return nil
@@ -202,8 +202,8 @@ func TestWait_test_wait_with_timeout(t *testing.T) {
 			}
 			return 0, nil
 		}))
-		if elapsed(start) != 110*time.Millisecond {
-			t.Errorf("at %v", elapsed(start))
+		if time.Since(start) != 110*time.Millisecond {
+			t.Errorf("at %v", time.Since(start))
 		}
 		b.Cancel("")
 		return nil
@@ -222,8 +222,8 @@ func TestWait_test_wait_concurrent_complete(t *testing.T) {
 			return [2][]*asyncio.Task[int]{done, pending}, err
 		})
 		r, err := asyncio.Await(ctx, w)
-		if err != nil || !sameSet(r[0], a) || !sameSet(r[1], b) || elapsed(start) != 100*time.Millisecond {
-			t.Errorf("done %v, pending %v, err %v, at %v", r[0], r[1], err, elapsed(start))
+		if err != nil || !sameSet(r[0], a) || !sameSet(r[1], b) || time.Since(start) != 100*time.Millisecond {
+			t.Errorf("done %v, pending %v, err %v, at %v", r[0], r[1], err, time.Since(start))
 		}
 		b.Cancel("")
 		return nil
