@@ -2,9 +2,11 @@ package asyncio_test
 
 // Transcriptions of trio-asyncio's tests/aiotest (test_callback.py,
 // test_timer.py, test_coroutine.py, test_thread.py), named
-// TestAiotest<File>_<case>. The loop here has no stop/run_forever (a later
-// change adds Loop.Stop and WaitStopped); where a case stops the loop to
-// observe it, the test observes from trio-flavored code instead.
+// TestAiotest<File>_<case>. The Loop has no run_forever or
+// run_until_complete: it runs for the length of an OpenLoop block, and
+// Loop.Stop only wakes WaitStopped. Where a case runs the loop until a
+// callback stops it in order to observe the result, the test observes
+// from trio-flavored code instead (onLoop, runTask).
 
 import (
 	"context"

@@ -8,13 +8,15 @@ import (
 	"github.com/trioasyncio/trioasyncio/asyncio"
 )
 
-// W6 of /work/shared/BENCH.md, the boundary, beside its Go floors; and
-// the cost of an empty OpenLoop block. One op = one call. Run them as
+// W6, the workload of the project's performance figures that measures
+// the boundary: sequential calls from trio-flavored code into the loop
+// and from a task out to trio, each beside its Go floors; and the cost of
+// an empty OpenLoop block. One op = one call. Run them as
 //
 //	go test -run '^$' -bench 'W6|OpenLoop' -benchtime 20000x -count 5 ./asyncio/
 //
-// (BENCH.md's N is 20,000 calls each way; trio-asyncio's figures are 81
-// µs per aio_as_trio call and 105 µs per trio_as_aio await.)
+// (20,000 calls each way is the reference size; trio-asyncio's figures
+// are 81 µs per aio_as_trio call and 105 µs per trio_as_aio await.)
 
 // W6, trio→asyncio: sequential RunAsyncio(ctx, noop) from trio code.
 // A call is a task created on the loop, a step, and the result back: a

@@ -1,10 +1,13 @@
 package asyncio_test
 
-// Tests of the boundary (bridge.go): one per clause of the contract
-// (DESIGN.md, S1–S11), named TestS<n>_…, then one per case of the issue
-// that specified OpenLoop, GetRunningLoop, Stop/WaitStopped, RunAsyncio,
-// RunFuture, RunSync, Synchronize, RunTrio, and the handling of panics and
-// errors. trio-asyncio's own cases, transcribed, are in
+// Tests of the boundary between trio-flavored code and the loop
+// (bridge.go). First the boundary's contract, as ten numbered clauses,
+// one test each, named TestS<n>_…: the numbers are stable, for
+// conformance tables to refer to, and each test's comment states its
+// clause in full. Then, function by function, the finer cases of
+// OpenLoop, GetRunningLoop, Stop/WaitStopped, RunAsyncio, RunFuture,
+// RunSync, Synchronize and RunTrio, and how panics and errors leave a
+// block. trio-asyncio's own cases, transcribed, are in
 // bridge_trioasyncio_test.go; the stress tests in quarantine_test.go.
 //
 // Code running on the loop or on goroutines a test starts reports with
@@ -146,9 +149,9 @@ func stubborn(loop *asyncio.Loop, started chan<- struct{}) func(ctx context.Cont
 
 const ms = time.Millisecond
 
-// ---- the contract, S1–S11
+// ---- the contract, clause by clause (TestS1 … TestS10)
 
-// S1: OpenLoop opens a loop for the duration of body; the loop runs at
+// OpenLoop opens a loop for the duration of body; the loop runs at
 // once; body runs as trio-flavored code: ordinary Go with the caller's
 // ctx values, blocking as it likes, starting goroutines that cross the
 // boundary in parallel, not a task; OpenLoop returns body's error once
@@ -210,7 +213,7 @@ func TestS1_OpenLoop_body_runs_as_trio_code_while_the_loop_runs(t *testing.T) {
 	}
 }
 
-// S2: the loop is current for everything reached through body's ctx: the
+// The loop is current for everything reached through body's ctx: the
 // innermost enclosing block's; a task's, callback's or trio call's own
 // loop; without OpenLoop, an error that says so.
 func TestS2_current_loop_is_the_innermost_block_and_a_tasks_own(t *testing.T) {
@@ -269,7 +272,8 @@ func TestS2_current_loop_is_the_innermost_block_and_a_tasks_own(t *testing.T) {
 }
 
 // teardownProbe sets up, inside a block, one of each thing the teardown
-// must deal with, and checks afterwards that it did, in order (S3).
+// must deal with, and checks afterwards that it did, in order
+// (TestS3_exit_order_and_quarantine).
 type teardownProbe struct {
 	ev       evlog
 	taskA    asyncio.AnyTask                 // loop-confined
@@ -387,7 +391,7 @@ func (p *teardownProbe) check(t *testing.T, loop *asyncio.Loop) {
 	noLeak(t, p.ign)
 }
 
-// S3: the loop has no Close: it closes when the block exits, in this
+// The loop has no Close: it closes when the block exits, in this
 // order: callbacks body scheduled run; every task is cancelled and
 // finishes its cancellation while the loop still runs (its cleanup can
 // await and cross the boundary); trio calls are cancelled and awaited;
@@ -409,7 +413,7 @@ func TestS3_exit_order_and_quarantine(t *testing.T) {
 	p.check(t, loop)
 }
 
-// S4: WaitStopped blocks until Stop, and re-arms on every call, so that
+// WaitStopped blocks until Stop, and re-arms on every call, so that
 // run_forever/stop rounds repeat.
 func TestS4_WaitStopped_rearms_on_every_call(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
@@ -440,7 +444,7 @@ func TestS4_WaitStopped_rearms_on_every_call(t *testing.T) {
 	})
 }
 
-// S5: RunAsyncio runs a coroutine as a task on the current loop and
+// RunAsyncio runs a coroutine as a task on the current loop and
 // returns its result to trio code; RunFuture waits for a future; RunSync
 // runs a plain function on the loop. No loop is passed around: ctx says
 // which.
@@ -473,7 +477,7 @@ func TestS5_RunAsyncio_RunFuture_RunSync_reach_the_current_loop(t *testing.T) {
 	})
 }
 
-// S6: RunTrio runs trio-flavored fn from asyncio code, in the loop's
+// RunTrio runs trio-flavored fn from asyncio code, in the loop's
 // nursery: fn may block without stalling the loop, and the block waits
 // for it even if nobody awaits its future.
 func TestS6_RunTrio_runs_in_the_loops_nursery(t *testing.T) {
@@ -517,7 +521,7 @@ func TestS6_RunTrio_runs_in_the_loops_nursery(t *testing.T) {
 	})
 }
 
-// S7: trio→asyncio cancellation. When ctx is cancelled, the task is
+// Trio→asyncio cancellation. When ctx is cancelled, the task is
 // cancelled (once) and waited for: ended cancelled, the caller gets
 // trio's cancellation with asyncio's chained, absorbed by the scope that
 // caused it; completed anyway, the result; refusing, the caller keeps
@@ -583,7 +587,7 @@ func TestS7_trio_to_asyncio_cancellation(t *testing.T) {
 	})
 }
 
-// S8: asyncio→trio cancellation. Each call has its own scope; cancelling
+// Asyncio→trio cancellation. Each call has its own scope; cancelling
 // the future cancels it; fn ending cancelled cancels the future (its
 // CancelledError wraps trio's); fn finishing anyway gives it the result.
 func TestS8_asyncio_to_trio_cancellation(t *testing.T) {
@@ -617,7 +621,7 @@ func TestS8_asyncio_to_trio_cancellation(t *testing.T) {
 	})
 }
 
-// S9: the cancellation of the ctx around OpenLoop reaches only body:
+// The cancellation of the ctx around OpenLoop reaches only body:
 // tasks and trio calls go on until body has returned and the teardown is
 // done; a RunAsyncio in flight turns it into Task.Cancel; the
 // cancellation then leaves OpenLoop, for the scope that caused it.
@@ -669,7 +673,7 @@ func TestS9_outer_cancellation_reaches_only_the_body(t *testing.T) {
 	})
 }
 
-// S10: any number of loops, nested or side by side, each independent:
+// Any number of loops, nested or side by side, each independent:
 // cancelling one part of the tree ends its loops and all they started,
 // and touches nothing else.
 func TestS10_loops_are_independent(t *testing.T) {

@@ -1,15 +1,24 @@
 package asyncio_test
 
-// trio-asyncio's behaviours at the boundary, transcribed from
-// /work/shared/TRIO-ASYNCIO-REFERENCE.md and from its repository's tests:
+// trio-asyncio's behaviours at the boundary, checked against this port.
+// They come from a catalogue of what trio-asyncio does (gathered from its
+// documentation and source, with stable identifiers that conformance
+// tables refer to) and from trio-asyncio's own tests:
 //
-//   - TestTrioToAsyncio_T<n>_…: the trio→asyncio table (§2.2);
-//   - TestAsyncioToTrio_A<n>_…: the asyncio→trio table (§2.3);
-//   - TestAppendixA_<id>_…: the conformance checks of Appendix A, with
-//     their timings (in a synctest bubble, where they are exact);
+//   - TestTrioToAsyncio_T<n>_…: trio code awaiting asyncio code
+//     (aio_as_trio), one test per outcome of the callee: completes,
+//     fails, is cancelled, refuses the cancellation, …;
+//   - TestAsyncioToTrio_A<n>_…: asyncio code awaiting trio code
+//     (trio_as_aio), likewise;
+//   - TestAppendixA_<id>_…: end-to-end scenarios with timings, run in a
+//     synctest bubble where the timings are exact: A<n> trio → asyncio,
+//     B<n> asyncio → trio, c<n> the loop's lifecycle and errors;
 //   - TestTrioAsyncio_<test>: tests/interop/test_calls.py,
 //     tests/test_trio_asyncio.py, tests/test_concurrent.py and
-//     tests/test_misc.py, case by case.
+//     tests/test_misc.py of trio-asyncio's repository, case by case.
+//
+// Each test's comment states the behaviour it checks, so none of them
+// needs the catalogue to be read.
 //
 // Python's aio_as_trio is RunAsyncio (RunFuture for a future),
 // trio_as_aio / trio_as_future / run_trio_task is RunTrio (awaited or
@@ -50,7 +59,7 @@ var (
 	errOwie = errors.New("RuntimeError: I has an owie")
 )
 
-// ---- §2.2 trio → asyncio
+// ---- trio → asyncio: the outcomes of an awaited asyncio callee (T1–T8)
 
 // T1: the callee completes normally: its value.
 func TestTrioToAsyncio_T1_completes(t *testing.T) {
@@ -232,7 +241,7 @@ func TestTrioToAsyncio_T8_fail_after_raises_TooSlow(t *testing.T) {
 	})
 }
 
-// ---- §2.3 asyncio → trio
+// ---- asyncio → trio: the outcomes of an awaited trio callee (A1–A13)
 
 // A1: the trio callee returns: the future's result.
 func TestAsyncioToTrio_A1_result(t *testing.T) {
@@ -548,7 +557,7 @@ func TestAsyncioToTrio_A13_future_with_WaitFor_Shield_Gather(t *testing.T) {
 	})
 }
 
-// ---- Appendix A: trio → asyncio
+// ---- scenarios with timings: trio → asyncio
 
 // A1: deadline 0.05 s; the callee catches CancelledError and returns
 // "swallowed": the caller gets "swallowed", the next trio.sleep(0) raises
@@ -673,7 +682,7 @@ func TestAppendixA_A7_never_resolved_future_under_move_on_after(t *testing.T) {
 	})
 }
 
-// ---- Appendix A: asyncio → trio
+// ---- scenarios with timings: asyncio → trio
 
 // B1: the trio callee is shielded for 0.1 s; the awaiting task is
 // cancelled after 0.02 s: Cancel returns true, the future stays pending,
@@ -877,7 +886,7 @@ func TestAppendixA_B_timeout_wait_for_shield(t *testing.T) {
 	})
 }
 
-// ---- Appendix A: loop lifecycle and errors
+// ---- scenarios with timings: the loop's lifecycle and errors
 
 // c1: move_on_after(0.1) around open_loop with an asyncio task, an asyncio
 // task awaiting a trio call, a run_trio_task call, a 5 s call_later, and a
@@ -1904,7 +1913,7 @@ func TestTrioAsyncio_test_keyboard_interrupt_teardown(t *testing.T) {
 	}
 }
 
-// Regression test for #76: cancelling the block does not make a trio
+// Regression test for trio-asyncio's issue #76: cancelling the block does not make a trio
 // call's future yield trio's cancellation: it is cancelled, or fails with
 // the rest of the error (throw_another).
 func TestTrioAsyncio_test_cancel_loop_throw_another(t *testing.T) {

@@ -277,7 +277,8 @@ func TestRunInExecutor_LoopCloseCancels(t *testing.T) {
 	})
 }
 
-// The quarantine of DESIGN S3 for the executor: once OpenLoop has
+// The block's teardown quarantines the executor too (as
+// TestS3_exit_order_and_quarantine checks for the rest): once OpenLoop has
 // returned, no function of its default executor runs.
 func TestRunInExecutor_QuarantineAtClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 )
 
 // watchdog fails the test if body has not returned within a generous
-// bound, instead of hanging the suite: the defects these tests guard
-// against are hangs.
+// bound, instead of hanging the suite: the mistakes these tests check
+// would, unguarded, block the loop for good.
 func watchdog(t *testing.T, what string, body func() error) error {
 	t.Helper()
 	done := make(chan error, 1)

@@ -14,7 +14,9 @@ import (
 // reports with t.Error and returns.
 
 // runTask runs coro as a task on loop, from trio-flavored code, and waits
-// for its result. (A stand-in for the RunAsyncio boundary function.)
+// for its result. Unlike RunAsyncio it takes the loop explicitly, so ctx
+// need not be the loop's: if ctx ends first, runTask returns ctx.Err()
+// and leaves the task running.
 func runTask[T any](ctx context.Context, loop *asyncio.Loop, coro func(ctx context.Context) (T, error)) (T, error) {
 	type res struct {
 		v   T

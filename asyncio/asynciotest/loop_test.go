@@ -20,6 +20,14 @@ import (
 	"github.com/trioasyncio/trioasyncio/trio"
 )
 
+// Tests of the synchronous testing loop: RunForever/Stop rounds,
+// RunUntilComplete and RunFutureUntilComplete, Close and its teardown,
+// the turns taken between the caller and the loop (with and without
+// synctest, in debug mode), failures between runs and at Close, and the
+// cases of trio-asyncio's tests/aiotest that need a loop stopped and run
+// again (TestAiotest<File>_<case>; the rest are in asyncio's
+// aiotest_test.go).
+//
 // Code running on the loop (callbacks, coroutines) must not call
 // t.Fatal/t.FailNow: it reports with t.Error and returns.
 
@@ -59,12 +67,15 @@ type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
+// mustPanic returns the message (fmt.Sprint) of the value fn panics with,
+// failing the test if fn returns without panicking: the same helper as
+// package asyncio's tests have, which a package boundary keeps apart.
 func mustPanic(t *testing.T, fn func()) (msg string) {
 	t.Helper()
 	defer func() {
 		v := recover()
 		if v == nil {
-			t.Error("no panic")
+			t.Error("the call: got no panic, want one")
 		}
 		msg = fmt.Sprint(v)
 	}()
