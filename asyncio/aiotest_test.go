@@ -33,7 +33,7 @@ func TestAiotestCallback_test_call_soon(t *testing.T) {
 		})
 		<-done
 		if !slices.Equal(result, []string{"Hello World"}) {
-			t.Errorf("%v", result)
+			t.Errorf("result: got %v, want %v", result, []string{"Hello World"})
 		}
 	})
 }
@@ -55,7 +55,7 @@ func TestAiotestCallback_test_call_soon_control(t *testing.T) {
 		})
 		<-done
 		if !slices.Equal(result, []string{"0", "yes"}) {
-			t.Errorf("%v", result)
+			t.Errorf("result: got %v, want %v", result, []string{"0", "yes"})
 		}
 	})
 }
@@ -73,7 +73,7 @@ func TestAiotestCallback_test_close(t *testing.T) {
 		onLoop(ctx, l, func(ctx context.Context) { lctx = ctx })
 	})
 	if !loop.IsClosed() {
-		t.Error("IsClosed after OpenLoop returned")
+		t.Errorf("IsClosed after OpenLoop returned: loop.IsClosed() got false, want true")
 	}
 	fn := func(context.Context) {}
 	for name, call := range map[string]func(){
@@ -83,17 +83,17 @@ func TestAiotestCallback_test_close(t *testing.T) {
 		"CreateTask": func() { asyncio.CreateTask(lctx, func(context.Context) (int, error) { return 0, nil }) },
 	} {
 		if msg := mustPanic(t, call); !strings.Contains(msg, "event loop is closed") {
-			t.Errorf("%s: %q", name, msg)
+			t.Errorf("%s: got %q; want strings.Contains(msg, \"event loop is closed\")", name, msg)
 		}
 	}
 	if _, err := loop.CallSoonThreadsafe(fn); !errors.Is(err, asyncio.ErrLoopClosed) || err.Error() != "asyncio: event loop is closed" {
-		t.Errorf("CallSoonThreadsafe: %v", err)
+		t.Errorf("CallSoonThreadsafe: got %v; want errors.Is(err, asyncio.ErrLoopClosed) && err.Error() == \"asyncio: event loop is closed\"", err)
 	}
 	if _, err := asyncio.GetRunningLoop(lctx); !errors.Is(err, asyncio.ErrNoRunningLoop) {
-		t.Errorf("GetRunningLoop: %v", err)
+		t.Errorf("GetRunningLoop: got %v, want an error matching asyncio.ErrNoRunningLoop", err)
 	}
 	if lctx.Err() == nil {
-		t.Error("the loop's ctx is not cancelled after close")
+		t.Errorf("the loop's ctx is not cancelled after close: got lctx.Err() == nil, want lctx.Err() != nil")
 	}
 }
 
@@ -118,11 +118,11 @@ func TestAiotestTimer_test_display_date(t *testing.T) {
 		loop.CallSoonThreadsafe(displayDate)
 		<-done
 		if len(result) != count {
-			t.Errorf("%d calls: %v", len(result), result)
+			t.Errorf("%d calls: got %v; want len(result) == count", len(result), result)
 		}
 		for i := 1; i < len(result); i++ {
 			if d := result[i].Sub(result[i-1]); d != delay {
-				t.Errorf("call %d after %v", i, d)
+				t.Errorf("got call %d after %v; want d == delay", i, d)
 			}
 		}
 	})
@@ -141,13 +141,13 @@ func TestAiotestTimer_test_later_stop_later(t *testing.T) {
 		time.Sleep(25 * time.Millisecond)
 		onLoop(ctx, loop, func(context.Context) {
 			if !slices.Equal(result, []string{"Hello"}) {
-				t.Errorf("at 25 ms: %v", result)
+				t.Errorf("at 25 ms: got %v, want %v", result, []string{"Hello"})
 			}
 		})
 		time.Sleep(100 * time.Millisecond)
 		onLoop(ctx, loop, func(context.Context) {
 			if !slices.Equal(result, []string{"Hello", "World"}) {
-				t.Errorf("at 125 ms: %v", result)
+				t.Errorf("at 125 ms: got %v, want %v", result, []string{"Hello", "World"})
 			}
 		})
 	})
@@ -168,10 +168,10 @@ func TestAiotestCoroutine_test_hello_world(t *testing.T) {
 	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
 		var result []string
 		if _, err := runTask(ctx, loop, helloWorld(&result, time.Millisecond)); err != nil {
-			t.Fatal(err)
+			t.Fatalf("runTask: got %v, want nil", err)
 		}
 		if !slices.Equal(result, []string{"Hello", "World"}) {
-			t.Errorf("%v", result)
+			t.Errorf("result: got %v, want %v", result, []string{"Hello", "World"})
 		}
 	})
 }
@@ -192,10 +192,10 @@ func TestAiotestCoroutine_test_waiter(t *testing.T) {
 			return 0, err
 		})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("runTask: got %v, want nil", err)
 		}
 		if !slices.Equal(result, []string{"Future", "Hello", "World", "."}) {
-			t.Errorf("%v", result)
+			t.Errorf("result: got %v, want %v", result, []string{"Future", "Hello", "World", "."})
 		}
 	})
 }
@@ -236,11 +236,11 @@ func TestAiotestThread_test_run_in_thread(t *testing.T) {
 	<-done
 	close(stop)
 	if err := <-ended; err != nil {
-		t.Fatal(err)
+		t.Fatalf("err: got %v, want nil", err)
 	}
 	tid := <-loopGoid
 	if !slices.Equal(result, []string{tid}) || tid == curGoid() {
-		t.Errorf("ran on goroutine %v; loop's is %s, test's is %s", result, tid, curGoid())
+		t.Errorf("got ran on goroutine %v; loop's is %s, test's is %s; want slices.Equal(result, []string{tid}) && tid != curGoid()", result, tid, curGoid())
 	}
 }
 

@@ -65,7 +65,7 @@ func BenchmarkW6RunTrio(b *testing.B) {
 			return sum, nil
 		})
 		if err != nil {
-			b.Error(err)
+			b.Errorf("asyncio.RunAsyncio: got %v, want nil", err)
 		}
 	})
 }
@@ -91,7 +91,7 @@ func BenchmarkW6Floor_ChanRoundTrip(b *testing.B) {
 	close(req)
 	wg.Wait()
 	if sum != b.N {
-		b.Errorf("sum %d", sum)
+		b.Errorf("sum: got %d, want %d", sum, b.N)
 	}
 }
 
@@ -106,7 +106,7 @@ func BenchmarkW6Floor_GoroutinePerCall(b *testing.B) {
 		sum += <-resp
 	}
 	if sum != b.N {
-		b.Errorf("sum %d", sum)
+		b.Errorf("sum: got %d, want %d", sum, b.N)
 	}
 }
 
@@ -118,7 +118,7 @@ func BenchmarkOpenLoopEmpty(b *testing.B) {
 	empty := func(context.Context, *asyncio.Loop) error { return nil }
 	for i := 0; i < b.N; i++ {
 		if err := asyncio.OpenLoop(ctx, empty); err != nil {
-			b.Fatal(err)
+			b.Fatalf("asyncio.OpenLoop: got %v, want nil", err)
 		}
 	}
 }

@@ -171,7 +171,7 @@ func BenchmarkW2Floor_TimerHeap(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 	if fired != (b.N+1)/2 {
-		b.Fatalf("fired %d", fired)
+		b.Fatalf("fired: got %d, want (b.N + 1) / 2", fired)
 	}
 }
 
@@ -237,7 +237,7 @@ func BenchmarkW3PingPong(b *testing.B) {
 		}
 		b.ResetTimer()
 		if _, err := runTask(ctx, loop, main); err != nil {
-			b.Fatal(err)
+			b.Fatalf("runTask: got %v, want nil", err)
 		}
 		b.StopTimer()
 	})
@@ -327,7 +327,7 @@ func BenchmarkW4Spawn(b *testing.B) {
 		sum, err := runTask(ctx, loop, main)
 		b.StopTimer()
 		if err != nil || sum != n*(n-1)/2 {
-			b.Fatal(sum, err)
+			b.Fatalf("got %v %v; want err == nil && sum == n * (n - 1) / 2", sum, err)
 		}
 	})
 }

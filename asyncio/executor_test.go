@@ -28,7 +28,7 @@ func TestToThread_test_to_thread(t *testing.T) {
 	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		sum := func(context.Context) (int, error) { return 40 + 2, nil }
 		if v, err := asyncio.ToThread(ctx, sum); v != 42 || err != nil {
-			t.Errorf("got %v, %v", v, err)
+			t.Errorf("got %v, %v; want v == 42 && err == nil", v, err)
 		}
 		return nil
 	})
@@ -37,7 +37,7 @@ func TestToThread_test_to_thread(t *testing.T) {
 func TestToThread_test_to_thread_exception(t *testing.T) {
 	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		if _, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { return 0, errRuntime }); err != errRuntime {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want %v", err, errRuntime)
 		}
 		return nil
 	})
@@ -48,7 +48,7 @@ func TestToThread_test_to_thread_once(t *testing.T) {
 		var calls atomic.Int32
 		asyncio.ToThread(ctx, func(context.Context) (int, error) { calls.Add(1); return 0, nil })
 		if n := calls.Load(); n != 1 {
-			t.Errorf("%d calls", n)
+			t.Errorf("calls.Load: got %d calls; want n == 1", n)
 		}
 		return nil
 	})
@@ -65,7 +65,7 @@ func TestToThread_test_to_thread_concurrent(t *testing.T) {
 		}
 		asyncio.Await(ctx, asyncio.Gather(ctx, futs...))
 		if n := calls.Load(); n != 10 {
-			t.Errorf("%d calls", n)
+			t.Errorf("calls.Load: got %d calls; want n == 10", n)
 		}
 		return nil
 	})
@@ -79,7 +79,7 @@ func TestToThread_test_to_thread_contextvars(t *testing.T) {
 			return asyncio.ToThread(ctx, func(ctx context.Context) (any, error) { return ctx.Value(ctxKey{}), nil })
 		})
 		if v, err := asyncio.Await(ctx, task); v != "parrot" || err != nil {
-			t.Errorf("got %v, %v", v, err)
+			t.Errorf("got %v, %v; want v == \"parrot\" && err == nil", v, err)
 		}
 		return nil
 	})
@@ -96,7 +96,7 @@ func TestRunInExecutor_test_run_in_executor(t *testing.T) {
 			return "yo", nil
 		})
 		if res, err := asyncio.Await(ctx, f2); res != "yo" || err != nil {
-			t.Errorf("got %v, %v", res, err)
+			t.Errorf("got %v, %v; want res == \"yo\" && err == nil", res, err)
 		}
 		return nil
 	})
@@ -118,13 +118,13 @@ func TestRunInExecutor_test_run_in_executor_cancel(t *testing.T) {
 		select {
 		case err := <-saw:
 			if !errors.Is(err, context.Canceled) {
-				t.Errorf("fn's ctx: %v", err)
+				t.Errorf("fn's ctx: got %v, want an error matching context.Canceled", err)
 			}
 		default:
 			t.Error("fn still running")
 		}
 		if !f2.Cancelled() {
-			t.Errorf("f2 %v", f2)
+			t.Errorf("got f2 %v; want f2.Cancelled()", f2)
 		}
 		return nil
 	})
@@ -143,11 +143,11 @@ func TestRunInExecutor_test_set_default_executor(t *testing.T) {
 	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		loop.SetDefaultExecutor(dummyExecutor{})
 		if _, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { return 0, nil }); err != errDummy {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want %v", err, errDummy)
 		}
 		loop.SetDefaultExecutor(nil)
 		if v, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { return 1, nil }); v != 1 || err != nil {
-			t.Errorf("got %v, %v", v, err)
+			t.Errorf("got %v, %v; want v == 1 && err == nil", v, err)
 		}
 		return nil
 	})
@@ -172,24 +172,24 @@ func TestPoolExecutor(t *testing.T) {
 				ran++
 				mu.Unlock()
 			}); err != nil {
-				t.Fatal(err)
+				t.Fatalf("p.Submit: got %v, want nil", err)
 			}
 		}
 		synctest.Wait() // every goroutine of the pool is blocked
 		mu.Lock()
 		if running != 2 {
-			t.Errorf("%d running at once", running)
+			t.Errorf("got %d running at once; want running == 2", running)
 		}
 		mu.Unlock()
 		close(release)
 		if err := p.Shutdown(context.Background()); err != nil {
-			t.Fatal(err)
+			t.Fatalf("p.Shutdown: got %v, want nil", err)
 		}
 		if ran != 5 {
-			t.Errorf("%d ran", ran)
+			t.Errorf("got %d ran; want ran == 5", ran)
 		}
 		if err := p.Submit(func() {}); !errors.Is(err, asyncio.ErrExecutorShutdown) {
-			t.Errorf("Submit after Shutdown: %v", err)
+			t.Errorf("Submit after Shutdown: got %v, want an error matching asyncio.ErrExecutorShutdown", err)
 		}
 	})
 	// One worker: FIFO.
@@ -200,10 +200,10 @@ func TestPoolExecutor(t *testing.T) {
 	}
 	p.Shutdown(context.Background())
 	if !slices.Equal(order, []int{0, 1, 2, 3, 4}) {
-		t.Errorf("order %v", order)
+		t.Errorf("order: got %v, want %v", order, []int{0, 1, 2, 3, 4})
 	}
 	if n := asyncio.DefaultMaxWorkers(); n < 5 || n > 32 {
-		t.Errorf("DefaultMaxWorkers %d", n)
+		t.Errorf("got DefaultMaxWorkers %d; want n >= 5 && n <= 32", n)
 	}
 }
 
@@ -215,11 +215,11 @@ func TestPoolExecutor_ShutdownTimeout(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if err := p.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("Shutdown: %v", err)
+			t.Errorf("Shutdown: got %v, want an error matching context.DeadlineExceeded", err)
 		}
 		close(release)
 		if err := p.Shutdown(context.Background()); err != nil {
-			t.Errorf("Shutdown: %v", err)
+			t.Errorf("Shutdown: got %v, want nil", err)
 		}
 	})
 }
@@ -230,7 +230,7 @@ func TestRunInExecutor_PanicAndFlavor(t *testing.T) {
 	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		_, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { panic("boom") })
 		if pe, ok := err.(*trio.PanicError); !ok || pe.Value != "boom" {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want ok && pe.Value == \"boom\"", err)
 		}
 		return nil
 	})
@@ -238,7 +238,7 @@ func TestRunInExecutor_PanicAndFlavor(t *testing.T) {
 		ran := false
 		_, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { ran = true; return 0, nil })
 		if !errors.Is(err, asyncio.ErrAwaitOutsideTask) || ran {
-			t.Errorf("ToThread from trio code: %v, ran %v", err, ran)
+			t.Errorf("ToThread from trio code: got %v, ran %v; want errors.Is(err, asyncio.ErrAwaitOutsideTask) && !ran", err, ran)
 		}
 	})
 }
@@ -268,11 +268,11 @@ func TestRunInExecutor_LoopCloseCancels(t *testing.T) {
 			<-first
 		})
 		if err := <-saw; !errors.Is(err, context.Canceled) {
-			t.Errorf("fn's ctx: %v", err)
+			t.Errorf("fn's ctx: got %v, want an error matching context.Canceled", err)
 		}
 		synctest.Wait()
 		if n := started.Load(); n != 1 {
-			t.Errorf("%d functions started", n)
+			t.Errorf("started.Load: got %d functions started; want n == 1", n)
 		}
 	})
 }
@@ -297,7 +297,7 @@ func TestRunInExecutor_QuarantineAtClose(t *testing.T) {
 			<-started
 		})
 		if !done.Load() {
-			t.Error("an executor function outlived OpenLoop")
+			t.Errorf("an executor function outlived OpenLoop: done.Load() got false, want true")
 		}
 	})
 }

@@ -113,13 +113,13 @@ func TestWrongFlavor_captured_ctx(t *testing.T) {
 						})
 					})
 					if err != nil {
-						t.Errorf("OpenLoop: %v", err)
+						t.Errorf("OpenLoop: got %v, want nil", err)
 					}
 					if !errors.Is(got, asyncio.ErrWrongFlavor) {
 						t.Errorf("got %v, want ErrWrongFlavor", got)
 					}
 					if ran.Load() {
-						t.Errorf("the refused call's function ran anyway")
+						t.Errorf("the refused call's function ran anyway: ran.Load() got true, want false")
 					}
 				})
 			}
@@ -147,6 +147,6 @@ func TestWrongFlavor_busy_loop_is_not_a_mistake(t *testing.T) {
 		return nil
 	})
 	if err != nil {
-		t.Errorf("OpenLoop: %v", err)
+		t.Errorf("OpenLoop: got %v, want nil", err)
 	}
 }

@@ -65,7 +65,7 @@ func withLoop(t testing.TB, body func(ctx context.Context, loop *asyncio.Loop)) 
 		body(ctx, loop)
 		return nil
 	}); err != nil {
-		t.Errorf("OpenLoop: %v", err)
+		t.Errorf("OpenLoop: got %v, want nil", err)
 	}
 }
 

@@ -215,7 +215,7 @@ func TestLockTests_test_context_manager(t *testing.T) {
 		expect(t, lock.Locked(), false, "locked")
 		func() {
 			if err := lock.Acquire(ctx); err != nil {
-				t.Error(err)
+				t.Errorf("lock.Acquire: got %v, want nil", err)
 				return
 			}
 			defer lock.Release()
@@ -857,7 +857,7 @@ func testCancelledWakeup(t *testing.T, relock bool) {
 			return cond.WaitFor(ctx, func() bool { return state == 0 })
 		})
 		if err != nil && !errors.Is(err, asyncio.ErrTimeout) {
-			t.Errorf("WaitFor: %v", err)
+			t.Errorf("WaitFor: got %v; want !(err != nil && !errors.Is(err, asyncio.ErrTimeout))", err)
 		}
 		expect(t, state, 0, "state (the item was consumed)")
 		// Clean up.

@@ -84,17 +84,17 @@ func TestNil_awaitables_panic_naming_the_function(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		var nilFut *asyncio.Future[int]
 		if msg := mustPanic(t, func() { asyncio.RunFuture[int](ctx, nil) }); !strings.Contains(msg, "RunFuture with a nil") {
-			t.Errorf("RunFuture(nil): got %q", msg)
+			t.Errorf("RunFuture(nil): got: got %q, want it to contain %q", msg, "RunFuture with a nil")
 		}
 		if msg := mustPanic(t, func() { asyncio.RunFuture[int](ctx, nilFut) }); !strings.Contains(msg, "RunFuture with a nil") {
-			t.Errorf("RunFuture(typed nil): got %q", msg)
+			t.Errorf("RunFuture(typed nil): got: got %q, want it to contain %q", msg, "RunFuture with a nil")
 		}
 		runTask(ctx, loop, func(ctx context.Context) (int, error) {
 			if msg := mustPanic(t, func() { asyncio.Await[int](ctx, nil) }); !strings.Contains(msg, "Await with a nil") {
-				t.Errorf("Await(nil): got %q", msg)
+				t.Errorf("Await(nil): got: got %q, want it to contain %q", msg, "Await with a nil")
 			}
 			if msg := mustPanic(t, func() { asyncio.Await[int](ctx, nilFut) }); !strings.Contains(msg, "Await with a nil") {
-				t.Errorf("Await(typed nil): got %q", msg)
+				t.Errorf("Await(typed nil): got: got %q, want it to contain %q", msg, "Await with a nil")
 			}
 			return 0, nil
 		})
@@ -131,7 +131,7 @@ func TestDebug_foreign_goroutine_checks_everywhere(t *testing.T) {
 			}
 		}
 		if th.Cancelled() || h.Cancelled() {
-			t.Error("a refused Cancel changed the handle")
+			t.Errorf("a refused Cancel changed the handle: got th.Cancelled() || h.Cancelled(), want !th.Cancelled() && !h.Cancelled()")
 		}
 		onLoop(ctx, loop, func(context.Context) { task.Cancel("") })
 	})
@@ -159,7 +159,7 @@ func TestCreateTask_strips_trio_cancellation(t *testing.T) {
 				t.Errorf("the coroutine's ctx: Done %v, Err %v; want no cancellation at all", tctx.Done(), tctx.Err())
 			}
 			if tctx.Value(key{}) != "v" {
-				t.Errorf("the coroutine's ctx lost the caller's values")
+				t.Errorf("the coroutine's ctx lost the caller's values: got tctx.Value(key{}) != \"v\", want tctx.Value(key{}) == \"v\"")
 			}
 			return nil
 		})
@@ -181,17 +181,17 @@ func TestStartTask_and_RunSync_ctx(t *testing.T) {
 			return s + "!", nil
 		}, asyncio.WithName("bg"))
 		if err != nil {
-			t.Fatalf("StartTask: %v", err)
+			t.Fatalf("StartTask: got %v, want nil", err)
 		}
 		if v, err := asyncio.RunFuture(ctx, task); v != "v!" || err != nil {
 			t.Errorf("RunFuture(task): got %q, %v; want \"v!\", nil", v, err)
 		}
 		name, _ := asyncio.RunSync(vctx, func(c context.Context) (string, error) {
 			if c.Done() != nil {
-				t.Errorf("RunSync's fn ctx carries the caller's cancellation")
+				t.Errorf("RunSync's fn ctx carries the caller's cancellation: got c.Done() != nil, want c.Done() == nil")
 			}
 			if c.Value(key{}) != "v" {
-				t.Errorf("RunSync's fn ctx lost the caller's values")
+				t.Errorf("RunSync's fn ctx lost the caller's values: got c.Value(key{}) != \"v\", want c.Value(key{}) == \"v\"")
 			}
 			inner := asyncio.CreateTask(c, func(context.Context) (int, error) { return 1, nil })
 			inner.Cancel("")

@@ -790,7 +790,7 @@ func TestQueue_fifo_getters_and_no_item_lost(t *testing.T) {
 				continue
 			}
 			if err != nil {
-				t.Errorf("getter %d: %v", i, err)
+				t.Errorf("getter %d: got %v; want err == nil", i, err)
 				continue
 			}
 			got[v]++

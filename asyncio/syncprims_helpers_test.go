@@ -59,7 +59,7 @@ func gatherOK[T any](t *testing.T, ctx context.Context, tasks ...*asyncio.Task[T
 func tick(t *testing.T, ctx context.Context) {
 	t.Helper()
 	if err := asyncio.Sleep(ctx, 0); err != nil {
-		t.Errorf("Sleep(0): %v", err)
+		t.Errorf("Sleep(0): got %v, want nil", err)
 	}
 }
 
@@ -110,7 +110,7 @@ func expectErr(t *testing.T, err, target error, what string) {
 func expectNoErr(t *testing.T, err error, what string) {
 	t.Helper()
 	if err != nil {
-		t.Errorf("%s: unexpected error %v", what, err)
+		t.Errorf("%s: got unexpected error %v; want err == nil", what, err)
 	}
 }
 

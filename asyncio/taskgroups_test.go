@@ -68,7 +68,7 @@ func nested(err error) error {
 func spawnIn[T any](t *testing.T, tg *asyncio.TaskGroup, coro func(ctx context.Context) (T, error), opts ...asyncio.TaskOption) *asyncio.Task[T] {
 	task, err := asyncio.CreateTaskIn(tg, coro, opts...)
 	if err != nil {
-		t.Errorf("CreateTaskIn: %v", err)
+		t.Errorf("CreateTaskIn: got %v, want nil", err)
 	}
 	return task
 }
@@ -103,7 +103,7 @@ func TestTaskGroup_test_taskgroup_01(t *testing.T) {
 		v1, _ := t1.Result()
 		v2, _ := t2.Result()
 		if err != nil || v1 != 42 || v2 != 11 {
-			t.Errorf("err %v, results %v %v", err, v1, v2)
+			t.Errorf("got err %v, results %v %v; want err == nil && v1 == 42 && v2 == 11", err, v1, v2)
 		}
 		return nil
 	})
@@ -121,7 +121,7 @@ func TestTaskGroup_test_taskgroup_02(t *testing.T) {
 		v1, _ := t1.Result()
 		v2, _ := t2.Result()
 		if err != nil || v1 != 42 || v2 != 11 {
-			t.Errorf("err %v, results %v %v", err, v1, v2)
+			t.Errorf("got err %v, results %v %v; want err == nil && v1 == 42 && v2 == 11", err, v1, v2)
 		}
 		return nil
 	})
@@ -140,7 +140,7 @@ func TestTaskGroup_test_taskgroup_03(t *testing.T) {
 		})
 		v2, _ := t2.Result()
 		if err != nil || !t1.Cancelled() || v2 != 11 {
-			t.Errorf("err %v, t1 %v, t2 %v", err, t1, v2)
+			t.Errorf("got err %v, t1 %v, t2 %v; want err == nil && t1.Cancelled() && v2 == 11", err, t1, v2)
 		}
 		return nil
 	})
@@ -173,7 +173,7 @@ func TestTaskGroup_test_taskgroup_04(t *testing.T) {
 		})
 		_, err := asyncio.Await(ctx, runner)
 		if !isKinds(err, errZeroDivision.Error()) || num != 0 || !t2Cancel || !t2.Cancelled() {
-			t.Errorf("err %v, num %d, t2 cancel %v, t2 %v", err, num, t2Cancel, t2)
+			t.Errorf("got err %v, num %d, t2 cancel %v, t2 %v; want isKinds(err, errZeroDivision.Error()) && num == 0 && t2Cancel && t2.Cancelled()", err, num, t2Cancel, t2)
 		}
 		return nil
 	})
@@ -213,7 +213,7 @@ func TestTaskGroup_test_cancel_children_on_child_error(t *testing.T) {
 		})
 		_, err := asyncio.Await(ctx, runner)
 		if !isKinds(err, errZeroDivision.Error()) || num != 0 || !t2Cancel || !runnerCancel {
-			t.Errorf("err %v, num %d, t2 cancel %v, runner cancel %v", err, num, t2Cancel, runnerCancel)
+			t.Errorf("got err %v, num %d, t2 cancel %v, runner cancel %v; want isKinds(err, errZeroDivision.Error()) && num == 0 && t2Cancel && runnerCancel", err, num, t2Cancel, runnerCancel)
 		}
 		return nil
 	})
@@ -225,7 +225,7 @@ func cancelAfter(ctx context.Context, t *testing.T, d time.Duration, runner func
 	r := asyncio.CreateTask(ctx, runner)
 	asyncio.Sleep(ctx, d)
 	if r.Done() {
-		t.Errorf("runner done before it was cancelled: %v", r)
+		t.Errorf("runner done before it was cancelled: got %v; want !r.Done()", r)
 	}
 	r.Cancel("")
 	_, err := asyncio.Await(ctx, r)
@@ -255,7 +255,7 @@ func TestTaskGroup_test_cancellation(t *testing.T) {
 			})
 		})
 		if !errors.Is(err, asyncio.ErrCancelled) || num != 5 {
-			t.Errorf("err %v, num %d", err, num)
+			t.Errorf("got err %v, num %d; want errors.Is(err, asyncio.ErrCancelled) && num == 5", err, num)
 		}
 		return nil
 	})
@@ -274,7 +274,7 @@ func TestTaskGroup_test_taskgroup_07(t *testing.T) {
 			})
 		})
 		if !errors.Is(err, asyncio.ErrCancelled) || num != 15 {
-			t.Errorf("err %v, num %d", err, num)
+			t.Errorf("got err %v, num %d; want errors.Is(err, asyncio.ErrCancelled) && num == 15", err, num)
 		}
 		return nil
 	})
@@ -291,7 +291,7 @@ func TestTaskGroup_test_taskgroup_08(t *testing.T) {
 			})
 		})
 		if !isKinds(err, errZeroDivision.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, errZeroDivision.Error())", err)
 		}
 		return nil
 	})
@@ -307,7 +307,7 @@ func TestTaskGroup_test_taskgroup_09(t *testing.T) {
 			return errZeroDivision
 		})
 		if !isKinds(err, errZeroDivision.Error()) || !t1.Cancelled() || !t2.Cancelled() {
-			t.Errorf("err %v, t1 %v, t2 %v", err, t1, t2)
+			t.Errorf("got err %v, t1 %v, t2 %v; want isKinds(err, errZeroDivision.Error()) && t1.Cancelled() && t2.Cancelled()", err, t1, t2)
 		}
 		return nil
 	})
@@ -322,7 +322,7 @@ func TestTaskGroup_test_taskgroup_10(t *testing.T) {
 			return errZeroDivision
 		})
 		if !isKinds(err, errZeroDivision.Error()) || !t1.Cancelled() || !t2.Cancelled() {
-			t.Errorf("err %v, t1 %v, t2 %v", err, t1, t2)
+			t.Errorf("got err %v, t1 %v, t2 %v; want isKinds(err, errZeroDivision.Error()) && t1.Cancelled() && t2.Cancelled()", err, t1, t2)
 		}
 		return nil
 	})
@@ -341,7 +341,7 @@ func TestTaskGroup_test_taskgroup_11(t *testing.T) {
 			})
 		})
 		if !isKinds(err, "TaskGroupError") || !isKinds(nested(err), errZeroDivision.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, \"TaskGroupError\") && isKinds(nested(err), errZeroDivision.Error())", err)
 		}
 		return nil
 	})
@@ -361,7 +361,7 @@ func TestTaskGroup_test_taskgroup_12(t *testing.T) {
 			})
 		})
 		if !isKinds(err, "TaskGroupError") || !isKinds(nested(err), errZeroDivision.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, \"TaskGroupError\") && isKinds(nested(err), errZeroDivision.Error())", err)
 		}
 		return nil
 	})
@@ -381,7 +381,7 @@ func TestTaskGroup_test_taskgroup_13(t *testing.T) {
 			})
 		})
 		if _, err := asyncio.Await(ctx, r); !isKinds(err, errValue.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, errValue.Error())", err)
 		}
 		return nil
 	})
@@ -399,7 +399,7 @@ func TestTaskGroup_test_taskgroup_14(t *testing.T) {
 			})
 		})
 		if _, err := asyncio.Await(ctx, r); !isKinds(err, "TaskGroupError") || !isKinds(nested(err), errValue.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, \"TaskGroupError\") && isKinds(nested(err), errValue.Error())", err)
 		}
 		return nil
 	})
@@ -424,7 +424,7 @@ func TestTaskGroup_test_taskgroup_15(t *testing.T) {
 			})
 		})
 		if !isKinds(err, errZeroDivision.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, errZeroDivision.Error())", err)
 		}
 		return nil
 	})
@@ -442,7 +442,7 @@ func TestTaskGroup_test_taskgroup_16(t *testing.T) {
 			return asyncio.Await(ctx, asyncio.CreateTask(ctx, nestedRunner))
 		})
 		if !isKinds(err, errZeroDivision.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, errZeroDivision.Error())", err)
 		}
 		return nil
 	})
@@ -458,7 +458,7 @@ func TestTaskGroup_test_taskgroup_17(t *testing.T) {
 			})
 		})
 		if !errors.Is(err, asyncio.ErrCancelled) || num != 10 {
-			t.Errorf("err %v, num %d", err, num)
+			t.Errorf("got err %v, num %d; want errors.Is(err, asyncio.ErrCancelled) && num == 10", err, num)
 		}
 		return nil
 	})
@@ -477,7 +477,7 @@ func TestTaskGroup_test_taskgroup_18(t *testing.T) {
 			})
 		})
 		if !isKinds(err, errMy.Error()) || num != 10 {
-			t.Errorf("err %v, num %d", err, num)
+			t.Errorf("got err %v, num %d; want isKinds(err, errMy.Error()) && num == 10", err, num)
 		}
 		return nil
 	})
@@ -493,7 +493,7 @@ func TestTaskGroup_test_taskgroup_19(t *testing.T) {
 			})
 		})
 		if _, err := asyncio.Await(ctx, r); !isKinds(err, errMy.Error(), errZeroDivision.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, errMy.Error(), errZeroDivision.Error())", err)
 		}
 		return nil
 	})
@@ -549,7 +549,7 @@ func TestTaskGroup_test_taskgroup_22(t *testing.T) {
 			})
 		})
 		if !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		return nil
 	})
@@ -562,17 +562,17 @@ func TestTaskGroup_test_taskgroup_23(t *testing.T) {
 				asyncio.Sleep(ctx, 100*time.Millisecond)
 				spawnIn(t, g, sleepThen(300*time.Millisecond, 0, nil))
 				if count == 5 && g.Len() >= 5 {
-					t.Errorf("%d tasks at count 5", g.Len())
+					t.Errorf("got %d tasks at count 5; want !(count == 5 && g.Len() >= 5)", g.Len())
 				}
 			}
 			asyncio.Sleep(ctx, 1350*time.Millisecond)
 			if g.Len() != 0 {
-				t.Errorf("%d tasks left", g.Len())
+				t.Errorf("got %d tasks left; want g.Len() == 0", g.Len())
 			}
 			return nil
 		})
 		if err != nil {
-			t.Error(err)
+			t.Errorf("asyncio.OpenTaskGroup: got %v, want nil", err)
 		}
 		return nil
 	})
@@ -590,7 +590,7 @@ func TestTaskGroup_test_taskgroup_24(t *testing.T) {
 			return nil
 		})
 		if err != nil {
-			t.Error(err)
+			t.Errorf("asyncio.OpenTaskGroup: got %v, want nil", err)
 		}
 		return nil
 	})
@@ -628,7 +628,7 @@ func TestTaskGroup_test_taskgroup_25(t *testing.T) {
 			return nil
 		})
 		if !isKinds(err, errZeroDivision.Error()) || nhydras < 10 {
-			t.Errorf("err %v, nhydras %d", err, nhydras)
+			t.Errorf("got err %v, nhydras %d; want isKinds(err, errZeroDivision.Error()) && nhydras >= 10", err, nhydras)
 		}
 		return nil
 	})
@@ -639,7 +639,7 @@ func TestTaskGroup_test_taskgroup_task_name(t *testing.T) {
 		asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			task := spawnIn(t, g, sleepThen(0, 0, nil), asyncio.WithName("yolo"))
 			if task.Name() != "yolo" {
-				t.Errorf("name %q", task.Name())
+				t.Errorf("name: got %q, want %q", task.Name(), "yolo")
 			}
 			return nil
 		})
@@ -657,7 +657,7 @@ func TestTaskGroup_test_taskgroup_no_create_task_after_failure(t *testing.T) {
 				if errors.Is(err, asyncio.ErrCancelled) {
 					if _, e := asyncio.CreateTaskIn(g, coro1); !errors.Is(e, asyncio.ErrTaskGroupClosed) ||
 						!strings.Contains(e.Error(), "shutting down") {
-						t.Errorf("CreateTaskIn while shutting down: %v", e)
+						t.Errorf("CreateTaskIn while shutting down: got %v; want errors.Is(e, asyncio.ErrTaskGroupClosed) && strings.Contains(e.Error(), \"shutting down\")", e)
 					}
 				}
 				return 0, err
@@ -665,7 +665,7 @@ func TestTaskGroup_test_taskgroup_no_create_task_after_failure(t *testing.T) {
 			return nil
 		})
 		if !isKinds(err, errZeroDivision.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, errZeroDivision.Error())", err)
 		}
 		return nil
 	})
@@ -685,10 +685,10 @@ func TestTaskGroup_test_taskgroup_context_manager_exit_raises(t *testing.T) {
 			})
 			var tge *asyncio.TaskGroupError
 			if !errors.As(err, &tge) || len(tge.Errs) != 2 || tge.Errs[0] != errCustom || tge.Errs[1] != errCustom {
-				t.Errorf("err %v", err)
+				t.Errorf("got err %v; want errors.As(err, &tge) && len(tge.Errs) == 2 && tge.Errs[0] == errCustom && tge.Errs[1] == errCustom", err)
 			}
 			if n := task.Cancelling(); n != 0 {
-				t.Errorf("cancelling %d", n)
+				t.Errorf("cancelling: got %d, want %d", n, 0)
 			}
 			return 0, nil
 		})
@@ -707,11 +707,11 @@ func TestTaskGroup_test_taskgroup_finished(t *testing.T) {
 		ran := false
 		_, err := asyncio.CreateTaskIn(tg, func(context.Context) (int, error) { ran = true; return 0, nil })
 		if !errors.Is(err, asyncio.ErrTaskGroupClosed) || !strings.Contains(err.Error(), "is finished") {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want errors.Is(err, asyncio.ErrTaskGroupClosed) && strings.Contains(err.Error(), \"is finished\")", err)
 		}
 		runBriefly(ctx)
 		if ran {
-			t.Error("the coroutine ran")
+			t.Errorf("the coroutine ran: ran got true, want false")
 		}
 		return nil
 	})
@@ -724,7 +724,7 @@ func TestTaskGroup_test_taskgroup_without_parent_task(t *testing.T) {
 		var err error
 		onLoop(ctx, loop, func(ctx context.Context) { err = asyncio.OpenTaskGroup(ctx, body) })
 		if !errors.Is(err, asyncio.ErrAwaitOutsideTask) || ran {
-			t.Errorf("err %v, ran %v", err, ran)
+			t.Errorf("got err %v, ran %v; want errors.Is(err, asyncio.ErrAwaitOutsideTask) && !ran", err, ran)
 		}
 	})
 }
@@ -761,13 +761,13 @@ func TestTaskGroup_ErrorsIsAs(t *testing.T) {
 		})
 		var te *asyncio.TimeoutError
 		if !errors.Is(err, asyncio.ErrTimeout) || !errors.As(err, &te) || te.Msg != "child" || errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want errors.Is(err, asyncio.ErrTimeout) && errors.As(err, &te) && te.Msg == \"child\" && !errors.Is(err, asyncio.ErrCancelled)", err)
 		}
 		if !strings.HasPrefix(err.Error(), "asyncio: unhandled errors in a TaskGroup (1 sub-error)") {
-			t.Errorf("message %q", err.Error())
+			t.Errorf("message: got %q, want it to begin with %q", err.Error(), "asyncio: unhandled errors in a TaskGroup (1 sub-error)")
 		}
 		if task := asyncio.CurrentTask(ctx); task.Cancelling() != 0 {
-			t.Errorf("the group's cancellation of its parent was not taken back: %v", task)
+			t.Errorf("the group's cancellation of its parent was not taken back: got %v; want task.Cancelling() == 0", task)
 		}
 		return nil
 	})

@@ -33,7 +33,7 @@ func TestTasks_test_task_cancel_message_getter(t *testing.T) {
 		task.Cancel("my message")
 		_, err := asyncio.Await(ctx, task)
 		if msg, ok := cancelMsg(err); !ok || msg != "my message" {
-			t.Errorf("Await: %v", err)
+			t.Errorf("Await: got %v; want ok && msg == \"my message\"", err)
 		}
 		return nil
 	})
@@ -50,7 +50,7 @@ func TestTasks_test_other_loop_future(t *testing.T) {
 			})
 		})
 		if !errors.Is(err, asyncio.ErrForeignFuture) || !strings.Contains(err.Error(), "attached to a different loop") {
-			t.Errorf("Await: %v", err)
+			t.Errorf("Await: got %v; want errors.Is(err, asyncio.ErrForeignFuture) && strings.Contains(err.Error(), \"attached to a different loop\")", err)
 		}
 		onLoop(ctx, other, func(context.Context) { fut.Cancel("") })
 	})
@@ -64,7 +64,7 @@ func TestTasks_test_task_awaits_on_itself(t *testing.T) {
 		})
 		_, err := asyncio.Await(ctx, task)
 		if !errors.Is(err, asyncio.ErrAwaitSelf) || !strings.Contains(err.Error(), "cannot await on itself") {
-			t.Errorf("Await: %v", err)
+			t.Errorf("Await: got %v; want errors.Is(err, asyncio.ErrAwaitSelf) && strings.Contains(err.Error(), \"cannot await on itself\")", err)
 		}
 		return nil
 	})
@@ -83,7 +83,7 @@ func TestTasks_test_task_basics(t *testing.T) {
 		})
 	})
 	if v != 1042 || err != nil {
-		t.Errorf("%v, %v", v, err)
+		t.Errorf("got %v, %v; want v == 1042 && err == nil", v, err)
 	}
 }
 
@@ -93,16 +93,16 @@ func TestTasks_test_cancelling(t *testing.T) {
 			return 0, asyncio.Sleep(ctx, 10*time.Second)
 		})
 		if task.Cancelling() != 0 || strings.Contains(task.String(), " cancelling ") {
-			t.Error("cancelling before Cancel")
+			t.Errorf("cancelling before Cancel: got task.Cancelling() != 0 || strings.Contains(task.String(), \" cancelling \"), want task.Cancelling() == 0 && !strings.Contains(task.String(), \" cancelling \")")
 		}
 		if !task.Cancel("") || task.Cancelling() == 0 || !strings.Contains(task.String(), "Task cancelling") {
-			t.Errorf("after Cancel: %v", task)
+			t.Errorf("after Cancel: got %v; want task.Cancel(\"\") && task.Cancelling() != 0 && strings.Contains(task.String(), \"Task cancelling\")", task)
 		}
 		if !task.Cancel("") {
-			t.Error("second Cancel reported false")
+			t.Errorf("second Cancel reported false: task.Cancel(\"\") got false, want true")
 		}
 		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("Await: %v", err)
+			t.Errorf("Await: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		return nil
 	})
@@ -119,24 +119,24 @@ func TestTasks_test_uncancel_basic(t *testing.T) {
 		})
 		asyncio.Sleep(ctx, 10*time.Millisecond)
 		if !task.Cancel("") || task.Cancelling() != 1 || task.Cancelled() {
-			t.Errorf("first cancel: %v", task)
+			t.Errorf("first cancel: got %v; want task.Cancel(\"\") && task.Cancelling() == 1 && !task.Cancelled()", task)
 		}
 		asyncio.Sleep(ctx, 10*time.Millisecond)
 		if task.Cancelling() != 0 || task.Cancelled() || strings.Contains(task.String(), "cancelling") {
-			t.Errorf("after uncancel: %v", task)
+			t.Errorf("after uncancel: got %v; want task.Cancelling() == 0 && !task.Cancelled() && !strings.Contains(task.String(), \"cancelling\")", task)
 		}
 		if !task.Cancel("") || task.Cancelling() != 1 || task.Cancelled() {
-			t.Errorf("second cancel: %v", task)
+			t.Errorf("second cancel: got %v; want task.Cancel(\"\") && task.Cancelling() == 1 && !task.Cancelled()", task)
 		}
 		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("Await: %v", err)
+			t.Errorf("Await: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		if !task.Cancelled() || !task.Done() {
-			t.Error("not cancelled")
+			t.Errorf("not cancelled: got !task.Cancelled() || !task.Done(), want task.Cancelled() && task.Done()")
 		}
 		task.Uncancel()
 		if !task.Cancelled() || !task.Done() {
-			t.Error("Uncancel changed a done task")
+			t.Errorf("Uncancel changed a done task: got !task.Cancelled() || !task.Done(), want task.Cancelled() && task.Done()")
 		}
 		return nil
 	})
@@ -171,7 +171,7 @@ func TestTasks_test_uncancel_structured_blocks(t *testing.T) {
 				return r, err
 			}
 			if errors.Is(err, asyncio.ErrTimeout) && !r.timedOut {
-				t.Error("TimeoutError without a timeout")
+				t.Errorf("TimeoutError without a timeout: got errors.Is(err, asyncio.ErrTimeout) && !r.timedOut, want !(errors.Is(err, asyncio.ErrTimeout) && !r.timedOut)")
 			}
 			r.outerReached = true
 			return r, asyncio.Sleep(ctx, 0)
@@ -181,12 +181,12 @@ func TestTasks_test_uncancel_structured_blocks(t *testing.T) {
 		t1 := asyncio.CreateTask(ctx, makeRequestWithTimeout(10*time.Second, 100*time.Millisecond))
 		r, err := asyncio.Await(ctx, t1)
 		if err != nil || !r.timedOut || r.blockFinished || !r.outerReached || t1.Cancelling() != 0 {
-			t.Errorf("t1: %+v, %v, cancelling %d", r, err, t1.Cancelling())
+			t.Errorf("t1: got %+v, %v, cancelling %d; want err == nil && r.timedOut && !r.blockFinished && r.outerReached && t1.Cancelling() == 0", r, err, t1.Cancelling())
 		}
 		t2 := asyncio.CreateTask(ctx, makeRequestWithTimeout(0, 10*time.Second))
 		r, err = asyncio.Await(ctx, t2)
 		if err != nil || r.timedOut || !r.blockFinished || !r.outerReached || t2.Cancelling() != 0 {
-			t.Errorf("t2: %+v, %v, cancelling %d", r, err, t2.Cancelling())
+			t.Errorf("t2: got %+v, %v, cancelling %d; want err == nil && !r.timedOut && r.blockFinished && r.outerReached && t2.Cancelling() == 0", r, err, t2.Cancelling())
 		}
 		return nil
 	})
@@ -203,13 +203,13 @@ func TestTasks_test_cancel(t *testing.T) {
 		})
 		loop.CallSoon(func(context.Context) { task.Cancel("") })
 		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("Await: %v", err)
+			t.Errorf("Await: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		if !task.Done() || !task.Cancelled() || task.Cancel("") {
-			t.Errorf("state: %v", task)
+			t.Errorf("state: got %v; want task.Done() && task.Cancelled() && !task.Cancel(\"\")", task)
 		}
 		if d := loop.Time().Sub(start); d != 0 {
-			t.Errorf("took %v", d)
+			t.Errorf("took: got %v, want %v", d, 0)
 		}
 		return nil
 	})
@@ -232,7 +232,7 @@ func TestTasks_test_cancel_with_message_then_future_result(t *testing.T) {
 				})
 			})
 			if got, ok := cancelMsg(err); !ok || got != msg {
-				t.Errorf("msg %q: %v", msg, err)
+				t.Errorf("msg %q: got %v; want ok && got == msg", msg, err)
 			}
 		})
 	}
@@ -254,7 +254,7 @@ func TestTasks_test_cancel_with_message_then_future_exception(t *testing.T) {
 				})
 			})
 			if got, ok := cancelMsg(err); !ok || got != msg {
-				t.Errorf("msg %q: %v", msg, err)
+				t.Errorf("msg %q: got %v; want ok && got == msg", msg, err)
 			}
 		})
 	}
@@ -280,7 +280,7 @@ func TestTasks_test_cancellation_exception_context(t *testing.T) {
 						loop.CallSoon(func(context.Context) { inner.Cancel("msg") })
 						_, err := asyncio.Await(ctx, inner)
 						if msg, ok := cancelMsg(err); !ok || msg != "msg" {
-							t.Errorf("inner: %v", err)
+							t.Errorf("inner: got %v; want ok && msg == \"msg\"", err)
 						}
 						if wrap {
 							return 0, fmt.Errorf("cancelled: %w", err)
@@ -292,10 +292,10 @@ func TestTasks_test_cancellation_exception_context(t *testing.T) {
 				})
 			})
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("err: got %v, want nil", err)
 			}
 			if task.Cancelled() != wrap {
-				t.Errorf("wrap=%v: cancelled=%v, %v", wrap, task.Cancelled(), task.Exception())
+				t.Errorf("wrap=%v: got cancelled=%v, %v; want task.Cancelled() == wrap", wrap, task.Cancelled(), task.Exception())
 			}
 		})
 	}
@@ -315,7 +315,7 @@ func TestTasks_test_cancel_with_message_before_starting_task(t *testing.T) {
 			})
 		})
 		if msg, ok := cancelMsg(err); !ok || msg != "my message" {
-			t.Errorf("%v", err)
+			t.Errorf("cancelMsg: got %v; want ok && msg == \"my message\"", err)
 		}
 	})
 }
@@ -334,10 +334,10 @@ func TestTasks_test_cancel_yield(t *testing.T) {
 		runBriefly(ctx) // start the coroutine
 		task.Cancel("")
 		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("Await: %v", err)
+			t.Errorf("Await: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		if !task.Done() || !task.Cancelled() || task.Cancel("") {
-			t.Errorf("state: %v", task)
+			t.Errorf("state: got %v; want task.Done() && task.Cancelled() && !task.Cancel(\"\")", task)
 		}
 		return nil
 	})
@@ -355,10 +355,10 @@ func TestTasks_test_cancel_inner_future(t *testing.T) {
 		runBriefly(ctx)
 		f.Cancel("")
 		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("Await: %v", err)
+			t.Errorf("Await: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		if !f.Cancelled() || !task.Cancelled() {
-			t.Error("not cancelled")
+			t.Errorf("not cancelled: got !f.Cancelled() || !task.Cancelled(), want f.Cancelled() && task.Cancelled()")
 		}
 		return nil
 	})
@@ -377,10 +377,10 @@ func TestTasks_test_cancel_both_task_and_inner_future(t *testing.T) {
 		f.Cancel("")
 		task.Cancel("")
 		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("Await: %v", err)
+			t.Errorf("Await: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		if !task.Done() || !f.Cancelled() || !task.Cancelled() {
-			t.Error("not cancelled")
+			t.Errorf("not cancelled: got !task.Done() || !f.Cancelled() || !task.Cancelled(), want task.Done() && f.Cancelled() && task.Cancelled()")
 		}
 		return nil
 	})
@@ -402,10 +402,10 @@ func TestTasks_test_cancel_task_catching(t *testing.T) {
 		runBriefly(ctx)
 		task.Cancel("")
 		if !fut2.Cancelled() {
-			t.Error("fut2 not cancelled")
+			t.Errorf("fut2 not cancelled: fut2.Cancelled() got false, want true")
 		}
 		if v, err := asyncio.Await(ctx, task); v != 42 || err != nil || task.Cancelled() {
-			t.Errorf("%v, %v", v, err)
+			t.Errorf("asyncio.Await: got %v, %v; want v == 42 && err == nil && !task.Cancelled()", v, err)
 		}
 		return nil
 	})
@@ -426,12 +426,12 @@ func TestTasks_test_cancel_task_ignoring(t *testing.T) {
 		runBriefly(ctx)
 		task.Cancel("")
 		if !fut2.Cancelled() {
-			t.Error("fut2 not cancelled")
+			t.Errorf("fut2 not cancelled: fut2.Cancelled() got false, want true")
 		}
 		runBriefly(ctx)
 		fut3.SetResult(42)
 		if v, err := asyncio.Await(ctx, task); v != 42 || err != nil || fut3.Cancelled() || task.Cancelled() {
-			t.Errorf("%v, %v", v, err)
+			t.Errorf("asyncio.Await: got %v, %v; want v == 42 && err == nil && !fut3.Cancelled() && !task.Cancelled()", v, err)
 		}
 		return nil
 	})
@@ -449,14 +449,14 @@ func TestTasks_test_cancel_current_task(t *testing.T) {
 			return 12, nil
 		})
 		if task.Cancelled() {
-			t.Error("cancelled early")
+			t.Errorf("cancelled early: task.Cancelled() got true, want false")
 		}
 		start := loop.Time()
 		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("Await: %v", err)
+			t.Errorf("Await: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		if !task.Done() || !task.Cancelled() || task.Cancel("") || loop.Time().Sub(start) != 0 {
-			t.Errorf("state: %v", task)
+			t.Errorf("state: got %v; want task.Done() && task.Cancelled() && !task.Cancel(\"\") && loop.Time().Sub(start) == 0", task)
 		}
 		return nil
 	})
@@ -470,10 +470,10 @@ func TestTasks_test_cancel_at_end(t *testing.T) {
 			return 12, nil
 		})
 		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("Await: %v", err)
+			t.Errorf("Await: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		if !task.Done() || !task.Cancelled() || task.Cancel("") {
-			t.Errorf("state: %v", task)
+			t.Errorf("state: got %v; want task.Done() && task.Cancelled() && !task.Cancel(\"\")", task)
 		}
 		return nil
 	})
@@ -492,10 +492,10 @@ func TestTasks_test_cancel_awaited_task(t *testing.T) {
 			return asyncio.Await(ctx, nested)
 		})
 		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("Await: %v", err)
+			t.Errorf("Await: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		if !task.Cancelled() || !nested.Cancelled() || !fut.Cancelled() {
-			t.Errorf("task %v, nested %v, fut %v", task, nested, fut)
+			t.Errorf("got task %v, nested %v, fut %v; want task.Cancelled() && nested.Cancelled() && fut.Cancelled()", task, nested, fut)
 		}
 		return nil
 	})
@@ -515,10 +515,10 @@ func TestTasks_test_sleep(t *testing.T) {
 		task := asyncio.CreateTask(ctx, sleeper(100*time.Millisecond, "yeah"))
 		v, err := asyncio.Await(ctx, task)
 		if !task.Done() || v != "yeah" || err != nil {
-			t.Errorf("%v, %v", v, err)
+			t.Errorf("asyncio.Await: got %v, %v; want task.Done() && v == \"yeah\" && err == nil", v, err)
 		}
 		if d := loop.Time().Sub(start); d != 100*time.Millisecond {
-			t.Errorf("took %v", d)
+			t.Errorf("took: got %v, want %v", d, 100*time.Millisecond)
 		}
 		return nil
 	})
@@ -535,7 +535,7 @@ func TestTasks_test_sleep_cancel(t *testing.T) {
 		task.Cancel("")
 		runBriefly(ctx)
 		if !task.Cancelled() {
-			t.Errorf("%v", task)
+			t.Errorf("got %v; want task.Cancelled()", task)
 		}
 		return nil
 	})
@@ -555,10 +555,10 @@ func TestTasks_test_task_cancel_sleeping_task(t *testing.T) {
 			return "slept in", nil
 		})
 		if v, err := asyncio.Await(ctx, doit); v != "cancelled" || err != nil {
-			t.Errorf("%v, %v", v, err)
+			t.Errorf("asyncio.Await: got %v, %v; want v == \"cancelled\" && err == nil", v, err)
 		}
 		if d := loop.Time().Sub(start); d != 100*time.Millisecond {
-			t.Errorf("took %v", d)
+			t.Errorf("took: got %v, want %v", d, 100*time.Millisecond)
 		}
 		return nil
 	})
@@ -574,10 +574,10 @@ func TestTasks_test_task_cancel_waiter_future(t *testing.T) {
 		task.Cancel("")
 		runBriefly(ctx)
 		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("Await: %v", err)
+			t.Errorf("Await: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		if !fut.Cancelled() {
-			t.Error("fut not cancelled")
+			t.Errorf("fut not cancelled: fut.Cancelled() got false, want true")
 		}
 		return nil
 	})
@@ -587,14 +587,14 @@ func TestTasks_test_current_task(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		onLoop(ctx, loop, func(ctx context.Context) {
 			if asyncio.CurrentTask(ctx) != nil {
-				t.Error("current task in a callback")
+				t.Errorf("current task in a callback: got asyncio.CurrentTask(ctx) != nil, want asyncio.CurrentTask(ctx) == nil")
 			}
 		})
 		var task *asyncio.Task[int]
 		runTask(ctx, loop, func(ctx context.Context) (int, error) {
 			task = asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 				if asyncio.CurrentTask(ctx) != asyncio.AnyTask(task) {
-					t.Error("CurrentTask is not the task")
+					t.Errorf("CurrentTask is not the task: got asyncio.CurrentTask(ctx) != asyncio.AnyTask(task), want asyncio.CurrentTask(ctx) == asyncio.AnyTask(task)")
 				}
 				return 0, nil
 			})
@@ -602,12 +602,12 @@ func TestTasks_test_current_task(t *testing.T) {
 		})
 		onLoop(ctx, loop, func(ctx context.Context) {
 			if asyncio.CurrentTask(ctx) != nil {
-				t.Error("current task after the task")
+				t.Errorf("current task after the task: got asyncio.CurrentTask(ctx) != nil, want asyncio.CurrentTask(ctx) == nil")
 			}
 		})
 	})
 	if asyncio.CurrentTask(context.Background()) != nil {
-		t.Error("current task without a loop")
+		t.Errorf("current task without a loop: got asyncio.CurrentTask(context.Background()) != nil, want asyncio.CurrentTask(context.Background()) == nil")
 	}
 }
 
@@ -668,7 +668,7 @@ func TestTasks_test_yield_future_passes_cancel(t *testing.T) {
 		f.Cancel("")
 		asyncio.Await(ctx, f)
 		if proof != 101 || !waiter.Cancelled() {
-			t.Errorf("proof %d", proof)
+			t.Errorf("got proof %d; want proof == 101 && waiter.Cancelled()", proof)
 		}
 		return nil
 	})
@@ -680,7 +680,7 @@ func TestTasks_test_task_source_traceback(t *testing.T) {
 		defer loop.SetDebug(false)
 		task := asyncio.CreateTask(ctx, func(context.Context) (int, error) { return 0, nil })
 		if s := task.String(); !strings.Contains(s, "created at ") || !strings.Contains(s, "tasks_test.go:") {
-			t.Errorf("%s", s)
+			t.Errorf("task.String: got %s; want strings.Contains(s, \"created at \") && strings.Contains(s, \"tasks_test.go:\")", s)
 		}
 		asyncio.Await(ctx, task)
 		return nil
@@ -700,7 +700,7 @@ func TestTasks_test_exception_traceback(t *testing.T) {
 		asyncio.Sleep(ctx, 0)
 		err := task.Exception()
 		if err == nil || !strings.Contains(err.Error(), "nil map") || !strings.Contains(err.Error(), "tasks_test.go") {
-			t.Errorf("%v", err)
+			t.Errorf("task.Exception: got %v; want err != nil && strings.Contains(err.Error(), \"nil map\") && strings.Contains(err.Error(), \"tasks_test.go\")", err)
 		}
 		return nil
 	})
@@ -715,7 +715,7 @@ func TestTasks_test_bare_create_task(t *testing.T) {
 		})
 	})
 	if v != 1 || err != nil {
-		t.Errorf("%v, %v", v, err)
+		t.Errorf("got %v, %v; want v == 1 && err == nil", v, err)
 	}
 }
 
@@ -723,15 +723,15 @@ func TestTasks_test_bare_create_named_task(t *testing.T) {
 	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		task := asyncio.CreateTask(ctx, func(context.Context) (int, error) { return 0, nil }, asyncio.WithName("No-op"))
 		if task.Name() != "No-op" {
-			t.Errorf("name %q", task.Name())
+			t.Errorf("name: got %q, want %q", task.Name(), "No-op")
 		}
 		other := asyncio.CreateTask(ctx, func(context.Context) (int, error) { return 0, nil })
 		if !strings.HasPrefix(other.Name(), "Task-") {
-			t.Errorf("name %q", other.Name())
+			t.Errorf("name: got %q, want it to begin with %q", other.Name(), "Task-")
 		}
 		other.SetName("renamed")
 		if other.Name() != "renamed" || !strings.Contains(other.String(), "name=renamed") {
-			t.Errorf("%v", other)
+			t.Errorf("got %v; want other.Name() == \"renamed\" && strings.Contains(other.String(), \"name=renamed\")", other)
 		}
 		asyncio.Await(ctx, task)
 		asyncio.Await(ctx, other)
@@ -746,15 +746,15 @@ func TestTasks_test_context_1(t *testing.T) {
 	type key struct{}
 	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		if ctx.Value(key{}) != nil {
-			t.Error("value set")
+			t.Errorf("value set: got ctx.Value(key{}) != nil, want ctx.Value(key{}) == nil")
 		}
 		sub := asyncio.CreateTask(context.WithValue(ctx, key{}, "yes"), func(ctx context.Context) (int, error) {
 			asyncio.Sleep(ctx, 10*time.Millisecond)
 			if ctx.Value(key{}) != "yes" {
-				t.Errorf("child sees %v", ctx.Value(key{}))
+				t.Errorf("child sees: got %v, want %v", ctx.Value(key{}), "yes")
 			}
 			if asyncio.CurrentTask(ctx) == nil {
-				t.Error("child ctx lost its task")
+				t.Errorf("child ctx lost its task: got asyncio.CurrentTask(ctx) == nil, want asyncio.CurrentTask(ctx) != nil")
 			}
 			return 0, nil
 		})
@@ -773,10 +773,10 @@ func TestTasks_test_context_2(t *testing.T) {
 			vctx := context.WithValue(context.Background(), key{}, j)
 			fut.AddDoneCallback(func(ctx context.Context) {
 				if ctx.Value(key{}) != j {
-					t.Errorf("callback sees %v", ctx.Value(key{}))
+					t.Errorf("callback sees: got %v, want %v", ctx.Value(key{}), j)
 				}
 				if l, err := asyncio.GetRunningLoop(ctx); l != loop || err != nil {
-					t.Errorf("callback's loop: %v, %v", l, err)
+					t.Errorf("callback's loop: got %v, %v; want l == loop && err == nil", l, err)
 				}
 			}, asyncio.WithContext(vctx))
 			loop.CallSoon(func(context.Context) { fut.SetResult(0) })
@@ -792,11 +792,11 @@ func TestTasks_test_sleep_zero(t *testing.T) {
 		result := 0
 		loop.CallSoon(func(context.Context) { result++ })
 		if result != 0 {
-			t.Error("ran synchronously")
+			t.Errorf("ran synchronously: got result != 0, want result == 0")
 		}
 		asyncio.Sleep(ctx, 0)
 		if result != 1 {
-			t.Errorf("result %d after one iteration", result)
+			t.Errorf("got result %d after one iteration; want result == 1", result)
 		}
 		return nil
 	})
@@ -804,7 +804,7 @@ func TestTasks_test_sleep_zero(t *testing.T) {
 
 func TestTasks_test_current_task_no_running_loop(t *testing.T) {
 	if asyncio.CurrentTask(context.Background()) != nil {
-		t.Error("a current task without a loop")
+		t.Errorf("a current task without a loop: got asyncio.CurrentTask(context.Background()) != nil, want asyncio.CurrentTask(context.Background()) == nil")
 	}
 }
 

@@ -33,7 +33,7 @@ func TestTimeout_test_timeout_basic(t *testing.T) {
 		})
 		var te *asyncio.TimeoutError
 		if !errors.As(err, &te) || errors.Is(err, asyncio.ErrCancelled) || !cm.Expired() {
-			t.Errorf("err %v, expired %v", err, cm.Expired())
+			t.Errorf("got err %v, expired %v; want errors.As(err, &te) && !errors.Is(err, asyncio.ErrCancelled) && cm.Expired()", err, cm.Expired())
 		}
 		return nil
 	})
@@ -48,7 +48,7 @@ func TestTimeout_test_timeout_at_basic(t *testing.T) {
 			return asyncio.Sleep(ctx, 10*time.Second)
 		})
 		if !errors.Is(err, asyncio.ErrTimeout) || !cm.Expired() || !cm.When().Equal(deadline) {
-			t.Errorf("err %v, expired %v, when %v", err, cm.Expired(), cm.When())
+			t.Errorf("got err %v, expired %v, when %v; want errors.Is(err, asyncio.ErrTimeout) && cm.Expired() && cm.When().Equal(deadline)", err, cm.Expired(), cm.When())
 		}
 		return nil
 	})
@@ -72,7 +72,7 @@ func TestTimeout_test_nested_timeouts(t *testing.T) {
 			return err
 		})
 		if !errors.Is(err, asyncio.ErrTimeout) || !cancelled || !cm1.Expired() || !cm2.Expired() {
-			t.Errorf("err %v, cancelled %v, expired %v %v", err, cancelled, cm1.Expired(), cm2.Expired())
+			t.Errorf("got err %v, cancelled %v, expired %v %v; want errors.Is(err, asyncio.ErrTimeout) && cancelled && cm1.Expired() && cm2.Expired()", err, cancelled, cm1.Expired(), cm2.Expired())
 		}
 		return nil
 	})
@@ -87,7 +87,7 @@ func TestTimeout_test_waiter_cancelled(t *testing.T) {
 			return err
 		})
 		if !errors.Is(err, asyncio.ErrTimeout) || !cancelled {
-			t.Errorf("err %v, cancelled %v", err, cancelled)
+			t.Errorf("got err %v, cancelled %v; want errors.Is(err, asyncio.ErrTimeout) && cancelled", err, cancelled)
 		}
 		return nil
 	})
@@ -102,7 +102,7 @@ func TestTimeout_test_timeout_not_called(t *testing.T) {
 		})
 		t1 := loop.Time()
 		if err != nil || cm.Expired() || !cm.When().After(t1) {
-			t.Errorf("err %v, expired %v, when %v", err, cm.Expired(), cm.When())
+			t.Errorf("got err %v, expired %v, when %v; want err == nil && !cm.Expired() && cm.When().After(t1)", err, cm.Expired(), cm.When())
 		}
 		return nil
 	})
@@ -118,7 +118,7 @@ func TestTimeout_test_timeout_at_disabled(t *testing.T) {
 			return asyncio.Sleep(ctx, 10*time.Millisecond)
 		})
 		if err != nil || cm.Expired() || !cm.When().IsZero() {
-			t.Errorf("err %v, expired %v, when %v", err, cm.Expired(), cm.When())
+			t.Errorf("got err %v, expired %v, when %v; want err == nil && !cm.Expired() && cm.When().IsZero()", err, cm.Expired(), cm.When())
 		}
 		return nil
 	})
@@ -144,13 +144,13 @@ func TestTimeout_test_timeout_zero(t *testing.T) {
 				})
 				t1 := loop.Time()
 				if !errors.Is(err, asyncio.ErrTimeout) || !cm.Expired() {
-					t.Errorf("err %v, expired %v", err, cm.Expired())
+					t.Errorf("got err %v, expired %v; want errors.Is(err, asyncio.ErrTimeout) && cm.Expired()", err, cm.Expired())
 				}
 				if tc.d == 0 && (cm.When().Before(t0) || cm.When().After(t1)) {
-					t.Errorf("when %v not in [%v, %v]", cm.When(), t0, t1)
+					t.Errorf("got when %v not in [%v, %v]; want !(tc.d == 0 && (cm.When().Before(t0) || cm.When().After(t1)))", cm.When(), t0, t1)
 				}
 				if tc.d < 0 && cm.When().After(t0) {
-					t.Errorf("when %v after %v", cm.When(), t0)
+					t.Errorf("got when %v after %v; want !(tc.d < 0 && cm.When().After(t0))", cm.When(), t0)
 				}
 				return nil
 			})
@@ -167,7 +167,7 @@ func TestTimeout_test_foreign_exception_passed(t *testing.T) {
 			return errKey
 		})
 		if err != errKey || cm.Expired() {
-			t.Errorf("err %v, expired %v", err, cm.Expired())
+			t.Errorf("got err %v, expired %v; want err == errKey && !cm.Expired()", err, cm.Expired())
 		}
 		return nil
 	})
@@ -183,7 +183,7 @@ func TestTimeout_test_foreign_exception_on_timeout(t *testing.T) {
 			return crash(ctx)
 		})
 		if err != errZeroDivision {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want %v", err, errZeroDivision)
 		}
 		return nil
 	})
@@ -198,7 +198,7 @@ func TestTimeout_test_foreign_cancel_doesnt_timeout_if_not_expired(t *testing.T)
 			return asyncio.Sleep(ctx, 10*time.Second)
 		})
 		if !errors.Is(err, asyncio.ErrCancelled) || cm.Expired() {
-			t.Errorf("err %v, expired %v", err, cm.Expired())
+			t.Errorf("got err %v, expired %v; want errors.Is(err, asyncio.ErrCancelled) && !cm.Expired()", err, cm.Expired())
 		}
 		return nil
 	})
@@ -211,13 +211,13 @@ func TestTimeout_test_outer_task_is_not_cancelled(t *testing.T) {
 				return asyncio.Sleep(ctx, 10*time.Second)
 			})
 			if !errors.Is(err, asyncio.ErrTimeout) {
-				t.Errorf("err %v", err)
+				t.Errorf("err: got %v, want an error matching asyncio.ErrTimeout", err)
 			}
 			return 0, nil
 		})
 		asyncio.Await(ctx, task)
 		if task.Cancelled() || !task.Done() {
-			t.Errorf("task %v", task)
+			t.Errorf("got task %v; want !task.Cancelled() && task.Done()", task)
 		}
 		return nil
 	})
@@ -233,12 +233,12 @@ func TestTimeout_test_nested_timeouts_concurrent(t *testing.T) {
 			// Python's assertRaises(TimeoutError) around the inner
 			// block: the outer's cancellation goes through it.
 			if !errors.Is(err, asyncio.ErrCancelled) {
-				t.Errorf("inner: %v", err)
+				t.Errorf("inner: got %v, want an error matching asyncio.ErrCancelled", err)
 			}
 			return err
 		})
 		if !errors.Is(err, asyncio.ErrTimeout) {
-			t.Errorf("outer: %v", err)
+			t.Errorf("outer: got %v, want an error matching asyncio.ErrTimeout", err)
 		}
 		return nil
 	})
@@ -265,7 +265,7 @@ func TestTimeout_test_nested_timeouts_loop_busy(t *testing.T) {
 		})
 		t1 := loop.Time()
 		if !errors.Is(err, asyncio.ErrTimeout) || t1.Sub(t0) > time.Second {
-			t.Errorf("outer: %v after %v", err, t1.Sub(t0))
+			t.Errorf("outer: got %v after %v; want errors.Is(err, asyncio.ErrTimeout) && t1.Sub(t0) <= time.Second", err, t1.Sub(t0))
 		}
 		return nil
 	})
@@ -284,19 +284,19 @@ func TestTimeout_test_reschedule(t *testing.T) {
 		})
 		cm, _ := asyncio.Await(ctx, fut)
 		if !cm.When().Equal(deadline1) {
-			t.Errorf("when %v", cm.When())
+			t.Errorf("got when %v; want cm.When().Equal(deadline1)", cm.When())
 		}
 		cm.Reschedule(deadline2)
 		if !cm.When().Equal(deadline2) {
-			t.Errorf("when %v", cm.When())
+			t.Errorf("got when %v; want cm.When().Equal(deadline2)", cm.When())
 		}
 		cm.Reschedule(time.Time{})
 		if !cm.When().IsZero() {
-			t.Errorf("when %v", cm.When())
+			t.Errorf("got when %v; want cm.When().IsZero()", cm.When())
 		}
 		task.Cancel("")
 		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) || cm.Expired() {
-			t.Errorf("err %v, expired %v", err, cm.Expired())
+			t.Errorf("got err %v, expired %v; want errors.Is(err, asyncio.ErrCancelled) && !cm.Expired()", err, cm.Expired())
 		}
 		return nil
 	})
@@ -307,7 +307,7 @@ func TestTimeout_test_repr(t *testing.T) {
 		// test_repr_active
 		asyncio.Timeout(ctx, 10*time.Second, func(ctx context.Context, cm *asyncio.TimeoutScope) error {
 			if !regexp.MustCompile(`^<Timeout \[active\] when=.+>$`).MatchString(cm.String()) {
-				t.Errorf("repr %s", cm)
+				t.Errorf("got repr %s; want regexp.MustCompile(`^<Timeout \\[active\\] when=.+>$`).MatchString(cm.String())", cm)
 			}
 			return nil
 		})
@@ -318,7 +318,7 @@ func TestTimeout_test_repr(t *testing.T) {
 			return asyncio.Sleep(ctx, 10*time.Second)
 		})
 		if s := cm.String(); s != "<Timeout [expired]>" {
-			t.Errorf("repr %s", s)
+			t.Errorf("repr: got %s, want %s", s, "<Timeout [expired]>")
 		}
 		// test_repr_finished
 		asyncio.Timeout(ctx, 10*time.Second, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
@@ -326,12 +326,12 @@ func TestTimeout_test_repr(t *testing.T) {
 			return asyncio.Sleep(ctx, 0)
 		})
 		if s := cm.String(); s != "<Timeout [finished]>" {
-			t.Errorf("repr %s", s)
+			t.Errorf("repr: got %s, want %s", s, "<Timeout [finished]>")
 		}
 		// test_repr_disabled
 		asyncio.TimeoutAt(ctx, time.Time{}, func(ctx context.Context, cm *asyncio.TimeoutScope) error {
 			if s := cm.String(); s != "<Timeout [active] when=None>" {
-				t.Errorf("repr %s", s)
+				t.Errorf("repr: got %s, want %s", s, "<Timeout [active] when=None>")
 			}
 			return nil
 		})
@@ -348,12 +348,12 @@ func TestTimeout_test_nested_timeout_in_finally(t *testing.T) {
 				return asyncio.Sleep(ctx, 10*time.Second)
 			})
 			if !errors.Is(inner, asyncio.ErrTimeout) {
-				t.Errorf("inner: %v", inner)
+				t.Errorf("inner: got %v, want an error matching asyncio.ErrTimeout", inner)
 			}
 			return err
 		})
 		if !errors.Is(err, asyncio.ErrTimeout) {
-			t.Errorf("outer: %v", err)
+			t.Errorf("outer: got %v, want an error matching asyncio.ErrTimeout", err)
 		}
 		return nil
 	})
@@ -363,14 +363,14 @@ func TestTimeout_test_timeout_after_cancellation(t *testing.T) {
 	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		asyncio.CurrentTask(ctx).Cancel("")
 		if err := asyncio.Sleep(ctx, time.Second); !errors.Is(err, asyncio.ErrCancelled) { // work which will be cancelled
-			t.Errorf("sleep: %v", err)
+			t.Errorf("sleep: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		// finally:
 		err := asyncio.Timeout(ctx, 0, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 			return asyncio.Sleep(ctx, time.Second) // some cleanup
 		})
 		if !errors.Is(err, asyncio.ErrTimeout) {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want an error matching asyncio.ErrTimeout", err)
 		}
 		return nil
 	})
@@ -380,7 +380,7 @@ func TestTimeout_test_cancel_in_timeout_after_cancellation(t *testing.T) {
 	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		asyncio.CurrentTask(ctx).Cancel("")
 		if err := asyncio.Sleep(ctx, time.Second); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("sleep: %v", err)
+			t.Errorf("sleep: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		// finally:
 		err := asyncio.Timeout(ctx, time.Second, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
@@ -388,7 +388,7 @@ func TestTimeout_test_cancel_in_timeout_after_cancellation(t *testing.T) {
 			return asyncio.Sleep(ctx, 2*time.Second) // some cleanup
 		})
 		if !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		return nil
 	})
@@ -416,7 +416,7 @@ func TestTimeout_test_timeout_expired(t *testing.T) {
 			return asyncio.Sleep(ctx, time.Second)
 		})
 		if !errors.Is(err, asyncio.ErrTimeout) {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want an error matching asyncio.ErrTimeout", err)
 		}
 		if p := mustPanic(t, func() { cm.Reschedule(loop.Time().Add(20 * time.Millisecond)) }); !strings.Contains(p, "expired") {
 			t.Errorf("Reschedule: panic %q, want it to contain %q", p, "expired")
@@ -429,7 +429,7 @@ func TestTimeout_test_timeout_expiring(t *testing.T) {
 	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, cm *asyncio.TimeoutScope) error {
 			if err := asyncio.Sleep(ctx, time.Second); !errors.Is(err, asyncio.ErrCancelled) {
-				t.Errorf("sleep: %v", err)
+				t.Errorf("sleep: got %v, want an error matching asyncio.ErrCancelled", err)
 			}
 			if p := mustPanic(t, func() { cm.Reschedule(loop.Time().Add(20 * time.Millisecond)) }); !strings.Contains(p, "expiring") {
 				t.Errorf("Reschedule: panic %q, want it to contain %q", p, "expiring")
@@ -437,7 +437,7 @@ func TestTimeout_test_timeout_expiring(t *testing.T) {
 			return nil
 		})
 		if err != nil {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want nil", err)
 		}
 		return nil
 	})
@@ -452,7 +452,7 @@ func TestTimeout_test_timeout_without_task(t *testing.T) {
 		var err2 error
 		onLoop(ctx, loop, func(ctx context.Context) { err2 = asyncio.Timeout(ctx, 10*time.Millisecond, body) })
 		if !errors.Is(err1, asyncio.ErrAwaitOutsideTask) || !errors.Is(err2, asyncio.ErrAwaitOutsideTask) || ran {
-			t.Errorf("errs %v, %v; ran %v", err1, err2, ran)
+			t.Errorf("got errs %v, %v; ran %v; want errors.Is(err1, asyncio.ErrAwaitOutsideTask) && errors.Is(err2, asyncio.ErrAwaitOutsideTask) && !ran", err1, err2, ran)
 		}
 	})
 }
@@ -470,7 +470,7 @@ func TestTimeout_PanicGoesThrough(t *testing.T) {
 			t.Errorf("panic: got %v, want boom", v)
 		}
 		if err := asyncio.Sleep(ctx, 100*time.Millisecond); err != nil {
-			t.Errorf("sleep after the panic: %v", err)
+			t.Errorf("sleep after the panic: got %v, want nil", err)
 		}
 		return nil
 	})

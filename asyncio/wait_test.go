@@ -41,16 +41,16 @@ func TestWait_test_wait(t *testing.T) {
 		foo := func(ctx context.Context) (int, error) {
 			done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[int]{b, a})
 			if err != nil || !sameSet(done, a, b) || len(pending) != 0 {
-				t.Errorf("done %v, pending %v, err %v", done, pending, err)
+				t.Errorf("got done %v, pending %v, err %v; want err == nil && sameSet(done, a, b) && len(pending) == 0", done, pending, err)
 			}
 			return 42, nil
 		}
 		if res, _ := asyncio.Await(ctx, asyncio.CreateTask(ctx, foo)); res != 42 || time.Since(start) != 150*time.Millisecond {
-			t.Errorf("res %v at %v", res, time.Since(start))
+			t.Errorf("got res %v at %v; want res == 42 && time.Since(start) == 150 * time.Millisecond", res, time.Since(start))
 		}
 		// Doing it again takes no time and exercises a different path.
 		if res, _ := asyncio.Await(ctx, asyncio.CreateTask(ctx, foo)); res != 42 || time.Since(start) != 150*time.Millisecond {
-			t.Errorf("res %v at %v", res, time.Since(start))
+			t.Errorf("got res %v at %v; want res == 42 && time.Since(start) == 150 * time.Millisecond", res, time.Since(start))
 		}
 		return nil
 	})
@@ -64,7 +64,7 @@ func TestWait_test_wait_duplicate_coroutines(t *testing.T) {
 		c := asyncio.CreateTask(ctx, coro("test"))
 		done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[string]{c, c, asyncio.CreateTask(ctx, coro("spam"))})
 		if err != nil || len(pending) != 0 || len(done) != 2 {
-			t.Errorf("done %v, pending %v, err %v", done, pending, err)
+			t.Errorf("got done %v, pending %v, err %v; want err == nil && len(pending) == 0 && len(done) == 2", done, pending, err)
 			return nil
 		}
 		var results []string
@@ -73,7 +73,7 @@ func TestWait_test_wait_duplicate_coroutines(t *testing.T) {
 			results = append(results, v)
 		}
 		if !sameSet(results, "test", "spam") {
-			t.Errorf("results %v", results)
+			t.Errorf("got results %v; want sameSet(results, \"test\", \"spam\")", results)
 		}
 		return nil
 	})
@@ -96,7 +96,7 @@ func TestWait_test_wait_first_completed(t *testing.T) {
 		b := sleeper(ctx, 100*time.Millisecond, 0)
 		done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[int]{b, a}, asyncio.FirstCompleted)
 		if err != nil || !sameSet(done, b) || !sameSet(pending, a) || a.Done() || !b.Done() || time.Since(start) != 100*time.Millisecond {
-			t.Errorf("done %v, pending %v, err %v, at %v", done, pending, err, time.Since(start))
+			t.Errorf("got done %v, pending %v, err %v, at %v; want err == nil && sameSet(done, b) && sameSet(pending, a) && !a.Done() && b.Done() && time.Since(start) == 100 * time.Millisecond", done, pending, err, time.Since(start))
 		}
 		a.Cancel("")
 		return nil
@@ -120,7 +120,7 @@ func TestWait_test_wait_really_done(t *testing.T) {
 		})
 		done, err := asyncio.Await(ctx, task)
 		if err != nil || !sameSet(done, a, b) || !a.Done() || !b.Done() {
-			t.Errorf("done %v, err %v", done, err)
+			t.Errorf("got done %v, err %v; want err == nil && sameSet(done, a, b) && a.Done() && b.Done()", done, err)
 		}
 		return nil
 	})
@@ -134,7 +134,7 @@ func TestWait_test_wait_first_exception(t *testing.T) {
 		b := asyncio.CreateTask(ctx, func(context.Context) (int, error) { return 0, errZeroDivision })
 		done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[int]{b, a}, asyncio.FirstException)
 		if err != nil || !sameSet(done, b) || !sameSet(pending, a) || time.Since(start) != 0 {
-			t.Errorf("done %v, pending %v, err %v, at %v", done, pending, err, time.Since(start))
+			t.Errorf("got done %v, pending %v, err %v, at %v; want err == nil && sameSet(done, b) && sameSet(pending, a) && time.Since(start) == 0", done, pending, err, time.Since(start))
 		}
 		a.Cancel("")
 		return nil
@@ -152,7 +152,7 @@ func TestWait_test_wait_first_exception_in_wait(t *testing.T) {
 		})
 		done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[int]{b, a}, asyncio.FirstException)
 		if err != nil || !sameSet(done, b) || !sameSet(pending, a) || time.Since(start) != 10*time.Millisecond {
-			t.Errorf("done %v, pending %v, err %v, at %v", done, pending, err, time.Since(start))
+			t.Errorf("got done %v, pending %v, err %v, at %v; want err == nil && sameSet(done, b) && sameSet(pending, a) && time.Since(start) == 10 * time.Millisecond", done, pending, err, time.Since(start))
 		}
 		a.Cancel("")
 		return nil
@@ -176,14 +176,14 @@ func TestWait_test_wait_with_exception(t *testing.T) {
 				}
 			}
 			if err != nil || len(done) != 2 || len(pending) != 0 || failed != 1 {
-				t.Errorf("done %v, pending %v, err %v", done, pending, err)
+				t.Errorf("got done %v, pending %v, err %v; want err == nil && len(done) == 2 && len(pending) == 0 && failed == 1", done, pending, err)
 			}
 			return 0, nil
 		}
 		for range 2 {
 			asyncio.Await(ctx, asyncio.CreateTask(ctx, foo))
 			if time.Since(start) != 150*time.Millisecond {
-				t.Errorf("at %v", time.Since(start))
+				t.Errorf("at: got %v, want %v", time.Since(start), 150*time.Millisecond)
 			}
 		}
 		return nil
@@ -198,12 +198,12 @@ func TestWait_test_wait_with_timeout(t *testing.T) {
 		asyncio.Await(ctx, asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[int]{b, a}, asyncio.WaitTimeout(110*time.Millisecond))
 			if err != nil || !sameSet(done, a) || !sameSet(pending, b) {
-				t.Errorf("done %v, pending %v, err %v", done, pending, err)
+				t.Errorf("got done %v, pending %v, err %v; want err == nil && sameSet(done, a) && sameSet(pending, b)", done, pending, err)
 			}
 			return 0, nil
 		}))
 		if time.Since(start) != 110*time.Millisecond {
-			t.Errorf("at %v", time.Since(start))
+			t.Errorf("at: got %v, want %v", time.Since(start), 110*time.Millisecond)
 		}
 		b.Cancel("")
 		return nil
@@ -223,7 +223,7 @@ func TestWait_test_wait_concurrent_complete(t *testing.T) {
 		})
 		r, err := asyncio.Await(ctx, w)
 		if err != nil || !sameSet(r[0], a) || !sameSet(r[1], b) || time.Since(start) != 100*time.Millisecond {
-			t.Errorf("done %v, pending %v, err %v, at %v", r[0], r[1], err, time.Since(start))
+			t.Errorf("got done %v, pending %v, err %v, at %v; want err == nil && sameSet(r[0], a) && sameSet(r[1], b) && time.Since(start) == 100 * time.Millisecond", r[0], r[1], err, time.Since(start))
 		}
 		b.Cancel("")
 		return nil
@@ -253,12 +253,12 @@ func TestWait_test_yield_wait_does_not_shield_cancel(t *testing.T) {
 		runBriefly(ctx)
 		f.Cancel("")
 		if _, err := asyncio.Await(ctx, f); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("outer: %v", err)
+			t.Errorf("outer: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		waiter.SetResult(0)
 		runBriefly(ctx)
 		if proof != 1 {
-			t.Errorf("proof %d", proof)
+			t.Errorf("proof: got %d, want %d", proof, 1)
 		}
 		return nil
 	})
@@ -270,7 +270,7 @@ func TestWait_Flavor(t *testing.T) {
 		onLoop(ctx, loop, func(ctx context.Context) {
 			f := asyncio.NewFuture[int](loop)
 			if _, _, err := asyncio.Wait(ctx, []asyncio.Awaitable{f}); !errors.Is(err, asyncio.ErrAwaitOutsideTask) {
-				t.Errorf("Wait from a callback: %v", err)
+				t.Errorf("Wait from a callback: got %v, want an error matching asyncio.ErrAwaitOutsideTask", err)
 			}
 		})
 	})
@@ -280,12 +280,12 @@ func TestWait_Flavor(t *testing.T) {
 			runTask(ctx, one, func(ctx context.Context) (int, error) {
 				mine := asyncio.NewFuture[string](one)
 				if _, _, err := asyncio.Wait(ctx, []asyncio.Awaitable{mine, foreign}); !errors.Is(err, asyncio.ErrForeignFuture) {
-					t.Errorf("Wait with a foreign future: %v", err)
+					t.Errorf("Wait with a foreign future: got %v, want an error matching asyncio.ErrForeignFuture", err)
 				}
 				mine.SetResult("x")
 				done, pending, err := asyncio.Wait(ctx, []asyncio.Awaitable{mine, sleeper(ctx, time.Millisecond, 1.5)})
 				if err != nil || len(done) != 2 || len(pending) != 0 {
-					t.Errorf("done %v, pending %v, err %v", done, pending, err)
+					t.Errorf("got done %v, pending %v, err %v; want err == nil && len(done) == 2 && len(pending) == 0", done, pending, err)
 				}
 				return 0, nil
 			})
