@@ -71,14 +71,14 @@ func (l *evlog) index(prefix string) int {
 func (l *evlog) inOrder(t *testing.T, prefixes ...string) {
 	t.Helper()
 	last := -1
-	for _, p := range prefixes {
+	for k, p := range prefixes {
 		i := l.index(p)
 		switch {
 		case i < 0:
-			t.Errorf("no event %q in %q", p, l.all())
+			t.Errorf("events: got %q, want one starting with %q", l.all(), p)
 			return
 		case i <= last:
-			t.Errorf("event %q out of order in %q", p, l.all())
+			t.Errorf("events: got %q, want %q after %q", l.all(), p, prefixes[k-1])
 			return
 		}
 		last = i
@@ -89,7 +89,7 @@ func (l *evlog) inOrder(t *testing.T, prefixes ...string) {
 func (l *evlog) has(t *testing.T, e string) {
 	t.Helper()
 	if !slices.Contains(l.all(), e) {
-		t.Errorf("got no event %q in %q; want slices.Contains(l.all(), e)", e, l.all())
+		t.Errorf("events: got %q, want one equal to %q", l.all(), e)
 	}
 }
 
@@ -1297,13 +1297,13 @@ func TestRunAsyncio_ends_cancelled_trio_cancellation_with_asyncios_chained(t *te
 		var ace *asyncio.CancelledError
 		switch {
 		case ret != nil || !scope.CancelledCaught():
-			t.Errorf("scope: returned %v, caught %v", ret, scope.CancelledCaught())
+			t.Errorf("scope: got returned %v, caught %v; want nil, true", ret, scope.CancelledCaught())
 		case !errors.Is(err, trio.ErrCancelled) || !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, asyncio.ErrCancelled):
-			t.Errorf("%v: does not match both cancellations", err)
+			t.Errorf("err: got %v, want one matching trio.ErrCancelled, context.DeadlineExceeded and asyncio.ErrCancelled", err)
 		case !errors.As(err, &tce) || tce.Scope != &scope || !errors.As(err, &ace):
-			t.Errorf("%v: errors.As trio %v (scope %v), asyncio %v", err, tce, tce != nil && tce.Scope == &scope, ace)
+			t.Errorf("err %v: got errors.As trio %v (this scope's %v), asyncio %v; want a *trio.CancelledError of this scope and an *asyncio.CancelledError", err, tce, tce != nil && tce.Scope == &scope, ace)
 		case seen != 1:
-			t.Errorf("the coroutine saw %d CancelledErrors", seen)
+			t.Errorf("CancelledErrors the coroutine saw: got %d, want 1", seen)
 		}
 	})
 }

@@ -1558,9 +1558,9 @@ func cancelLoopWithTasks(t *testing.T, shield, bodyRaises bool) {
 					_, err := asyncio.Await(ctx, asyncio.RunTrio(ctx, trioTask))
 					switch {
 					case trio.IsCancellation(err) && !errors.Is(err, asyncio.ErrCancelled):
-						t.Error("aio_task got trio's cancellation")
+						t.Errorf("aio_task: got %v, trio's cancellation, want asyncio's", err)
 					case errors.Is(err, asyncio.ErrCancelled) == shield:
-						t.Errorf("shield %v: aio_task got %v", shield, err)
+						t.Errorf("shield %v: aio_task got %v, want cancelled %v", shield, err, !shield)
 					}
 					return 0, err
 				}

@@ -1258,7 +1258,7 @@ func TestSemaphore_tokens_survive_cancellation(t *testing.T) {
 		expect(t, asyncio.SemaphoreWaiters(sem), 0, "waiters at the end")
 		for k := 1; k < len(order); k++ {
 			if order[k] < order[k-1] {
-				t.Errorf("not FIFO: %v", order)
+				t.Errorf("order of entry: got %v, want FIFO (increasing)", order)
 				break
 			}
 		}
