@@ -103,14 +103,14 @@ func expectSlice[T comparable](t *testing.T, got, want []T, what string) {
 func expectErr(t *testing.T, err, target error, what string) {
 	t.Helper()
 	if !errors.Is(err, target) {
-		t.Errorf("%s: got error %v, want %v", what, err, target)
+		t.Errorf("%s: got error %v, want an error matching %v", what, err, target)
 	}
 }
 
 func expectNoErr(t *testing.T, err error, what string) {
 	t.Helper()
 	if err != nil {
-		t.Errorf("%s: got unexpected error %v; want err == nil", what, err)
+		t.Errorf("%s: got error %v, want nil", what, err)
 	}
 }
 
