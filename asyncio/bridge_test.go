@@ -164,7 +164,7 @@ func TestS1_OpenLoop_body_runs_as_trio_code_while_the_loop_runs(t *testing.T) {
 	err := asyncio.OpenLoop(ctx, func(ctx context.Context, l *asyncio.Loop) error {
 		loop = l
 		if ctx.Value(key{}) != "outer" {
-			t.Errorf("body does not see the caller's values: got ctx.Value(key{}) != \"outer\", want ctx.Value(key{}) == \"outer\"")
+			t.Errorf("body does not see the caller's values: got %v, want \"outer\"", ctx.Value(key{}))
 		}
 		if got, err := asyncio.GetRunningLoop(ctx); got != l || err != nil {
 			t.Errorf("got GetRunningLoop(body ctx) = %v, %v; want got == l && err == nil", got, err)

@@ -267,7 +267,7 @@ func TestWithContext(t *testing.T) {
 		loop.CallSoonThreadsafe(func(ctx context.Context) {
 			defer close(done)
 			if ctx.Value(key{}) != "v" {
-				t.Errorf("value lost: got ctx.Value(key{}) != \"v\", want ctx.Value(key{}) == \"v\"")
+				t.Errorf("value lost: got %v, want \"v\"", ctx.Value(key{}))
 			}
 			if l, _ := asyncio.GetRunningLoop(ctx); l != loop {
 				t.Errorf("loop lost: got l != loop, want l == loop")

@@ -290,7 +290,7 @@ func TestFutures_test_callbacks_remove_first_callback(t *testing.T) {
 		f.RemoveDoneCallback(h1)
 		f.RemoveDoneCallback(h1)
 		if len(bag) != 0 {
-			t.Errorf("callbacks ran early: got len(bag) != 0, want len(bag) == 0")
+			t.Errorf("callbacks ran early: got %v, want 0", len(bag))
 		}
 		f.SetResult("foo")
 		runBriefly(ctx)
@@ -349,7 +349,7 @@ func TestFutures_test_callbacks_invoked_on_set_result(t *testing.T) {
 		f.AddDoneCallback(bagAppender(&bag, 17))
 		f.SetResult("foo")
 		if len(bag) != 0 {
-			t.Errorf("callbacks ran synchronously: got len(bag) != 0, want len(bag) == 0")
+			t.Errorf("callbacks ran synchronously: got %v, want 0", len(bag))
 		}
 		runBriefly(ctx)
 		if !slices.Equal(bag, []int{42, 17}) {

@@ -159,7 +159,7 @@ func TestCreateTask_strips_trio_cancellation(t *testing.T) {
 				t.Errorf("the coroutine's ctx: Done %v, Err %v; want no cancellation at all", tctx.Done(), tctx.Err())
 			}
 			if tctx.Value(key{}) != "v" {
-				t.Errorf("the coroutine's ctx lost the caller's values: got tctx.Value(key{}) != \"v\", want tctx.Value(key{}) == \"v\"")
+				t.Errorf("the coroutine's ctx lost the caller's values: got %v, want \"v\"", tctx.Value(key{}))
 			}
 			return nil
 		})
@@ -191,7 +191,7 @@ func TestStartTask_and_RunSync_ctx(t *testing.T) {
 				t.Errorf("RunSync's fn ctx carries the caller's cancellation: got c.Done() != nil, want c.Done() == nil")
 			}
 			if c.Value(key{}) != "v" {
-				t.Errorf("RunSync's fn ctx lost the caller's values: got c.Value(key{}) != \"v\", want c.Value(key{}) == \"v\"")
+				t.Errorf("RunSync's fn ctx lost the caller's values: got %v, want \"v\"", c.Value(key{}))
 			}
 			inner := asyncio.CreateTask(c, func(context.Context) (int, error) { return 1, nil })
 			inner.Cancel("")

@@ -792,7 +792,7 @@ func TestTasks_test_sleep_zero(t *testing.T) {
 		result := 0
 		loop.CallSoon(func(context.Context) { result++ })
 		if result != 0 {
-			t.Errorf("ran synchronously: got result != 0, want result == 0")
+			t.Errorf("ran synchronously: got %v, want 0", result)
 		}
 		asyncio.Sleep(ctx, 0)
 		if result != 1 {
