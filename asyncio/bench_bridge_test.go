@@ -36,7 +36,7 @@ func BenchmarkW6RunAsyncio(b *testing.B) {
 		}
 		b.StopTimer()
 		if sum != b.N {
-			b.Errorf("sum %d, want %d", sum, b.N)
+			b.Errorf("sum: got %d, want %d", sum, b.N)
 		}
 	})
 }
@@ -60,7 +60,7 @@ func BenchmarkW6RunTrio(b *testing.B) {
 			}
 			b.StopTimer()
 			if sum != n {
-				b.Errorf("sum %d, want %d", sum, n)
+				b.Errorf("sum: got %d, want %d", sum, n)
 			}
 			return sum, nil
 		})

@@ -206,7 +206,7 @@ func TestS1_OpenLoop_body_runs_as_trio_code_while_the_loop_runs(t *testing.T) {
 		return boom
 	})
 	if err != boom {
-		t.Errorf("OpenLoop returned %v, want body's error", err)
+		t.Errorf("OpenLoop returned: got %v, want body's error", err)
 	}
 	if !loop.IsClosed() {
 		t.Errorf("loop not closed after OpenLoop returned: loop.IsClosed() got false, want true")
@@ -434,7 +434,7 @@ func TestS4_WaitStopped_rearms_on_every_call(t *testing.T) {
 				t.Errorf("round %d: got %v; want err == nil", round, err)
 			}
 			if got := onLoopValue(t, ctx, func() int { return n }); got != 5 {
-				t.Errorf("round %d: WaitStopped returned after %d steps, want 5", round, got)
+				t.Errorf("round %d: steps before WaitStopped returned: got %d, want 5", round, got)
 			}
 		}
 		// Each call waits for a Stop of its own.
@@ -851,12 +851,12 @@ func TestOpenLoop_teardown_on_every_exit(t *testing.T) {
 				}
 			case "error":
 				if err != boom {
-					t.Errorf("OpenLoop: %v, want body's error", err)
+					t.Errorf("OpenLoop: got %v, want body's error", err)
 				}
 			case "panic":
 				pe, ok := pv.(*trio.PanicError)
 				if !ok || pe.Value != boom || !strings.Contains(string(pe.Stack), "TestOpenLoop_teardown_on_every_exit") {
-					t.Errorf("panic %#v, want body's, with its stack", pv)
+					t.Errorf("panic: got %#v, want body's, with its stack", pv)
 				}
 			case "cancelled":
 				if err != nil || !moved {
@@ -1080,7 +1080,7 @@ func TestLoops_side_by_side_and_nested_without_cross_talk(t *testing.T) {
 									}))
 								})
 								if got != c.want || err != nil {
-									t.Errorf("loop %d: work ran on %p, want %p (%v)", i, got, c.want, err)
+									t.Errorf("loop %d: work ran on: got %p, want %p (%v)", i, got, c.want, err)
 								}
 							}
 						}

@@ -131,7 +131,7 @@ func TestTimers_order_and_ties(t *testing.T) {
 		})
 		<-done
 		if want := []string{"10a", "10b", "20", "30a", "30b", "30c"}; !slices.Equal(log, want) {
-			t.Errorf("order %v, want %v", log, want)
+			t.Errorf("order: got %v, want %v", log, want)
 		}
 		if want := []time.Duration{10, 10, 20, 30, 30, 30}; !slices.Equal(at, scaleMs(want)) {
 			t.Errorf("got times %v; want slices.Equal(at, scaleMs(want))", at)
@@ -154,7 +154,7 @@ func TestTimers_cancel_and_when(t *testing.T) {
 			now := loop.Time()
 			th = loop.CallLater(10*time.Millisecond, record(&log, "cancelled"))
 			if w := th.When(); !w.Equal(now.Add(10 * time.Millisecond)) {
-				t.Errorf("When %v, want %v", w, now.Add(10*time.Millisecond))
+				t.Errorf("When: got %v, want %v", w, now.Add(10*time.Millisecond))
 			}
 			loop.CallLater(20*time.Millisecond, record(&log, "kept"))
 			th.Cancel()
@@ -340,7 +340,7 @@ func TestDefaultExceptionHandler_logs(t *testing.T) {
 	})
 	var pe *trio.PanicError
 	if !errors.As(err, &pe) || pe.Value != "boom" || !strings.Contains(err.Error(), "Exception in callback") {
-		t.Errorf("OpenLoop = %v, want the callback's panic", err)
+		t.Errorf("OpenLoop: got %v, want the callback's panic", err)
 	}
 	if s := logs(); !strings.Contains(s, "level=ERROR") || !strings.Contains(s, "Exception in callback") || !strings.Contains(s, "boom") {
 		t.Errorf("log: got %s; want strings.Contains(s, \"level=ERROR\") && strings.Contains(s, \"Exception in callback\") && strings.Contains(s, \"boom\")", s)
@@ -364,7 +364,7 @@ func TestExceptionHandler_panicking_handler(t *testing.T) {
 		}
 	})
 	if err == nil || !strings.Contains(err.Error(), "handler bug") {
-		t.Errorf("OpenLoop = %v, want the handler's panic (the default handler fails the block)", err)
+		t.Errorf("OpenLoop: got %v, want the handler's panic (the default handler fails the block)", err)
 	}
 	s := logs()
 	if !strings.Contains(s, "Unhandled error in exception handler") || !strings.Contains(s, "handler bug") || !strings.Contains(s, "Exception in callback") {
@@ -391,7 +391,7 @@ func TestCallExceptionHandler(t *testing.T) {
 		}
 	})
 	if !errors.Is(err, oops) {
-		t.Errorf("OpenLoop = %v, want oops (the handler deferred to the default)", err)
+		t.Errorf("OpenLoop: got %v, want oops (the handler deferred to the default)", err)
 	}
 	if s := logs(); !strings.Contains(s, "custom") || !strings.Contains(s, "oops") || !strings.Contains(s, "k=1") {
 		t.Errorf("log: got %s; want strings.Contains(s, \"custom\") && strings.Contains(s, \"oops\") && strings.Contains(s, \"k=1\")", s)

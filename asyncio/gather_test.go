@@ -169,7 +169,7 @@ func TestGather_test_return_exceptions(t *testing.T) {
 func TestGather_test_constructor_empty_sequence_without_loop(t *testing.T) {
 	v := panicValue(t, "Gather without a loop", func() { asyncio.Gather[int](context.Background()) })
 	if err, _ := v.(error); !errors.Is(err, asyncio.ErrNoRunningLoop) {
-		t.Errorf("Gather without a loop: panicked with %T %v, want an error matching ErrNoRunningLoop", v, v)
+		t.Errorf("Gather without a loop: got a panic of %T %v, want an error matching ErrNoRunningLoop", v, v)
 	}
 }
 

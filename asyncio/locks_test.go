@@ -194,7 +194,7 @@ func TestLockTests_test_finished_waiter_cancelled(t *testing.T) {
 func TestLockTests_test_release_not_acquired(t *testing.T) {
 	var lock asyncio.Lock
 	if msg := mustPanic(t, lock.Release); !strings.Contains(msg, "Lock is not acquired") {
-		t.Errorf("lock.Release: panic %q, want it to contain %q", msg, "Lock is not acquired")
+		t.Errorf("lock.Release: got panic %q, want it to contain %q", msg, "Lock is not acquired")
 	}
 }
 
@@ -521,7 +521,7 @@ func TestConditionTests_test_wait_unacquired(t *testing.T) {
 	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
 		if msg := mustPanic(t, func() { cond.Wait(ctx) }); !strings.Contains(msg, "un-acquired lock") {
-			t.Errorf("cond.Wait(ctx): panic %q, want it to contain %q", msg, "un-acquired lock")
+			t.Errorf("cond.Wait(ctx): got panic %q, want it to contain %q", msg, "un-acquired lock")
 		}
 		return nil
 	})
@@ -570,7 +570,7 @@ func TestConditionTests_test_wait_for_unacquired(t *testing.T) {
 		// The predicate can be true at once.
 		expectNoErr(t, cond.WaitFor(ctx, func() bool { return true }), "WaitFor")
 		if msg := mustPanic(t, func() { cond.WaitFor(ctx, func() bool { return false }) }); !strings.Contains(msg, "un-acquired lock") {
-			t.Errorf("cond.WaitFor(ctx, func() bool { return false }): panic %q, want it to contain %q", msg, "un-acquired lock")
+			t.Errorf("cond.WaitFor(ctx, func() bool { return false }): got panic %q, want it to contain %q", msg, "un-acquired lock")
 		}
 		return nil
 	})
@@ -627,14 +627,14 @@ func TestConditionTests_test_notify_all(t *testing.T) {
 func TestConditionTests_test_notify_unacquired(t *testing.T) {
 	var cond asyncio.Condition
 	if msg := mustPanic(t, func() { cond.Notify(1) }); !strings.Contains(msg, "un-acquired lock") {
-		t.Errorf("cond.Notify(1): panic %q, want it to contain %q", msg, "un-acquired lock")
+		t.Errorf("cond.Notify(1): got panic %q, want it to contain %q", msg, "un-acquired lock")
 	}
 }
 
 func TestConditionTests_test_notify_all_unacquired(t *testing.T) {
 	var cond asyncio.Condition
 	if msg := mustPanic(t, cond.NotifyAll); !strings.Contains(msg, "un-acquired lock") {
-		t.Errorf("cond.NotifyAll: panic %q, want it to contain %q", msg, "un-acquired lock")
+		t.Errorf("cond.NotifyAll: got panic %q, want it to contain %q", msg, "un-acquired lock")
 	}
 }
 
@@ -784,7 +784,7 @@ func TestConditionTests_test_cancelled_error_wakeup(t *testing.T) {
 		err := await(ctx, task)
 		var ce *asyncio.CancelledError
 		if !errors.As(err, &ce) || ce.Msg != "foo" {
-			t.Errorf("await task: %v, want the CancelledError of Cancel(\"foo\")", err)
+			t.Errorf("await task: got %v, want the CancelledError of Cancel(\"foo\")", err)
 		}
 		expect(t, err, raised, "the same error")
 		return nil
@@ -810,7 +810,7 @@ func TestConditionTests_test_cancelled_error_re_aquire(t *testing.T) {
 		err := await(ctx, task)
 		var ce *asyncio.CancelledError
 		if !errors.As(err, &ce) || ce.Msg != "foo" {
-			t.Errorf("await task: %v, want the CancelledError of Cancel(\"foo\")", err)
+			t.Errorf("await task: got %v, want the CancelledError of Cancel(\"foo\")", err)
 		}
 		expect(t, err, raised, "the same error")
 		return nil
@@ -911,10 +911,10 @@ func TestSemaphoreTests_test_semaphore(t *testing.T) {
 
 func TestSemaphoreTests_test_semaphore_value(t *testing.T) {
 	if msg := mustPanic(t, func() { asyncio.NewSemaphore(-1) }); !strings.Contains(msg, "must be >= 0") {
-		t.Errorf("asyncio.NewSemaphore(-1): panic %q, want it to contain %q", msg, "must be >= 0")
+		t.Errorf("asyncio.NewSemaphore(-1): got panic %q, want it to contain %q", msg, "must be >= 0")
 	}
 	if msg := mustPanic(t, func() { asyncio.NewBoundedSemaphore(-1) }); !strings.Contains(msg, "must be >= 0") {
-		t.Errorf("asyncio.NewBoundedSemaphore(-1): panic %q, want it to contain %q", msg, "must be >= 0")
+		t.Errorf("asyncio.NewBoundedSemaphore(-1): got panic %q, want it to contain %q", msg, "must be >= 0")
 	}
 }
 
@@ -1051,7 +1051,7 @@ func TestSemaphoreTests_test_acquire_no_hang(t *testing.T) {
 func TestSemaphoreTests_test_release_not_acquired(t *testing.T) {
 	sem := asyncio.NewBoundedSemaphore(1)
 	if msg := mustPanic(t, sem.Release); !strings.Contains(msg, "released too many times") {
-		t.Errorf("sem.Release: panic %q, want it to contain %q", msg, "released too many times")
+		t.Errorf("sem.Release: got panic %q, want it to contain %q", msg, "released too many times")
 	}
 }
 
@@ -1312,15 +1312,15 @@ func TestBarrierTests_test_repr(t *testing.T) {
 
 func TestBarrierTests_test_barrier_parties(t *testing.T) {
 	if msg := mustPanic(t, func() { asyncio.NewBarrier(0) }); !strings.Contains(msg, "parties must be > 0") {
-		t.Errorf("asyncio.NewBarrier(0): panic %q, want it to contain %q", msg, "parties must be > 0")
+		t.Errorf("asyncio.NewBarrier(0): got panic %q, want it to contain %q", msg, "parties must be > 0")
 	}
 	if msg := mustPanic(t, func() { asyncio.NewBarrier(-4) }); !strings.Contains(msg, "parties must be > 0") {
-		t.Errorf("asyncio.NewBarrier(-4): panic %q, want it to contain %q", msg, "parties must be > 0")
+		t.Errorf("asyncio.NewBarrier(-4): got panic %q, want it to contain %q", msg, "parties must be > 0")
 	}
 	expect(t, asyncio.NewBarrier(barrierN).Parties(), barrierN, "parties")
 	var zero asyncio.Barrier
 	if msg := mustPanic(t, func() { zero.Wait(context.Background()) }); !strings.Contains(msg, "not made by NewBarrier") {
-		t.Errorf("zero.Wait(context.Background()): panic %q, want it to contain %q", msg, "not made by NewBarrier")
+		t.Errorf("zero.Wait(context.Background()): got panic %q, want it to contain %q", msg, "not made by NewBarrier")
 	}
 }
 

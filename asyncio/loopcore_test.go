@@ -63,7 +63,7 @@ func TestClosedLoop_panics_match_ErrLoopClosed(t *testing.T) {
 		})
 	})
 	if lateHandle == nil || !lateHandle.Cancelled() || lateRan {
-		t.Errorf("AddDoneCallback while closing: handle %v, ran %v; want a cancelled handle that never runs", lateHandle, lateRan)
+		t.Errorf("AddDoneCallback while closing: got handle %v, ran %v; want a cancelled handle that never runs", lateHandle, lateRan)
 	}
 	for what, call := range map[string]func(){
 		"CallSoon":        func() { loop.CallSoon(func(context.Context) {}) },
@@ -74,7 +74,7 @@ func TestClosedLoop_panics_match_ErrLoopClosed(t *testing.T) {
 	} {
 		v := panicValue(t, what+" after close", call)
 		if err, _ := v.(error); !errors.Is(err, asyncio.ErrLoopClosed) {
-			t.Errorf("%s after close: panicked with %T %v, want an error matching ErrLoopClosed", what, v, v)
+			t.Errorf("%s after close: got a panic of %T %v, want an error matching ErrLoopClosed", what, v, v)
 		}
 	}
 }
@@ -156,7 +156,7 @@ func TestCreateTask_strips_trio_cancellation(t *testing.T) {
 			tctx := <-got
 			scope.Cancel()
 			if tctx.Done() != nil || tctx.Err() != nil {
-				t.Errorf("the coroutine's ctx: Done %v, Err %v; want no cancellation at all", tctx.Done(), tctx.Err())
+				t.Errorf("the coroutine's ctx: got Done %v, Err %v; want no cancellation at all", tctx.Done(), tctx.Err())
 			}
 			if tctx.Value(key{}) != "v" {
 				t.Errorf("the coroutine's ctx lost the caller's values: got %v, want \"v\"", tctx.Value(key{}))

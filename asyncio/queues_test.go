@@ -526,7 +526,7 @@ func TestQueueJoinTestMixin_test_task_done_underflow(t *testing.T) {
 	eachKind(t, func(t *testing.T, newQ func(int) anyQueue[int]) {
 		q := newQ(0)
 		if msg := mustPanic(t, q.TaskDone); !strings.Contains(msg, "TaskDone called too many times") {
-			t.Errorf("q.TaskDone: panic %q, want it to contain %q", msg, "TaskDone called too many times")
+			t.Errorf("q.TaskDone: got panic %q, want it to contain %q", msg, "TaskDone called too many times")
 		}
 	})
 }
@@ -663,7 +663,7 @@ func TestQueueShutdownTestMixin_test_shutdown_nonempty(t *testing.T) {
 			expect(t, joinTask.Done(), true, "joiner done")
 			expectNoErr(t, await(ctx, joinTask), "joiner")
 			if msg := mustPanic(t, q.TaskDone); !strings.Contains(msg, "TaskDone called too many times") {
-				t.Errorf("q.TaskDone: panic %q, want it to contain %q", msg, "TaskDone called too many times")
+				t.Errorf("q.TaskDone: got panic %q, want it to contain %q", msg, "TaskDone called too many times")
 			}
 			return nil
 		})
@@ -685,7 +685,7 @@ func TestQueueShutdownTestMixin_test_shutdown_immediate(t *testing.T) {
 			expectNoErr(t, await(ctx, joinTask), "joiner")
 			expectShutDown(t, ctx, q)
 			if msg := mustPanic(t, q.TaskDone); !strings.Contains(msg, "TaskDone called too many times") {
-				t.Errorf("q.TaskDone: panic %q, want it to contain %q", msg, "TaskDone called too many times")
+				t.Errorf("q.TaskDone: got panic %q, want it to contain %q", msg, "TaskDone called too many times")
 			}
 			return nil
 		})
@@ -712,7 +712,7 @@ func TestQueueShutdownTestMixin_test_shutdown_immediate_with_unfinished(t *testi
 			// One unfinished task.
 			q.TaskDone()
 			if msg := mustPanic(t, q.TaskDone); !strings.Contains(msg, "TaskDone called too many times") {
-				t.Errorf("q.TaskDone: panic %q, want it to contain %q", msg, "TaskDone called too many times")
+				t.Errorf("q.TaskDone: got panic %q, want it to contain %q", msg, "TaskDone called too many times")
 			}
 			tick(t, ctx)
 			expect(t, joinTask.Done(), true, "joiner done")
@@ -870,6 +870,6 @@ func TestQueue_storage_grows_and_shrinks(t *testing.T) {
 	}
 	var zero asyncio.PriorityQueue[int]
 	if msg := mustPanic(t, func() { zero.PutNowait(1) }); !strings.Contains(msg, "without an ordering") {
-		t.Errorf("zero.PutNowait(1): panic %q, want it to contain %q", msg, "without an ordering")
+		t.Errorf("zero.PutNowait(1): got panic %q, want it to contain %q", msg, "without an ordering")
 	}
 }

@@ -65,10 +65,10 @@ func TestSyncPrims_foreign_goroutine_in_debug_mode(t *testing.T) {
 		})
 		// This is the OpenLoop body's goroutine, not the loop's.
 		if msg := mustPanic(t, lock.Release); !strings.Contains(msg, "goroutine other than the loop's") {
-			t.Errorf("lock.Release: panic %q, want it to contain %q", msg, "goroutine other than the loop's")
+			t.Errorf("lock.Release: got panic %q, want it to contain %q", msg, "goroutine other than the loop's")
 		}
 		if msg := mustPanic(t, func() { q.PutNowait(2) }); !strings.Contains(msg, "goroutine other than the loop's") {
-			t.Errorf("q.PutNowait(2): panic %q, want it to contain %q", msg, "goroutine other than the loop's")
+			t.Errorf("q.PutNowait(2): got panic %q, want it to contain %q", msg, "goroutine other than the loop's")
 		}
 		onLoop(ctx, loop, func(context.Context) { lock.Release() })
 	})

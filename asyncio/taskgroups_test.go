@@ -510,7 +510,7 @@ func TestTaskGroup_test_taskgroup_20(t *testing.T) {
 		}
 		v := panicValue(t, "runner", func() { runner(ctx) })
 		if pe, ok := v.(*trio.PanicError); !ok || pe.Value != "KeyboardInterrupt" {
-			t.Errorf("runner: panicked with %T %v, want a *trio.PanicError of \"KeyboardInterrupt\"", v, v)
+			t.Errorf("runner: got a panic of %T %v, want a *trio.PanicError of \"KeyboardInterrupt\"", v, v)
 		}
 		return nil
 	})
@@ -533,7 +533,7 @@ func TestTaskGroup__test_taskgroup_21(t *testing.T) {
 		}
 		v := panicValue(t, "runner", func() { runner(ctx) })
 		if pe, ok := v.(*trio.PanicError); !ok || pe.Value != "KeyboardInterrupt" {
-			t.Errorf("runner: panicked with %T %v, want a *trio.PanicError of \"KeyboardInterrupt\"", v, v)
+			t.Errorf("runner: got a panic of %T %v, want a *trio.PanicError of \"KeyboardInterrupt\"", v, v)
 		}
 		return nil
 	})

@@ -618,7 +618,7 @@ func TestTasks_test_current_task_with_interleaving_tasks(t *testing.T) {
 		var task1, task2 *asyncio.Task[int]
 		is := func(ctx context.Context, task asyncio.AnyTask) {
 			if asyncio.CurrentTask(ctx) != task {
-				t.Errorf("current task %v, want %v", asyncio.CurrentTask(ctx), task)
+				t.Errorf("current task: got %v, want %v", asyncio.CurrentTask(ctx), task)
 			}
 		}
 		task1 = asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {

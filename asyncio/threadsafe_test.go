@@ -156,7 +156,7 @@ func TestRunCoroutineThreadsafe_LoopCloses(t *testing.T) {
 			l.SetDebug(true)
 			runTask(ctx, l, func(ctx context.Context) (int, error) {
 				if p := mustPanic(t, func() { f.Result(ctx) }); !strings.Contains(p, "deadlock") {
-					t.Errorf("Result of its own loop's future: panic %q, want it to contain %q", p, "deadlock")
+					t.Errorf("Result of its own loop's future: got panic %q, want it to contain %q", p, "deadlock")
 				}
 				return 0, nil
 			})

@@ -402,7 +402,7 @@ func TestTimeout_test_timeout_finished(t *testing.T) {
 			return nil
 		})
 		if p := mustPanic(t, func() { cm.Reschedule(loop.Time().Add(20 * time.Millisecond)) }); !strings.Contains(p, "finished") {
-			t.Errorf("Reschedule: panic %q, want it to contain %q", p, "finished")
+			t.Errorf("Reschedule: got panic %q, want it to contain %q", p, "finished")
 		}
 		return nil
 	})
@@ -419,7 +419,7 @@ func TestTimeout_test_timeout_expired(t *testing.T) {
 			t.Errorf("err: got %v, want an error matching asyncio.ErrTimeout", err)
 		}
 		if p := mustPanic(t, func() { cm.Reschedule(loop.Time().Add(20 * time.Millisecond)) }); !strings.Contains(p, "expired") {
-			t.Errorf("Reschedule: panic %q, want it to contain %q", p, "expired")
+			t.Errorf("Reschedule: got panic %q, want it to contain %q", p, "expired")
 		}
 		return nil
 	})
@@ -432,7 +432,7 @@ func TestTimeout_test_timeout_expiring(t *testing.T) {
 				t.Errorf("sleep: got %v, want an error matching asyncio.ErrCancelled", err)
 			}
 			if p := mustPanic(t, func() { cm.Reschedule(loop.Time().Add(20 * time.Millisecond)) }); !strings.Contains(p, "expiring") {
-				t.Errorf("Reschedule: panic %q, want it to contain %q", p, "expiring")
+				t.Errorf("Reschedule: got panic %q, want it to contain %q", p, "expiring")
 			}
 			return nil
 		})

@@ -669,7 +669,7 @@ func TestTurns(t *testing.T) {
 			}
 			counter++
 			if want := 6 * (round + 1); counter != want {
-				t.Fatalf("round %d: counter %d, want %d", round, counter, want)
+				t.Fatalf("round %d: counter: got %d, want %d", round, counter, want)
 			}
 		}
 	})
