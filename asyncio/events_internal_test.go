@@ -41,26 +41,26 @@ func TestTimers_bulk_purge(t *testing.T) {
 					h.Cancel()
 				}
 				if loop.cancelledTimers != tc.cancelled {
-					t.Errorf("counted %d cancelled", loop.cancelledTimers)
+					t.Errorf("got counted %d cancelled; want loop.cancelledTimers == tc.cancelled", loop.cancelledTimers)
 				}
 			})
 			onLoopInternal(loop, func(ctx context.Context) {
 				if len(loop.timers) != tc.wantLen {
-					t.Errorf("%+v: heap has %d timers", tc, len(loop.timers))
+					t.Errorf("%+v: got heap has %d timers; want len(loop.timers) == tc.wantLen", tc, len(loop.timers))
 				}
 				for i, th := range loop.timers {
 					if int(th.hpos) != i+1 {
-						t.Errorf("timer %d has hpos %d", i, th.hpos)
+						t.Errorf("got timer %d has hpos %d; want int(th.hpos) == i + 1", i, th.hpos)
 					}
 				}
 				if tc.wantLen < tc.scheduled && loop.cancelledTimers != 0 {
-					t.Errorf("count %d after purge", loop.cancelledTimers)
+					t.Errorf("got count %d after purge; want !(tc.wantLen < tc.scheduled && loop.cancelledTimers != 0)", loop.cancelledTimers)
 				}
 			})
 			return nil
 		})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("OpenLoop: got %v, want nil", err)
 		}
 	}
 }
@@ -78,13 +78,13 @@ func TestTimers_lazy_head_purge(t *testing.T) {
 		})
 		onLoopInternal(loop, func(ctx context.Context) {
 			if len(loop.timers) != 1 || loop.cancelledTimers != 0 {
-				t.Errorf("heap %d, cancelled %d", len(loop.timers), loop.cancelledTimers)
+				t.Errorf("got heap %d, cancelled %d; want len(loop.timers) == 1 && loop.cancelledTimers == 0", len(loop.timers), loop.cancelledTimers)
 			}
 		})
 		return nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("OpenLoop: got %v, want nil", err)
 	}
 }
 
@@ -100,7 +100,7 @@ func TestTimerHeap_order(t *testing.T) {
 	for len(h) > 0 {
 		th := h.pop()
 		if prev != nil && timerLess(th, prev) {
-			t.Fatalf("out of order: %+v after %+v", th, prev)
+			t.Fatalf("out of order: got %+v after %+v; want !(prev != nil && timerLess(th, prev))", th, prev)
 		}
 		prev = th
 	}

@@ -3,6 +3,7 @@ package asyncio_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -151,7 +152,7 @@ func TestNewcomer_idioms(t *testing.T) {
 			}
 			return asyncio.Await(ctx, asyncio.Gather(ctx, tasks...))
 		})
-		if !equal(got, []int{0, 1, 4}) || err != nil {
+		if !slices.Equal(got, []int{0, 1, 4}) || err != nil {
 			t.Errorf("Gather(tasks...): got %v, %v; want [0 1 4], nil", got, err)
 		}
 		ran := false
