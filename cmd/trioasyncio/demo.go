@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -14,6 +17,8 @@ import (
 // demo walks through structured concurrency in a few seconds, printing what
 // happens and when, relative to the start of each part.
 func demo(ctx context.Context, w io.Writer) error {
+	time.Sleep(time.Millisecond) // the runtime opens its poller's descriptors with the first timer
+	goroutines, fds := runtime.NumGoroutine(), openFDs()
 	for _, part := range []struct {
 		title string
 		run   func(ctx context.Context, say func(string, ...any)) error
@@ -25,6 +30,8 @@ func demo(ctx context.Context, w io.Writer) error {
 		{"an asyncio loop inside a block: trio and asyncio code call each other", demoLoop},
 		{"a trio deadline cancels asyncio code across the boundary, exactly once", demoCrossCancel},
 		{"when the block ends, everything the loop started ends with it", demoTeardown},
+		{"two loops side by side: one torn down while the other keeps serving", demoTwoLoops},
+		{"JavaScript on the loop: a timer, and a promise settled by Go code", demoJS},
 	} {
 		fmt.Fprintf(w, "\n== %s\n", part.title)
 		start := time.Now()
@@ -38,7 +45,24 @@ func demo(ctx context.Context, w io.Writer) error {
 			return err
 		}
 	}
+	// Goroutines that have returned may take a moment to be counted out.
+	for deadline := time.Now().Add(time.Second); runtime.NumGoroutine() > goroutines && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	fmt.Fprintf(w, "\n== nothing outlived its block: goroutines %d before, %d after; open files %s before, %s after\n",
+		goroutines, runtime.NumGoroutine(), fds, openFDs())
 	return nil
+}
+
+// openFDs counts the process's open file descriptors, where the system
+// shows them (/proc/self/fd, /dev/fd).
+func openFDs() string {
+	for _, dir := range []string{"/proc/self/fd", "/dev/fd"} {
+		if es, err := os.ReadDir(dir); err == nil {
+			return strconv.Itoa(len(es) - 1) // less the one reading the directory
+		}
+	}
+	return "?"
 }
 
 func worker(say func(string, ...any), name string, d time.Duration) func(context.Context) error {

@@ -27,6 +27,11 @@ func TestDemo(t *testing.T) {
 		"a forgotten task is cancelled by the teardown",
 		"a forgotten trio call is cancelled too",
 		"loop closed: true",
+		"B goes on",
+		"js: a timer fired after 50ms",
+		"js: the promise resolved: hello from Go",
+		"Await returned 13, <nil>",
+		"nothing outlived its block",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
