@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 )
@@ -36,5 +37,22 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// Each scene runs alone by name; an unknown name is an error that says
+// where the list is.
+func TestDemo_scene_by_name(t *testing.T) {
+	for _, s := range scenes {
+		var out bytes.Buffer
+		if err := demo(context.Background(), &out, s.name); err != nil {
+			t.Errorf("demo %s: %v\n%s", s.name, err, out.String())
+		}
+		if !strings.Contains(out.String(), s.title) || !strings.Contains(out.String(), "nothing outlived its block") {
+			t.Errorf("demo %s: output lacks its title or the last line:\n%s", s.name, out.String())
+		}
+	}
+	if err := demo(context.Background(), io.Discard, "nope"); err == nil || !strings.Contains(err.Error(), "-h") {
+		t.Errorf("demo nope: got %v, want an error pointing at -h", err)
 	}
 }
