@@ -864,7 +864,7 @@ func TestOpenLoop_teardown_on_every_exit(t *testing.T) {
 				}
 			}
 			if exit != "panic" && pv != nil {
-				t.Errorf("panic: got %v; want !(exit != \"panic\" && pv != nil)", pv)
+				t.Errorf("exit %s: got panic %v, want none", exit, pv)
 			}
 			p.check(t, loop)
 		})

@@ -35,7 +35,7 @@ func TestOnLoopCode(t *testing.T) {
 		return nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("OpenLoop: got %v, want nil", err)
 	}
 	if !inCallback || !inTask || inTrio {
 		t.Errorf("onLoopCode: in a callback %v, in a task %v, in a RunTrio function %v; want true, true, false", inCallback, inTask, inTrio)
