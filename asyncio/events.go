@@ -81,6 +81,7 @@ type Loop struct {
 	stopWaiters int                    // guarded by mu: the WaitStopped calls waiting on stopCh
 	exec        atomic.Pointer[loopExecutors]
 	panics      []panicked // futures failed by a panic, not yet retrieved (futures.go)
+	io          *ioState   // the loop's I/O (selector_events.go); nil until the first I/O call
 }
 
 type loopState uint8
@@ -412,6 +413,7 @@ func (l *Loop) close() {
 	for c := l.tasks.Front(); c != nil; c = l.tasks.Front() {
 		c.abandon()
 	}
+	l.closeIO()
 	l.reportPanics()
 	l.ready, l.slab = nil, nil
 	l.timer.Stop()
