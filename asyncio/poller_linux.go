@@ -127,6 +127,9 @@ func (po *poller) run() {
 				if ev.Events&evWrite != 0 {
 					bits |= readyWrite
 				}
+				if ev.Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+					bits |= readyHup
+				}
 				e.post(bits)
 			}
 		}

@@ -24,6 +24,7 @@ var (
 const (
 	readyRead  uint32 = 1
 	readyWrite uint32 = 2
+	readyHup   uint32 = 4 // the peer hung up, or an error is pending
 )
 
 // ioState is what a loop owns for I/O: the poller, the watched fds and the
@@ -135,10 +136,11 @@ type fdEntry struct {
 	runFn   func(context.Context)
 
 	// Loop-confined.
-	closed          bool
-	onRead, onWrite func() // a transport's or server's handlers
-	owned           bool   // the fd belongs to a transport or server
-	reader, writer  *fdCallback
+	closed         bool
+	onRead         func(bits uint32) // a transport's or server's handlers
+	onWrite        func()
+	owned          bool // the fd belongs to a transport or server
+	reader, writer *fdCallback
 }
 
 // post queues the entry on the loop with the event bits (poller goroutine).
@@ -161,7 +163,7 @@ func (e *fdEntry) run(context.Context) {
 	}
 	if bits&readyRead != 0 {
 		if e.onRead != nil {
-			e.onRead()
+			e.onRead(bits)
 		} else if e.reader != nil {
 			e.reader.fire()
 		}
@@ -321,7 +323,7 @@ func (l *Loop) RemoveWriter(fd int) (bool, error) {
 
 // own registers fd for a transport or server of the loop, with its
 // handlers.
-func (s *ioState) own(fd int, onRead, onWrite func()) (*fdEntry, error) {
+func (s *ioState) own(fd int, onRead func(uint32), onWrite func()) (*fdEntry, error) {
 	if e := s.fds[fd]; e != nil {
 		if e.owned {
 			return nil, fmt.Errorf("%w: fd %d", ErrFdInUse, fd)
