@@ -47,6 +47,7 @@ type socketTransport struct {
 	high, low   int
 	protoPaused bool
 	closedFd    bool
+	hup         bool                // the poller reported a hang-up or error
 	emptyWait   []*Future[struct{}] // Drain-style waiters for an empty buffer
 
 	readFn, lostNil func(context.Context)
@@ -196,6 +197,11 @@ func (t *socketTransport) scheduleRead() {
 
 // readReady reads once and hands the bytes to the protocol.
 func (t *socketTransport) readReady(bits uint32) {
+	if bits&readyHup != 0 {
+		// Remembered: the hang-up's edge may come while reading is
+		// paused, and the end of stream must still be read after the data.
+		t.hup = true
+	}
 	if t.connLost > 0 || !t.IsReading() {
 		return
 	}
@@ -227,7 +233,7 @@ func (t *socketTransport) readReady(bits uint32) {
 	}
 	// Edge-triggered: a full buffer, or a hang-up seen with the data, may
 	// leave more to read, and no new edge will say so.
-	if n == len(buf) || bits&readyHup != 0 {
+	if n == len(buf) || t.hup {
 		t.scheduleRead()
 	}
 	if t.bproto != nil {

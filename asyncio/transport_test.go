@@ -834,3 +834,48 @@ func TestEvents_test_connect_accepted_socket(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// test_selector_events.py: test_pause_resume_reading. The peer's data
+// and end of stream arrive while reading is paused; after ResumeReading
+// the protocol gets the data, then EOFReceived.
+func TestSelectorEvents_test_pause_resume_reading_eof_while_paused(t *testing.T) {
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		server := newRecProto(t, loop)
+		server.onMade = func(p *recProto) { p.transport.PauseReading() }
+		srv, err := asyncio.CreateServer(ctx, func() *recProto { return server }, "127.0.0.1", 0, nil)
+		if err != nil {
+			return 0, err
+		}
+		defer srv.Close()
+		data := bytes.Repeat([]byte("z"), 300_000)
+		_, err = asyncio.Await(ctx, asyncio.RunTrio(ctx, func(ctx context.Context) (int, error) {
+			c, err := net.Dial("tcp", mustAddr(t, srv).String())
+			if err != nil {
+				return 0, err
+			}
+			c.Write(data)
+			return 0, c.Close()
+		}))
+		if err != nil {
+			return 0, err
+		}
+		asyncio.Await(ctx, server.connected)
+		if server.transport.IsReading() {
+			t.Error("IsReading after PauseReading")
+		}
+		asyncio.Sleep(ctx, 50*time.Millisecond) // the edges come and go while paused
+		if server.data.Len() != 0 {
+			t.Error("data while paused")
+		}
+		server.transport.ResumeReading()
+		asyncio.Await(ctx, server.done)
+		if server.data.Len() != len(data) {
+			t.Errorf("got %d bytes, want %d", server.data.Len(), len(data))
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
