@@ -50,3 +50,38 @@ func Getnameinfo(ctx context.Context, addr netip.AddrPort) (host, port string, e
 	host, err = Await(ctx, fut)
 	return host, strconv.Itoa(int(addr.Port())), err
 }
+
+// ConnectOptions are CreateConnection's options (asyncio's keyword
+// arguments); the zero value, or nil, means asyncio's defaults.
+type ConnectOptions struct {
+	// LocalAddr binds the socket before connecting ("host:port"; the port
+	// may be 0).
+	LocalAddr string
+	// Network restricts the address family: "tcp" (either), "tcp4" or
+	// "tcp6".
+	Network string
+	// Limit is the StreamReader's limit, for OpenConnection (0:
+	// DefaultStreamLimit).
+	Limit int
+}
+
+// ServerOptions are CreateServer's options; the zero value, or nil, means
+// asyncio's defaults.
+type ServerOptions struct {
+	// Hosts are further hosts to listen on, beside the host argument.
+	Hosts []string
+	// Backlog is listen(2)'s backlog, and the most connections accepted
+	// at once per readiness (default 100).
+	Backlog int
+	// ReusePort sets SO_REUSEPORT: several sockets (of several loops) may
+	// listen on one port, and the kernel spreads connections among them.
+	ReusePort bool
+	// NoReuseAddress leaves SO_REUSEADDR unset (asyncio sets it on Unix).
+	NoReuseAddress bool
+	// NoStartServing creates the server without accepting yet (asyncio's
+	// start_serving=False): call StartServing or ServeForever.
+	NoStartServing bool
+	// Limit is the StreamReader's limit, for StartServer (0:
+	// DefaultStreamLimit).
+	Limit int
+}
