@@ -2,6 +2,7 @@ package asyncio
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/netip"
 	"strconv"
@@ -63,6 +64,12 @@ type ConnectOptions struct {
 	// Limit is the StreamReader's limit, for OpenConnection (0:
 	// DefaultStreamLimit).
 	Limit int
+	// TLS, if not nil, makes the connection TLS (crypto/tls) with this
+	// config; the transport is returned once the handshake is done.
+	TLS *tls.Config
+	// TLSOptions are the TLS connection's server hostname (default: the
+	// config's ServerName, else host) and timeouts.
+	TLSOptions
 }
 
 // ServerOptions are CreateServer's options; the zero value, or nil, means
@@ -84,4 +91,10 @@ type ServerOptions struct {
 	// Limit is the StreamReader's limit, for StartServer (0:
 	// DefaultStreamLimit).
 	Limit int
+	// TLS, if not nil, makes every connection TLS with this config: the
+	// protocol's ConnectionMade comes after the handshake; connections
+	// whose handshake fails never reach the protocol.
+	TLS *tls.Config
+	// TLSOptions are the handshake and shutdown timeouts.
+	TLSOptions
 }

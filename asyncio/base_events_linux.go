@@ -4,6 +4,7 @@ package asyncio
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -83,18 +84,38 @@ func connectOne(ctx context.Context, ap netip.AddrPort, local string) (int, erro
 
 // startTransport makes the transport for a connected fd and waits until
 // ConnectionMade has run.
-func startTransport[P BaseProtocol](ctx context.Context, l *Loop, fd int, factory func() P) (Transport, P, error) {
+func startTransport[P BaseProtocol](ctx context.Context, l *Loop, fd int, factory func() P, cfg *tls.Config, topts TLSOptions) (Transport, P, error) {
 	var zero P
 	proto := factory()
 	waiter := NewFuture[struct{}](l)
-	t, err := newSocketTransport(l, fd, proto, nil, waiter)
+	var rawProto BaseProtocol = proto
+	var sp *sslProtocol
+	if cfg != nil {
+		var err error
+		if sp, err = newSSLProtocol(l, proto, cfg, false, topts, waiter); err != nil {
+			syscall.Close(fd)
+			return nil, zero, err
+		}
+		rawProto = sp
+	}
+	rawWaiter := waiter
+	if sp != nil {
+		rawWaiter = nil
+	}
+	t, err := newSocketTransport(l, fd, rawProto, nil, rawWaiter)
 	if err != nil {
 		syscall.Close(fd)
 		return nil, zero, err
 	}
 	if _, err := Await(ctx, waiter); err != nil {
 		t.Close()
+		if sp != nil {
+			sp.stopGoroutines()
+		}
 		return nil, zero, err
+	}
+	if sp != nil {
+		return sp, proto, nil
 	}
 	return t, proto, nil
 }
@@ -141,7 +162,14 @@ func CreateConnection[P BaseProtocol](ctx context.Context, factory func() P, hos
 		}
 		return nil, zero, fmt.Errorf("asyncio: multiple exceptions: %w", errors.Join(errs...))
 	}
-	return startTransport(ctx, l, fd, factory)
+	var topts TLSOptions
+	if opts.TLS != nil {
+		topts = opts.TLSOptions
+		if topts.ServerHostname == "" && opts.TLS.ServerName == "" {
+			topts.ServerHostname = host
+		}
+	}
+	return startTransport(ctx, l, fd, factory, opts.TLS, topts)
 }
 
 // CreateUnixConnection opens a connection to the Unix socket at path
@@ -160,7 +188,7 @@ func CreateUnixConnection[P BaseProtocol](ctx context.Context, factory func() P,
 		syscall.Close(fd)
 		return nil, zero, err
 	}
-	return startTransport(ctx, l, fd, factory)
+	return startTransport(ctx, l, fd, factory, nil, TLSOptions{})
 }
 
 // ConnectAcceptedSocket wraps an accepted (or otherwise connected) conn
@@ -178,7 +206,7 @@ func ConnectAcceptedSocket[P BaseProtocol](ctx context.Context, factory func() P
 	if err != nil {
 		return nil, zero, err
 	}
-	return startTransport(ctx, l, fd, factory)
+	return startTransport(ctx, l, fd, factory, nil, TLSOptions{})
 }
 
 // dupConn takes a socket over from a net.Conn or listener: a non-blocking
@@ -303,7 +331,7 @@ func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host st
 		}
 		aps = append(aps, r...)
 	}
-	srv := newServer(l, func() BaseProtocol { return factory() }, o.Backlog)
+	srv := newServer(l, serverFactory(l, factory, o), o.Backlog)
 	seen := map[netip.AddrPort]bool{}
 	for _, ap := range aps {
 		if seen[ap] {
@@ -346,13 +374,29 @@ func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, pat
 	if err != nil {
 		return nil, fmt.Errorf("asyncio: error while attempting to bind on address %q: %w", path, err)
 	}
-	srv := newServer(l, func() BaseProtocol { return factory() }, o.Backlog)
+	srv := newServer(l, serverFactory(l, factory, o), o.Backlog)
 	if err := srv.addListener(fd); err != nil {
 		syscall.Close(fd)
 		return nil, err
 	}
 	srv.unixPaths = append(srv.unixPaths, path)
 	return startServer(l, srv, o)
+}
+
+// serverFactory makes the protocols of a server's connections: the
+// application's, under TLS if the server has a TLS config.
+func serverFactory[P BaseProtocol](l *Loop, factory func() P, o *ServerOptions) func() (BaseProtocol, error) {
+	if o.TLS == nil {
+		return func() (BaseProtocol, error) { return factory(), nil }
+	}
+	cfg, topts := o.TLS, o.TLSOptions
+	return func() (BaseProtocol, error) {
+		sp, err := newSSLProtocol(l, factory(), cfg, true, topts, nil)
+		if err != nil {
+			return nil, err
+		}
+		return sp, nil
+	}
 }
 
 func ipv6Available() bool {

@@ -34,7 +34,7 @@ const acceptRetryDelay = time.Second
 type Server struct {
 	loop      *Loop
 	io        *ioState
-	factory   func() BaseProtocol
+	factory   func() (BaseProtocol, error)
 	listeners []*listener
 	backlog   int
 	serving   bool
@@ -44,7 +44,6 @@ type Server struct {
 	waiters   []*Future[struct{}] // nil once woken
 	woken     bool
 	forever   *Future[struct{}]
-	wrap      func(t *socketTransport) // TLS servers wrap each connection
 	unixPaths []string
 }
 
@@ -56,7 +55,7 @@ type listener struct {
 	paused bool // out of fds: accepting again later
 }
 
-func newServer(l *Loop, factory func() BaseProtocol, backlog int) *Server {
+func newServer(l *Loop, factory func() (BaseProtocol, error), backlog int) *Server {
 	s := &Server{loop: l, io: l.io, factory: factory, backlog: backlog, clients: map[*socketTransport]struct{}{}}
 	l.io.owned[s] = struct{}{}
 	return s
@@ -128,15 +127,14 @@ func (ln *listener) retry() {
 }
 
 func (s *Server) accepted(fd int) {
-	proto := s.factory()
-	t, err := newSocketTransport(s.loop, fd, proto, s, nil)
+	proto, err := s.factory()
+	if err == nil {
+		_, err = newSocketTransport(s.loop, fd, proto, s, nil)
+	}
 	if err != nil {
 		syscall.Close(fd)
 		s.loop.CallExceptionHandler(ExceptionContext{Message: "Error on transport creation for incoming connection", Err: err})
 		return
-	}
-	if s.wrap != nil {
-		s.wrap(t)
 	}
 }
 
