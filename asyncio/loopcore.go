@@ -28,6 +28,7 @@ type loopCore struct {
 	current         *taskCore    // the task whose step is running
 	tasks           taskList     // the tasks not done, in creation order
 	idleCoros       []*coroutine // parked coroutines, for the next tasks
+	io              *ioState     // the loop's I/O (selector_events.go); nil until the first I/O call
 	panics          []panicked
 	timer           *time.Timer
 
@@ -263,6 +264,7 @@ func (l *Loop) close() {
 		co.stop()
 	}
 	l.idleCoros = nil
+	l.closeIO()
 	l.reportPanics()
 	l.ready, l.slab = nil, nil
 	l.timer.Stop()
