@@ -40,7 +40,7 @@ type loopCore struct {
 	// loop has been busy all that time (see flavorGuard).
 	wakes   atomic.Uint64
 	loopGid atomic.Int64 // the loop goroutine's id (debug checks)
-	curGid  atomic.Int64 // the running task's coroutine's id (debug checks; 0 if unknown)
+	curGid  atomic.Int64 // the running task's coroutine's id (debug checks): 0 when no task runs, unknownGid when its coroutine is not known yet
 }
 
 type loopState uint8
