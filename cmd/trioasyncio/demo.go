@@ -30,6 +30,8 @@ var scenes = []scene{
 	{"loop", "an asyncio loop inside a block: trio and asyncio code call each other", demoLoop},
 	{"cancel", "a trio deadline cancels asyncio code across the boundary, exactly once", demoCrossCancel},
 	{"teardown", "when the block ends, everything the loop started ends with it", demoTeardown},
+	{"server", "an asyncio Protocol server serves trio clients over real TCP", demoProtocolServer},
+	{"stream-cancel", "a trio deadline cancels an asyncio stream read mid-flight; no byte is lost", demoStreamCancel},
 	{"two-loops", "two loops side by side: one torn down while the other keeps serving", demoTwoLoops},
 	{"js", "JavaScript on the loop: a timer, and a promise settled by Go code", demoJS},
 }
