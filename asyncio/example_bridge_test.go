@@ -191,3 +191,18 @@ func ExampleLoop_WaitStopped() {
 	// round 2 stopped
 	// still serving <nil>
 }
+
+// A goroutine's work, handed over as a ConcurrentFuture, is awaited on
+// the loop through WrapFuture.
+func ExampleWrapFuture() {
+	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		cf := asyncio.NewConcurrentFuture[int]()
+		go func() { cf.SetResult(6 * 7) }()
+		v, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
+			return asyncio.Await(ctx, asyncio.WrapFuture(ctx, cf))
+		})
+		fmt.Println(v, err)
+		return nil
+	})
+	// Output: 42 <nil>
+}
