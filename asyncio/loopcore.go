@@ -39,6 +39,10 @@ type loopCore struct {
 	wakes   atomic.Uint64
 	loopGid atomic.Int64 // the loop goroutine's id (debug checks)
 	curGid  atomic.Int64 // the running task's coroutine's id (debug checks; 0 if unknown)
+
+	// taskFactory is the loop's task factory (SetTaskFactory), nil for
+	// none: goroutine-safe, read by every CreateTask.
+	taskFactory atomic.Pointer[TaskFactory]
 }
 
 type loopState uint8

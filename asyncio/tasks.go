@@ -129,7 +129,8 @@ func loopOf(ctx context.Context) *Loop {
 
 // TaskOption is an option of CreateTask.
 type TaskOption struct {
-	name string
+	name  string
+	eager int8 // WithEagerStart: 1 eager, -1 not, 0 unset (taskfactory.go)
 }
 
 // WithName names the task (asyncio's create_task(name=)).
@@ -146,6 +147,10 @@ func WithName(name string) TaskOption { return TaskOption{name: name} }
 // with an error matching ErrLoopClosed, if the loop has closed. While the
 // loop shuts down, the task is cancelled at once (it never starts if it
 // was not running).
+//
+// If the loop has a task factory (Loop.SetTaskFactory), CreateTask lets
+// it make the task. With WithEagerStart(true) (or EagerTaskFactory), the
+// task's first step runs at once, inside CreateTask (see WithEagerStart).
 func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, error), opts ...TaskOption) *Task[T] {
 	if coro == nil {
 		panic("asyncio: CreateTask with a nil coroutine")
@@ -154,6 +159,14 @@ func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 	if l == nil {
 		panic(ErrNoRunningLoop)
 	}
+	if f := l.taskFactory.Load(); f != nil {
+		return createByFactory(ctx, *f, coro, opts)
+	}
+	return newTask(ctx, l, coro, opts)
+}
+
+// newTask is CreateTask without the loop's task factory.
+func newTask[T any](ctx context.Context, l *Loop, coro func(ctx context.Context) (T, error), opts []TaskOption) *Task[T] {
 	debug := l.debug.Load()
 	if debug {
 		l.checkGoroutine("CreateTask")
@@ -185,6 +198,10 @@ func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 		return t
 	}
 	l.tasks.PushBack(c)
+	if eagerStart(opts) && l.state == stateRunning && !l.blk.held.Load() {
+		l.eagerStep(c)
+		return t
+	}
 	l.ready = append(l.ready, &c.stepH)
 	if l.state == stateDraining {
 		t.Cancel("")

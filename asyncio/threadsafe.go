@@ -3,6 +3,8 @@ package asyncio
 import (
 	"context"
 	"sync"
+
+	"github.com/trioasyncio/trioasyncio/trio"
 )
 
 // RunCoroutineThreadsafe submits coro to loop from any goroutine
@@ -14,7 +16,9 @@ import (
 // never runs; if the loop closes before the task has ended, the future
 // fails with ErrLoopClosed then. Cancelling the
 // future cancels the task. Calling Result of the future on the loop
-// itself would deadlock: from asyncio code, Await the task instead.
+// itself would deadlock: from asyncio code, Await the task instead. If
+// the loop's task factory panics, the future fails with that panic (a
+// *trio.PanicError), which goes on to the loop's exception handler too.
 // It panics if loop or coro is nil. Cost: the future (with a channel), a
 // task, and two CallSoonThreadsafe calls at most.
 func RunCoroutineThreadsafe[T any](loop *Loop, coro func(ctx context.Context) (T, error), opts ...TaskOption) *ConcurrentFuture[T] {
@@ -34,6 +38,16 @@ func RunCoroutineThreadsafe[T any](loop *Loop, coro func(ctx context.Context) (T
 			stop()
 			return // cancelled before it started: never run coro
 		}
+		defer func() {
+			if v := recover(); v != nil {
+				// The task factory panicked: the future fails with the
+				// panic, and the exception handler gets it too.
+				pe := trio.NewPanicError(v)
+				stop()
+				f.set(zero, pe, false)
+				panic(pe)
+			}
+		}()
 		t := CreateTask(ctx, coro, opts...)
 		f.task = t
 		t.AddDoneCallback(func(context.Context) {
