@@ -43,6 +43,8 @@ type loopCore struct {
 	// taskFactory is the loop's task factory (SetTaskFactory), nil for
 	// none: goroutine-safe, read by every CreateTask.
 	taskFactory atomic.Pointer[TaskFactory]
+	// shutdownTasks are the tasks the teardown cancelled (teardown.go).
+	shutdownTasks []*taskCore
 }
 
 type loopState uint8
@@ -262,6 +264,7 @@ func (l *Loop) close() {
 	for c := l.tasks.Front(); c != nil; c = l.tasks.Front() {
 		c.abandon()
 	}
+	l.reportShutdownErrors()
 	l.reportPanics()
 	l.ready, l.slab = nil, nil
 	l.timer.Stop()
