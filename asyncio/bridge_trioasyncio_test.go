@@ -1591,12 +1591,12 @@ func cancelLoopWithTasks(t *testing.T, shield, bodyRaises bool) {
 	})
 }
 
-// RunInExecutor with a one-goroutine executor from a RunAsyncio: no
-// deadlock.
+// RunInExecutor on a TrioExecutor bounded by a one-token CapacityLimiter,
+// from a RunAsyncio: the function takes the token once (trio-asyncio once
+// took it twice, and hung).
 func TestTrioAsyncio_test_executor_limiter_deadlock(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-		ex := asyncio.NewPoolExecutor(1)
-		defer ex.Shutdown(context.Background())
+		ex := asyncio.NewTrioExecutor(ctx, trio.NewCapacityLimiter(1))
 		moved, err := trio.MoveOnAfter(ctx, 10*time.Second, func(ctx context.Context) error {
 			return second(asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
 				return asyncio.Await(ctx, asyncio.RunInExecutor(ctx, ex, func(context.Context) (int, error) { return 0, nil }))
