@@ -137,13 +137,6 @@ func (tg *TaskGroup) exit(ctx context.Context, et error, p *trio.PanicError) err
 	if isCancellation(et) {
 		propagateCancellation = et
 	}
-	if tg.parentCancelRequested {
-		// The group cancelled its parent: take that request back. If
-		// none is left, the parent was not cancelled from outside.
-		if tg.parent.Uncancel() == 0 {
-			propagateCancellation = nil
-		}
-	}
 	if (et != nil || p != nil) && !tg.aborting {
 		// body failed, or the parent task is being cancelled.
 		tg.abort()
@@ -163,6 +156,14 @@ func (tg *TaskGroup) exit(ctx context.Context, et error, p *trio.PanicError) err
 	if tg.baseErr != nil {
 		panic(tg.baseErr)
 	}
+	if tg.parentCancelRequested {
+		// The group cancelled its parent: take that request back, once
+		// every task has ended (CPython 3.12+). If none is left, the
+		// parent was not cancelled from outside.
+		if tg.parent.Uncancel() == 0 {
+			propagateCancellation = nil
+		}
+	}
 	// Errors have priority over the cancellation.
 	if propagateCancellation != nil && len(tg.errs) == 0 {
 		return propagateCancellation
@@ -171,6 +172,13 @@ func (tg *TaskGroup) exit(ctx context.Context, et error, p *trio.PanicError) err
 		tg.errs = append(tg.errs, et)
 	}
 	if len(tg.errs) > 0 {
+		if tg.parent.Cancelling() > 0 {
+			// The parent is being cancelled from outside: the errors
+			// take the cancellation's place here, so cancel it again,
+			// keeping the count, for its next Await to see.
+			tg.parent.Uncancel()
+			tg.parent.Cancel("")
+		}
 		err := &TaskGroupError{Errs: tg.errs}
 		tg.errs = nil
 		return err

@@ -543,11 +543,15 @@ func (t *Task[T]) Cancelling() int { return t.core.numCancels }
 // Uncancel takes back one cancellation request and returns the number
 // left. Code that cancelled a task (a timeout, a task group) calls it once
 // it has handled the cancellation, so that the task is not left
-// "cancelling".
+// "cancelling". When no request is left, a cancellation not delivered
+// yet (the task has not resumed since Cancel) is dropped as well.
 func (t *Task[T]) Uncancel() int {
 	t.fut.core.check("Task.Uncancel")
 	if t.core.numCancels > 0 {
 		t.core.numCancels--
+		if t.core.numCancels == 0 {
+			t.core.mustCancel = false // no request left: none pending either
+		}
 	}
 	return t.core.numCancels
 }
