@@ -1367,9 +1367,11 @@ func TestTrioAsyncio_test_trio_asyncio_error_direct(t *testing.T) {
 	})
 }
 
-// An asyncio async context manager used from trio: __aenter__ and
-// __aexit__ are two calls (T10).
-func TestTrioAsyncio_test_call_asyncio_ctx(t *testing.T) {
+// Not test_call_asyncio_ctx (Go has no async context managers; that case
+// is not transferable): what trio-asyncio does for one, __aenter__ and
+// __aexit__ as two separate RunAsyncio calls whose effects are seen in
+// order by the trio code between them (T10).
+func TestTrioAsyncio_enter_and_exit_as_two_RunAsyncio_calls(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		didIt := 0
 		asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
@@ -1398,8 +1400,9 @@ func TestTrioAsyncio_test_call_asyncio_ctx(t *testing.T) {
 	})
 }
 
-// A trio async context manager used from asyncio: two trio calls (A12).
-func TestTrioAsyncio_test_call_trio_ctx(t *testing.T) {
+// Not test_call_trio_ctx (no async context managers in Go): the two
+// separate trio calls trio-asyncio makes for one, in order (A12).
+func TestTrioAsyncio_enter_and_exit_as_two_RunTrio_calls(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		asTask(t, ctx, func(ctx context.Context) error {
 			didIt := 0
