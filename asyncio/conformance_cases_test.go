@@ -248,3 +248,52 @@ func TestBaseEvents_test_log_slow_callbacks_task_step(t *testing.T) {
 		t.Errorf("log: %s", s)
 	}
 }
+
+// trio-asyncio's aiotest test_thread.py TestThread.test_ident: a function
+// run in the executor runs on a goroutine other than the loop's.
+func TestAiotestThread_test_ident(t *testing.T) {
+	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+		var loopID string
+		done := asyncio.NewFuture[struct{}](loop)
+		loop.CallSoon(func(context.Context) { loopID = curGoid(); done.SetResult(struct{}{}) })
+		asyncio.Await(ctx, done)
+		execID, err := asyncio.Await(ctx, asyncio.RunInExecutor(ctx, nil, func(context.Context) (string, error) {
+			return curGoid(), nil
+		}))
+		if err != nil || execID == loopID || loopID == "" {
+			t.Errorf("executor goroutine %q, loop goroutine %q, %v", execID, loopID, err)
+		}
+		return nil
+	})
+}
+
+// CPython's test_runners.py debug cases (RunTests.test_asyncio_run_debug,
+// RunnerTests.test_debug, test_non_debug), with OpenLoop as the runner:
+// a new loop is not in debug mode; SetDebug at the top of the block is
+// the debug=True argument, and the loop's tasks see it.
+func TestRunners_test_debug_and_non_debug(t *testing.T) {
+	for _, debug := range []bool{false, true} {
+		err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+			if loop.GetDebug() {
+				t.Errorf("a new loop is in debug mode")
+			}
+			if debug {
+				loop.SetDebug(true)
+			}
+			got, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (bool, error) {
+				l, err := asyncio.GetRunningLoop(ctx)
+				if err != nil {
+					return false, err
+				}
+				return l.GetDebug(), nil
+			})
+			if got != debug || err != nil {
+				t.Errorf("debug=%v: the task sees GetDebug %v, %v", debug, got, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
