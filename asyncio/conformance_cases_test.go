@@ -297,3 +297,65 @@ func TestRunners_test_debug_and_non_debug(t *testing.T) {
 		}
 	}
 }
+
+// The rest of test_context_2: a done callback added by a task without
+// WithContext runs with the loop's ctx, outside any task, and what it does
+// cannot change the task's ctx (Go's ctx is immutable: the task still sees
+// its own values after the callback ran).
+func TestTasks_test_context_2_default_callback_ctx(t *testing.T) {
+	type key struct{}
+	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+		tctx := context.WithValue(ctx, key{}, "task")
+		task := asyncio.CreateTask(tctx, func(ctx context.Context) (int, error) {
+			fut := asyncio.NewFuture[int](loop)
+			fut.AddDoneCallback(func(cctx context.Context) {
+				if asyncio.CurrentTask(cctx) != nil {
+					t.Errorf("the callback runs inside a task")
+				}
+				if cctx.Value(key{}) != nil {
+					t.Errorf("the callback sees the task's values: %v", cctx.Value(key{}))
+				}
+				if l, err := asyncio.GetRunningLoop(cctx); l != loop || err != nil {
+					t.Errorf("callback's loop: %v, %v", l, err)
+				}
+			})
+			loop.CallSoon(func(context.Context) { fut.SetResult(0) })
+			asyncio.Await(ctx, fut)
+			runBriefly(ctx)
+			if ctx.Value(key{}) != "task" {
+				t.Errorf("the task's value after the callback: %v", ctx.Value(key{}))
+			}
+			return 0, nil
+		})
+		_, err := asyncio.Await(ctx, task)
+		return err
+	})
+}
+
+// test_foreign_exception_on_timeout_2: the body's sleep is cancelled by
+// the timeout, and its cleanup fails with another error (after a third
+// one it superseded): that error, not a TimeoutError, leaves Timeout, and
+// the task is not left cancelling. (Python also checks the
+// __context__/__cause__ chain, which Go errors do not have.)
+func TestTimeout_test_foreign_exception_on_timeout_2(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		errDiv := errors.New("ZeroDivisionError")
+		inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+			err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
+				var err error = errValueC
+				if e := asyncio.Sleep(ctx, time.Second); e != nil {
+					err = e // the cancellation replaces the ValueError
+				}
+				_ = err // "raise KeyError", superseded by:
+				return errDiv
+			})
+			if err != errDiv || errors.Is(err, asyncio.ErrTimeout) {
+				t.Errorf("Timeout: %v, want the cleanup's error", err)
+			}
+			if n := asyncio.CurrentTask(ctx).Cancelling(); n != 0 {
+				t.Errorf("cancelling %d", n)
+			}
+			return nil
+		})
+	})
+}
