@@ -514,3 +514,42 @@ func TestEagerStart_debug_mode(t *testing.T) {
 		return nil
 	})
 }
+
+// CPython's test_taskgroups.py test_cancels_task_if_created_during_creation
+// (gh-128550), run as TestEagerTaskTaskGroup runs the task group suite:
+// with and without the eager task factory. A task that fails while
+// another task of the group is creating it cancels that creator, which
+// sees the cancellation at its next suspension, and the group fails with
+// the error.
+func TestTaskGroup_test_cancels_task_if_created_during_creation(t *testing.T) {
+	for _, eager := range []bool{false, true} {
+		inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+			if eager {
+				loop.SetTaskFactory(asyncio.EagerTaskFactory)
+			}
+			errMy := errors.New("third task failed")
+			ran := false
+			err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, tg *asyncio.TaskGroup) error {
+				third := func(context.Context) (struct{}, error) { return struct{}{}, errMy }
+				second := func(ctx context.Context) (struct{}, error) {
+					asyncio.CreateTaskIn(tg, third)
+					err := asyncio.Sleep(ctx, 0) // eager tasks are cancelled here
+					if err == nil {
+						err = asyncio.Sleep(ctx, 0) // lazy ones here
+					}
+					if !errors.Is(err, asyncio.ErrCancelled) {
+						t.Errorf("eager=%v: second task's sleeps: %v", eager, err)
+					}
+					ran = true
+					return struct{}{}, err
+				}
+				_, err := asyncio.CreateTaskIn(tg, second)
+				return err
+			})
+			if !ran || !errors.Is(err, errMy) {
+				t.Errorf("eager=%v: ran %v, group %v", eager, ran, err)
+			}
+			return nil
+		})
+	}
+}

@@ -116,11 +116,16 @@ func CreateTaskIn[T any](tg *TaskGroup, coro func(ctx context.Context) (T, error
 		return nil, fmt.Errorf("%w: %v is shutting down", ErrTaskGroupClosed, tg)
 	}
 	t := CreateTask(tg.ctx, coro, opts...)
-	if t.Done() {
-		// Cancelled at birth: the loop is closing.
+	if t.Done() && tg.loop.state > stateDraining {
+		// Cancelled at birth: the loop is closing (and runs no more
+		// callbacks).
 		tg.onTaskDone(t, nil)
 		return t, nil
 	}
+	// A task already done (an eager task that completed inside
+	// CreateTask) also goes through its done callback, in a coming
+	// iteration: handled at once, its failure would abort the group
+	// before the task creating it is in the group (CPython gh-128550).
 	e := tg.tasks.PushBack(AnyTask(t))
 	t.AddDoneCallback(func(context.Context) { tg.onTaskDone(t, e) })
 	return t, nil
