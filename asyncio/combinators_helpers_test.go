@@ -24,6 +24,9 @@ func aio(t *testing.T, main func(ctx context.Context, loop *asyncio.Loop)) {
 			if err != nil {
 				return struct{}{}, err
 			}
+			if eagerTestTasks.Load() {
+				loop.SetTaskFactory(asyncio.EagerTaskFactory)
+			}
 			main(ctx, loop)
 			return struct{}{}, nil
 		})
