@@ -1,0 +1,67 @@
+package workloads_test
+
+import (
+	"testing"
+
+	"github.com/trioasyncio/trioasyncio/internal/workloads"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// nopTimer is a Timer that records nothing.
+type nopTimer struct{ metrics map[string]float64 }
+
+func (nopTimer) ResetTimer() {}
+func (nopTimer) StopTimer()  {}
+func (t nopTimer) ReportMetric(n float64, unit string) {
+	t.metrics[unit] = n
+}
+
+// Every workload and floor runs at a small n, and at n = 1, without error.
+func TestWorkloads_small(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		run  func(workloads.Timer, int) error
+	}{
+		{"W1CallbackChain", workloads.W1CallbackChain},
+		{"W1FloorSliceQueue", workloads.W1FloorSliceQueue},
+		{"W2Timers", workloads.W2Timers},
+		{"W2FloorTimerHeap", workloads.W2FloorTimerHeap},
+		{"W3PingPong", workloads.W3PingPong},
+		{"W3FloorIterPull", workloads.W3FloorIterPull},
+		{"W3FloorChan", workloads.W3FloorChan},
+		{"W4Spawn", workloads.W4Spawn},
+		{"W4FloorGoroutines", workloads.W4FloorGoroutines},
+		{"W4FloorGoroutines1P", workloads.W4FloorGoroutines1P},
+		{"W6RunAsyncio", workloads.W6RunAsyncio},
+		{"W6RunTrio", workloads.W6RunTrio},
+		{"W6FloorChanRoundTrip", workloads.W6FloorChanRoundTrip},
+		{"W6FloorGoroutinePerCall", workloads.W6FloorGoroutinePerCall},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, n := range []int{1, 1000} {
+				if err := tc.run(nopTimer{map[string]float64{}}, n); err != nil {
+					t.Errorf("n = %d: got %v, want nil", n, err)
+				}
+			}
+		})
+	}
+}
+
+// Minstd spreads the timers over 500 ns of window per timer.
+func TestMinstd(t *testing.T) {
+	ds := workloads.Minstd(200_000)
+	for i, d := range ds {
+		if d < 0 || d >= 100_000_000 {
+			t.Fatalf("delay %d: got %v, want within [0, 100ms)", i, d)
+		}
+	}
+	// The first minstd value from 42 is 48271·42 = 2,027,382.
+	window, x, m := 100e6, 2027382.0, float64(1<<31-1)
+	if want := int64(window * x / m); int64(ds[0]) != want {
+		t.Errorf("first delay: got %d, want %d", ds[0], want)
+	}
+}
