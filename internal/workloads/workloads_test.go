@@ -3,6 +3,7 @@ package workloads_test
 import (
 	"testing"
 
+	"github.com/trioasyncio/trioasyncio/gojaloop"
 	"github.com/trioasyncio/trioasyncio/internal/workloads"
 	"go.uber.org/goleak"
 )
@@ -63,5 +64,36 @@ func TestMinstd(t *testing.T) {
 	window, x, m := 100e6, 2027382.0, float64(1<<31-1)
 	if want := int64(window * x / m); int64(ds[0]) != want {
 		t.Errorf("first delay: got %d, want %d", ds[0], want)
+	}
+}
+
+// Every W7 workload runs on gojaloop at a small n without error.
+func TestJSWorkloads_small(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		run  func(workloads.Timer, workloads.JSLoop, int) error
+	}{
+		{"W7TimeoutChain", workloads.W7TimeoutChain},
+		{"W7PendingTimers", workloads.W7PendingTimers},
+		{"W7IntervalGoroutines", workloads.W7IntervalGoroutines},
+		{"W7RunOnLoopRoundTrip", workloads.W7RunOnLoopRoundTrip},
+		{"W7PromiseChain", workloads.W7PromiseChain},
+		{"W7PromiseChainTimeout", workloads.W7PromiseChainTimeout},
+		{"W7PromiseChainMicrotasks", workloads.W7PromiseChainMicrotasks},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			loop := gojaloop.NewEventLoop(gojaloop.EnableConsole(false))
+			if err := tc.run(nopTimer{map[string]float64{}}, loop, 100); err != nil {
+				t.Errorf("got %v, want nil", err)
+			}
+		})
+	}
+}
+
+// A script that throws is an error, not a hang.
+func TestRunJSScript_throws(t *testing.T) {
+	loop := gojaloop.NewEventLoop(gojaloop.EnableConsole(false))
+	if err := workloads.RunJSScript(nopTimer{map[string]float64{}}, loop, 1, nil, `throw new Error("boom")`); err == nil {
+		t.Error("got nil, want the script's error")
 	}
 }
