@@ -195,3 +195,21 @@ func W7PromiseChainTimeout(t Timer, loop JSLoop, n int) error {
 func W7PromiseChainMicrotasks(t Timer, loop JSLoop, n int) error {
 	return RunJSScript(t, loop, n, nil, JSPromiseChainMicrotasks)
 }
+
+// A JSCase is one of W7's workloads, by the name the bench command and
+// its peers use.
+type JSCase struct {
+	ID     string // e.g. "W7-timeout-chain"
+	Title  string
+	Op     string // what one op is
+	Run    func(Timer, JSLoop, int) error
+	Script string // the JavaScript it runs, if it is a script
+}
+
+// W7 lists the workloads of W7 the project's figures show.
+var W7 = []JSCase{
+	{"W7-timeout-chain", "W7 JS setTimeout chain", "callback", W7TimeoutChain, JSTimeoutChain},
+	{"W7-pending-timers", "W7 JS pending timers", "timer", W7PendingTimers, JSPendingTimers},
+	{"W7-runonloop", "W7 JS RunOnLoop round trip", "round trip", W7RunOnLoopRoundTrip, ""},
+	{"W7-promise-chain", "W7 JS promise chain", "promise", W7PromiseChain, JSPromiseChain},
+}

@@ -97,3 +97,30 @@ func TestRunJSScript_throws(t *testing.T) {
 		t.Error("got nil, want the script's error")
 	}
 }
+
+// Measure times the region the workload marks and counts its allocations.
+func TestMeasure(t *testing.T) {
+	var sink []*int
+	r, err := workloads.Measure(func(tm workloads.Timer, n int) error {
+		for range 1000 { // not timed
+			sink = append(sink, new(int))
+		}
+		tm.ResetTimer()
+		for range n {
+			sink = append(sink, new(int))
+		}
+		tm.StopTimer()
+		tm.ReportMetric(7, "things")
+		return nil
+	}, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.AllocsPerOp < 1 || r.AllocsPerOp > 1.5 {
+		t.Errorf("allocs/op: got %v, want about 1", r.AllocsPerOp)
+	}
+	if r.NsPerOp <= 0 || r.Metrics["things"] != 7 {
+		t.Errorf("got %+v, want ns/op > 0 and things = 7", r)
+	}
+	_ = sink
+}
