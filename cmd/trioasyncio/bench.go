@@ -227,7 +227,7 @@ func benchMain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.jsonFile, "json", "", "write the raw figures to this `file` as JSON")
 	fs.StringVar(&cfg.svgFile, "svg", "", "write a bar chart of the ratios (log scale) to this `file` as SVG")
 	fs.BoolVar(&cfg.peers, "peers", false, "also run the workloads on the peers found on the machine: CPython asyncio, uvloop, trio-asyncio, Node, goja_nodejs")
-	fs.StringVar(&cfg.python, "python", "python3", "the Python interpreter the Python peers run on")
+	fs.StringVar(&cfg.python, "python", "", "the Python interpreter the Python peers run on (default: python3 on PATH, then /usr/bin/python3)")
 	fs.StringVar(&cfg.node, "node", "node", "the Node binary of the Node peer")
 	fs.StringVar(&cfg.goTool, "go", "go", "the go command that builds the goja_nodejs peer")
 	fs.StringVar(&cfg.peersDir, "peers-dir", "", "the directory of the peer programs (default: bench/peers of the source tree)")

@@ -123,8 +123,8 @@ func (p *peer) measure(cfg benchConfig, c benchCase, n int) *figure {
 
 // Install hints.
 const (
-	installPython  = "apt-get install python3 (Debian, Ubuntu), or https://www.python.org/downloads/; then pass -python PATH if it is not python3 on PATH"
-	installUvloop  = "apt-get install python3-uvloop (Debian, Ubuntu), or pip install uvloop"
+	installPython  = "apt-get install python3 (Debian, Ubuntu), or https://www.python.org/downloads/; then pass -python PATH if it is neither python3 on PATH nor /usr/bin/python3"
+	installUvloop  = "apt-get install python3-uvloop (Debian, Ubuntu: for /usr/bin/python3), or pip install uvloop (for the python3 on PATH)"
 	installTrioAio = "pip install trio-asyncio (Debian does not package it)"
 	installNode    = "apt-get install nodejs (Debian, Ubuntu), or https://nodejs.org; then pass -node PATH if it is not node on PATH"
 	installGo      = "install Go (https://go.dev/dl/) and run the command from the project's source tree (go run ./cmd/trioasyncio bench -peers); or pass -go PATH"
@@ -148,30 +148,61 @@ func findPeers(cfg benchConfig, stderr io.Writer) (found []*peer, missing []miss
 	dir, _ = filepath.Abs(dir)
 	check := func(name string, argv []string, install string) {
 		fmt.Fprintf(stderr, "bench: looking for %s\n", name)
-		p := &peer{name: name, argv: argv, dir: dir}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		line, err := p.call(ctx, "", "--check")
+		p, err := checkPeer(name, argv, dir)
 		if err != nil {
 			missing = append(missing, missingPeer{name, err.Error(), install})
 			return
 		}
-		p.impl, p.cases = line.Impl, line.Cases
 		found = append(found, p)
 	}
 
-	py, pyErr := exec.LookPath(cfg.python)
+	// The Python peers: each flavor runs on the first interpreter that
+	// has it (Debian's python3-uvloop is for /usr/bin/python3, which may
+	// not be the python3 first on PATH).
+	pythons := []string{cfg.python}
+	if cfg.python == "" {
+		pythons = []string{"python3", "/usr/bin/python3"}
+	}
+	var interps []string
+	var pyErrs []string
+	for _, name := range pythons {
+		path, err := exec.LookPath(name)
+		if err != nil {
+			pyErrs = append(pyErrs, err.Error())
+			continue
+		}
+		real, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			real = path
+		}
+		if !slices.Contains(interps, real) {
+			interps = append(interps, real)
+		}
+	}
 	script := filepath.Join(dir, "asyncio_peer.py")
 	for _, fl := range []struct{ name, flavor, install string }{
 		{"CPython asyncio", "asyncio", installPython},
 		{"uvloop", "uvloop", installUvloop},
 		{"trio-asyncio", "trio-asyncio", installTrioAio},
 	} {
-		if pyErr != nil {
-			missing = append(missing, missingPeer{fl.name, fmt.Sprintf("no Python interpreter: %v", pyErr), installPython})
+		if len(interps) == 0 {
+			missing = append(missing, missingPeer{fl.name, "no Python interpreter: " + strings.Join(pyErrs, "; "), installPython})
 			continue
 		}
-		check(fl.name, []string{py, script, "--loop", fl.flavor}, fl.install)
+		fmt.Fprintf(stderr, "bench: looking for %s\n", fl.name)
+		var reasons []string
+		for _, py := range interps {
+			p, err := checkPeer(fl.name, []string{py, script, "--loop", fl.flavor}, dir)
+			if err == nil {
+				found = append(found, p)
+				reasons = nil
+				break
+			}
+			reasons = append(reasons, py+": "+err.Error())
+		}
+		if reasons != nil {
+			missing = append(missing, missingPeer{fl.name, strings.Join(reasons, "; "), fl.install})
+		}
 	}
 
 	if node, err := exec.LookPath(cfg.node); err != nil {
@@ -211,6 +242,19 @@ func findPeers(cfg benchConfig, stderr io.Writer) (found []*peer, missing []miss
 		check("goja_nodejs", []string{bin}, installGo)
 	}
 	return found, missing, cleanup
+}
+
+// checkPeer asks the peer program argv whether its system is there.
+func checkPeer(name string, argv []string, dir string) (*peer, error) {
+	p := &peer{name: name, argv: argv, dir: dir}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	line, err := p.call(ctx, "", "--check")
+	if err != nil {
+		return nil, err
+	}
+	p.impl, p.cases = line.Impl, line.Cases
+	return p, nil
 }
 
 // locatePeersDir finds bench/peers: above the working directory, or
