@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"regexp"
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/trioasyncio/trioasyncio/gojaloop"
@@ -73,6 +75,7 @@ var (
 // newJSLoop is the JavaScript loop W7 runs on: gojaloop's.
 func newJSLoop() workloads.JSLoop { return gojaloop.NewEventLoop(gojaloop.EnableConsole(false)) }
 
+// onJSLoop adapts a W7 workload to a case: each run gets a fresh loop.
 func onJSLoop(w func(workloads.Timer, workloads.JSLoop, int) error) func(workloads.Timer, int) error {
 	return func(t workloads.Timer, n int) error { return w(t, newJSLoop(), n) }
 }
@@ -315,6 +318,19 @@ func runBench(cfg benchConfig, stderr io.Writer) (*benchReport, error) {
 		var missing []missingPeer
 		peers, missing, cleanup = findPeers(cfg, stderr)
 		defer cleanup()
+		// An interrupt removes what findPeers built before the exit.
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		defer func() {
+			signal.Stop(sig)
+			close(sig)
+		}()
+		go func() {
+			if _, ok := <-sig; ok {
+				cleanup()
+				os.Exit(130)
+			}
+		}()
 		rep.Missing = missing
 	}
 	total := 0

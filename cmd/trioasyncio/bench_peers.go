@@ -59,6 +59,7 @@ type peerLine struct {
 	Allocs  *float64 `json:"allocs_per_op"`
 	Skip    string   `json:"skip"`
 	Note    string   `json:"note"`
+	N       int      `json:"n"` // the n it ran, if not the one asked for
 }
 
 // call runs the peer with args (and stdin) and decodes its last line.
@@ -115,6 +116,9 @@ func (p *peer) measure(cfg benchConfig, c benchCase, n int) *figure {
 	slices.SortFunc(runs, func(a, b peerLine) int { return cmp.Compare(a.NsPerOp, b.NsPerOp) })
 	m := runs[len(runs)/2]
 	f.Runs, f.NsPerOp, f.AllocsOp, f.Note = len(runs), m.NsPerOp, m.Allocs, m.Note
+	if m.N > 0 {
+		f.N = m.N
+	}
 	if m.CPUNsOp > 0 {
 		f.Metrics = map[string]float64{"cpu-ns/op": m.CPUNsOp}
 	}
