@@ -41,20 +41,20 @@ func TestTimers_bulk_purge(t *testing.T) {
 					h.Cancel()
 				}
 				if loop.cancelledTimers != tc.cancelled {
-					t.Errorf("got counted %d cancelled; want loop.cancelledTimers == tc.cancelled", loop.cancelledTimers)
+					t.Errorf("%+v: cancelled timers counted: got %d, want %d", tc, loop.cancelledTimers, tc.cancelled)
 				}
 			})
 			onLoopInternal(loop, func(ctx context.Context) {
 				if len(loop.timers) != tc.wantLen {
-					t.Errorf("%+v: got heap has %d timers; want len(loop.timers) == tc.wantLen", tc, len(loop.timers))
+					t.Errorf("%+v: timers in the heap: got %d, want %d", tc, len(loop.timers), tc.wantLen)
 				}
 				for i, th := range loop.timers {
 					if int(th.hpos) != i+1 {
-						t.Errorf("got timer %d has hpos %d; want int(th.hpos) == i + 1", i, th.hpos)
+						t.Errorf("timer %d's heap position: got %d, want %d", i, th.hpos, i+1)
 					}
 				}
 				if tc.wantLen < tc.scheduled && loop.cancelledTimers != 0 {
-					t.Errorf("got count %d after purge; want !(tc.wantLen < tc.scheduled && loop.cancelledTimers != 0)", loop.cancelledTimers)
+					t.Errorf("%+v: cancelled timers counted after the purge: got %d, want 0", tc, loop.cancelledTimers)
 				}
 			})
 			return nil
@@ -78,7 +78,7 @@ func TestTimers_lazy_head_purge(t *testing.T) {
 		})
 		onLoopInternal(loop, func(ctx context.Context) {
 			if len(loop.timers) != 1 || loop.cancelledTimers != 0 {
-				t.Errorf("got heap %d, cancelled %d; want len(loop.timers) == 1 && loop.cancelledTimers == 0", len(loop.timers), loop.cancelledTimers)
+				t.Errorf("timers in the heap, cancelled: got %d, %d; want 1, 0", len(loop.timers), loop.cancelledTimers)
 			}
 		})
 		return nil
@@ -100,7 +100,7 @@ func TestTimerHeap_order(t *testing.T) {
 	for len(h) > 0 {
 		th := h.pop()
 		if prev != nil && timerLess(th, prev) {
-			t.Fatalf("out of order: got %+v after %+v; want !(prev != nil && timerLess(th, prev))", th, prev)
+			t.Fatalf("pop order: got %+v after %+v, want no timer before the one popped ahead of it", th, prev)
 		}
 		prev = th
 	}

@@ -103,6 +103,19 @@ func onLoop(ctx context.Context, loop *asyncio.Loop, fn func(ctx context.Context
 	}
 }
 
+// runMain opens a loop, runs main as a task on it (withLoop and runTask)
+// and returns main's outcome once the loop has closed, for tests and
+// benchmarks that check it themselves, in real time.
+func runMain[T any](t testing.TB, main func(ctx context.Context) (T, error)) (T, error) {
+	t.Helper()
+	var v T
+	var err error
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		v, err = runTask(ctx, loop, main)
+	})
+	return v, err
+}
+
 // runTask runs coro as a task on loop, from trio-flavored code, and waits
 // for its result. Unlike RunAsyncio it takes the loop explicitly, so ctx
 // need not be the loop's: if ctx ends first, runTask returns ctx.Err()

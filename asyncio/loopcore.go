@@ -28,6 +28,7 @@ type loopCore struct {
 	current         *taskCore    // the task whose step is running
 	tasks           taskList     // the tasks not done, in creation order
 	idleCoros       []*coroutine // parked coroutines, for the next tasks
+	io              *ioState     // the loop's I/O (selector_events.go); nil until the first I/O call
 	panics          []panicked
 	timer           *time.Timer
 
@@ -39,7 +40,7 @@ type loopCore struct {
 	// loop has been busy all that time (see flavorGuard).
 	wakes   atomic.Uint64
 	loopGid atomic.Int64 // the loop goroutine's id (debug checks)
-	curGid  atomic.Int64 // the running task's coroutine's id (debug checks; 0 if unknown)
+	curGid  atomic.Int64 // the running task's coroutine's id (debug checks): 0 when no task runs, unknownGid when its coroutine is not known yet
 }
 
 type loopState uint8
@@ -263,6 +264,7 @@ func (l *Loop) close() {
 		co.stop()
 	}
 	l.idleCoros = nil
+	l.closeIO()
 	l.reportPanics()
 	l.ready, l.slab = nil, nil
 	l.timer.Stop()

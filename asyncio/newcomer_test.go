@@ -14,7 +14,11 @@ import (
 )
 
 // The mistakes a newcomer makes first, and the Python idioms that carry
-// over: each used to hang silently, mislead, or not compile.
+// over: each mistake is reported where it is made (a panic or an error
+// that names the fix, a hint that fits the caller, a created-at line in
+// the user's code) rather than hanging or misleading, and each idiom
+// (asyncio.run, gather of a list, a cancellation seen as
+// context.Canceled, a cancellation's reason) works as in Python.
 
 // Loop-confined calls from trio code (the OpenLoop body) instead of
 // through RunSync panic naming the fix, instead of returning nil and
@@ -48,7 +52,7 @@ func TestNewcomer_loop_confined_calls_from_trio_code_panic(t *testing.T) {
 		})
 	})
 	if err != nil {
-		t.Errorf("OpenLoop: %v", err)
+		t.Errorf("OpenLoop: got %v, want nil", err)
 	}
 }
 
@@ -158,7 +162,7 @@ func TestNewcomer_idioms(t *testing.T) {
 		ran := false
 		_, err = asyncio.RunAsyncio(ctx, asyncio.NoResult(func(ctx context.Context) error { ran = true; return nil }))
 		if !ran || err != nil {
-			t.Errorf("NoResult: ran %v, err %v", ran, err)
+			t.Errorf("NoResult: got ran %v, err %v; want ran && err == nil", ran, err)
 		}
 		cerr, _ := asyncio.RunAsyncio(ctx, func(ctx context.Context) (error, error) {
 			t := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return 0, asyncio.Sleep(ctx, time.Hour) })

@@ -171,7 +171,7 @@ func TestTasks_test_uncancel_structured_blocks(t *testing.T) {
 				return r, err
 			}
 			if errors.Is(err, asyncio.ErrTimeout) && !r.timedOut {
-				t.Errorf("TimeoutError without a timeout: got errors.Is(err, asyncio.ErrTimeout) && !r.timedOut, want !(errors.Is(err, asyncio.ErrTimeout) && !r.timedOut)")
+				t.Errorf("err: got %v without a timeout, want a TimeoutError only if the timeout fired", err)
 			}
 			r.outerReached = true
 			return r, asyncio.Sleep(ctx, 0)

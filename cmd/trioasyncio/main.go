@@ -22,7 +22,8 @@ import (
 const usage = `usage: trioasyncio COMMAND [flags]
 
 commands:
-  demo    a short, self-explaining run of the real thing (a few seconds)
+  demo    a short, self-explaining run of the real thing (a few seconds);
+          demo SCENE runs one scene, demo -h lists them
   bench   the benchmark workloads beside their Go floors and, with -peers,
           beside CPython asyncio, uvloop, trio-asyncio, Node and goja_nodejs
           (trioasyncio bench -h lists its flags)
@@ -47,13 +48,18 @@ func main() {
 	}
 }
 
-// runDemo is the demo command.
+// runDemo is the demo command: every scene, or those named; -h lists
+// them.
 func runDemo() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: trioasyncio demo")
-		os.Exit(2)
+	names := os.Args[2:]
+	if len(names) == 1 && (names[0] == "-h" || names[0] == "-help" || names[0] == "--help") {
+		fmt.Println("usage: trioasyncio demo [SCENE...]\n\nscenes:")
+		for _, s := range scenes {
+			fmt.Printf("  %-14s %s\n", s.name, s.title)
+		}
+		return
 	}
-	if err := trio.Run(func(ctx context.Context) error { return demo(ctx, os.Stdout) }); err != nil {
+	if err := trio.Run(func(ctx context.Context) error { return demo(ctx, os.Stdout, names...) }); err != nil {
 		fmt.Fprintln(os.Stderr, "trioasyncio:", err)
 		os.Exit(1)
 	}
