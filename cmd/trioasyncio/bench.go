@@ -45,12 +45,13 @@ type benchImpl struct {
 // A benchCase is one comparison: the loop's figure beside its floors and,
 // with -peers, the peers' figures for the same workload.
 type benchCase struct {
-	id     string // the name peers are given, e.g. "W1" or "W6-trio-to-asyncio"
-	title  string // e.g. "W1 callbacks"
-	op     string // what one op is, e.g. "callback"
-	n      int    // the reference size
-	quickN int    // the size of the -quick round
-	ours   benchImpl
+	id     string      // the name peers are given, e.g. "W1" or "W6-trio-to-asyncio"
+	title  string      // e.g. "W1 callbacks"
+	op     string      // what one op is, e.g. "callback"
+	n      int         // the reference size
+	quickN int         // the size of the -quick round
+	ours   benchImpl   // the headline figure
+	also   []benchImpl // other figures of the loop (W5: streams, two loops)
 	floors []benchImpl // the first is the reference of the ratios
 	// peerRef names the peer that is the reference when there is no Go
 	// floor (goja_nodejs for W7).
@@ -58,19 +59,9 @@ type benchCase struct {
 	// script is the JavaScript W7 runs; peers that run JavaScript get it
 	// on stdin.
 	script string
-	// pending says why the case is not measured yet.
+	// pending says why the case is not measured on this system.
 	pending string
 }
-
-// W5 (TCP echo: 50 connections, 64-byte messages, 2,000 round trips each,
-// both sides Protocols on the loop) is not built yet. When it lands in
-// internal/workloads, set these two hooks to it and to its
-// goroutine-per-connection net floor (one op = one round trip), and the
-// bench command runs it; peers are handed "W5" and may answer it too.
-var (
-	w5Echo      func(t workloads.Timer, n int) error
-	w5FloorEcho func(t workloads.Timer, n int) error
-)
 
 // newJSLoop is the JavaScript loop W7 runs on: gojaloop's.
 func newJSLoop() workloads.JSLoop { return gojaloop.NewEventLoop(gojaloop.EnableConsole(false)) }
@@ -102,9 +93,12 @@ func benchCases() []benchCase {
 				{"Go floor: the same, GOMAXPROCS 1", workloads.W4FloorGoroutines1P},
 			}},
 		{id: "W5", title: "W5 TCP echo", op: "round trip", n: 100_000, quickN: 2_000,
-			ours:    benchImpl{"asyncio loop (Protocols)", w5Echo},
-			floors:  []benchImpl{{"Go floor: goroutine per connection", w5FloorEcho}},
-			pending: "not built yet (hook: w5Echo in cmd/trioasyncio/bench.go)"},
+			ours: benchImpl{"asyncio loop (Protocols)", workloads.W5EchoProtocols},
+			also: []benchImpl{
+				{"asyncio loop (streams)", workloads.W5EchoStreams},
+				{"two asyncio loops (Protocols, reuse-port)", workloads.W5EchoProtocols2Loops},
+			},
+			floors: []benchImpl{{"Go floor: goroutine per connection", workloads.W5FloorGoroutineNet}}},
 		{id: "W6-trio-to-asyncio", title: "W6 trio→asyncio", op: "call", n: workloads.W6N, quickN: 500,
 			ours:   benchImpl{"RunAsyncio(ctx, noop)", workloads.W6RunAsyncio},
 			floors: []benchImpl{{"Go floor: channel round trip", workloads.W6FloorChanRoundTrip}}},
@@ -116,9 +110,11 @@ func benchCases() []benchCase {
 		cs = append(cs, benchCase{id: w.ID, title: w.Title, op: w.Op, n: workloads.W7N, quickN: 1_000,
 			ours: benchImpl{"gojaloop", onJSLoop(w.Run)}, peerRef: "goja_nodejs", script: w.Script})
 	}
-	for i := range cs {
-		if cs[i].ours.run != nil {
-			cs[i].pending = ""
+	if runtime.GOOS != "linux" {
+		for i := range cs {
+			if cs[i].id == "W5" {
+				cs[i].pending = "the loop's network I/O runs on Linux only"
+			}
 		}
 	}
 	return cs
@@ -141,7 +137,7 @@ type figure struct {
 	Reference bool               `json:"reference,omitempty"`
 	Note      string             `json:"note,omitempty"` // what qualifies the figure
 	Err       string             `json:"error,omitempty"`
-	Pending   string             `json:"pending,omitempty"` // why it is not measured yet
+	Pending   string             `json:"pending,omitempty"` // why it is not measured here
 }
 
 // A benchReport is what -json writes.
@@ -220,7 +216,7 @@ func benchMain(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), benchUsage)
 		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), "\nworkloads: W1 callbacks, W2 timers, W3 ping-pong, W4 spawn, W5 TCP echo (not built yet),\nW6 the trio/asyncio boundary, W7 JavaScript on the loop (gojaloop).\n")
+		fmt.Fprint(fs.Output(), "\nworkloads: W1 callbacks, W2 timers, W3 ping-pong, W4 spawn, W5 TCP echo,\nW6 the trio/asyncio boundary, W7 JavaScript on the loop (gojaloop).\n")
 	}
 	var cfg benchConfig
 	var runPattern string
@@ -338,7 +334,7 @@ func runBench(cfg benchConfig, stderr io.Writer) (*benchReport, error) {
 		if c.pending != "" {
 			continue
 		}
-		total += 1 + len(c.floors)
+		total += 1 + len(c.also) + len(c.floors)
 		for _, p := range peers {
 			if p.supports(c) {
 				total++
@@ -358,11 +354,11 @@ func runBench(cfg benchConfig, stderr io.Writer) (*benchReport, error) {
 			continue
 		}
 		var figs []*figure
-		impls := append([]benchImpl{c.ours}, c.floors...)
+		impls := append(append([]benchImpl{c.ours}, c.also...), c.floors...)
 		for i, impl := range impls {
 			prog.next("%s: %s, n = %d", c.title, impl.name, n)
 			kind := "floor"
-			if i == 0 {
+			if i <= len(c.also) {
 				kind = "loop"
 			}
 			figs = append(figs, measureGo(c, impl, kind, n, cfg.count))

@@ -68,7 +68,7 @@ func writeTable(w io.Writer, rep *benchReport) {
 					continue
 				}
 				switch {
-				case f.Kind == "loop":
+				case f.Kind == "loop" && ours == nil:
 					ours = f
 				case f.Kind == "peer":
 					byPeer[f.Peer] = f

@@ -43,7 +43,7 @@ func TestBench_quick(t *testing.T) {
 	}
 	wantContains(t, "the table", out,
 		"quick round", "Go floor: slice-of-func queue", "Go floor: iter.Pull", "RunAsyncio(ctx, noop)",
-		"gojaloop", "×", "cpu-ns/op", "W5 TCP echo", "not built yet")
+		"gojaloop", "×", "cpu-ns/op", "W5 TCP echo", "rt/s", "Go floor: goroutine per connection")
 	if strings.Contains(out, "Peers not found") {
 		t.Errorf("the table speaks of peers without -peers:\n%s", out)
 	}

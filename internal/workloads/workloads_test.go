@@ -1,6 +1,7 @@
 package workloads_test
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/trioasyncio/trioasyncio/gojaloop"
@@ -123,4 +124,33 @@ func TestMeasure(t *testing.T) {
 		t.Errorf("got %+v, want ns/op > 0 and things = 7", r)
 	}
 	_ = sink
+}
+
+// Every W5 variant runs at a small n (fewer round trips than clients,
+// too) and reports rt/s.
+func TestW5_small(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the loop's network I/O runs on Linux only")
+	}
+	for _, tc := range []struct {
+		name string
+		run  func(workloads.Timer, int) error
+	}{
+		{"W5EchoProtocols", workloads.W5EchoProtocols},
+		{"W5EchoStreams", workloads.W5EchoStreams},
+		{"W5FloorGoroutineNet", workloads.W5FloorGoroutineNet},
+		{"W5EchoProtocols2Loops", workloads.W5EchoProtocols2Loops},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, n := range []int{7, 500} {
+				tm := nopTimer{map[string]float64{}}
+				if err := tc.run(tm, n); err != nil {
+					t.Errorf("n = %d: got %v, want nil", n, err)
+				}
+				if tm.metrics["rt/s"] <= 0 {
+					t.Errorf("n = %d: rt/s: got %v, want > 0", n, tm.metrics["rt/s"])
+				}
+			}
+		})
+	}
 }
