@@ -10,7 +10,7 @@ a case this flavor does not run; --check prints {"impl", "cases"} or fails
 with the reason. Timed regions exclude interpreter and loop start-up, as in
 the Go workloads (internal/workloads); the workloads are described in the
 project's benchmark notes (W1 callbacks, W2 timers, W3 ping-pong, W4 spawn,
-W6 the trio/asyncio boundary).
+W5 TCP echo, W6 the trio/asyncio boundary).
 """
 
 import argparse
@@ -19,7 +19,7 @@ import json
 import sys
 import time
 
-CASES = ["W1", "W2", "W3", "W4"]
+CASES = ["W1", "W2", "W3", "W4", "W5"]
 TRIO_CASES = CASES + ["W6-trio-to-asyncio", "W6-asyncio-to-trio"]
 
 
@@ -126,7 +126,63 @@ async def w4(n, clock):
     assert total == n * (n - 1) // 2
 
 
-WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4}
+async def w5(n, clock):
+    """50 clients, round trips of 64 bytes, both sides Protocols (asyncio
+    sets TCP_NODELAY on TCP connections itself)."""
+    loop = asyncio.get_running_loop()
+    clients, size = 50, 64
+    msg = bytes(size)
+    per = [n // clients + (1 if i < n % clients else 0) for i in range(clients)]
+    done = loop.create_future()
+    left = sum(1 for r in per if r > 0)
+
+    class Echo(asyncio.Protocol):
+        def connection_made(self, tr):
+            self.tr = tr
+
+        def data_received(self, data):
+            self.tr.write(data)
+
+    class Client(asyncio.Protocol):
+        def __init__(self, rounds):
+            self.got = 0
+            self.remaining = rounds
+
+        def connection_made(self, tr):
+            self.tr = tr
+
+        def data_received(self, data):
+            nonlocal left
+            self.got += len(data)
+            while self.got >= size:
+                self.got -= size
+                self.remaining -= 1
+                if self.remaining > 0:
+                    self.tr.write(msg)
+                elif self.remaining == 0:
+                    left -= 1
+                    if left == 0:
+                        done.set_result(None)
+
+    server = await loop.create_server(Echo, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    conns = []
+    for r in per:
+        conns.append(await loop.create_connection(lambda r=r: Client(r), "127.0.0.1", port))
+    clock.start()
+    for tr, c in conns:
+        if c.remaining > 0:
+            tr.write(msg)
+    if left:
+        await done
+    clock.stop()
+    for tr, _ in conns:
+        tr.close()
+    server.close()
+    await server.wait_closed()
+
+
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5}
 
 
 def run_asyncio(case, n, loop_factory):

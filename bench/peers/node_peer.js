@@ -14,8 +14,9 @@
 'use strict';
 
 const fs = require('fs');
+const net = require('net');
 
-const CASES = ['W1', 'W2', 'W3', 'W4', 'W7-timeout-chain', 'W7-pending-timers', 'W7-promise-chain'];
+const CASES = ['W1', 'W2', 'W3', 'W4', 'W5', 'W7-timeout-chain', 'W7-pending-timers', 'W7-promise-chain'];
 const impl = 'Node ' + process.version;
 // What makes a figure differ from the others' in kind, not only in speed.
 const NOTES = {
@@ -113,6 +114,45 @@ const workloads = {
     let sum = 0;
     for (const v of results) sum += v;
     if (sum !== n * (n - 1) / 2) throw new Error('W4: wrong sum ' + sum);
+  },
+  // 50 clients, round trips of 64 bytes against an echo server, all
+  // connected before timing, TCP_NODELAY on both ends.
+  async W5(n, clock) {
+    const clients = 50, size = 64, msg = Buffer.alloc(size);
+    const server = net.createServer((s) => {
+      s.setNoDelay(true);
+      s.on('data', (d) => s.write(d));
+      s.on('error', () => {});
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const port = server.address().port;
+    let left = 0, finish;
+    const done = new Promise((r) => { finish = r; });
+    const conns = [];
+    for (let i = 0; i < clients; i++) {
+      const rounds = Math.floor(n / clients) + (i < n % clients ? 1 : 0);
+      if (rounds > 0) left++;
+      const c = net.connect(port, '127.0.0.1');
+      c.setNoDelay(true);
+      let got = 0, remaining = rounds;
+      c.on('data', (d) => {
+        got += d.length;
+        while (got >= size) {
+          got -= size;
+          remaining--;
+          if (remaining > 0) c.write(msg);
+          else if (remaining === 0 && --left === 0) finish();
+        }
+      });
+      await new Promise((r) => c.once('connect', r));
+      conns.push([c, rounds]);
+    }
+    clock.start();
+    for (const [c, rounds] of conns) if (rounds > 0) c.write(msg);
+    if (left > 0) await done;
+    clock.stop();
+    for (const [c] of conns) c.destroy();
+    await new Promise((r) => server.close(r));
   },
 };
 

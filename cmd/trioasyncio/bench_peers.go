@@ -119,8 +119,12 @@ func (p *peer) measure(cfg benchConfig, c benchCase, n int) *figure {
 	if m.N > 0 {
 		f.N = m.N
 	}
+	f.Metrics = map[string]float64{}
 	if m.CPUNsOp > 0 {
-		f.Metrics = map[string]float64{"cpu-ns/op": m.CPUNsOp}
+		f.Metrics["cpu-ns/op"] = m.CPUNsOp
+	}
+	if c.id == "W5" && m.NsPerOp > 0 {
+		f.Metrics["rt/s"] = 1e9 / m.NsPerOp // W5's own unit: round trips per second
 	}
 	return f
 }

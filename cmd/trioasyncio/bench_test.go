@@ -99,12 +99,17 @@ func TestBench_nodePeer(t *testing.T) {
 		t.Skip("no node on this machine")
 	}
 	missing := filepath.Join(t.TempDir(), "no-such-binary")
-	code, out, errOut := runBenchCmd(t, "-quick", "-peers", "-run", "W7-promise-chain|^W3$",
+	code, out, errOut := runBenchCmd(t, "-quick", "-peers", "-run", "W7-promise-chain|^W3$|^W5$",
 		"-python", missing, "-go", missing)
 	if code != 0 {
 		t.Fatalf("exit status: got %d, want 0\n%s\n%s", code, out, errOut)
 	}
-	wantContains(t, "the table", out, "Node v", "W7 JS promise chain", "W3 ping-pong", "promises")
+	wantContains(t, "the table", out, "Node v", "W7 JS promise chain", "W3 ping-pong", "promises", "W5 TCP echo")
+	for line := range strings.SplitSeq(out, "\n") {
+		if strings.Contains(line, "Node v") && strings.Contains(line, "2,000") && !strings.Contains(line, "rt/s") {
+			t.Errorf("Node's W5 row has no rt/s: %q", line)
+		}
+	}
 }
 
 // -json writes the raw figures; -svg a well-formed chart.
