@@ -79,27 +79,32 @@ func renderSVG(rep *benchReport) string {
 	fmt.Fprintf(&b, `<text x="10" y="34" fill="#555555">%s</text>`+"\n",
 		esc(machine+"; the reference is the first Go floor, or goja_nodejs for W7"))
 
-	// The grid: one line per power of ten, 1× in bold.
-	top, bottom := float64(titleH), float64(height-20)
+	// The scale's labels; the grid is drawn per group, beside the bars
+	// only, so that it never crosses a group's title line.
 	for e := loExp; e <= hiExp; e++ {
-		r := math.Pow(10, e)
-		sw, col := "1", "#dddddd"
-		if e == 0 {
-			sw, col = "2", "#333333"
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#555555">%s</text>`+"\n",
+			x(math.Pow(10, e)), titleH-10, esc(fmtRatio(math.Pow(10, e))))
+	}
+	grid := func(y0, y1 float64) {
+		for e := loExp; e <= hiExp; e++ {
+			sw, col := "1", "#dddddd"
+			if e == 0 {
+				sw, col = "2", "#333333"
+			}
+			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="%s" stroke-width="%s"/>`+"\n",
+				x(math.Pow(10, e)), y0, x(math.Pow(10, e)), y1, col, sw)
 		}
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="%s" stroke-width="%s"/>`+"\n",
-			x(r), top-6, x(r), bottom, col, sw)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" text-anchor="middle" fill="#555555">%s</text>`+"\n",
-			x(r), top-10, esc(fmtRatio(r)))
 	}
 
 	y := float64(titleH)
 	for _, g := range groups {
-		fmt.Fprintf(&b, `<text x="10" y="%.0f" font-weight="bold">%s</text>`+"\n", y+12, esc(g.title))
+		fmt.Fprintf(&b, `<text x="10" y="%.0f"><tspan font-weight="bold">%s</tspan>`, y+12, esc(g.title))
 		if g.ref != "" {
-			fmt.Fprintf(&b, `<text x="%d" y="%.0f" fill="#555555">%s</text>`+"\n", labelW+6, y+12, esc(g.ref))
+			fmt.Fprintf(&b, `<tspan dx="12" fill="#555555">reference: %s</tspan>`, esc(g.ref))
 		}
+		b.WriteString("</text>\n")
 		y += rowH
+		grid(y-2, y+float64(rowH*len(g.bars))+2)
 		for _, br := range g.bars {
 			x0, x1 := x(1), x(br.ratio)
 			if x1 < x0 {
