@@ -92,7 +92,7 @@ func benchCases() []benchCase {
 				{"Go floor: goroutines + WaitGroup", workloads.W4FloorGoroutines},
 				{"Go floor: the same, GOMAXPROCS 1", workloads.W4FloorGoroutines1P},
 			}},
-		{id: "W5", title: "W5 TCP echo", op: "round trip", n: 100_000, quickN: 2_000,
+		{id: "W5", title: "W5 TCP echo", op: "round trip", n: workloads.W5N, quickN: 2_000,
 			ours: benchImpl{"asyncio loop (Protocols)", workloads.W5EchoProtocols},
 			also: []benchImpl{
 				{"asyncio loop (streams)", workloads.W5EchoStreams},

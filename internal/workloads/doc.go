@@ -7,8 +7,9 @@
 // A workload runs n operations and marks its timed region on a [Timer]
 // (a *testing.B is one): the region excludes loop start-up and the
 // computation of its inputs. One op is one callback (W1), one timer (W2),
-// one one-way switch (W3), one task (W4), one call across the boundary
-// (W6), one JavaScript callback, timer, round trip or promise (W7).
+// one one-way switch (W3), one task (W4), one TCP round trip (W5), one
+// call across the boundary (W6), one JavaScript callback, timer, round
+// trip or promise (W7).
 package workloads
 
 // Timer marks a workload's timed region and takes its extra figures.
