@@ -124,6 +124,7 @@ func benchCases() []benchCase {
 type figure struct {
 	Case      string             `json:"case"`
 	Title     string             `json:"title"`
+	Op        string             `json:"op"` // what one op is
 	Impl      string             `json:"impl"`
 	Kind      string             `json:"kind"` // "loop", "floor" or "peer"
 	Peer      string             `json:"peer,omitempty"`
@@ -350,7 +351,7 @@ func runBench(cfg benchConfig, stderr io.Writer) (*benchReport, error) {
 		}
 		if c.pending != "" {
 			rep.Pending = append(rep.Pending, c.title+": "+c.pending)
-			rep.Figures = append(rep.Figures, &figure{Case: c.id, Title: c.title, Impl: c.ours.name, Kind: "loop", N: n, Pending: c.pending})
+			rep.Figures = append(rep.Figures, &figure{Case: c.id, Title: c.title, Op: c.op, Impl: c.ours.name, Kind: "loop", N: n, Pending: c.pending})
 			continue
 		}
 		var figs []*figure
@@ -378,7 +379,7 @@ func runBench(cfg benchConfig, stderr io.Writer) (*benchReport, error) {
 
 // measureGo runs impl count times and keeps the median run.
 func measureGo(c benchCase, impl benchImpl, kind string, n, count int) *figure {
-	f := &figure{Case: c.id, Title: c.title, Impl: impl.name, Kind: kind, N: n}
+	f := &figure{Case: c.id, Title: c.title, Op: c.op, Impl: impl.name, Kind: kind, N: n}
 	var runs []workloads.Result
 	for range count {
 		r, err := workloads.Measure(impl.run, n)

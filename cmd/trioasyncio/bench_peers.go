@@ -97,7 +97,7 @@ func (p *peer) call(ctx context.Context, stdin string, args ...string) (peerLine
 
 // measure runs case c at size n count times and keeps the median.
 func (p *peer) measure(cfg benchConfig, c benchCase, n int) *figure {
-	f := &figure{Case: c.id, Title: c.title, Impl: p.impl, Kind: "peer", Peer: p.name, N: n}
+	f := &figure{Case: c.id, Title: c.title, Op: c.op, Impl: p.impl, Kind: "peer", Peer: p.name, N: n}
 	var runs []peerLine
 	for range cfg.count {
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.peerLimit)

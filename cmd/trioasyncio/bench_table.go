@@ -57,7 +57,7 @@ func writeTable(w io.Writer, rep *benchReport) {
 
 	if peers := peerNames(rep); len(peers) > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Side by side, ns per op (ratio to the row's reference, same run; lower is faster):")
+		fmt.Fprintln(w, "Side by side: ns per op (ratio to the row's reference, measured in this run; lower is faster):")
 		fmt.Fprintln(w)
 		rows := [][]string{append(append([]string{"workload", "this project"}, peers...), "reference")}
 		for _, c := range caseOrder(rep) {
@@ -80,7 +80,7 @@ func writeTable(w io.Writer, rep *benchReport) {
 			if ours == nil || ours.Err != "" || ours.Pending != "" {
 				continue
 			}
-			row := []string{ours.Title, cell(ours)}
+			row := []string{ours.Title + ", ns/" + ours.Op, cell(ours)}
 			for _, p := range peers {
 				row = append(row, cell(byPeer[p]))
 			}
