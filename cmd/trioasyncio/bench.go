@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/trioasyncio/trioasyncio/gojaloop"
 	"github.com/trioasyncio/trioasyncio/internal/workloads"
@@ -184,8 +185,9 @@ func (p *progress) next(format string, args ...any) {
 		fmt.Fprintln(p.w, line)
 		return
 	}
-	pad := max(0, p.width-len(line))
-	p.width = len(line)
+	w := utf8.RuneCountInString(line)
+	pad := max(0, p.width-w)
+	p.width = w
 	fmt.Fprintf(p.w, "\r%s%s", line, strings.Repeat(" ", pad))
 }
 
