@@ -132,6 +132,7 @@ type figure struct {
 	N         int                `json:"n"`
 	Runs      int                `json:"runs"`
 	NsPerOp   float64            `json:"ns_per_op"` // the median of the runs
+	Samples   []float64          `json:"samples_ns_per_op,omitempty"` // every run's, in order
 	AllocsOp  *float64           `json:"allocs_per_op,omitempty"`
 	BytesOp   *float64           `json:"bytes_per_op,omitempty"`
 	Metrics   map[string]float64 `json:"metrics,omitempty"`
@@ -390,6 +391,7 @@ func measureGo(c benchCase, impl benchImpl, kind string, n, count int) *figure {
 			return f
 		}
 		runs = append(runs, r)
+		f.Samples = append(f.Samples, r.NsPerOp)
 	}
 	slices.SortFunc(runs, func(a, b workloads.Result) int { return cmp.Compare(a.NsPerOp, b.NsPerOp) })
 	m := runs[len(runs)/2]

@@ -112,6 +112,7 @@ func (p *peer) measure(cfg benchConfig, c benchCase, n int) *figure {
 			return f
 		}
 		runs = append(runs, line)
+		f.Samples = append(f.Samples, line.NsPerOp)
 	}
 	slices.SortFunc(runs, func(a, b peerLine) int { return cmp.Compare(a.NsPerOp, b.NsPerOp) })
 	m := runs[len(runs)/2]

@@ -135,7 +135,7 @@ func TestBench_jsonSVG(t *testing.T) {
 	kinds := map[string]int{}
 	for _, f := range rep.Figures {
 		kinds[f.Kind]++
-		if f.Err != "" || f.NsPerOp <= 0 || f.N <= 0 || f.AllocsOp == nil {
+		if f.Err != "" || f.NsPerOp <= 0 || f.N <= 0 || f.AllocsOp == nil || len(f.Samples) != f.Runs || f.Op == "" {
 			t.Errorf("figure %s %s: got %+v, want a measurement", f.Case, f.Impl, *f)
 		}
 		if f.Kind == "floor" && f.Impl == "Go floor: slice-of-func queue" && (!f.Reference || f.Ratio != 1) {
