@@ -131,7 +131,7 @@ type figure struct {
 	Peer      string             `json:"peer,omitempty"`
 	N         int                `json:"n"`
 	Runs      int                `json:"runs"`
-	NsPerOp   float64            `json:"ns_per_op"` // the median of the runs
+	NsPerOp   float64            `json:"ns_per_op"`                   // the median of the runs
 	Samples   []float64          `json:"samples_ns_per_op,omitempty"` // every run's, in order
 	AllocsOp  *float64           `json:"allocs_per_op,omitempty"`
 	BytesOp   *float64           `json:"bytes_per_op,omitempty"`
