@@ -879,3 +879,34 @@ func TestSelectorEvents_test_pause_resume_reading_eof_while_paused(t *testing.T)
 		t.Fatal(err)
 	}
 }
+
+// Flow control: a protocol that writes more from ResumeWriting (as a pump
+// does) keeps the stream going: 64 MiB arrive whole.
+func TestFlowControl_resume_writing_refills(t *testing.T) {
+	const total = 64 << 20
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		done := asyncio.NewFuture[struct{}](loop)
+		srv, err := asyncio.CreateServer(ctx, func() *sinkProto {
+			return &sinkProto{want: total, done: func() { done.SetResult(struct{}{}) }}
+		}, "127.0.0.1", 0, nil)
+		if err != nil {
+			return 0, err
+		}
+		defer srv.Close()
+		tr, p, err := asyncio.CreateConnection(ctx, func() *pumpProto { return &pumpProto{} }, "127.0.0.1", mustAddr(t, srv).Port, nil)
+		if err != nil {
+			return 0, err
+		}
+		defer tr.Close()
+		p.left = total
+		p.pump()
+		return 0, asyncio.Timeout(ctx, 60*time.Second, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
+			_, err := asyncio.Await(ctx, done)
+			return err
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
