@@ -22,8 +22,8 @@ import (
 // the iteration ends.
 //
 // The waiting starts when the range loop does, and a range loop left
-// early stops it (the timer and callbacks are removed). A coroutine-level
-// call: range over it in the task ctx belongs to. It panics if one of aws
+// early stops it (the timer and callbacks are removed). Call it only from a
+// coroutine, ranging over it in the task ctx belongs to. It panics if one of aws
 // is nil. Cost: a done callback per awaitable, a future per wait, a timer
 // with WaitTimeout.
 func AsCompleted[T any, A AwaitableOf[T]](ctx context.Context, aws []A, opts ...TimeoutOption) iter.Seq2[T, error] {

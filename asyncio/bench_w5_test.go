@@ -110,7 +110,7 @@ func reportRT(b *testing.B) {
 func BenchmarkW5Echo(b *testing.B) {
 	b.Run("protocols", func(b *testing.B) {
 		b.ReportAllocs()
-		_, err := runMain(b, func(ctx context.Context) (int, error) {
+		_, err := asyncio.Run(context.Background(), func(ctx context.Context) (int, error) {
 			srv, err := asyncio.CreateServer(ctx, func() *echoProto { return &echoProto{} }, "127.0.0.1", 0, nil)
 			if err != nil {
 				return 0, err
@@ -126,7 +126,7 @@ func BenchmarkW5Echo(b *testing.B) {
 
 	b.Run("streams", func(b *testing.B) {
 		b.ReportAllocs()
-		_, err := runMain(b, func(ctx context.Context) (int, error) {
+		_, err := asyncio.Run(context.Background(), func(ctx context.Context) (int, error) {
 			srv, err := asyncio.StartServer(ctx, func(ctx context.Context, r *asyncio.StreamReader, w *asyncio.StreamWriter) error {
 				for {
 					msg, err := r.Read(ctx, 4096)

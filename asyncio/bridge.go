@@ -5,24 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
-	"time"
 
-	"github.com/trioasyncio/trioasyncio/asyncio/internal/testhooks"
 	"github.com/trioasyncio/trioasyncio/trio"
 )
 
-// This file is the seed's boundary between trio-flavored and
-// asyncio-flavored code: OpenLoop, RunAsyncio, RunFuture, RunSync,
-// RunTrio, Stop and WaitStopped (DESIGN.md, S1–S11).
+// This file is the boundary between trio-flavored code (ordinary Go,
+// goroutine-safe, cancelled through its ctx) and asyncio-flavored code
+// (callbacks and coroutines on a loop, cancelled through Task.Cancel):
+// OpenLoop, Stop and WaitStopped; from trio code RunAsyncio, StartTask,
+// RunFuture, RunSync and Synchronize; from asyncio code RunTrio. The
+// block's own state and teardown are in block.go.
 
 // ErrWrongFlavor is returned by the trio-flavored boundary functions
-// (RunAsyncio, RunFuture, RunSync, Synchronize, WaitStopped) when they are
-// called from asyncio-flavored code: a task or a callback of the loop,
-// which they would block forever. From there, use Await (or RunTrio).
+// (RunAsyncio, StartTask, RunFuture, RunSync, Synchronize, WaitStopped)
+// when they are called from asyncio-flavored code: a task or a callback of
+// the loop, which they would block forever. From there, use Await (or
+// RunTrio).
 var ErrWrongFlavor = errors.New("asyncio: trio-flavored call from asyncio code (a task or callback of the loop) would block the loop; use Await")
 
 // OpenLoop opens an asyncio loop for the duration of body (trio-asyncio's
-// open_loop; S1–S3, S9).
+// open_loop).
 //
 // The loop starts at once, on a goroutine of its own in a trio nursery
 // (the loop's nursery, where RunTrio calls run too). body runs on the
@@ -35,21 +37,21 @@ var ErrWrongFlavor = errors.New("asyncio: trio-flavored call from asyncio code (
 // error, to be absorbed by the scope that caused it. A RunAsyncio in
 // flight turns it into Task.Cancel (see RunAsyncio).
 //
-// Teardown, when body returns (normally, with an error, by panic or
-// cancelled): the callbacks body scheduled before returning run; then
-// every task not done is cancelled, and every trio call (RunTrio) has its
-// scope cancelled, at once; the loop keeps running meanwhile, so cleanup
-// code can still await and still cross the boundary both ways (RunTrio,
-// RunSync, RunFuture); tasks and trio calls started during teardown are
-// cancelled at once too, and RunAsyncio, which would only start a task to
-// cancel it, returns ErrLoopClosed. When all of them have ended (or the
-// loop runs out of work while some task still refuses to, with no trio
-// call left that could wake it: then those tasks are stopped, their
-// deferred calls run), pending callbacks and timers are dropped, the
-// loop's executor is shut down and waited for, and the loop closes:
-// CallSoonThreadsafe returns ErrLoopClosed, boundary calls return it.
-// After OpenLoop returns, no goroutine it started is alive and no
-// callback of it runs (quarantine).
+// Teardown, when body returns (normally, with an error, by panic, by
+// runtime.Goexit or cancelled): the callbacks body scheduled before
+// returning run; then every task not done is cancelled, and every trio
+// call (RunTrio) has its scope cancelled, at once; the loop keeps running
+// meanwhile, so cleanup code can still await and still cross the boundary
+// both ways (RunTrio, RunSync, RunFuture); tasks and trio calls started
+// during teardown are cancelled at once too, and RunAsyncio, which would
+// only start a task to cancel it, returns ErrLoopClosed. When all of them
+// have ended (or the loop runs out of work while some task still refuses
+// to, with no trio call left that could wake it: then those tasks are
+// stopped, their deferred calls run), pending callbacks and timers are
+// dropped, the loop's executor is shut down and waited for, and the loop
+// closes: CallSoonThreadsafe returns ErrLoopClosed, boundary calls return
+// it. After OpenLoop returns, no goroutine it started is alive and no
+// callback of it runs.
 //
 // Errors: OpenLoop returns body's error, joined with every error the
 // default exception handler received (a panic in a callback, a task
@@ -60,8 +62,9 @@ var ErrWrongFlavor = errors.New("asyncio: trio-flavored call from asyncio code (
 // loop closes, it goes to the exception handler then, at the latest. A
 // panic in body is re-raised once the teardown is done.
 //
-// Any number of loops may be open at once, nested or side by side (S10);
-// each is independent, and the innermost one is the one ctx carries.
+// Any number of loops may be open at once, nested or side by side; each
+// is independent, and the innermost one is the one ctx carries. It panics
+// if body is nil.
 func OpenLoop(ctx context.Context, body func(ctx context.Context, loop *Loop) error) error {
 	if body == nil {
 		panic("asyncio: OpenLoop with a nil body")
@@ -69,183 +72,82 @@ func OpenLoop(ctx context.Context, body func(ctx context.Context, loop *Loop) er
 	return openLoop(ctx, nil, body)
 }
 
-func init() {
-	testhooks.OpenLoop = func(ctx context.Context, g *testhooks.Gate, body func(ctx context.Context) error) error {
-		return openLoop(ctx, g, func(ctx context.Context, _ *Loop) error { return body(ctx) })
-	}
-}
-
-func openLoop(ctx context.Context, g *testhooks.Gate, body func(ctx context.Context, loop *Loop) error) error {
-	l := newLoop(ctx)
-	l.gate = g
-	var bodyErr error
-	var bodyPanic *trio.PanicError
-	// The loop's nursery is shielded: the outer cancellation reaches only
-	// body (S9), and its trio calls are cancelled by the teardown.
-	var shield trio.CancelScope
-	shield.SetShield(true)
-	shield.Run(ctx, func(sctx context.Context) error {
-		return trio.OpenNursery(sctx, func(nctx context.Context, n *trio.Nursery) error {
-			l.nursery, l.nctx = n, nctx
-			n.StartSoon(func(context.Context) error {
-				l.run()
-				return nil
-			})
-			bodyErr, bodyPanic = l.runBody(ctx, body)
-			l.shutdown()
-			return nil
-		})
-	})
-	if bodyPanic != nil {
-		panic(bodyPanic)
-	}
-	l.mu.Lock()
-	errs := l.failures
-	l.mu.Unlock()
-	if bodyErr != nil {
-		errs = append([]error{bodyErr}, errs...)
-	}
-	if len(errs) == 1 {
-		return errs[0]
-	}
-	return errors.Join(errs...)
-}
-
-// runBody runs body under the body scope, which a loop failure cancels.
-func (l *Loop) runBody(ctx context.Context, body func(ctx context.Context, loop *Loop) error) (err error, p *trio.PanicError) {
-	defer func() {
-		if v := recover(); v != nil {
-			p = trio.NewPanicError(v)
-		}
-	}()
-	err = l.bodyScope.Run(ctx, func(bctx context.Context) error {
-		return body(&loopCtx{Context: bctx, loop: l}, l)
-	})
-	return err, nil
-}
-
-// shutdown starts the teardown: it queues beginShutdown behind the
-// callbacks already queued, so they run first.
-func (l *Loop) shutdown() {
-	if g := l.gate; g != nil {
-		g.Open.Store(true)
-	}
-	l.enqueue(&Handle{fn: l.beginShutdown, ctx: l.ctxI, loop: l})
-}
-
-// beginShutdown cancels every task and every trio call of the loop.
-func (l *Loop) beginShutdown(context.Context) {
-	l.state = stateDraining
-	for c := l.tasks.Front(); c != nil; c = l.tasks.Next(c) {
-		c.owner.Cancel("")
-	}
-	l.mu.Lock()
-	calls := make([]*trioCall, 0, len(l.trioCalls))
-	for c := range l.trioCalls {
-		calls = append(calls, c)
-	}
-	l.mu.Unlock()
-	for _, c := range calls {
-		c.scope.Cancel()
-	}
-}
-
-// fail makes the OpenLoop block fail with err: the default exception
-// handler's verdict.
-func (l *Loop) fail(err error) {
-	l.mu.Lock()
-	l.failures = append(l.failures, err)
-	l.mu.Unlock()
-	if g := l.gate; g != nil && g.Failed != nil {
-		g.Failed(err)
-	}
-	l.bodyScope.Cancel()
-}
-
-// hold makes the loop goroutine take turns with asynciotest's caller.
-func (l *Loop) hold() {
-	g := l.gate
-	if g == nil || g.Open.Load() {
-		return
-	}
-	g.Held.Store(true)
-	g.Paused <- struct{}{}
-	<-g.Resume
-	g.Held.Store(false)
-}
-
 // Stop asks the loop to stop at the end of its current iteration
 // (asyncio's loop.stop). Inside an OpenLoop block the loop never stops
 // serving callbacks before the block exits: Stop only wakes WaitStopped,
-// so nothing can hang after a manual Stop (S4). Goroutine-safe.
+// so nothing can hang after a manual Stop. Goroutine-safe.
 func (l *Loop) Stop() {
-	l.stopReq.Store(true)
-	l.wakeup()
-}
-
-// stopped acts on Stop, at the end of an iteration.
-func (l *Loop) stopped() {
-	l.stopReq.Store(false)
-	l.mu.Lock()
-	if l.stopCh != nil {
-		close(l.stopCh)
-		l.stopCh, l.stopWaiters = nil, 0
-	} else {
-		l.stopSeen = true
-	}
-	l.mu.Unlock()
-	l.hold()
+	l.blk.stopReq.Store(true)
+	l.in.wakeup()
 }
 
 // WaitStopped blocks until the loop processes a Stop (trio-asyncio's
-// wait_stopped, S4), and re-arms on each call, so that rounds of
-// "run until stopped" can repeat: each call waits for one Stop, a Stop
-// that no call has seen yet counting at once. It returns ctx's
-// cancellation if ctx is done first, ErrLoopClosed once the loop has
-// closed, and ErrWrongFlavor from asyncio code. Trio-flavored.
+// wait_stopped), and re-arms on each call, so that rounds of "run until
+// stopped" can repeat: each call waits for one Stop, a Stop that no call
+// has seen yet counting at once. It returns ctx's cancellation if ctx is
+// done first, ErrLoopClosed once the loop has closed, and ErrWrongFlavor
+// from asyncio code. Trio-flavored.
 func (l *Loop) WaitStopped(ctx context.Context) error {
 	if err := l.checkTrioFlavor(ctx, "WaitStopped"); err != nil {
 		return err
 	}
-	l.mu.Lock()
-	if l.stopSeen {
-		l.stopSeen = false
-		l.mu.Unlock()
+	b := &l.blk
+	b.mu.Lock()
+	if b.stopSeen {
+		b.stopSeen = false
+		b.mu.Unlock()
 		return nil
 	}
-	if l.stopCh == nil {
-		l.stopCh = make(chan struct{})
+	if b.stopCh == nil {
+		b.stopCh = make(chan struct{})
 	}
-	ch := l.stopCh
-	l.stopWaiters++
-	l.mu.Unlock()
+	ch := b.stopCh
+	b.stopWaiters++
+	b.mu.Unlock()
+	guard := l.armFlavorGuard()
+	defer guard.stop()
 	var err error
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		err = trio.Checkpoint(ctx)
-	case <-l.closedCh:
-		err = ErrLoopClosed
+wait:
+	for {
+		select {
+		case <-ch:
+			return nil
+		case <-ctx.Done():
+			err = trio.Checkpoint(ctx)
+			break wait
+		case <-b.done:
+			err = ErrLoopClosed
+			break wait
+		case <-guard.C():
+			if l.blocked(&guard) {
+				err = wrongFlavor("WaitStopped")
+				break wait
+			}
+		}
 	}
 	// Leave without a Stop: if nobody else waits, disarm the channel, so
 	// that the next Stop counts for the next call instead of vanishing.
 	// stopped closes ch under mu: a Stop that came meanwhile is ours.
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	select {
 	case <-ch:
 		return nil
 	default:
 	}
-	if l.stopWaiters--; l.stopWaiters == 0 {
-		l.stopCh = nil
+	if b.stopWaiters--; b.stopWaiters == 0 {
+		b.stopCh = nil
 	}
 	return err
 }
 
-// checkTrioFlavor refuses a blocking boundary call made from the loop's
-// own tasks and callbacks.
+func wrongFlavor(what string) error {
+	return fmt.Errorf("%w (%s from the loop's own code, with a ctx of trio code it captured: use the ctx it was given)", ErrWrongFlavor, what)
+}
+
+// checkTrioFlavor refuses a blocking boundary call made with the ctx of
+// the loop's own tasks and callbacks. (One made with a captured trio ctx
+// is caught while it waits: see flavorGuard.)
 func (l *Loop) checkTrioFlavor(ctx context.Context, what string) error {
 	if ctx == l.ctxI || ctx.Value(taskKey{}) != nil {
 		return fmt.Errorf("%w (%s)", ErrWrongFlavor, what)
@@ -276,17 +178,17 @@ type RunOption struct {
 
 // AbandonOnCancel makes RunAsyncio or RunFuture return ctx's cancellation
 // as soon as ctx is done, after asking the task or future to cancel,
-// instead of waiting for it to end (the seed's cancellable=True). Use it
-// only for side-effect-free work: whatever the task does afterwards, its
-// result is dropped.
+// instead of waiting for it to end (trio-asyncio's cancellable=True). Use
+// it only for side-effect-free work: whatever the task does afterwards,
+// its result is dropped.
 func AbandonOnCancel() RunOption { return RunOption{abandon: true} }
 
 // RunAsyncio runs coro as a task on the loop of ctx and returns its
 // result to trio-flavored code (trio-asyncio's aio_as_trio /
-// run_aio_coroutine; S5, S7). The coroutine's ctx carries ctx's values,
-// not its cancellation: asyncio code is cancelled the asyncio way.
+// run_aio_coroutine). The coroutine's ctx carries ctx's values, not its
+// cancellation: asyncio code is cancelled the asyncio way.
 //
-// Cancellation (S7): when ctx is done, the task is cancelled once
+// Cancellation: when ctx is done, the task is cancelled once
 // (Task.Cancel) and RunAsyncio keeps waiting. If the task then ends
 // cancelled, RunAsyncio returns trio's cancellation with the task's
 // CancelledError chained (errors.Is matches trio.ErrCancelled and
@@ -303,37 +205,68 @@ func AbandonOnCancel() RunOption { return RunOption{abandon: true} }
 // It returns ErrNoRunningLoop without a loop in ctx, ErrLoopClosed if the
 // loop is closing (its block has exited: the teardown takes no new
 // tasks) or has closed, or closes before the task ends, and
-// ErrWrongFlavor from the loop's own tasks and callbacks. Cost: the
-// task, the call (one allocation, with the callbacks it queues), two
-// hand-offs between goroutines.
+// ErrWrongFlavor from the loop's own tasks and callbacks, even when they
+// call it with a ctx of trio code they captured (that one is noticed
+// once the loop has been blocked for a few milliseconds). It panics if
+// coro is nil. Cost: the task, the call (one allocation, with the
+// handles it queues), two hand-offs between goroutines.
 func RunAsyncio[T any](ctx context.Context, coro func(ctx context.Context) (T, error), opts ...RunOption) (T, error) {
 	if coro == nil {
 		panic("asyncio: RunAsyncio with a nil coroutine")
 	}
-	l, err := boundaryLoop(ctx, "RunAsyncio")
+	c, err := newBridgeCall(ctx, coro, "RunAsyncio")
 	if err != nil {
-		var zero T
-		return zero, err
-	}
-	c := &bridgeCall[T]{values: context.WithoutCancel(ctx), loop: l, coro: coro, done: make(chan struct{})}
-	c.startH = Handle{fn: bridgeCreateTask, ctx: c, loop: l}
-	if err := l.enqueue(&c.startH); err != nil {
 		var zero T
 		return zero, err
 	}
 	return c.wait(ctx, opts)
 }
 
-// errClosing is RunAsyncio's refusal once the loop's teardown has begun.
-var errClosing = fmt.Errorf("%w (RunAsyncio during the teardown of its OpenLoop block: the loop takes no new tasks)", ErrLoopClosed)
+// StartTask creates a task running coro on the loop of ctx, from
+// trio-flavored code, and returns it once it is scheduled (asyncio's
+// create_task, for code that is not on the loop). The coroutine's ctx
+// carries ctx's values, not its cancellation. The task runs on in the
+// background until it ends or the block's teardown cancels it; wait for
+// it with RunFuture (from trio code) or Await (from asyncio code), cancel
+// it from the loop (RunSync) — its methods are loop-confined.
+//
+// It returns ErrNoRunningLoop without a loop in ctx, ErrLoopClosed once
+// the block's teardown has begun, ErrWrongFlavor from the loop's own
+// code (call CreateTask there), and ctx's cancellation if ctx is done
+// before the task is created (then it never is). It panics if coro is
+// nil.
+func StartTask[T any](ctx context.Context, coro func(ctx context.Context) (T, error), opts ...TaskOption) (*Task[T], error) {
+	if coro == nil {
+		panic("asyncio: StartTask with a nil coroutine")
+	}
+	l, err := boundaryLoop(ctx, "StartTask")
+	if err != nil {
+		return nil, err
+	}
+	parent := &loopCtx{Context: context.WithoutCancel(ctx), loop: l}
+	if l.debug.Load() {
+		opts = append(opts[:len(opts):len(opts)], TaskOption{src: captureSource(1)})
+	}
+	return runSync(ctx, l, "StartTask", func(context.Context) (*Task[T], error) {
+		if l.state >= stateDraining {
+			return nil, errClosing
+		}
+		return CreateTask(parent, coro, opts...), nil
+	})
+}
+
+// errClosing refuses new tasks from trio code once the loop's teardown
+// has begun.
+var errClosing = fmt.Errorf("%w (the teardown of its OpenLoop block has begun: the loop takes no new tasks from trio code)", ErrLoopClosed)
 
 // RunFuture waits for fut, a future or task of any loop, and returns its
-// result to trio-flavored code (trio-asyncio's run_aio_future; S5, S7).
+// result to trio-flavored code (trio-asyncio's run_aio_future).
 // Cancellation works as for RunAsyncio: when ctx is done, fut is cancelled
 // once and RunFuture keeps waiting (unless AbandonOnCancel). It returns
 // ErrLoopClosed if fut's loop closes first, and ErrWrongFlavor from the
-// loop's own tasks and callbacks.
+// loop's own tasks and callbacks. It panics if fut is nil.
 func RunFuture[T any](ctx context.Context, fut AwaitableOf[T], opts ...RunOption) (T, error) {
+	checkAwaitable(fut, "RunFuture")
 	l := fut.Loop()
 	if l == nil {
 		panic("asyncio: RunFuture on a future not made by NewFuture")
@@ -343,8 +276,8 @@ func RunFuture[T any](ctx context.Context, fut AwaitableOf[T], opts ...RunOption
 		return zero, err
 	}
 	c := &bridgeCall[T]{loop: l, fut: fut, done: make(chan struct{})}
-	c.startH = Handle{fn: bridgeWatch, ctx: c, loop: l}
-	if err := l.enqueue(&c.startH); err != nil {
+	c.startH = Handle{run: loopCall(c)}
+	if err := l.in.post(&c.startH); err != nil {
 		var zero T
 		return zero, err
 	}
@@ -353,17 +286,16 @@ func RunFuture[T any](ctx context.Context, fut AwaitableOf[T], opts ...RunOption
 
 // bridgeCall is one RunAsyncio or RunFuture call: a trio goroutine's wait
 // for a task or future of a loop. It is one allocation with the handles
-// it queues on the loop, and it is their ctx, through which the static
-// functions bridgeCreateTask, bridgeWatch and bridgeFinished find it (no
-// closures). For RunAsyncio it is also the ctx the task is created with:
-// the caller's values, the loop, no cancellation.
+// it queues on the loop, which run it through onLoop.
 type bridgeCall[T any] struct {
-	values context.Context // RunAsyncio: context.WithoutCancel(caller's ctx)
 	loop   *Loop
-	coro   func(ctx context.Context) (T, error) // RunAsyncio
+	coro   func(ctx context.Context) (T, error) // RunAsyncio, until the task is created
+	parent loopCtx                              // RunAsyncio: the task's parent ctx
 	fut    AwaitableOf[T]                       // the task, or RunFuture's future (loop-confined)
 	startH Handle                               // creates the task, or watches the future
 	doneH  Handle                               // fut's done callback
+	gone   atomic.Bool                          // the caller left (ErrWrongFlavor): create no task
+	src    *source                              // debug mode: where RunAsyncio was called
 
 	// The outcome, written on the loop before done is closed.
 	done      chan struct{}
@@ -372,91 +304,124 @@ type bridgeCall[T any] struct {
 	cancelled bool
 }
 
-// bridged is what the loop's callbacks see of a bridgeCall: their ctx.
-type bridged interface {
-	context.Context
-	createTask()
-	watch()
-	finished()
-	cancel()
+// newBridgeCall posts RunAsyncio's call to the loop of ctx.
+func newBridgeCall[T any](ctx context.Context, coro func(ctx context.Context) (T, error), what string) (*bridgeCall[T], error) {
+	l, err := boundaryLoop(ctx, what)
+	if err != nil {
+		return nil, err
+	}
+	c := &bridgeCall[T]{loop: l, coro: coro, done: make(chan struct{})}
+	if l.debug.Load() {
+		c.src = captureSource(2) // the user's call creates the task, for people
+	}
+	// The task gets the caller's values and the loop, none of the
+	// caller's cancellation (asyncio code is cancelled the asyncio way).
+	c.parent = loopCtx{Context: context.WithoutCancel(ctx), loop: l}
+	c.startH = Handle{run: loopCall(c)}
+	if err := l.in.post(&c.startH); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
-func bridgeCreateTask(ctx context.Context) { ctx.(bridged).createTask() }
-func bridgeWatch(ctx context.Context)      { ctx.(bridged).watch() }
-func bridgeFinished(ctx context.Context)   { ctx.(bridged).finished() }
-
-// Deadline, Done, Err and Value make the call the parent ctx of its task:
-// the caller's values and the loop, none of the caller's cancellation
-// (asyncio code is cancelled the asyncio way).
-func (c *bridgeCall[T]) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (c *bridgeCall[T]) Done() <-chan struct{}       { return nil }
-func (c *bridgeCall[T]) Err() error                  { return nil }
-func (c *bridgeCall[T]) Value(key any) any {
-	switch key.(type) {
-	case loopKey:
-		return c.loop
-	case taskKey:
-		return nil
+// onLoop runs the call's handles on the loop.
+func (c *bridgeCall[T]) onLoop(h *Handle) {
+	switch {
+	case h == &c.doneH:
+		c.finished()
+	case c.coro != nil:
+		c.createTask()
+	default:
+		c.watch()
 	}
-	if c.values == nil {
-		return nil
-	}
-	return c.values.Value(key)
 }
 
 // createTask creates RunAsyncio's task, unless the block has exited: the
-// loop then takes no new work. On the loop.
+// loop then takes no new work.
 func (c *bridgeCall[T]) createTask() {
+	coro := c.coro
+	c.coro = nil
+	if c.gone.Load() {
+		return
+	}
 	if c.loop.state >= stateDraining {
 		c.err = errClosing
 		close(c.done)
 		return
 	}
-	c.fut = CreateTask(c, c.coro)
-	c.coro = nil
+	c.fut = CreateTask(&c.parent, coro, TaskOption{src: c.src})
 	c.watch()
 }
 
-// watch adds the done callback that reports fut's outcome. On the loop.
+// watch adds the done callback that reports fut's outcome.
 func (c *bridgeCall[T]) watch() {
-	c.doneH = Handle{fn: bridgeFinished, ctx: c, loop: c.loop}
+	c.doneH = Handle{run: loopCall(c)}
 	c.fut.base().addCallback(&c.doneH)
 }
 
-// finished records fut's outcome and wakes the caller. On the loop.
+// finished records fut's outcome and wakes the caller.
 func (c *bridgeCall[T]) finished() {
 	c.v, c.err = c.fut.Result()
 	c.cancelled = c.fut.Cancelled()
 	close(c.done)
 }
 
-// cancel forwards the caller's cancellation. On the loop.
-func (c *bridgeCall[T]) cancel() {
+// cancel forwards the caller's cancellation, whose reason becomes the
+// CancelledError's message.
+func (c *bridgeCall[T]) cancel(reason string) {
 	if c.fut != nil {
-		c.fut.Cancel("")
+		c.fut.Cancel(reason)
 	}
+}
+
+// cancelReason is what a trio cancellation says, for the CancelledError
+// of the task it cancels: "cancelled by trio: deadline exceeded".
+func cancelReason(ctx context.Context) string {
+	cause := context.Cause(ctx)
+	var ce *trio.CancelledError
+	switch {
+	case errors.As(cause, &ce) && ce.Reason != "":
+		return "cancelled by trio: " + ce.Reason
+	case cause != nil:
+		return "cancelled by trio: " + cause.Error()
+	}
+	return "cancelled by trio"
 }
 
 func (c *bridgeCall[T]) wait(ctx context.Context, opts []RunOption) (T, error) {
 	l := c.loop
 	var zero T
 	var cancelled bool
-	select {
-	case <-c.done:
-	case <-l.closedCh:
-	case <-ctx.Done():
-		// Cancel once; if the loop is closing and refuses, its close
-		// ends the wait below.
-		_, err := l.CallSoonThreadsafe(func(context.Context) { c.cancel() })
-		cancelled = err == nil
-		for _, o := range opts {
-			if o.abandon {
-				return zero, trio.Checkpoint(ctx)
-			}
-		}
+	guard := l.armFlavorGuard()
+	defer guard.stop()
+wait:
+	for {
 		select {
 		case <-c.done:
-		case <-l.closedCh:
+			break wait
+		case <-l.blk.done:
+			break wait
+		case <-guard.C():
+			if l.blocked(&guard) {
+				c.gone.Store(true)
+				return zero, wrongFlavor("RunAsyncio or RunFuture")
+			}
+		case <-ctx.Done():
+			// Cancel once; if the loop is closing and refuses, its close
+			// ends the wait below.
+			reason := cancelReason(ctx)
+			_, err := l.CallSoonThreadsafe(func(context.Context) { c.cancel(reason) })
+			cancelled = err == nil
+			for _, o := range opts {
+				if o.abandon {
+					return zero, trio.Checkpoint(ctx)
+				}
+			}
+			select {
+			case <-c.done:
+			case <-l.blk.done:
+			}
+			break wait
 		}
 	}
 	select {
@@ -520,15 +485,16 @@ func (e *boundaryCancelled) As(target any) bool {
 }
 
 // RunSync runs fn on the loop of ctx, as a callback, and returns its
-// result to trio-flavored code (S5): the way trio goroutines use
-// loop-confined asyncio objects (fut.SetResult, transport.Write,
-// event.Set). If ctx is done before fn has started, fn never runs and
-// RunSync returns the cancellation; once fn has started, RunSync waits
-// for it. A panic in fn is re-raised in the caller's goroutine. It
-// returns ErrLoopClosed if the loop closes before fn runs, and
-// ErrWrongFlavor from the loop's own tasks and callbacks (call fn
-// directly there).
-func RunSync[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+// result to trio-flavored code: the way trio goroutines use loop-confined
+// asyncio objects (fut.SetResult, transport.Write, event.Set). fn's ctx
+// is a callback's: it carries the loop (CreateTask works with it) and
+// the caller's values, not the caller's cancellation. If ctx is done
+// before fn has started, fn never runs and RunSync returns the
+// cancellation; once fn has started, RunSync waits for it. A panic in fn
+// is re-raised in the caller's goroutine. It returns ErrLoopClosed if the
+// loop closes before fn runs, and ErrWrongFlavor from the loop's own
+// tasks and callbacks (call fn directly there). It panics if fn is nil.
+func RunSync[T any](ctx context.Context, fn func(ctx context.Context) (T, error)) (T, error) {
 	if fn == nil {
 		panic("asyncio: RunSync with a nil function")
 	}
@@ -537,7 +503,8 @@ func RunSync[T any](ctx context.Context, fn func() (T, error)) (T, error) {
 		var zero T
 		return zero, err
 	}
-	return runSync(ctx, l, fn)
+	cbCtx := &loopCtx{Context: context.WithoutCancel(ctx), loop: l}
+	return runSync(ctx, l, "RunSync", func(context.Context) (T, error) { return fn(cbCtx) })
 }
 
 // Synchronize waits until every callback queued on the loop before the
@@ -547,7 +514,7 @@ func (l *Loop) Synchronize(ctx context.Context) error {
 	if err := l.checkTrioFlavor(ctx, "Synchronize"); err != nil {
 		return err
 	}
-	_, err := runSync(ctx, l, func() (struct{}, error) { return struct{}{}, nil })
+	_, err := runSync(ctx, l, "Synchronize", func(context.Context) (struct{}, error) { return struct{}{}, nil })
 	return err
 }
 
@@ -557,7 +524,8 @@ const (
 	syncAbandoned
 )
 
-func runSync[T any](ctx context.Context, l *Loop, fn func() (T, error)) (T, error) {
+// runSync runs fn as a callback on l and waits for it; see RunSync.
+func runSync[T any](ctx context.Context, l *Loop, what string, fn func(ctx context.Context) (T, error)) (T, error) {
 	var (
 		state atomic.Int32
 		done  = make(chan struct{})
@@ -566,7 +534,7 @@ func runSync[T any](ctx context.Context, l *Loop, fn func() (T, error)) (T, erro
 		p     *trio.PanicError
 		zero  T
 	)
-	if _, err := l.CallSoonThreadsafe(func(context.Context) {
+	if _, err := l.CallSoonThreadsafe(func(cctx context.Context) {
 		if !state.CompareAndSwap(syncQueued, syncStarted) {
 			return
 		}
@@ -576,22 +544,33 @@ func runSync[T any](ctx context.Context, l *Loop, fn func() (T, error)) (T, erro
 				p = trio.NewPanicError(r)
 			}
 		}()
-		v, err = fn()
+		v, err = fn(cctx)
 	}); err != nil {
 		return zero, err
 	}
-	select {
-	case <-done:
-	case <-ctx.Done():
-		if state.CompareAndSwap(syncQueued, syncAbandoned) {
-			return zero, trio.Checkpoint(ctx)
+	guard := l.armFlavorGuard()
+	defer guard.stop()
+	for waiting := true; waiting; {
+		select {
+		case <-done:
+			waiting = false
+		case <-ctx.Done():
+			if state.CompareAndSwap(syncQueued, syncAbandoned) {
+				return zero, trio.Checkpoint(ctx)
+			}
+			<-done
+			waiting = false
+		case <-l.blk.done:
+			if state.CompareAndSwap(syncQueued, syncAbandoned) {
+				return zero, ErrLoopClosed
+			}
+			<-done
+			waiting = false
+		case <-guard.C():
+			if l.blocked(&guard) && state.CompareAndSwap(syncQueued, syncAbandoned) {
+				return zero, wrongFlavor(what)
+			}
 		}
-		<-done
-	case <-l.closedCh:
-		if state.CompareAndSwap(syncQueued, syncAbandoned) {
-			return zero, ErrLoopClosed
-		}
-		<-done
 	}
 	if p != nil {
 		panic(p)
@@ -600,19 +579,29 @@ func runSync[T any](ctx context.Context, l *Loop, fn func() (T, error)) (T, erro
 }
 
 // RunTrio runs trio-flavored fn from asyncio code and returns the future
-// of its result (trio-asyncio's trio_as_aio / trio_as_future; S6, S8).
-// fn starts from the loop's next iteration, on a goroutine of the loop's
-// nursery, under a cancel scope of its own, with ctx's values; the
-// cancellation of the code around the OpenLoop block does not reach it
-// (S9): the loop's teardown does.
+// of its result (trio-asyncio's trio_as_aio / trio_as_future). fn starts
+// from the loop's next iteration, on a goroutine of the loop's nursery,
+// under a cancel scope of its own, with ctx's values; the cancellation of
+// the code around the OpenLoop block does not reach it: the loop's
+// teardown does.
 //
-// Cancellation (S8): cancelling the future (directly, or by cancelling
-// the task that awaits it) cancels fn's scope, and the future stays
-// pending until fn has returned: if fn ends with that cancellation, the
-// future is cancelled, the message kept, its CancelledError wrapping
-// trio's cancellation; if fn finishes anyway, the future gets its result;
-// if it fails while unwinding, that error. Cancelled before fn started
-// (in particular, in the step that called RunTrio), fn never runs and the
+// fn must use the ctx it is given, not the task's: the task's ctx is
+// never cancelled, so trio code that waits with it escapes fn's scope
+// (neither the future's cancellation nor the teardown stops it). Write
+//
+//	asyncio.RunTrio(ctx, func(ctx context.Context) (T, error) { … ctx … })
+//
+// shadowing the task's ctx. In debug mode, a RunTrio function that waits
+// with the task's ctx panics, failing the future with a message saying
+// so.
+//
+// Cancellation: cancelling the future (directly, or by cancelling the
+// task that awaits it) cancels fn's scope, and the future stays pending
+// until fn has returned: if fn ends with that cancellation, the future is
+// cancelled, the message kept, its CancelledError wrapping trio's
+// cancellation; if fn finishes anyway, the future gets its result; if it
+// fails while unwinding, that error. Cancelled before fn started (in
+// particular, in the step that called RunTrio), fn never runs and the
 // future is cancelled. A panic in fn fails the future with a
 // *trio.PanicError carrying the stack.
 //
@@ -628,8 +617,10 @@ func RunTrio[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 	}
 	if l.debug.Load() {
 		l.checkGoroutine("RunTrio")
+	} else {
+		l.checkIdle("RunTrio")
 	}
-	r := &trioRun[T]{fn: fn}
+	r := &trioRun[T]{fn: fn, loop: l}
 	f := &r.f
 	f.core.loop = l
 	x := f.core.extra()
@@ -643,32 +634,27 @@ func RunTrio[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 		return f
 	}
 	x.onCancel = &r.call
-	r.trioCtx = trioCtx{Context: l.nctx, values: trioValues(ctx), loop: l, run: r}
-	l.mu.Lock()
-	if l.trioCalls == nil {
-		l.trioCalls = make(map[*trioCall]struct{})
-	}
-	l.trioCalls[&r.call] = struct{}{}
-	l.trioCount.Add(1)
-	l.mu.Unlock()
+	// fn sees the caller's values, minus its task (trio code is not in a
+	// task: Await must not believe it is).
+	r.values = context.WithValue(context.WithoutCancel(ctx), taskKey{}, nil)
+	l.addTrioCall(&r.call)
 	if l.state == stateDraining {
 		r.call.scope.Cancel() // started during teardown: runs cancelled
 	}
 	// fn starts from the loop's next iteration (trio-asyncio queues an
 	// AsyncHandle): a Cancel in the same step means it never runs.
-	r.startH = Handle{fn: trioStart, ctx: &r.trioCtx, loop: l}
+	r.startH = Handle{run: loopCall(r)}
 	l.ready = append(l.ready, &r.startH)
 	return f
 }
 
 // trioRun is one RunTrio call. Its future is its first field, so that the
 // future's cleanup (an exception never retrieved) is on the call's
-// allocation; the call is the ctx of fn's scope and of the handles it
-// queues on the loop, through which the static functions trioStart and
-// trioSettle find it (no closures).
+// allocation; the handles it queues run it through onLoop.
 type trioRun[T any] struct {
 	f       Future[T]
-	trioCtx // fn's ctx (its scope's parent); run is the call
+	loop    *Loop
+	values  context.Context // the caller's values, for fn's ctx
 	call    trioCall
 	fn      func(ctx context.Context) (T, error)
 	startH  Handle
@@ -681,44 +667,37 @@ type trioRun[T any] struct {
 	p     *trio.PanicError
 }
 
-// trioRunner is what the loop's callbacks see of a trioRun.
-type trioRunner interface {
-	start()
-	settle()
+// onLoop runs the call's handles on the loop.
+func (r *trioRun[T]) onLoop(h *Handle) {
+	if h == &r.settleH {
+		r.settle()
+		return
+	}
+	r.start()
 }
-
-func trioStart(ctx context.Context)  { ctx.(*trioCtx).run.start() }
-func trioSettle(ctx context.Context) { ctx.(*trioCtx).run.settle() }
-
-// trioValues is the values of the asyncio code calling RunTrio, without
-// its cancellation. The valueCtx on top is there for speed: it makes the
-// lookups through trioCtx walk the chain in context's own loop, where a
-// direct call of WithoutCancel's Value method would allocate each time.
-func trioValues(ctx context.Context) context.Context {
-	return context.WithValue(context.WithoutCancel(ctx), trioValuesKey{}, nil)
-}
-
-type trioValuesKey struct{}
 
 // start starts fn in the loop's nursery, unless the future was cancelled
-// meanwhile. On the loop.
+// meanwhile.
 func (r *trioRun[T]) start() {
 	if r.call.requested {
 		r.settle() // fn never runs
 		return
 	}
 	r.call.started = true
-	r.loop.nursery.StartSoon(r.run)
+	r.loop.blk.nursery.StartSoon(r.run)
 }
 
 // run runs fn under the call's scope, on a goroutine of the loop's
 // nursery, and posts the outcome to the loop.
 func (r *trioRun[T]) run(context.Context) error {
-	r.err = r.call.scope.Run(&r.trioCtx, r.callFn)
 	l := r.loop
-	r.settleH = Handle{fn: trioSettle, ctx: &r.trioCtx, loop: l}
-	if err := l.enqueue(&r.settleH); err != nil {
-		l.trioCount.Add(-1) // the loop has closed: nobody can await the outcome
+	if l.debug.Load() {
+		defer l.exitTrioCall(l.enterTrioCall())
+	}
+	r.err = r.call.scope.RunUnder(l.blk.nctx, r.values, r.callFn)
+	r.settleH = Handle{run: loopCall(r)}
+	if err := l.in.post(&r.settleH); err != nil {
+		l.removeTrioCall(&r.call) // the loop has closed: nobody can await the outcome
 	}
 	return nil
 }
@@ -733,14 +712,10 @@ func (r *trioRun[T]) callFn(ctx context.Context) error {
 	return r.fnErr
 }
 
-// settle gives the future the call's outcome. On the loop.
+// settle gives the future the call's outcome.
 func (r *trioRun[T]) settle() {
 	c := &r.f.core
-	l := c.loop
-	l.mu.Lock()
-	delete(l.trioCalls, &r.call)
-	l.mu.Unlock()
-	l.trioCount.Add(-1)
+	r.loop.removeTrioCall(&r.call)
 	c.x.onCancel = nil
 	r.fn = nil
 	if c.state != statePending {
@@ -783,43 +758,10 @@ func (c *trioCall) cancel(msg string) bool {
 	if !c.requested {
 		c.requested, c.msg = true, msg
 	}
-	c.scope.Cancel()
+	reason := "cancelled by asyncio"
+	if msg != "" {
+		reason += ": " + msg
+	}
+	c.scope.CancelWithReason(reason)
 	return true
-}
-
-// trioCtx is the ctx of a RunTrio call: the cancellation of the loop's
-// nursery, and the values of the calling asyncio code minus its task
-// (trio code is not in a task: Await must not believe it is). values has
-// no cancellation (context.WithoutCancel), so the standard library, asking
-// for its cancelCtx, finds the nursery's and starts no goroutine.
-type trioCtx struct {
-	context.Context // the loop nursery's ctx
-	values          context.Context
-	loop            *Loop
-	run             trioRunner // the call whose ctx this is
-}
-
-func (c *trioCtx) Value(key any) any {
-	switch key.(type) {
-	case taskKey:
-		return nil
-	case loopKey:
-		return c.loop
-	}
-	if v := c.values.Value(key); v != nil {
-		if _, ok := v.(context.Context); !ok {
-			return v
-		}
-		// A context stored as a value marks a cancellation scope (trio's
-		// scope key does). The call's cancellation is the loop nursery's:
-		// if the nursery's chain marks the nursery's own scope under this
-		// key (a context whose Done is ours), that one wins over the
-		// caller's, so that fn's scope attaches to the nursery's scope
-		// directly rather than through context.AfterFunc.
-		if nv, ok := c.Context.Value(key).(context.Context); ok && nv.Done() == c.Context.Done() {
-			return nv
-		}
-		return v
-	}
-	return c.Context.Value(key)
 }

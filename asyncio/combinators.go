@@ -10,7 +10,7 @@ import (
 
 // checkAwaitable panics on a nil awaitable; it returns a.
 func checkAwaitable[A Awaitable](a A, fn string) A {
-	if Awaitable(a) == nil {
+	if Awaitable(a) == nil || a.base() == nil {
 		panic("asyncio: " + fn + " with a nil awaitable")
 	}
 	return a

@@ -7,8 +7,7 @@ import (
 )
 
 // Debug-mode helpers (CPython's format_helpers.py and the thread checks of
-// base_events.py). Nothing here runs outside debug mode, except goid once
-// per loop.
+// base_events.py). Nothing here runs outside debug mode.
 
 // source is where a handle, future or task was created: the call stack of
 // its creator, recorded in debug mode (CPython's _source_traceback).
@@ -23,7 +22,7 @@ func captureSource(skip int) *source {
 	return &source{pcs: pcs[:n]}
 }
 
-// frames formats the stack, innermost first, as runtime/debug.Stack does.
+// String formats the stack, innermost first, as runtime/debug.Stack does.
 func (s *source) String() string {
 	if s == nil {
 		return ""
@@ -54,58 +53,28 @@ func (s *source) top() string {
 	}
 }
 
+// unknownGid is curGid while a task whose coroutine is not known yet runs.
+const unknownGid = -1
+
 const pkgPrefix = "github.com/trioasyncio/trioasyncio/asyncio."
 
-// goid returns the current goroutine's id, parsed from runtime.Stack's
-// header "goroutine 123 [running]:". It costs about a microsecond: the loop
-// calls it once at start, and otherwise only in debug mode.
-func goid() int64 {
-	var buf [64]byte
-	n := runtime.Stack(buf[:], false)
-	b := buf[:n]
-	const prefix = "goroutine "
-	if len(b) < len(prefix) {
-		return -1
-	}
-	b = b[len(prefix):]
-	var id int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + int64(c-'0')
-	}
-	return id
-}
-
-// checkGoroutine panics unless called from the loop's goroutine or from the
-// coroutine of the task the loop is running (a coroutine runs on a
-// goroutine of its own, in lockstep with the loop). Debug mode only.
+// checkGoroutine panics unless called from the loop's goroutine or from
+// the coroutine of the task the loop is running (a coroutine runs on a
+// goroutine of its own, in lockstep with the loop), or by asynciotest's
+// caller while the loop is lent to it. Debug mode only.
 //
-// A task's coroutine goroutine is recorded when the task starts or resumes
-// in debug mode; a task that was running when debug mode was turned on is
-// not known yet, so until the loop starts its next batch a call from a
-// coroutine goroutine is let through.
+// A task's coroutine is known from its first step in debug mode on; a
+// task that was already running when debug mode was turned on is not, so
+// while it runs a call from any task coroutine is let through.
 func (l *Loop) checkGoroutine(method string) {
 	g := goid()
-	if g == l.loopGid.Load() || g == l.curGid.Load() {
+	if g == l.loopGid.Load() || l.blk.held.Load() {
 		return
 	}
-	if gate := l.gate; gate != nil && gate.Held.Load() {
-		return // asynciotest: the loop holds and its caller has the turn
-	}
-	if l.debugFresh.Load() && l.curGid.Load() == 0 && onCoroutine() {
+	if cg := l.curGid.Load(); g == cg || (cg <= 0 && onLoopCode()) {
 		return
 	}
 	panic(fmt.Sprintf("asyncio: %s called from a goroutine other than the loop's: "+
-		"asyncio objects are loop-confined; from other goroutines use Loop.CallSoonThreadsafe "+
-		"(debug-mode check)", method))
-}
-
-// onCoroutine reports whether the current goroutine runs a task's
-// coroutine.
-func onCoroutine() bool {
-	buf := make([]byte, 16<<10)
-	n := runtime.Stack(buf, false)
-	return strings.Contains(string(buf[:n]), pkgPrefix+"(*Task[")
+		"asyncio objects are loop-confined; from other goroutines use Loop.CallSoonThreadsafe, "+
+		"from trio code RunSync (debug-mode check)", method))
 }

@@ -3,14 +3,9 @@ package asyncio
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math"
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/trioasyncio/trioasyncio/asyncio/internal/testhooks"
-	"github.com/trioasyncio/trioasyncio/trio"
 )
 
 // A Loop is an asyncio event loop living inside a trio nursery
@@ -26,81 +21,30 @@ import (
 // Flavor: the scheduling methods (CallSoon, CallLater, CallAt) and the
 // loop's objects (handles, futures, tasks) are loop-confined: use them
 // only from the loop's callbacks and tasks. From other goroutines use
-// CallSoonThreadsafe. In debug mode (SetDebug) a loop-confined method
-// called from another goroutine panics with a message saying so; otherwise
-// it is a data race. The goroutine-safe methods say so.
+// CallSoonThreadsafe, or RunSync from trio code. In debug mode (SetDebug)
+// a loop-confined method called from another goroutine panics with a
+// message saying so; otherwise it is a data race. The goroutine-safe
+// methods say so.
 type Loop struct {
-	// Loop-confined state: the loop goroutine and the coroutines it resumes.
-	ready           []*Handle // callbacks to run, FIFO
-	spare           []*Handle // the previous batch's slice, reused
-	batch           []*Handle // the batch running, and the index of its callback running
-	bi              int
-	timers          timerHeap
-	cancelledTimers int    // cancelled timers still in the heap
-	timerSeq        uint64 // scheduling order of timers
-	slab            []Handle
-	state           loopState
-	current         *taskCore // the task whose step is running
-	tasks           taskList  // tasks not done
-	timer           *time.Timer
+	loopCore       // the loop goroutine's state (loopcore.go)
+	in       inbox // how other goroutines reach the loop (inbox.go)
+	blk      block // the OpenLoop block around the loop (block.go)
 
 	// Immutable after newLoop.
-	epoch  time.Time // loop time 0, with a monotonic reading
-	ctx    *loopCtx  // the ctx callbacks get by default
-	ctxI   context.Context
-	cancel context.CancelFunc
-	poke   bool // cleanups may wake the loop (see reportUnretrieved)
-	wake   chan struct{}
+	epoch    time.Time       // loop time 0, with a monotonic reading
+	ctx      *loopCtx        // the ctx callbacks get by default
+	ctxI     context.Context // ctx as an interface, to compare without allocating
+	taskBase context.Context // the parent of tasks created with ctx: its values, no cancellation
+	cancel   context.CancelFunc
 
-	// Goroutine-safe state.
-	mu         sync.Mutex
-	inbox      []*Handle        // from CallSoonThreadsafe, guarded by mu
-	inboxSpare []*Handle        // loop-confined
-	refuse     bool             // guarded by mu: closed to CallSoonThreadsafe
-	handler    ExceptionHandler // guarded by mu
-	hasInbox   atomic.Bool
-	closed     atomic.Bool
-	debug      atomic.Bool
-	debugFresh atomic.Bool // debug mode turned on, and no batch has run in it yet
-	slow       atomic.Int64
-	loopGid    atomic.Int64
-	curGid     atomic.Int64 // the goroutine of the running task (debug mode)
-
-	// The boundary (bridge.go).
-	nursery     *trio.Nursery          // the loop's nursery: the loop goroutine and RunTrio calls
-	nctx        context.Context        // the nursery's ctx
-	bodyScope   trio.CancelScope       // the OpenLoop body's scope, cancelled by a loop failure
-	gate        *testhooks.Gate        // asynciotest's turn-taking; nil for OpenLoop
-	closedCh    chan struct{}          // closed once the loop has closed
-	trioCalls   map[*trioCall]struct{} // guarded by mu: RunTrio calls not finished
-	trioCount   atomic.Int32           // len(trioCalls), for the loop goroutine's idle check
-	failures    []error                // guarded by mu: what the default exception handler got
-	stopReq     atomic.Bool            // Stop was called; acted on at the end of the iteration
-	stopCh      chan struct{}          // guarded by mu: closed by the next stop, for WaitStopped
-	stopSeen    bool                   // guarded by mu: a stop no WaitStopped has seen yet
-	stopWaiters int                    // guarded by mu: the WaitStopped calls waiting on stopCh
-	exec        atomic.Pointer[loopExecutors]
-	panics      []panicked // futures failed by a panic, not yet retrieved (futures.go)
-	io          *ioState   // the loop's I/O (selector_events.go); nil until the first I/O call
+	// Settings, goroutine-safe.
+	debug   atomic.Bool
+	slow    atomic.Int64
+	handler atomic.Pointer[ExceptionHandler]
+	exec    atomic.Pointer[loopExecutors]
 }
 
-type loopState uint8
-
-const (
-	stateRunning  loopState = iota
-	stateDraining           // the body has returned: remaining tasks are cancelled and awaited
-	stateClosing            // pending work is dropped and coroutines are stopped
-	stateClosed             // OpenLoop is returning or has returned
-)
-
-// CPython's base_events constants: cancelled timers are purged in bulk when
-// they are more than half (_MIN_CANCELLED_TIMER_HANDLES_FRACTION) of a heap
-// of more than 100 (_MIN_SCHEDULED_TIMER_HANDLES).
-const (
-	minScheduledTimerHandles = 100
-	handleSlab               = 128
-	defaultSlowCallback      = 100 * time.Millisecond
-)
+const defaultSlowCallback = 100 * time.Millisecond
 
 type loopKey struct{}
 
@@ -121,16 +65,16 @@ func (c *loopCtx) Value(key any) any {
 }
 
 func newLoop(parent context.Context) *Loop {
-	l := &Loop{epoch: time.Now(), wake: make(chan struct{}, 1), closedCh: make(chan struct{})}
+	l := &Loop{epoch: time.Now()}
+	l.in.wake = make(chan struct{}, 1)
+	l.in.poke = l.epoch.Year() >= 2010 // see inbox.poke
+	l.blk.done = make(chan struct{})
 	base, cancel := context.WithCancel(context.WithoutCancel(parent))
 	l.ctx = &loopCtx{Context: base, loop: l}
 	l.ctxI = l.ctx
+	l.taskBase = context.WithoutCancel(base)
 	l.cancel = cancel
 	l.slow.Store(int64(defaultSlowCallback))
-	// A synctest bubble's fake clock starts in 2000: waking a bubbled loop
-	// from the runtime's cleanup goroutine (outside every bubble) would be
-	// a fatal error, so cleanups only wake loops whose clock looks real.
-	l.poke = l.epoch.Year() >= 2010
 	return l
 }
 
@@ -146,287 +90,6 @@ func GetRunningLoop(ctx context.Context) (*Loop, error) {
 	return nil, ErrNoRunningLoop
 }
 
-// run is the loop goroutine.
-func (l *Loop) run() {
-	if g := l.gate; g != nil && g.Exited != nil {
-		defer close(g.Exited)
-	}
-	l.loopGid.Store(goid())
-	l.timer = time.NewTimer(time.Hour)
-	l.timer.Stop()
-	l.hold()
-	for !l.runLoop() {
-	}
-	l.close()
-}
-
-// runLoop runs iterations until the loop is to close, and reports true
-// then. If a callback panics, it reports the panic to the exception
-// handler and returns false; run calls it again, and it first finishes the
-// interrupted batch. (One deferred recover for many iterations: the hot
-// path pays nothing for it.)
-//
-// The batch loop and the resumption of tasks are written out here rather
-// than in helpers: after a switch from a coroutine every return to a frame
-// entered before the switch is a mispredicted return, so the hot path
-// keeps the loop goroutine's stack shallow at the switch.
-func (l *Loop) runLoop() (done bool) {
-	defer func() {
-		if v := recover(); v != nil {
-			if l.batch == nil {
-				panic(v) // not a callback's: a bug of the loop itself
-			}
-			h := l.batch[l.bi]
-			l.batch[l.bi] = nil
-			l.bi++
-			l.callbackPanicked(h, trio.NewPanicError(v))
-		}
-	}()
-	if l.batch != nil {
-		// Finish the iteration the panic interrupted, and end it as usual.
-		l.runBatch(l.bi)
-		if l.stopReq.Load() {
-			l.stopped()
-		}
-		if l.state == stateDraining && l.tasks.Len() == 0 && l.trioCount.Load() == 0 {
-			return true
-		}
-	}
-	for l.state < stateClosing {
-		l.prepare()
-		if batch := l.ready; len(batch) > 0 {
-			l.ready = l.spare
-			l.batch = batch
-			if l.debug.Load() {
-				l.runBatch(0)
-			} else {
-				for i := 0; i < len(batch); i++ {
-					l.bi = i
-					h := batch[i]
-					if !h.cancelled {
-						if fn := h.fn; fn != nil {
-							fn(h.ctx)
-							h.fn, h.ctx = nil, nil
-						} else if c := h.ctx.(*taskCtx).t; c.beginStep() {
-							l.current = c
-							_, more := c.next()
-							l.current = nil
-							if !more {
-								c.finish()
-							}
-						}
-					}
-					batch[i] = nil
-				}
-				l.spare = batch[:0]
-				l.batch = nil
-			}
-		}
-		if l.stopReq.Load() {
-			l.stopped()
-		}
-		if l.state == stateDraining && l.tasks.Len() == 0 && l.trioCount.Load() == 0 {
-			break
-		}
-	}
-	return true
-}
-
-// prepare is the first part of an iteration (CPython's _run_once up to
-// running the callbacks): purge cancelled timers; if nothing is ready,
-// sleep until the next timer or a CallSoonThreadsafe; append the
-// threadsafe callbacks, then the timers that are due, to the ready queue.
-func (l *Loop) prepare() {
-	// Purge cancelled timers: in bulk if they are too many, else from the head.
-	if n := len(l.timers); n > minScheduledTimerHandles && 2*l.cancelledTimers > n {
-		l.purgeTimers()
-	} else {
-		for len(l.timers) > 0 && l.timers[0].cancelled {
-			l.timers.pop()
-			l.cancelledTimers--
-		}
-	}
-
-	if len(l.ready) == 0 && !l.hasInbox.Load() {
-		switch {
-		case len(l.timers) > 0:
-			if d := l.timers[0].when - l.now(); d > 0 {
-				l.sleep(time.Duration(d))
-			}
-		case l.state == stateDraining && l.trioCount.Load() == 0:
-			// Nothing is ready, no timer is set and no trio call of the
-			// loop is unwinding: the remaining tasks wait for something
-			// only a goroutine outside the loop's nursery could do. Give
-			// up on them rather than hang.
-			l.state = stateClosing
-			return
-		default:
-			<-l.wake
-		}
-	}
-
-	if l.hasInbox.Load() {
-		l.drainInbox()
-	}
-	if len(l.timers) > 0 {
-		now := l.now()
-		for len(l.timers) > 0 && l.timers[0].when <= now {
-			th := l.timers.pop()
-			if th.cancelled {
-				l.cancelledTimers--
-				continue
-			}
-			l.ready = append(l.ready, &th.Handle)
-		}
-	}
-}
-
-// sleep blocks until d has passed or CallSoonThreadsafe pokes the loop.
-// Inside a testing/synctest bubble both are durable blocks on the bubble's
-// fake clock.
-//
-// Design note: the wait watches no ctx. The loop is shielded from the
-// cancellation around OpenLoop (the design's S9) and learns that its block
-// is over from a callback the block posts when its body returns, through
-// the same inbox as CallSoonThreadsafe.
-func (l *Loop) sleep(d time.Duration) {
-	l.timer.Reset(d)
-	select {
-	case <-l.wake:
-		l.timer.Stop()
-	case <-l.timer.C:
-	}
-}
-
-func (l *Loop) purgeTimers() {
-	h := l.timers
-	keep := h[:0]
-	for _, th := range h {
-		if th.cancelled {
-			th.hpos = 0
-		} else {
-			keep = append(keep, th)
-		}
-	}
-	clear(h[len(keep):])
-	keep.heapify()
-	l.timers = keep
-	l.cancelledTimers = 0
-}
-
-func (l *Loop) drainInbox() {
-	l.mu.Lock()
-	in := l.inbox
-	l.inbox = l.inboxSpare
-	l.hasInbox.Store(false)
-	l.mu.Unlock()
-	l.ready = append(l.ready, in...)
-	clear(in)
-	l.inboxSpare = in[:0]
-}
-
-// runBatch runs l.batch[i:], as runLoop does: after a recovered panic,
-// and in debug mode. l.bi tells runLoop's recover which callback
-// panicked. Entries are cleared as they are done with, so that the slice
-// keeps nothing alive once it is reused.
-func (l *Loop) runBatch(i int) {
-	batch := l.batch
-	if l.debug.Load() {
-		if l.debugFresh.Load() {
-			l.debugFresh.Store(false)
-		}
-		for ; i < len(batch); i++ {
-			l.bi = i
-			l.runDebug(batch[i])
-			batch[i] = nil
-		}
-	} else {
-		for ; i < len(batch); i++ {
-			l.bi = i
-			h := batch[i]
-			if !h.cancelled {
-				if fn := h.fn; fn != nil {
-					fn(h.ctx)
-					h.fn, h.ctx = nil, nil
-				} else {
-					h.ctx.(*taskCtx).t.step()
-				}
-			}
-			batch[i] = nil
-		}
-	}
-	l.spare = batch[:0]
-	l.batch = nil
-}
-
-// runDebug runs h and reports it if it was slow.
-func (l *Loop) runDebug(h *Handle) {
-	if h.cancelled {
-		return
-	}
-	t0 := time.Now()
-	step := h.stepOf()
-	if step != nil {
-		step.step()
-	} else {
-		h.fn(h.ctx)
-	}
-	if dt := time.Since(t0); dt >= l.SlowCallbackDuration() {
-		slog.Warn(fmt.Sprintf("asyncio: executing %v took %.3f seconds", h, dt.Seconds()),
-			"handle", h.String(), "duration", dt)
-	}
-	if step == nil {
-		h.fn, h.ctx = nil, nil
-	}
-}
-
-func (l *Loop) callbackPanicked(h *Handle, pe *trio.PanicError) {
-	ec := ExceptionContext{Message: "Exception in callback " + h.String(), Err: pe, Handle: h}
-	if h.dbg != nil {
-		ec.SourceTraceback = h.dbg.String()
-	}
-	if h.stepOf() == nil {
-		h.fn, h.ctx = nil, nil
-	}
-	l.CallExceptionHandler(ec)
-}
-
-// close drops what is pending, stops the coroutines and closes the loop.
-func (l *Loop) close() {
-	l.mu.Lock()
-	l.refuse = true
-	inbox := l.inbox
-	l.inbox = nil
-	l.mu.Unlock()
-	l.state = stateClosing
-	for _, h := range inbox {
-		if h.report {
-			// Reports of unretrieved exceptions are not work: deliver them.
-			h.fn(h.ctx)
-		}
-	}
-	for _, th := range l.timers {
-		th.hpos = 0
-	}
-	l.timers, l.cancelledTimers = nil, 0
-	l.ready, l.spare = nil, nil
-	for c := l.tasks.Front(); c != nil; c = l.tasks.Front() {
-		c.abandon()
-	}
-	l.closeIO()
-	l.reportPanics()
-	l.ready, l.slab = nil, nil
-	l.timer.Stop()
-	l.state = stateClosed
-	l.closed.Store(true)
-	l.cancel()
-	l.shutdownExecutor()
-	close(l.closedCh) // last: bridge waiters then see every outcome there will be
-}
-
-// now is the loop time: nanoseconds since the epoch, on the monotonic clock.
-func (l *Loop) now() int64 { return int64(time.Since(l.epoch)) }
-
 // Time returns the loop's current time: time.Now(), which carries a
 // monotonic clock reading (asyncio's loop.time()). Inside a
 // testing/synctest bubble it is the bubble's fake clock. Goroutine-safe.
@@ -435,17 +98,6 @@ func (l *Loop) now() int64 { return int64(time.Since(l.epoch)) }
 // seconds, so that CallAt(loop.Time().Add(d)) reads as Go; internally the
 // loop keeps int64 nanoseconds since its start.
 func (l *Loop) Time() time.Time { return time.Now() }
-
-// newHandle returns a zeroed handle carved from the current slab.
-func (l *Loop) newHandle() *Handle {
-	if len(l.slab) == 0 {
-		l.slab = make([]Handle, handleSlab)
-	}
-	h := &l.slab[0]
-	l.slab = l.slab[1:]
-	h.loop = l
-	return h
-}
 
 // callCtx is the ctx a callback will get.
 func (l *Loop) callCtx(opts []CallOption) context.Context {
@@ -466,24 +118,22 @@ func (l *Loop) callCtx(opts []CallOption) context.Context {
 	return ctx
 }
 
+// closedPanic is the panic of a loop-confined method called after the
+// loop's block returned: an error matching ErrLoopClosed.
+func closedPanic(method string) error {
+	return fmt.Errorf("%w (%s after its OpenLoop block returned)", ErrLoopClosed, method)
+}
+
 // refused is what the scheduling methods do once the loop stops accepting
 // work: while it closes (stopping coroutines, whose deferred calls may
 // still schedule things) they return a handle that is cancelled and will
-// never run; once it has closed, they panic.
+// never run; once it has closed, they panic with an error matching
+// ErrLoopClosed.
 func (l *Loop) refused(h *Handle, method string) {
 	if l.state == stateClosed {
-		panic(fmt.Sprintf("%v (%s after its OpenLoop block returned)", ErrLoopClosed, method))
+		panic(closedPanic(method))
 	}
 	h.cancelled = true
-}
-
-// pushReady queues h (a task step or done callback) unless the loop is
-// closing, when the work is dropped.
-func (l *Loop) pushReady(h *Handle) {
-	if l.state > stateDraining {
-		return
-	}
-	l.ready = append(l.ready, h)
 }
 
 // CallSoon schedules cb to run in a coming iteration, after the callbacks
@@ -492,8 +142,8 @@ func (l *Loop) pushReady(h *Handle) {
 // its stack, and the loop goes on.
 //
 // Loop-confined. Cost: amortized, one allocation per 128 calls (see
-// Handle).
-// It panics if cb is nil or if the loop has closed.
+// Handle). It panics if cb is nil, and with an error matching
+// ErrLoopClosed if the loop has closed.
 func (l *Loop) CallSoon(cb func(ctx context.Context), opts ...CallOption) *Handle {
 	if cb == nil {
 		panic("asyncio: Loop.CallSoon with a nil callback")
@@ -501,9 +151,11 @@ func (l *Loop) CallSoon(cb func(ctx context.Context), opts ...CallOption) *Handl
 	debug := l.debug.Load()
 	if debug {
 		l.checkGoroutine("Loop.CallSoon")
+	} else {
+		l.checkIdle("Loop.CallSoon")
 	}
 	h := l.newHandle()
-	h.fn = cb
+	h.run = callback(cb)
 	h.ctx = l.callCtx(opts)
 	if l.state > stateDraining {
 		l.refused(h, "Loop.CallSoon")
@@ -511,6 +163,11 @@ func (l *Loop) CallSoon(cb func(ctx context.Context), opts ...CallOption) *Handl
 	}
 	if debug {
 		h.dbg = captureSource(1)
+	}
+	if l.in.pending.Load() {
+		// Callbacks the loop's own code queued with CallSoonThreadsafe
+		// go first: CPython keeps the two in one FIFO queue.
+		l.ready = l.in.drain(l.ready)
 	}
 	l.ready = append(l.ready, h)
 	return h
@@ -544,12 +201,13 @@ func (l *Loop) callAt(when int64, cb func(ctx context.Context), opts []CallOptio
 	debug := l.debug.Load()
 	if debug {
 		l.checkGoroutine(method)
+	} else {
+		l.checkIdle(method)
 	}
-	th := &TimerHandle{when: when, seq: l.timerSeq}
+	th := &TimerHandle{loop: l, when: when, seq: l.timerSeq}
 	l.timerSeq++
-	th.fn = cb
+	th.run = callback(cb)
 	th.ctx = l.callCtx(opts)
-	th.loop = l
 	if l.state > stateDraining {
 		l.refused(&th.Handle, method)
 		return th
@@ -563,46 +221,28 @@ func (l *Loop) callAt(when int64, cb func(ctx context.Context), opts []CallOptio
 
 // CallSoonThreadsafe schedules cb as CallSoon does, from any goroutine
 // (asyncio's call_soon_threadsafe). It never blocks: it appends to the
-// loop's inbox under a short lock and pokes the loop through a channel of
-// capacity one, so wakeups coalesce and nothing is dropped. Callbacks from
-// one goroutine run in the order they were scheduled.
+// loop's inbox under a short lock and wakes the loop, so wakeups coalesce
+// and nothing is dropped. Callbacks from one goroutine run in the order
+// they were scheduled; called from the loop itself, it keeps FIFO order
+// with CallSoon.
 //
 // It returns ErrLoopClosed once the loop has begun dropping its pending
 // work (after the shutdown described in OpenLoop); a callback accepted just
 // before that is dropped with the rest of the pending work. The Handle it
 // returns is loop-confined like any other: cancel it from the loop.
+// It panics if cb is nil.
 func (l *Loop) CallSoonThreadsafe(cb func(ctx context.Context), opts ...CallOption) (*Handle, error) {
 	if cb == nil {
 		panic("asyncio: Loop.CallSoonThreadsafe with a nil callback")
 	}
-	h := &Handle{fn: cb, ctx: l.callCtx(opts), loop: l}
+	h := &Handle{run: callback(cb), ctx: l.callCtx(opts)}
 	if l.debug.Load() {
 		h.dbg = captureSource(1)
 	}
-	if err := l.enqueue(h); err != nil {
+	if err := l.in.post(h); err != nil {
 		return nil, err
 	}
 	return h, nil
-}
-
-func (l *Loop) enqueue(h *Handle) error {
-	l.mu.Lock()
-	if l.refuse {
-		l.mu.Unlock()
-		return ErrLoopClosed
-	}
-	l.inbox = append(l.inbox, h)
-	l.hasInbox.Store(true)
-	l.mu.Unlock()
-	l.wakeup()
-	return nil
-}
-
-func (l *Loop) wakeup() {
-	select {
-	case l.wake <- struct{}{}:
-	default:
-	}
 }
 
 // IsClosed reports whether the loop has closed. Goroutine-safe.
@@ -613,11 +253,7 @@ func (l *Loop) IsClosed() bool { return l.closed.Load() }
 // tasks record where they were created, and callbacks that run longer
 // than SlowCallbackDuration are logged (slog, level Warn). It costs a
 // stack walk per scheduled callback. Goroutine-safe.
-func (l *Loop) SetDebug(on bool) {
-	if !l.debug.Swap(on) && on {
-		l.debugFresh.Store(true)
-	}
-}
+func (l *Loop) SetDebug(on bool) { l.debug.Store(on) }
 
 // GetDebug reports whether debug mode is on. Goroutine-safe.
 func (l *Loop) GetDebug() bool { return l.debug.Load() }

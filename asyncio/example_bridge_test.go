@@ -82,7 +82,7 @@ func ExampleRunAsyncio() {
 	})
 	// Output:
 	// hello from a task <nil>
-	// task: asyncio: cancelled
+	// task: asyncio: cancelled: cancelled by trio: deadline exceeded
 	// trio's: true asyncio's: true
 	// moved on: true <nil>
 }
@@ -90,7 +90,7 @@ func ExampleRunAsyncio() {
 // Trio code waits for a future of the loop.
 func ExampleRunFuture() {
 	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
-		fut, _ := asyncio.RunSync(ctx, func() (*asyncio.Future[string], error) {
+		fut, _ := asyncio.RunSync(ctx, func(context.Context) (*asyncio.Future[string], error) {
 			f := asyncio.NewFuture[string](loop)
 			loop.CallLater(time.Millisecond, func(context.Context) { f.SetResult("resolved by a timer") })
 			return f, nil
@@ -117,9 +117,9 @@ func ExampleRunSync() {
 			})
 		})
 		task := <-tasks
-		n, err := asyncio.RunSync(ctx, func() (int, error) { return len(asyncio.AllTasks(loop)), nil })
+		n, err := asyncio.RunSync(ctx, func(context.Context) (int, error) { return len(asyncio.AllTasks(loop)), nil })
 		fmt.Println("tasks:", n, err)
-		asyncio.RunSync(ctx, func() (struct{}, error) {
+		asyncio.RunSync(ctx, func(context.Context) (struct{}, error) {
 			ev.Set()
 			return struct{}{}, nil
 		})
@@ -161,7 +161,7 @@ func ExampleRunTrio() {
 	// Output:
 	// hello from trio <nil>
 	// cancel: true done at once: false
-	// trio code unwound: trio: cancelled: Cancel called
+	// trio code unwound: trio: cancelled: cancelled by asyncio: enough
 	// await: asyncio: cancelled: enough
 }
 

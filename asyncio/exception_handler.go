@@ -42,17 +42,20 @@ type ExceptionHandler func(loop *Loop, ec ExceptionContext)
 // SetExceptionHandler sets the loop's exception handler; nil restores the
 // default, DefaultExceptionHandler. Goroutine-safe.
 func (l *Loop) SetExceptionHandler(h ExceptionHandler) {
-	l.mu.Lock()
-	l.handler = h
-	l.mu.Unlock()
+	if h == nil {
+		l.handler.Store(nil)
+		return
+	}
+	l.handler.Store(&h)
 }
 
 // GetExceptionHandler returns the handler set by SetExceptionHandler, nil
 // for the default. Goroutine-safe.
 func (l *Loop) GetExceptionHandler() ExceptionHandler {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.handler
+	if h := l.handler.Load(); h != nil {
+		return *h
+	}
+	return nil
 }
 
 // CallExceptionHandler calls the loop's exception handler with ec, on the

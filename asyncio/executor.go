@@ -166,24 +166,25 @@ func (st *loopExecutors) isClosed() bool {
 // executorState returns l's executor state, creating it the first time;
 // nil once the loop has closed.
 func (l *Loop) executorState() *loopExecutors {
-	if st := l.exec.Load(); st != nil {
-		return st
+	for {
+		switch st := l.exec.Load(); st {
+		case closedExecutors:
+			return nil
+		case nil:
+			if l.exec.CompareAndSwap(nil, &loopExecutors{}) {
+				continue
+			}
+		default:
+			return st
+		}
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.refuse {
-		return nil
-	}
-	if st := l.exec.Load(); st != nil {
-		return st
-	}
-	st := &loopExecutors{}
-	l.exec.Store(st)
-	return st
 }
 
+// closedExecutors marks the executor state of a closed loop.
+var closedExecutors = &loopExecutors{closed: true}
+
 // shutdownExecutor is the loop's "shut the executor down" step of its
-// close (DESIGN S3, CPython's shutdown_default_executor): it cancels the
+// close (CPython's shutdown_default_executor): it cancels the
 // ctx of every function RunInExecutor started for this loop (on any
 // executor), stops the default executor the loop created taking work, and
 // waits for its goroutines. Only the loop's own default executor is shut
@@ -192,7 +193,7 @@ func (l *Loop) executorState() *loopExecutors {
 // CallSoonThreadsafe (results of functions still running are dropped, not
 // queued), so a function waiting on the loop cannot deadlock the wait.
 func (l *Loop) shutdownExecutor() {
-	st := l.exec.Swap(nil)
+	st := l.exec.Swap(closedExecutors)
 	if st == nil {
 		return
 	}
@@ -253,13 +254,15 @@ func (st *loopExecutors) defaultExecutor() (Executor, error) {
 // cancelled when the future is cancelled (Go's addition: CPython can only
 // drop work that has not started) and when the loop closes; fn does not
 // run if its ctx is cancelled before it starts. A result that arrives
-// after the future was cancelled, or after the loop closed, is dropped.
+// after the future was cancelled, or after the loop closed, is dropped;
+// a panic then goes to the loop's exception handler (and so, by default,
+// fails the OpenLoop block), as a callback's panic does.
 //
 // Loop-confined: call it from a callback or task of the loop. It does not
 // block. Cost: a future, a cancellable ctx, the executor's goroutine (a
 // PoolExecutor reuses its goroutines while work is queued), and one
-// CallSoonThreadsafe for the result. It panics if fn is nil or ctx carries no loop; a refusal of the
-// executor (ErrExecutorShutdown, or ErrLoopClosed once the loop has
+// CallSoonThreadsafe for the result. It panics if fn is nil or ctx
+// carries no loop; a refusal of the executor (ErrExecutorShutdown, or ErrLoopClosed once the loop has
 // closed) fails the returned future.
 func RunInExecutor[T any](ctx context.Context, ex Executor, fn func(ctx context.Context) (T, error)) *Future[T] {
 	if fn == nil {
@@ -297,9 +300,23 @@ func RunInExecutor[T any](ctx context.Context, ex Executor, fn func(ctx context.
 		if ran {
 			v, err = callFn(fctx, fn)
 		}
-		l.CallSoonThreadsafe(func(context.Context) { // ErrLoopClosed: dropped
+		var pe *trio.PanicError
+		panicked := errors.As(err, &pe)
+		lost := func() {
+			// Nobody will retrieve the panic from the future: the
+			// exception handler gets it, as it gets a callback's.
+			l.CallExceptionHandler(ExceptionContext{
+				Message: "Exception in executor function whose result nobody awaits",
+				Err:     err,
+				Future:  fut,
+			})
+		}
+		h := &Handle{ctx: l.ctxI, report: panicked, run: callback(func(context.Context) {
 			switch {
 			case fut.Done():
+				if panicked {
+					lost()
+				}
 			case !ran:
 				fut.Cancel("") // skipped: the loop is closing
 			case err != nil:
@@ -307,7 +324,11 @@ func RunInExecutor[T any](ctx context.Context, ex Executor, fn func(ctx context.
 			default:
 				fut.SetResult(v)
 			}
-		})
+		})}
+		// A result that finds the loop closed is dropped; a panic is not.
+		if l.in.post(h) != nil && panicked {
+			lost()
+		}
 	})
 	if err != nil {
 		fut.SetException(err)

@@ -24,8 +24,9 @@ type Awaitable interface {
 	Done() bool
 	// Cancelled reports whether the future was cancelled.
 	Cancelled() bool
-	// Cancel cancels the future (see Future.Cancel and Task.Cancel).
-	Cancel(msg string) bool
+	// Cancel cancels the future (see Future.Cancel and Task.Cancel); the
+	// message is optional.
+	Cancel(message ...string) bool
 	// Exception returns the future's error: see Future.Exception.
 	Exception() error
 	// AddDoneCallback schedules fn to run (with CallSoon, never
@@ -114,6 +115,8 @@ func (c *futureCore) check(method string) {
 	}
 	if c.loop.debug.Load() {
 		c.loop.checkGoroutine(method)
+	} else {
+		c.loop.checkIdle(method)
 	}
 }
 
@@ -152,8 +155,12 @@ func (c *futureCore) addDoneCallback(fn func(ctx context.Context), opts []CallOp
 	c.check(method)
 	l := c.loop
 	h := l.newHandle()
-	h.fn = fn
+	h.run = callback(fn)
 	h.ctx = l.callCtx(opts)
+	if l.state > stateDraining {
+		l.refused(h, method)
+		return h
+	}
 	if l.debug.Load() {
 		h.dbg = captureSource(2)
 	}
@@ -223,7 +230,7 @@ func (c *futureCore) setException(err error, obj string) {
 // RunTrio call), held weakly: if nobody has retrieved the panic by the
 // time the loop closes, the loop reports it then rather than leave it to
 // the garbage collector, which would find the future only after OpenLoop
-// has returned (DESIGN: a panic surfaces from OpenLoop).
+// has returned: a panic must surface from OpenLoop.
 type panicked struct {
 	fut      weak.Pointer[futureCore]
 	msg, obj string
@@ -288,18 +295,9 @@ func reportUnretrieved(r *unretrieved) {
 		ec.SourceTraceback = r.src.String()
 	}
 	l := r.loop
-	h := &Handle{fn: func(context.Context) { l.CallExceptionHandler(ec) }, ctx: l.ctxI, loop: l, report: true}
-	l.mu.Lock()
-	if l.refuse {
-		l.mu.Unlock()
+	h := &Handle{run: callback(func(context.Context) { l.CallExceptionHandler(ec) }), ctx: l.ctxI, report: true}
+	if !l.in.postReport(h) {
 		l.CallExceptionHandler(ec)
-		return
-	}
-	l.inbox = append(l.inbox, h)
-	l.hasInbox.Store(true)
-	l.mu.Unlock()
-	if l.poke {
-		l.wakeup()
 	}
 }
 
@@ -317,11 +315,11 @@ func (c *futureCore) describeCallbacks(b *strings.Builder) {
 		return
 	}
 	name := func(h *Handle) string {
-		switch t := h.stepOf(); {
-		case t != nil:
-			return "step of " + t.owner.Name()
-		case h.fn != nil:
-			return funcName(h.fn)
+		switch r := h.run.(type) {
+		case *taskCore:
+			return "step of " + r.owner.Name()
+		case callback:
+			return funcName(r)
 		}
 		return "?"
 	}
@@ -368,8 +366,8 @@ func (c *futureCore) describe(kind string, result func() string) string {
 // it with Await; callbacks are told with AddDoneCallback.
 //
 // A Future is loop-confined: all its methods are to be called on its loop
-// (from callbacks and tasks of that loop); other goroutines reach it
-// through Loop.CallSoonThreadsafe.
+// (from callbacks and tasks of that loop); trio code reaches it inside
+// RunSync, other goroutines through Loop.CallSoonThreadsafe.
 //
 // Cost: one allocation (NewFuture); done callbacks are carved from the
 // loop's handle blocks. An exception never retrieved (by Result or
@@ -383,7 +381,7 @@ type Future[T any] struct {
 
 // NewFuture returns a pending future on loop (asyncio's
 // loop.create_future()). It panics if loop is nil. In debug mode the
-// future records where it was created.
+// future records where it was created. Loop-confined.
 func NewFuture[T any](loop *Loop) *Future[T] {
 	if loop == nil {
 		panic("asyncio: NewFuture with a nil loop")
@@ -391,12 +389,18 @@ func NewFuture[T any](loop *Loop) *Future[T] {
 	f := &Future[T]{}
 	f.core.loop = loop
 	if loop.debug.Load() {
+		loop.checkGoroutine("NewFuture")
 		f.core.extra().dbg = captureSource(1)
 	}
 	return f
 }
 
-func (f *Future[T]) base() *futureCore { return &f.core }
+func (f *Future[T]) base() *futureCore {
+	if f == nil {
+		return nil
+	}
+	return &f.core
+}
 
 // Result returns the future's result. If the future failed, it returns its
 // error (and the error counts as retrieved); if it was cancelled, the
@@ -404,6 +408,9 @@ func (f *Future[T]) base() *futureCore { return &f.core }
 // not ready.").
 func (f *Future[T]) Result() (T, error) {
 	c := &f.core
+	if l := c.loop; l != nil && l.debug.Load() {
+		l.checkGoroutine("Future.Result")
+	}
 	var zero T
 	switch c.state {
 	case stateFinished:
@@ -468,12 +475,24 @@ func (f *Future[T]) SetException(err error) error {
 }
 
 // Cancel cancels the future and schedules its done callbacks, and reports
-// true; if the future is already done it reports false. msg ("" for none)
-// becomes the CancelledError's Msg. Cancelling also counts as retrieving a
-// pending exception, which is then not reported.
-func (f *Future[T]) Cancel(msg string) bool {
+// true; if the future is already done it reports false. The message, if
+// one is given, becomes the CancelledError's Msg (Python's cancel(msg)).
+// Cancelling also counts as retrieving a pending exception, which is then
+// not reported. It panics if given more than one message.
+func (f *Future[T]) Cancel(message ...string) bool {
 	f.core.check("Future.Cancel")
-	return f.core.cancel(msg)
+	return f.core.cancel(cancelMessage(message, "Future.Cancel"))
+}
+
+// cancelMessage is the optional message of the Cancel methods.
+func cancelMessage(message []string, method string) string {
+	switch len(message) {
+	case 0:
+		return ""
+	case 1:
+		return message[0]
+	}
+	panic("asyncio: " + method + " with more than one message")
 }
 
 // Cancelled reports whether the future was cancelled.

@@ -14,51 +14,58 @@ import (
 // keep it from running.
 //
 // Handles are loop-confined: Cancel and Cancelled may be called only from
-// the loop (its callbacks and tasks). To cancel from another goroutine,
-// CallSoonThreadsafe a callback that calls Cancel.
+// the loop (its callbacks and tasks). To cancel from trio code, call
+// Cancel inside RunSync; from another goroutine, CallSoonThreadsafe a
+// callback that calls Cancel.
 //
 // Cost: CallSoon carves its handles out of per-loop blocks of 128 (one
 // allocation per 128 calls); a handle kept alive keeps its block alive, but
 // not the callbacks of the other handles, which are dropped once run.
 type Handle struct {
-	// fn(ctx) is the callback. A task's step handle has no fn and its ctx
-	// is the task's *taskCtx (see stepOf), which saves a field.
-	fn   func(ctx context.Context)
-	ctx  context.Context
-	loop *Loop
-	dbg  *source // where the handle was created (debug mode)
-	// hpos is the timer's position in the loop's heap plus one; 0 when the
-	// handle is not in the heap (never a timer, or popped).
-	hpos      int32
+	// run is what the loop runs: a callback (run with ctx), a task's step
+	// (the *taskCore), or a loopCall. It is nil once it has run or been
+	// dropped. The handle is kept small (48 bytes): W1 allocates one per
+	// callback, amortized.
+	run       any
+	ctx       context.Context // the callback's ctx; never changes, so that the debug checks may read it from any goroutine
+	dbg       *source         // where the handle was created (debug mode)
 	cancelled bool
-	report    bool // delivers an unretrieved-exception report: run even at close
+	report    bool // delivers a report of an error nobody else will see: run even at close
 }
+
+// A callback is what CallSoon and friends schedule.
+type callback func(ctx context.Context)
 
 // Cancel keeps the callback from running; it has no effect if the callback
 // has run or is running. Loop-confined.
-func (h *Handle) Cancel() {
+func (h *Handle) Cancel() { h.cancel("Handle.Cancel") }
+
+// cancel is Cancel; it reports whether it cancelled the handle now.
+func (h *Handle) cancel(method string) bool {
+	l := loopOf(h.ctx)
+	debug := l != nil && l.debug.Load()
+	if debug {
+		l.checkGoroutine(method)
+	} else if l != nil {
+		l.checkIdle(method)
+	}
 	if h.cancelled {
-		return
+		return false
 	}
 	h.cancelled = true
-	if h.hpos != 0 {
-		h.loop.cancelledTimers++
-	}
-	if h.loop == nil || !h.loop.GetDebug() {
+	if !debug {
 		// Drop the callback now, as CPython does outside debug mode, so that
 		// what it references can be collected.
-		h.fn, h.ctx = nil, nil
+		h.run = nil
 	}
+	return true
 }
 
-// stepOf returns the task whose step h is, or nil.
-func (h *Handle) stepOf() *taskCore {
-	if h.fn == nil {
-		if tc, ok := h.ctx.(*taskCtx); ok {
-			return tc.t
-		}
-	}
-	return nil
+// A loopCall is work of this package's own queued on the loop without a
+// closure: the loop runs onLoop(h), h being the handle that carried it,
+// so that one object can queue several kinds of work.
+type loopCall interface {
+	onLoop(h *Handle)
 }
 
 // Cancelled reports whether Cancel was called. Loop-confined.
@@ -72,13 +79,13 @@ func (h *Handle) String() string {
 	if h.cancelled {
 		b.WriteString(" cancelled")
 	}
-	switch t := h.stepOf(); {
-	case t != nil:
+	switch r := h.run.(type) {
+	case *taskCore:
 		b.WriteString(" step of ")
-		b.WriteString(t.describe())
-	case h.fn != nil:
+		b.WriteString(r.describe())
+	case callback:
 		b.WriteString(" ")
-		b.WriteString(funcName(h.fn))
+		b.WriteString(funcName(r))
 	}
 	if h.dbg != nil {
 		b.WriteString(" created at ")
@@ -104,8 +111,20 @@ func funcName(fn any) string {
 // bulk.
 type TimerHandle struct {
 	Handle
+	loop *Loop
 	when int64  // loop time: nanoseconds since the loop's epoch
 	seq  uint64 // scheduling order, for ties
+	// hpos is the timer's position in the loop's heap plus one; 0 when
+	// it is not in the heap (popped).
+	hpos int32
+}
+
+// Cancel keeps the callback from running, as Handle.Cancel does.
+// Loop-confined.
+func (th *TimerHandle) Cancel() {
+	if th.cancel("TimerHandle.Cancel") && th.hpos != 0 {
+		th.loop.cancelledTimers++
+	}
 }
 
 // When returns the time the callback is scheduled for. It carries a
@@ -134,82 +153,4 @@ func WithContext(ctx context.Context) CallOption {
 		panic("asyncio: WithContext(nil)")
 	}
 	return CallOption{ctx: ctx}
-}
-
-// timerHeap is a binary min-heap of timers ordered by (when, seq). Each
-// timer knows its position (hpos), so that nothing needs searching.
-type timerHeap []*TimerHandle
-
-func timerLess(a, b *TimerHandle) bool {
-	return a.when < b.when || (a.when == b.when && a.seq < b.seq)
-}
-
-func (hp *timerHeap) push(th *TimerHandle) {
-	h := append(*hp, th)
-	*hp = h
-	h.up(len(h) - 1)
-}
-
-// pop removes and returns the head; the caller clears its hpos.
-func (hp *timerHeap) pop() *TimerHandle {
-	h := *hp
-	n := len(h) - 1
-	top := h[0]
-	h[0] = h[n]
-	h[0].hpos = 1
-	h[n] = nil
-	h = h[:n]
-	*hp = h
-	if n > 0 {
-		h.down(0)
-	}
-	top.hpos = 0
-	return top
-}
-
-func (h timerHeap) up(i int) {
-	th := h[i]
-	for i > 0 {
-		p := (i - 1) / 2
-		if !timerLess(th, h[p]) {
-			break
-		}
-		h[i] = h[p]
-		h[i].hpos = int32(i + 1)
-		i = p
-	}
-	h[i] = th
-	th.hpos = int32(i + 1)
-}
-
-func (h timerHeap) down(i int) {
-	n := len(h)
-	th := h[i]
-	for {
-		c := 2*i + 1
-		if c >= n {
-			break
-		}
-		if r := c + 1; r < n && timerLess(h[r], h[c]) {
-			c = r
-		}
-		if !timerLess(h[c], th) {
-			break
-		}
-		h[i] = h[c]
-		h[i].hpos = int32(i + 1)
-		i = c
-	}
-	h[i] = th
-	th.hpos = int32(i + 1)
-}
-
-// heapify restores the heap property of an arbitrary slice.
-func (h timerHeap) heapify() {
-	for i := range h {
-		h[i].hpos = int32(i + 1)
-	}
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		h.down(i)
-	}
 }

@@ -159,8 +159,8 @@ func (po *poller) run() {
 		// wake-up per event.
 		h := &po.doneH[po.doneI]
 		po.doneI ^= 1
-		h.fn, h.ctx, h.loop = po.ackFn, context.Background(), po.loop
-		if po.loop.enqueue(h) != nil {
+		h.run, h.ctx = callback(po.ackFn), context.Background()
+		if po.loop.in.post(h) != nil {
 			<-po.quit // the loop is closing
 			return
 		}

@@ -151,8 +151,8 @@ func (e *fdEntry) post(bits uint32) {
 	}
 	h := &e.hs[e.hi]
 	e.hi ^= 1
-	h.fn, h.ctx, h.loop = e.runFn, context.Background(), e.loop
-	_ = e.loop.enqueue(h) // refused only once the loop is closing
+	h.run, h.ctx = callback(e.runFn), context.Background()
+	_ = e.loop.in.post(h) // refused only once the loop is closing
 }
 
 func (e *fdEntry) run(context.Context) {

@@ -177,7 +177,7 @@ func TestStreams_trio_deadline_in_readexactly_and_drain(t *testing.T) {
 			return err
 		}
 		// The server sends 10 bytes; the client wants 20.
-		asyncio.RunSync(ctx, func() (int, error) { return 0, c.sw.Write([]byte("0123456789")) })
+		asyncio.RunSync(ctx, func(context.Context) (int, error) { return 0, c.sw.Write([]byte("0123456789")) })
 		movedOn, _ := trio.MoveOnAfter(ctx, 200*time.Millisecond, func(ctx context.Context) error {
 			_, err = asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
 				_, err := c.r.ReadExactly(ctx, 20)
@@ -207,7 +207,7 @@ func TestStreams_trio_deadline_in_readexactly_and_drain(t *testing.T) {
 		if !movedOn || !errors.Is(err, asyncio.ErrCancelled) {
 			t.Errorf("Drain under a trio deadline = %v, want cancelled", err)
 		}
-		queued, _ := asyncio.RunSync(ctx, func() (int, error) { return c.w.Transport().GetWriteBufferSize(), nil })
+		queued, _ := asyncio.RunSync(ctx, func(context.Context) (int, error) { return c.w.Transport().GetWriteBufferSize(), nil })
 		if queued == 0 {
 			t.Error("the write buffer is empty after a cancelled Drain")
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,9 +19,14 @@ import (
 // Cancellation is level-triggered, as in Trio: once a scope is cancelled,
 // its ctx stays done, and every checkpoint inside fails again and again.
 // A cancellation error that leaves fn is absorbed by the scope whose
-// cancellation it is, and only by that scope: Run returns nil for it and
-// CancelledCaught reports true. The cancellation of an enclosing scope passes
-// through an inner scope untouched, to be absorbed where it was caused.
+// cancellation it is: Run returns nil for it and CancelledCaught reports
+// true. The cancellation of an enclosing scope passes through an inner
+// scope untouched, to be absorbed where it was caused. And when an inner
+// scope and an enclosing one are both cancelled, the inner one lets its
+// own cancellation pass too (its surroundings are cancelled), and the
+// outermost cancelled scope absorbs it, as Trio's outermost cancelled
+// scope catches every Cancelled: a cancellation never escapes the scopes
+// it came from.
 //
 // The ctx given to fn is a Context whose Done, Err, Deadline and Cause
 // reflect the scope. Contexts derived from it by the standard library cost
@@ -28,19 +34,30 @@ import (
 // deadline cancelled it; contexts derived from it report [context.Canceled]
 // and carry the *[CancelledError] as their context.Cause.
 type CancelScope struct {
-	mu              sync.Mutex
-	deadline        time.Time
-	shield          bool
-	cancelCalled    bool
-	cancelledCaught bool
-	ran             bool
-	c               *scopeCtx // set while Run is running
+	mu               sync.Mutex
+	deadline         time.Time
+	shield           bool
+	cancelCalled     bool
+	cancelledCaught  bool
+	ran              bool
+	expiredBeforeRun bool // CancelCalled saw the deadline pass before Run
+	// encl is the scope enclosing this one while it runs (the nearest
+	// scope its parent ctx comes from), or nil; set when Run starts and
+	// when Start moves the scope into a nursery.
+	encl atomic.Pointer[CancelScope]
+	c    *scopeCtx // set while Run is running
 }
 
 // Run runs fn under the scope and returns what fn returns, minus the
 // scope's own cancellation (see the type's doc). Run panics if the scope has
-// run before.
+// run before, or if fn is nil.
+//
+// If fn ends by runtime.Goexit (t.FailNow, t.Fatal), the scope is left
+// cleanly, its deadline timer stopped, before the Goexit goes on.
 func (s *CancelScope) Run(ctx context.Context, fn func(ctx context.Context) error) error {
+	if fn == nil {
+		panic("trio: CancelScope.Run with a nil function")
+	}
 	return s.run(ctx, ctx, fn)
 }
 
@@ -55,6 +72,9 @@ func (s *CancelScope) Run(ctx context.Context, fn func(ctx context.Context) erro
 func (s *CancelScope) RunUnder(parent, values context.Context, fn func(ctx context.Context) error) error {
 	if parent == nil || values == nil {
 		panic("trio: CancelScope.RunUnder with a nil context")
+	}
+	if fn == nil {
+		panic("trio: CancelScope.RunUnder with a nil function")
 	}
 	return s.run(values, parent, fn)
 }
@@ -75,6 +95,17 @@ func (s *CancelScope) Cancel() {
 	s.cancelWith(&CancelledError{Scope: s, Reason: "Cancel called"})
 }
 
+// CancelWithReason is Cancel with a reason for people, which the scope's
+// *CancelledError (and so context.Cause of its ctx) carries: "shutting
+// down", "cancelled by asyncio: bye". A later Cancel or deadline does not
+// replace it.
+func (s *CancelScope) CancelWithReason(reason string) {
+	if reason == "" {
+		reason = "Cancel called"
+	}
+	s.cancelWith(&CancelledError{Scope: s, Reason: reason})
+}
+
 func (s *CancelScope) cancelWith(cause *CancelledError) {
 	s.mu.Lock()
 	if s.cancelCalled {
@@ -92,9 +123,15 @@ func (s *CancelScope) cancelWith(cause *CancelledError) {
 }
 
 // CancelCalled reports whether Cancel was called or the deadline expired.
+// As in Trio, a scope that has not run yet and whose deadline has passed
+// reports true, and stays cancelled even if the deadline is then moved
+// later.
 func (s *CancelScope) CancelCalled() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.cancelCalled && !s.ran && !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
+		s.cancelCalled, s.expiredBeforeRun = true, true
+	}
 	return s.cancelCalled
 }
 
@@ -113,7 +150,9 @@ func (s *CancelScope) Deadline() time.Time {
 	return s.deadline
 }
 
-// SetDeadline sets the scope's deadline; the zero Time removes it. While the
+// SetDeadline sets the scope's deadline; the zero Time removes it (unlike
+// [MoveOnAt] and [FailAt], for which, as for context.WithDeadline, the zero
+// Time is a deadline that has passed). While the
 // scope runs, the deadline may move either way: moved later before it
 // expired, it no longer cancels at the old time; moved to the past, it
 // cancels at once. A scope already cancelled stays cancelled.
@@ -155,21 +194,46 @@ func (s *CancelScope) SetShield(shield bool) {
 func (s *CancelScope) enter(values, parent context.Context) *scopeCtx {
 	inner, cancel := context.WithCancelCause(context.WithoutCancel(values))
 	c := &scopeCtx{Context: inner, cancelInner: cancel, scope: s, parent: parent}
+	encl := enclosingScope(parent)
 	s.mu.Lock()
 	if s.ran {
 		s.mu.Unlock()
 		panic("trio: CancelScope.Run called twice; a scope runs once")
 	}
+	s.encl.Store(encl)
 	s.ran = true
 	s.c = c
 	if s.cancelCalled {
-		c.cancelLocked(&CancelledError{Scope: s, Reason: "Cancel called before Run"})
+		if s.expiredBeforeRun {
+			c.cancelLocked(&CancelledError{Scope: s, Reason: "deadline exceeded", Deadline: true})
+		} else {
+			c.cancelLocked(&CancelledError{Scope: s, Reason: "Cancel called before Run"})
+		}
 	} else {
 		c.armLocked()
 	}
 	s.mu.Unlock()
 	c.attach()
 	return c
+}
+
+// enclosingScope returns the scope that parent's cancellation comes from,
+// or nil.
+func enclosingScope(parent context.Context) *CancelScope {
+	if p, ok := parent.Value(scopeKey{}).(*scopeCtx); ok {
+		return p.scope
+	}
+	return nil
+}
+
+// encloses reports whether x is s or runs inside s.
+func (s *CancelScope) encloses(x *CancelScope) bool {
+	for ; x != nil; x = x.encl.Load() {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // exit unties the scope's ctx from its parent and stops its timer.
@@ -225,19 +289,21 @@ func (s *CancelScope) strip(err error, deadline bool) (rest error, caught bool) 
 }
 
 // owns reports whether err is the scope's cancellation: a *CancelledError
-// naming the scope, or a bare context error of the kind of the scope's
-// cause, as ctx-aware APIs return ctx.Err(). A context.DeadlineExceeded
-// from a timeout the code set itself therefore survives a scope cancelled
-// by Cancel (a nursery whose child failed), instead of being swallowed.
+// naming the scope or a scope inside it (which let it pass because the
+// scope was cancelled too), or a bare context error of the kind of the
+// scope's cause, as ctx-aware APIs return ctx.Err(). A
+// context.DeadlineExceeded from a timeout the code set itself therefore
+// survives a scope cancelled by Cancel (a nursery whose child failed),
+// instead of being swallowed.
 func (s *CancelScope) owns(err error, deadline bool) bool {
 	var ce *CancelledError
 	switch {
 	case errors.As(err, &ce):
-		return ce.Scope == s
+		return s.encloses(ce.Scope)
 	case deadline:
-		return errors.Is(err, context.DeadlineExceeded)
+		return wraps(err, context.DeadlineExceeded)
 	default:
-		return errors.Is(err, context.Canceled)
+		return wraps(err, context.Canceled)
 	}
 }
 
@@ -254,13 +320,37 @@ func joinErrors(errs []error) error {
 
 // MoveOnAfter runs fn under a new scope with a deadline d from now and
 // reports whether the deadline cancelled it (Trio's move_on_after). The
-// deadline's cancellation is absorbed; other errors are returned.
+// deadline's cancellation is absorbed; other errors are returned. A d of
+// zero or less cancels fn's ctx at once (fn still runs, as the body of a
+// Trio block does, and fails at its first checkpoint). It panics if fn is
+// nil.
 func MoveOnAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) (movedOn bool, err error) {
-	return MoveOnAt(ctx, time.Now().Add(d), fn)
+	if fn == nil {
+		panic("trio: MoveOnAfter with a nil function")
+	}
+	return moveOnAt(ctx, time.Now().Add(d), fn)
 }
 
-// MoveOnAt is MoveOnAfter with an absolute deadline.
+// MoveOnAt is MoveOnAfter with an absolute deadline. As for
+// context.WithDeadline, a deadline in the past, including the zero Time,
+// has passed: fn's ctx is cancelled at once. (To run without a deadline,
+// call fn under a [CancelScope], whose SetDeadline takes the zero Time to
+// mean none.) It panics if fn is nil.
 func MoveOnAt(ctx context.Context, deadline time.Time, fn func(ctx context.Context) error) (movedOn bool, err error) {
+	if fn == nil {
+		panic("trio: MoveOnAt with a nil function")
+	}
+	return moveOnAt(ctx, deadline, fn)
+}
+
+// passedDeadline stands for the zero Time given to MoveOnAt or FailAt: a
+// deadline long past that a scope, for which zero means none, keeps.
+var passedDeadline = time.Time{}.Add(1)
+
+func moveOnAt(ctx context.Context, deadline time.Time, fn func(ctx context.Context) error) (movedOn bool, err error) {
+	if deadline.IsZero() {
+		deadline = passedDeadline
+	}
 	var s CancelScope
 	s.deadline = deadline
 	err = s.Run(ctx, fn)
@@ -269,13 +359,26 @@ func MoveOnAt(ctx context.Context, deadline time.Time, fn func(ctx context.Conte
 
 // FailAfter runs fn under a new scope with a deadline d from now, and
 // returns [ErrTooSlow] if the deadline cancelled it (Trio's fail_after).
+// It panics if fn is nil.
 func FailAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) error {
-	return FailAt(ctx, time.Now().Add(d), fn)
+	if fn == nil {
+		panic("trio: FailAfter with a nil function")
+	}
+	return failAt(ctx, time.Now().Add(d), fn)
 }
 
-// FailAt is FailAfter with an absolute deadline.
+// FailAt is FailAfter with an absolute deadline; as with [MoveOnAt], a
+// deadline in the past, including the zero Time, has passed. It panics if
+// fn is nil.
 func FailAt(ctx context.Context, deadline time.Time, fn func(ctx context.Context) error) error {
-	movedOn, err := MoveOnAt(ctx, deadline, fn)
+	if fn == nil {
+		panic("trio: FailAt with a nil function")
+	}
+	return failAt(ctx, deadline, fn)
+}
+
+func failAt(ctx context.Context, deadline time.Time, fn func(ctx context.Context) error) error {
+	movedOn, err := moveOnAt(ctx, deadline, fn)
 	if movedOn && err == nil {
 		return ErrTooSlow
 	}
@@ -482,11 +585,27 @@ func (c *scopeCtx) detach() {
 	}
 }
 
-// reparent moves c's cancellation source to parent (the values stay).
-func (c *scopeCtx) reparent(parent context.Context) {
-	c.detach()
-	c.scope.mu.Lock()
+// moveTo makes parent the source of the running scope's cancellation (the
+// values stay), unless the scope is cancelled already or its current
+// parent is (then nothing changes): the check and the move are one step,
+// so a cancellation of the old parent either reaches the scope before the
+// move, and the move does not happen, or is ignored by it. It reports
+// whether it moved the scope, and panics if the scope is not running.
+func (s *CancelScope) moveTo(parent context.Context) bool {
+	s.mu.Lock()
+	c := s.c
+	if c == nil {
+		s.mu.Unlock()
+		panic("trio: started called after the child returned")
+	}
+	if c.cause != nil || (!s.shield && c.parent.Err() != nil) {
+		s.mu.Unlock()
+		return false
+	}
 	c.parent = parent
-	c.scope.mu.Unlock()
+	s.encl.Store(enclosingScope(parent))
+	s.mu.Unlock()
+	c.detach()
 	c.attach()
+	return true
 }

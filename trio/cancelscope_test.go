@@ -412,3 +412,65 @@ func TestCheckpointAndSleep(t *testing.T) {
 		}
 	})
 }
+
+// The zero time.Time given to MoveOnAt or FailAt is a deadline that has
+// passed, as for context.WithDeadline: fn runs with its ctx already done
+// (a deadline computed from an unset field must not silently disable the
+// timeout). SetDeadline, by contrast, takes the zero Time to mean none.
+func TestMoveOnAtAndFailAtZeroDeadlineHasPassed(t *testing.T) {
+	synctest.Test(t, testZeroDeadline)
+}
+
+func testZeroDeadline(t *testing.T) {
+	// A watchdog, so that a regression fails instead of hanging.
+	bg, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	var sawDeadline bool
+	moved, err := trio.MoveOnAt(bg, time.Time{}, func(ctx context.Context) error {
+		_, sawDeadline = ctx.Deadline()
+		return trio.SleepForever(ctx)
+	})
+	if !moved || err != nil || !sawDeadline {
+		t.Errorf("MoveOnAt(zero) = %v, %v (ctx has a deadline: %v); want true, nil, true", moved, err, sawDeadline)
+	}
+	if err := trio.FailAt(bg, time.Time{}, trio.SleepForever); err != trio.ErrTooSlow {
+		t.Errorf("FailAt(zero) = %v, want ErrTooSlow", err)
+	}
+	var ctxErr error
+	moved, err = trio.MoveOnAfter(context.Background(), -time.Second, func(ctx context.Context) error {
+		ctxErr = ctx.Err()
+		return nil
+	})
+	if moved || err != nil || ctxErr != context.DeadlineExceeded {
+		t.Errorf("MoveOnAfter(-1s) = %v, %v with ctx.Err() = %v; want false, nil, DeadlineExceeded (fn runs, cancelled, and returned nil)", moved, err, ctxErr)
+	}
+
+	var s trio.CancelScope
+	s.SetDeadline(time.Now().Add(-time.Second))
+	s.SetDeadline(time.Time{}) // removes it
+	err = s.Run(context.Background(), func(ctx context.Context) error {
+		if _, ok := ctx.Deadline(); ok {
+			t.Error("ctx has a deadline after SetDeadline(zero)")
+		}
+		return trio.Checkpoint(ctx)
+	})
+	if err != nil || s.CancelCalled() {
+		t.Errorf("scope with the deadline removed: Run = %v, CancelCalled %v", err, s.CancelCalled())
+	}
+}
+
+// CancelWithReason's reason reaches the scope's ctx as its cause.
+func TestCancelWithReason(t *testing.T) {
+	var s trio.CancelScope
+	err := s.Run(context.Background(), func(ctx context.Context) error {
+		s.CancelWithReason("bye")
+		var ce *trio.CancelledError
+		if !errors.As(context.Cause(ctx), &ce) || ce.Reason != "bye" || !strings.Contains(ce.Error(), "bye") {
+			t.Errorf("cause: got %v, want a *trio.CancelledError with reason bye", context.Cause(ctx))
+		}
+		return trio.Checkpoint(ctx)
+	})
+	if err != nil || !s.CancelledCaught() {
+		t.Errorf("Run: got %v (caught %v), want nil, caught", err, s.CancelledCaught())
+	}
+}

@@ -3,6 +3,7 @@ package trio
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 )
 
@@ -14,14 +15,19 @@ import (
 // A borrower is whoever holds a token: any comparable value (a request, a
 // connection, a worker's name), given to the OnBehalfOf methods; the
 // limiter remembers it and enforces one token per borrower. Acquire,
-// TryAcquire and Release borrow anonymously instead: Go goroutines have no
-// identity to stand in for Trio's current task, so anonymous tokens are
-// only counted. Mixing the two is fine.
+// TryAcquire and Release borrow anonymously instead, and anonymous tokens
+// are only counted: Release takes no ctx, so it could not tell which task
+// gives a token back. To borrow as the current task, as Trio's acquire
+// does, pass [CurrentTask](ctx) as the borrower. Mixing the two is fine.
+//
+// The total may be 0, which admits nobody until it is raised, or
+// [UnlimitedTokens], which admits everybody at once (Trio's
+// CapacityLimiter(math.inf)) while still counting and checking borrowers.
 //
 // Misuse is a programming error and panics, as Trio raises RuntimeError:
 // a borrower that holds a token (or is waiting for one) asking for
 // another, releasing on behalf of a borrower that holds none, an anonymous
-// Release with no anonymous token out, a nil borrower, or a total below 1.
+// Release with no anonymous token out, a nil borrower, or a negative total.
 //
 // Make CapacityLimiters with [NewCapacityLimiter]. A CapacityLimiter must
 // not be copied after first use. It is safe for use by multiple goroutines.
@@ -37,16 +43,23 @@ type CapacityLimiter struct {
 	lot       parkingLot   // non-empty only while borrowed >= total
 }
 
-// NewCapacityLimiter returns a CapacityLimiter with total tokens. It panics
-// if total < 1.
+// UnlimitedTokens, given as a CapacityLimiter's total, makes it unlimited:
+// every Acquire succeeds at once (Trio's CapacityLimiter(math.inf)). It is
+// math.MaxInt: any total that large is unlimited, and TotalTokens and
+// AvailableTokens then report UnlimitedTokens.
+const UnlimitedTokens = math.MaxInt
+
+// NewCapacityLimiter returns a CapacityLimiter with total tokens: 0 admits
+// nobody until SetTotalTokens raises it; [UnlimitedTokens] admits
+// everybody. It panics if total is negative.
 func NewCapacityLimiter(total int) *CapacityLimiter {
 	checkTotalTokens(total)
 	return &CapacityLimiter{total: total, holders: make(map[any]bool)}
 }
 
 func checkTotalTokens(n int) {
-	if n < 1 {
-		panic(fmt.Sprintf("trio: CapacityLimiter total tokens must be >= 1, not %d", n))
+	if n < 0 {
+		panic(fmt.Sprintf("trio: CapacityLimiter total tokens must be >= 0, not %d", n))
 	}
 }
 
@@ -107,10 +120,11 @@ func (c *CapacityLimiter) TotalTokens() int {
 	return c.total
 }
 
-// SetTotalTokens changes the capacity to n. Raising it hands the new
-// tokens to waiting borrowers at once, oldest first. Lowering it below
-// BorrowedTokens takes nothing back: the holders finish as usual, and
-// nobody new gets a token until fewer than n are out. It panics if n < 1.
+// SetTotalTokens changes the capacity to n (0 and [UnlimitedTokens]
+// included). Raising it hands the new tokens to waiting borrowers at once,
+// oldest first. Lowering it below BorrowedTokens takes nothing back: the
+// holders finish as usual, and nobody new gets a token until fewer than n
+// are out. It panics if n is negative.
 func (c *CapacityLimiter) SetTotalTokens(n int) {
 	checkTotalTokens(n)
 	c.mu.Lock()
@@ -128,11 +142,44 @@ func (c *CapacityLimiter) BorrowedTokens() int {
 }
 
 // AvailableTokens returns TotalTokens - BorrowedTokens, which is negative
-// for a while after SetTotalTokens lowered the total below BorrowedTokens.
+// for a while after SetTotalTokens lowered the total below BorrowedTokens;
+// for an unlimited limiter, it is [UnlimitedTokens].
 func (c *CapacityLimiter) AvailableTokens() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.total == UnlimitedTokens {
+		return UnlimitedTokens
+	}
 	return c.total - c.borrowed
+}
+
+// CapacityLimiterStatistics describes a CapacityLimiter at one moment
+// (Trio's CapacityLimiterStatistics).
+type CapacityLimiterStatistics struct {
+	BorrowedTokens int // tokens out, named and anonymous
+	TotalTokens    int // the capacity; UnlimitedTokens if unlimited
+	// Borrowers are the named borrowers holding a token, in no particular
+	// order. Anonymous tokens (Acquire, TryAcquire) have no borrower to
+	// list: there are BorrowedTokens - len(Borrowers) of them.
+	Borrowers    []any
+	TasksWaiting int // goroutines blocked in Acquire or AcquireOnBehalfOf
+}
+
+// Statistics describes the limiter (Trio's statistics).
+func (c *CapacityLimiter) Statistics() CapacityLimiterStatistics {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := CapacityLimiterStatistics{
+		BorrowedTokens: c.borrowed,
+		TotalTokens:    c.total,
+		TasksWaiting:   c.lot.len(),
+	}
+	for b, holding := range c.holders {
+		if holding {
+			st.Borrowers = append(st.Borrowers, b)
+		}
+	}
+	return st
 }
 
 // acquire borrows a token for b (nil: anonymous), waiting if need be.

@@ -65,10 +65,10 @@ func TestCapacityLimiterCounts(t *testing.T) {
 }
 
 func TestCapacityLimiterMisusePanics(t *testing.T) {
-	wantPanic(t, "trio: CapacityLimiter total tokens must be >= 1, not 0", func() { trio.NewCapacityLimiter(0) })
+	wantPanic(t, "trio: CapacityLimiter total tokens must be >= 0, not -1", func() { trio.NewCapacityLimiter(-1) })
 
 	c := trio.NewCapacityLimiter(2)
-	wantPanic(t, "trio: CapacityLimiter total tokens must be >= 1, not -1", func() { c.SetTotalTokens(-1) })
+	wantPanic(t, "trio: CapacityLimiter total tokens must be >= 0, not -10", func() { c.SetTotalTokens(-10) })
 	wantPanic(t, "trio: CapacityLimiter borrower must not be nil", func() { c.TryAcquireOnBehalfOf(nil) })
 	wantPanic(t, "trio: CapacityLimiter.Release without an anonymous token out", c.Release)
 	wantPanic(t, msgNotBorrowing, func() { c.ReleaseOnBehalfOf("a") })

@@ -68,6 +68,7 @@ type MemoryChannelStatistics struct {
 	OpenReceiveChannels int // receive handles not yet closed
 	TasksWaitingSend    int // goroutines blocked in Send
 	TasksWaitingReceive int // goroutines blocked in Receive
+	PeakBufferUsed      int // the most values the buffer has held at once
 }
 
 // A MemorySendChannel is a send handle of a memory channel; see
@@ -102,6 +103,7 @@ type memChan[T any] struct {
 	recvQ    waitQueue[T] // blocked receivers, oldest first
 	openSend int
 	openRecv int
+	peak     int            // the buffer's high-water mark
 	free     *chanWaiter[T] // a few idle waiters, to spare allocations
 	nfree    int
 }
@@ -279,6 +281,7 @@ func (s *MemorySendChannel[T]) trySendLocked(c *memChan[T], v T) (err error, wak
 		return nil, completeLocked(&c.recvQ, c.recvQ.Front(), v, nil)
 	case c.buf.Len() < c.maxSize:
 		c.buf.PushBack(v, c.maxSize)
+		c.peak = max(c.peak, c.buf.Len())
 		return nil, nil
 	}
 	return ErrWouldBlock, nil
@@ -286,18 +289,18 @@ func (s *MemorySendChannel[T]) trySendLocked(c *memChan[T], v T) (err error, wak
 
 // Clone returns a new send handle on the same channel (Trio's clone). The
 // channel's send side stays open until every send handle, this one and all
-// its clones, is closed. Cloning a closed handle returns a handle that is
-// already closed, whose operations return [ErrClosedResource] (where Trio
-// raises ClosedResourceError at once).
-func (s *MemorySendChannel[T]) Clone() *MemorySendChannel[T] {
+// its clones, is closed. Cloning a closed handle returns nil and
+// [ErrClosedResource], as Trio raises ClosedResourceError: a closed
+// handle cannot reopen the channel.
+func (s *MemorySendChannel[T]) Clone() (*MemorySendChannel[T], error) {
 	c := s.state()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if s.closed {
-		return &MemorySendChannel[T]{st: c, closed: true}
+		return nil, ErrClosedResource
 	}
 	c.openSend++
-	return &MemorySendChannel[T]{st: c}
+	return &MemorySendChannel[T]{st: c}, nil
 }
 
 // Close closes this send handle (Trio's close). Sends blocked on this
@@ -446,17 +449,17 @@ func (r *MemoryReceiveChannel[T]) All(ctx context.Context) iter.Seq2[T, error] {
 // Clone returns a new receive handle on the same channel (Trio's clone).
 // The channel's receive side stays open until every receive handle is
 // closed; clones share the values, each value going to one of them.
-// Cloning a closed handle returns a handle that is already closed, whose
-// operations return [ErrClosedResource].
-func (r *MemoryReceiveChannel[T]) Clone() *MemoryReceiveChannel[T] {
+// Cloning a closed handle returns nil and [ErrClosedResource], as Trio
+// raises ClosedResourceError.
+func (r *MemoryReceiveChannel[T]) Clone() (*MemoryReceiveChannel[T], error) {
 	c := r.state()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if r.closed {
-		return &MemoryReceiveChannel[T]{st: c, closed: true}
+		return nil, ErrClosedResource
 	}
 	c.openRecv++
-	return &MemoryReceiveChannel[T]{st: c}
+	return &MemoryReceiveChannel[T]{st: c}, nil
 }
 
 // Close closes this receive handle (Trio's close). Receives blocked on
@@ -500,6 +503,7 @@ func (c *memChan[T]) statistics() MemoryChannelStatistics {
 		OpenReceiveChannels: c.openRecv,
 		TasksWaitingSend:    c.sendQ.Len(),
 		TasksWaitingReceive: c.recvQ.Len(),
+		PeakBufferUsed:      c.peak,
 	}
 }
 

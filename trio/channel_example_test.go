@@ -51,7 +51,10 @@ func ExampleMemorySendChannel_Clone() {
 	var got []int
 	err := trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
 		for id := range 3 {
-			send := send.Clone()
+			send, err := send.Clone()
+			if err != nil {
+				return err
+			}
 			n.StartSoon(func(ctx context.Context) error {
 				defer send.Close()
 				return send.Send(ctx, id*10)

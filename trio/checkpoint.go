@@ -18,6 +18,16 @@ func Checkpoint(ctx context.Context) error {
 	return nil
 }
 
+// CheckpointIfCancelled returns ctx's cancellation if ctx is done, and
+// otherwise returns nil at once, without yielding (Trio's
+// checkpoint_if_cancelled): the cheap check for a hot loop that should stay
+// cancellable but not give way to other goroutines. The converse, Trio's
+// cancel_shielded_checkpoint (yield, ignoring cancellation), is
+// runtime.Gosched().
+func CheckpointIfCancelled(ctx context.Context) error {
+	return cancelError(ctx)
+}
+
 // Sleep pauses for d, or until ctx is cancelled, whichever comes first, and
 // returns the cancellation in the second case. Sleep(ctx, 0) is a
 // Checkpoint. It follows the fake clock inside a testing/synctest bubble.

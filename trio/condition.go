@@ -1,6 +1,9 @@
 package trio
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // A Condition is a condition variable (Trio's trio.Condition): a [Lock],
 // and a queue where goroutines holding the lock Wait, releasing it, until
@@ -13,8 +16,9 @@ import "context"
 // releases it; nobody else can take it in between.
 //
 // Wait, Notify and NotifyAll must be called with the lock held, and panic
-// if it is not locked; as with [Lock], a Condition cannot tell which
-// goroutine holds it.
+// if it is not locked; Wait, which takes a ctx, also panics if the lock is
+// owned by a task other than ctx's (see [Lock] on ownership). Notify and
+// NotifyAll, like Release, cannot tell who calls them.
 //
 // Make Conditions with [NewCondition]. A Condition must not be copied
 // after first use. It is safe for use by multiple goroutines.
@@ -59,13 +63,20 @@ func (c *Condition) Locked() bool { return c.lock.Locked() }
 // gets the lock returns the cancellation, and its notification is used up
 // (as in Trio and with sync.Cond, a notification is a hint, not a token);
 // once it has the lock, it returns nil, even if ctx is done by then.
+//
+// The one case where Wait returns without the lock: the lock broke (its
+// owner ended without releasing it) while Wait waited to get it back;
+// Wait then returns an error matching [ErrBrokenResource], as Trio does.
 func (c *Condition) Wait(ctx context.Context) error {
 	w, err := c.releaseAndPark(ctx)
 	if w == nil {
 		return err
 	}
-	if err = w.wait(ctx, &c.lock.mu, nil); err != nil {
-		_ = c.lock.Acquire(context.WithoutCancel(ctx)) // cannot fail
+	if err = w.wait(ctx, &c.lock.mu, nil); err != nil && !errors.Is(err, ErrBrokenResource) {
+		// Cancelled: get the lock back; this fails only if it broke.
+		if aerr := c.lock.Acquire(context.WithoutCancel(ctx)); aerr != nil {
+			return aerr
+		}
 	}
 	return err
 }
@@ -77,11 +88,15 @@ func (c *Condition) releaseAndPark(ctx context.Context) (*waiter, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c.mustBeLockedLocked("Wait")
+	t := CurrentTask(ctx)
+	if t != nil && l.owner != nil && l.owner != t {
+		panic("trio: Condition.Wait by a task that does not hold the lock")
+	}
 	if err := cancelError(ctx); err != nil {
 		return nil, err
 	}
 	l.releaseLocked()
-	return c.lot.park(&waiter{}), nil
+	return c.lot.park(&waiter{task: t}), nil
 }
 
 // Notify wakes the n goroutines that have waited longest (fewer if fewer
@@ -94,6 +109,7 @@ func (c *Condition) Notify(n int) {
 	defer l.mu.Unlock()
 	c.mustBeLockedLocked("Notify")
 	c.lot.repark(&l.lot, n)
+	c.wakeIfBrokenLocked()
 }
 
 // NotifyAll wakes every goroutine waiting in Wait. The caller must hold
@@ -104,10 +120,36 @@ func (c *Condition) NotifyAll() {
 	defer l.mu.Unlock()
 	c.mustBeLockedLocked("NotifyAll")
 	c.lot.repark(&l.lot, c.lot.len())
+	c.wakeIfBrokenLocked()
+}
+
+// wakeIfBrokenLocked fails the waiters just moved to a broken lock's
+// queue, which nobody will ever release.
+func (c *Condition) wakeIfBrokenLocked() {
+	if l := c.lock; l.broken != nil {
+		l.lot.breakAll(l.broken)
+	}
 }
 
 func (c *Condition) mustBeLockedLocked(method string) {
 	if !c.lock.locked {
 		panic("trio: Condition." + method + " without holding the lock")
 	}
+}
+
+// ConditionStatistics describes a Condition at one moment (Trio's
+// ConditionStatistics).
+type ConditionStatistics struct {
+	TasksWaiting   int            // goroutines in Wait, not yet notified
+	LockStatistics LockStatistics // the Condition's Lock's Statistics
+}
+
+// Statistics describes the condition (Trio's statistics). Waiters that
+// Notify has woken and that now queue for the lock count in the lock's
+// statistics, not in TasksWaiting.
+func (c *Condition) Statistics() ConditionStatistics {
+	l := c.lock
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return ConditionStatistics{TasksWaiting: c.lot.len(), LockStatistics: l.statisticsLocked()}
 }

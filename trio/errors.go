@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 )
 
 // ErrCancelled matches every cancellation that trio delivers:
@@ -63,11 +64,41 @@ func (e *CancelledError) Is(target error) bool {
 func (e *CancelledError) Unwrap() error { return e.cause }
 
 // IsCancellation reports whether err is (or wraps) a cancellation: a trio
-// [CancelledError], [context.Canceled] or [context.DeadlineExceeded].
+// [CancelledError], or [context.Canceled] or [context.DeadlineExceeded]
+// themselves, as ctx-aware APIs return ctx.Err().
+//
+// An error that only claims to match a context error through an Is method
+// of its own (asyncio's CancelledError matches context.Canceled so that
+// Go code sees it as a cancellation) is not trio's: scopes neither
+// absorb it nor collapse it with their own cancellations.
 func IsCancellation(err error) bool {
 	return err != nil && (errors.Is(err, ErrCancelled) ||
-		errors.Is(err, context.Canceled) ||
-		errors.Is(err, context.DeadlineExceeded))
+		wraps(err, context.Canceled) ||
+		wraps(err, context.DeadlineExceeded))
+}
+
+// wraps reports whether target is in err's chain itself (errors.Is
+// without the chain's Is methods).
+func wraps(err, target error) bool {
+	for err != nil {
+		if err == target {
+			return true
+		}
+		switch x := err.(type) {
+		case interface{ Unwrap() error }:
+			err = x.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range x.Unwrap() {
+				if wraps(e, target) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // cancelError returns the cancellation of a done ctx as a *CancelledError:
@@ -100,19 +131,42 @@ func foreignCancel(err, cause error) *CancelledError {
 // PanicError carries a panic out of the goroutine where it happened: a
 // nursery re-panics with it in its owner's goroutine once every sibling has
 // ended, so the original Value and Stack are not lost.
+//
+// When more than one thing went wrong in the nursery, the PanicError is the
+// first panic, and Others holds the rest: the later panics (each a
+// *PanicError), then the errors the body and children returned (the
+// nursery's own cancellation aside). errors.Is and errors.As look into
+// Value (if it is an error) and into every member of Others.
 type PanicError struct {
-	Value any    // the value passed to panic
-	Stack []byte // the stack of the goroutine that panicked, at the panic
+	Value  any     // the value passed to panic
+	Stack  []byte  // the stack of the goroutine that panicked, at the panic
+	Others []error // what else went wrong in the same nursery; nil if nothing
 }
 
 func (p *PanicError) Error() string {
-	return fmt.Sprintf("trio: panic: %v\n\ngoroutine stack at the panic:\n%s", p.Value, p.Stack)
+	var b strings.Builder
+	fmt.Fprintf(&b, "trio: panic: %v", p.Value)
+	if len(p.Others) > 0 {
+		fmt.Fprintf(&b, "\n\nand %d more in the same nursery:", len(p.Others))
+		for _, e := range p.Others {
+			if q, ok := e.(*PanicError); ok {
+				fmt.Fprintf(&b, "\n  - panic: %v", q.Value)
+			} else {
+				fmt.Fprintf(&b, "\n  - %v", e)
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\n\ngoroutine stack at the panic:\n%s", p.Stack)
+	return b.String()
 }
 
-// Unwrap returns the panic value if it is an error.
-func (p *PanicError) Unwrap() error {
-	err, _ := p.Value.(error)
-	return err
+// Unwrap returns the panic value if it is an error, followed by Others.
+func (p *PanicError) Unwrap() []error {
+	var errs []error
+	if err, ok := p.Value.(error); ok {
+		errs = append(errs, err)
+	}
+	return append(errs, p.Others...)
 }
 
 // NewPanicError wraps a recovered value with the current stack. Call it in

@@ -21,9 +21,23 @@ import (
 // number of waiters. (Event needs no queue and no hand-over, so unlike the
 // other primitives it does not use a parking lot.)
 type Event struct {
-	mu  sync.Mutex
-	set bool
-	ch  chan struct{} // made by the first Wait, closed by Set
+	mu      sync.Mutex
+	set     bool
+	ch      chan struct{} // made by the first Wait, closed by Set
+	waiting int           // goroutines blocked in Wait
+}
+
+// EventStatistics describes an Event at one moment (Trio's
+// EventStatistics).
+type EventStatistics struct {
+	TasksWaiting int // goroutines blocked in Wait
+}
+
+// Statistics describes the event (Trio's statistics).
+func (e *Event) Statistics() EventStatistics {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return EventStatistics{TasksWaiting: e.waiting}
 }
 
 // Set sets the event and wakes every goroutine waiting for it. Setting a
@@ -35,6 +49,7 @@ func (e *Event) Set() {
 		return
 	}
 	e.set = true
+	e.waiting = 0 // every waiter is woken
 	if e.ch != nil {
 		close(e.ch)
 	}
@@ -64,11 +79,17 @@ func (e *Event) Wait(ctx context.Context) error {
 		e.ch = make(chan struct{})
 	}
 	ch := e.ch
+	e.waiting++
 	e.mu.Unlock()
 	select {
 	case <-ch:
-		return nil
+		return nil // Set has zeroed the count
 	case <-ctx.Done():
-		return cancelError(ctx)
 	}
+	e.mu.Lock()
+	if !e.set {
+		e.waiting--
+	}
+	e.mu.Unlock()
+	return cancelError(ctx)
 }

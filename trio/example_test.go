@@ -113,6 +113,29 @@ func ExamplePanicError() {
 	// Output: recovered: oops true
 }
 
+// A nursery keeps every panic and error: the first panic is re-raised,
+// carrying the others.
+func ExamplePanicError_others() {
+	errDisk := errors.New("disk full")
+	defer func() {
+		p := recover().(*trio.PanicError)
+		fmt.Println("first:", p.Value)
+		for _, e := range p.Others {
+			fmt.Println("other:", e)
+		}
+		fmt.Println(errors.Is(p, errDisk))
+	}()
+	trio.OpenNursery(context.Background(), func(ctx context.Context, n *trio.Nursery) error {
+		n.StartSoon(func(ctx context.Context) error { panic("oops") })
+		<-ctx.Done() // the panic cancels the nursery
+		return errDisk
+	})
+	// Output:
+	// first: oops
+	// other: disk full
+	// true
+}
+
 func ExampleMoveOnAfter() {
 	movedOn, err := trio.MoveOnAfter(context.Background(), 10*time.Millisecond, trio.SleepForever)
 	fmt.Println(movedOn, err)

@@ -44,6 +44,8 @@ type waiter struct {
 	ready    chan struct{} // closed by unpark
 	lot      *parkingLot   // the lot holding it, nil once unparked or gone
 	borrower any           // CapacityLimiter: who the token is for (nil: anonymous)
+	task     *Task         // Lock and Condition: the task waiting, if any
+	err      error         // set before ready is closed when the resource broke
 }
 
 func (w *waiter) ListLinks() *ilist.Links[waiter] { return &w.links }
@@ -75,6 +77,16 @@ func (l *parkingLot) unpark() *waiter {
 	return w
 }
 
+// breakAll wakes every waiter with err instead of the resource (a Lock
+// whose owner ended without releasing it).
+func (l *parkingLot) breakAll(err error) {
+	for w := l.q.Front(); w != nil; w = l.q.Front() {
+		l.remove(w)
+		w.err = err
+		close(w.ready)
+	}
+}
+
 // repark moves up to n of the oldest waiters, in order, to the back of to,
 // without waking them (Condition.Notify moves them to its Lock's queue).
 // Both lots must be guarded by the same mutex.
@@ -95,20 +107,21 @@ func (l *parkingLot) park(w *waiter) *waiter {
 }
 
 // wait blocks until a releaser unparks w (nil: the resource is now the
-// caller's) or ctx is done (the cancellation: the caller has taken
-// nothing). mu is the mutex guarding w's lot; wait must be called without
-// it. If ctx wins, abandon (when not nil) runs with mu held after w has
-// left its lot, to undo what the caller recorded for it.
+// caller's; or the error breakAll gave) or ctx is done (the cancellation:
+// the caller has taken nothing). mu is the mutex guarding w's lot; wait
+// must be called without it. If ctx wins, abandon (when not nil) runs with
+// mu held after w has left its lot, to undo what the caller recorded for
+// it.
 func (w *waiter) wait(ctx context.Context, mu *sync.Mutex, abandon func()) error {
 	select {
 	case <-w.ready:
-		return nil
+		return w.err
 	case <-ctx.Done():
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	if w.lot == nil {
-		return nil // unparked while ctx was being cancelled: the hand-over stands
+		return w.err // unparked while ctx was being cancelled: the hand-over stands
 	}
 	w.lot.remove(w) // the lot it is in now: Condition.Notify may have moved it
 	if abandon != nil {

@@ -2,16 +2,18 @@ package trio
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
-// Run is the top of a trio program: it runs main with a root nursery's ctx
-// and returns main's error once every goroutine started under it has
-// returned. The ctx is cancelled when the process receives SIGINT or
-// SIGTERM; after the first signal the default handling is restored, so a
-// second Ctrl-C kills a program that does not wind down.
+// Run is the top of a trio program: it runs main, as a [Task], with a root
+// nursery's ctx and returns main's error once every goroutine started
+// under it has returned. The ctx is cancelled when the process receives
+// SIGINT or SIGTERM; after the first signal the default handling is
+// restored, so a second Ctrl-C kills a program that does not wind down.
+// Run stops its signal handling before it returns.
 //
 //	func main() {
 //		if err := trio.Run(run); err != nil {
@@ -19,15 +21,24 @@ import (
 //		}
 //	}
 //
-// A cancellation caused by a signal is returned (not absorbed), so the
-// program can tell it was interrupted: errors.Is(err, trio.ErrCancelled).
+// A program interrupted by a signal always learns it, as Trio raises
+// KeyboardInterrupt: Run then returns an error matching [ErrCancelled] (a
+// *[CancelledError] whose Reason names the signal), even if main swallowed
+// the cancellation and returned nil. If main returned another error, Run
+// returns both, joined.
+//
+// Run panics if main is nil.
 func Run(main func(ctx context.Context) error) error {
+	if main == nil {
+		panic("trio: Run with a nil function")
+	}
 	return runWithSignals(main, os.Interrupt, syscall.SIGTERM)
 }
 
 func runWithSignals(main func(ctx context.Context) error, sigs ...os.Signal) error {
 	var mainErr error
 	var root CancelScope
+	var interrupted *CancelledError // set by the signal watcher, a child of the nursery
 	_ = root.Run(context.Background(), func(ctx context.Context) error {
 		mainErr = OpenNursery(ctx, func(ctx context.Context, n *Nursery) error {
 			ch := make(chan os.Signal, 1)
@@ -37,15 +48,28 @@ func runWithSignals(main func(ctx context.Context) error, sigs ...os.Signal) err
 				defer signal.Stop(ch)
 				select {
 				case s := <-ch:
-					root.cancelWith(&CancelledError{Scope: &root, Reason: "received signal " + s.String()})
+					interrupted = &CancelledError{Scope: &root, Reason: "interrupted by signal " + s.String()}
+					root.cancelWith(interrupted)
 				case <-stopped:
 				}
 				return nil
 			})
 			defer close(stopped)
-			return main(ctx)
+			tc := newTask(ctx) // main is a task of its own
+			defer tc.task.exit()
+			return main(tc)
 		})
 		return mainErr
 	})
-	return mainErr
+	if interrupted == nil {
+		return mainErr
+	}
+	var ce *CancelledError
+	switch {
+	case mainErr == nil:
+		return interrupted
+	case errors.As(mainErr, &ce) && ce == interrupted:
+		return mainErr
+	}
+	return errors.Join(interrupted, mainErr)
 }

@@ -97,3 +97,16 @@ func (s *Semaphore) Value() int {
 func (s *Semaphore) Max() int {
 	return s.max
 }
+
+// SemaphoreStatistics describes a Semaphore at one moment (Trio's
+// ParkingLotStatistics, which Semaphore.statistics returns).
+type SemaphoreStatistics struct {
+	TasksWaiting int // goroutines blocked in Acquire
+}
+
+// Statistics describes the semaphore (Trio's statistics).
+func (s *Semaphore) Statistics() SemaphoreStatistics {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return SemaphoreStatistics{TasksWaiting: s.lot.len()}
+}

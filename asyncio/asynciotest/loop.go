@@ -1,5 +1,5 @@
 // Package asynciotest is the synchronous event loop for tests written in
-// asyncio's classic style (DESIGN.md, S11): make a loop, schedule work on
+// asyncio's classic style: make a loop, schedule work on
 // it, run it until a future completes or until something stops it, look
 // at the results, run it again, close it.
 //
@@ -34,7 +34,7 @@ import (
 	"sync/atomic"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
-	"github.com/trioasyncio/trioasyncio/asyncio/internal/testhooks"
+	"github.com/trioasyncio/trioasyncio/asyncio/internal/turns"
 	"github.com/trioasyncio/trioasyncio/trio"
 )
 
@@ -114,7 +114,7 @@ const (
 // hanging, but the loop is broken (its tasks are never finished, and
 // their goroutines leak); report with t.Error and return.
 type Loop struct {
-	gate   *testhooks.Gate
+	gate   *gate
 	loop   *asyncio.Loop
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -148,8 +148,7 @@ func NewLoop() *Loop {
 		done:    make(chan struct{}),
 		exited:  make(chan struct{}),
 	}
-	l.gate = &testhooks.Gate{Paused: make(chan struct{}), Resume: make(chan struct{}), Exited: l.exited}
-	l.gate.Failed = l.fail
+	l.gate = &gate{paused: make(chan struct{}), resume: make(chan struct{}), exited: l.exited, failed: l.fail}
 	started := make(chan context.Context, 1)
 	go l.holdBlock(started)
 	var ctx context.Context
@@ -159,7 +158,7 @@ func NewLoop() *Loop {
 		l.endedEarly()
 	}
 	select {
-	case <-l.gate.Paused: // the loop holds at its start: the caller has the turn
+	case <-l.gate.paused: // the loop holds at its start: the caller has the turn
 	case <-l.done:
 		l.endedEarly()
 	}
@@ -173,6 +172,36 @@ func NewLoop() *Loop {
 	l.mu.Unlock()
 	l.ctx, l.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	return l
+}
+
+// gate is the loop's hook: the loop goroutine holds, and the caller has
+// the turn, at the loop's start and after every iteration that processed
+// a Stop, until the block closes.
+type gate struct {
+	paused, resume chan struct{}
+	open           atomic.Bool // the block is closing: hold no more
+	held           atomic.Bool // the loop goroutine holds
+	exited         chan struct{}
+	failed         func(err error)
+}
+
+func (g *gate) Event(ev turns.Event, err error) {
+	switch ev {
+	case turns.Started, turns.Stopped:
+		if g.open.Load() {
+			return
+		}
+		g.held.Store(true)
+		g.paused <- struct{}{}
+		<-g.resume
+		g.held.Store(false)
+	case turns.Closing:
+		g.open.Store(true)
+	case turns.Failed:
+		g.failed(err)
+	case turns.Exited:
+		close(g.exited)
+	}
 }
 
 // endedEarly panics with what ended the OpenLoop block before NewLoop
@@ -193,7 +222,7 @@ func (l *Loop) holdBlock(started chan<- context.Context) {
 		}
 	}()
 	l.result = trio.OpenNursery(context.Background(), func(ctx context.Context, _ *trio.Nursery) error {
-		return testhooks.OpenLoop(ctx, l.gate, func(ctx context.Context) error {
+		return turns.OpenLoop(ctx, l.gate, func(ctx context.Context) error {
 			started <- ctx
 			// A loop failure cancels ctx: the body keeps the block open
 			// regardless, so that the turns go on until Close.
@@ -211,7 +240,7 @@ func (l *Loop) fail(err error) {
 	l.nfail++
 	al := l.al
 	l.mu.Unlock()
-	if al != nil && !l.gate.Held.Load() {
+	if al != nil && !l.gate.held.Load() {
 		al.Stop()
 	}
 }
@@ -273,9 +302,9 @@ func (l *Loop) end() { l.state.Store(idle) }
 // loop's goroutine, so that a loop that dies cannot hang the caller.
 func (l *Loop) round() error {
 	select {
-	case l.gate.Resume <- struct{}{}:
+	case l.gate.resume <- struct{}{}:
 		select {
-		case <-l.gate.Paused:
+		case <-l.gate.paused:
 			return nil
 		case <-l.exited:
 		}
@@ -405,14 +434,14 @@ func (l *Loop) Close() error {
 		return nil // closed already
 	}
 	// The loop holds no more from here on: set before it gets the turn.
-	l.gate.Open.Store(true)
+	l.gate.open.Store(true)
 	close(l.closing)
 wait:
 	for {
 		select {
-		case l.gate.Resume <- struct{}{}:
+		case l.gate.resume <- struct{}{}:
 			// The loop was paused: it runs the teardown and returns.
-		case <-l.gate.Paused:
+		case <-l.gate.paused:
 			// Not expected: the loop, paused, saw Open set before it
 			// resumed. Resume it at the next pass rather than hang.
 		case <-l.done:
