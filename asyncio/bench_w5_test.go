@@ -3,8 +3,12 @@
 package asyncio_test
 
 import (
+	"context"
+	"io"
+	"net"
 	"testing"
 
+	"github.com/trioasyncio/trioasyncio/asyncio"
 	"github.com/trioasyncio/trioasyncio/internal/workloads"
 )
 
