@@ -12,7 +12,7 @@ import (
 	"github.com/trioasyncio/trioasyncio/internal/workloads"
 )
 
-// W5 (BENCH.md): 50 clients × round trips of 64 bytes against an echo
+// W5, the network echo: 50 clients × round trips of 64 bytes against an echo
 // server, all connected before timing, TCP_NODELAY on both ends. One op =
 // one round trip; b.N round trips are spread over the 50 clients; rt/s is
 // round trips per second. The bodies live in internal/workloads, which
@@ -20,7 +20,7 @@ import (
 //
 //	go test -run '^$' -bench W5 -benchtime 100000x ./asyncio/
 //
-// (100,000 round trips = 50 × 2,000, BENCH.md's W5 exactly).
+// (100,000 round trips = 50 × 2,000: the reference size).
 func BenchmarkW5Echo(b *testing.B) {
 	// Both sides Protocols on one loop.
 	b.Run("protocols", func(b *testing.B) { bench(b, workloads.W5EchoProtocols) })
