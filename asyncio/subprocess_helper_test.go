@@ -76,6 +76,10 @@ func TestHelperProcess(t *testing.T) {
 		pgid, _ := syscall.Getpgid(0)
 		sid, _, _ := syscall.Syscall(syscall.SYS_GETSID, 0, 0, 0)
 		fmt.Printf("%d %d %d", os.Getpid(), pgid, sid)
+	case "sig-restore", "sig-ignored", "sig-close-restores":
+		code = helperSignals(args[0])
+	case "trio-run-sigint":
+		code = helperTrioRun()
 	case "sleep":
 		time.Sleep(time.Hour)
 	default:
