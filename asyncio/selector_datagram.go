@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"unsafe"
 
 	"github.com/trioasyncio/trioasyncio/trio"
 )
@@ -180,7 +181,17 @@ type datagramTransport struct {
 	protoPaused bool
 
 	readFn func(context.Context)
+
+	// Address caches, so that a steady exchange with the same peers
+	// allocates nothing per datagram: received sender -> net.Addr, and
+	// destination -> sockaddr. Bounded (cleared when full).
+	fromCache map[netip.AddrPort]net.Addr
+	toCache   map[netip.AddrPort]syscall.Sockaddr
+	rsa       syscall.RawSockaddrAny
 }
+
+// addrCacheMax bounds the datagram transports' address caches.
+const addrCacheMax = 1024
 
 var _ DatagramTransport = (*datagramTransport)(nil)
 
@@ -337,7 +348,7 @@ func (t *datagramTransport) readReady(uint32) {
 		if t.connLost > 0 || !t.IsReading() {
 			return
 		}
-		n, from, err := syscall.Recvfrom(t.fd, buf, 0)
+		n, addr, err := t.recvfrom(buf)
 		if err != nil {
 			if err == syscall.EAGAIN {
 				return
@@ -354,10 +365,6 @@ func (t *datagramTransport) readReady(uint32) {
 			}
 			continue
 		}
-		var addr net.Addr
-		if from != nil {
-			addr = dgramAddr(from)
-		}
 		if perr := t.protect(func() { t.proto.DatagramReceived(buf[:n], addr) }); perr != nil {
 			t.fatalError(perr, "Fatal error: protocol.datagram_received() call failed.")
 			return
@@ -365,6 +372,98 @@ func (t *datagramTransport) readReady(uint32) {
 	}
 	// More may be waiting, and no new edge will say so.
 	t.scheduleRead()
+}
+
+// recvfrom reads one datagram and its sender, without allocating for a
+// sender seen before.
+func (t *datagramTransport) recvfrom(buf []byte) (int, net.Addr, error) {
+	var p unsafe.Pointer
+	if len(buf) > 0 {
+		p = unsafe.Pointer(&buf[0])
+	}
+	alen := uint32(syscall.SizeofSockaddrAny)
+	r, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, uintptr(t.fd), uintptr(p), uintptr(len(buf)), 0,
+		uintptr(unsafe.Pointer(&t.rsa)), uintptr(unsafe.Pointer(&alen)))
+	if e != 0 {
+		return 0, nil, e
+	}
+	n := int(r)
+	var ap netip.AddrPort
+	switch t.rsa.Addr.Family {
+	case syscall.AF_INET:
+		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&t.rsa))
+		pb := (*[2]byte)(unsafe.Pointer(&sa.Port))
+		ap = netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(pb[0])<<8|uint16(pb[1]))
+	case syscall.AF_INET6:
+		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(&t.rsa))
+		if sa.Scope_id != 0 {
+			return n, t.slowFrom(), nil
+		}
+		pb := (*[2]byte)(unsafe.Pointer(&sa.Port))
+		ap = netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(pb[0])<<8|uint16(pb[1]))
+	default:
+		return n, t.slowFrom(), nil
+	}
+	if a, ok := t.fromCache[ap]; ok {
+		return n, a, nil
+	}
+	if t.fromCache == nil || len(t.fromCache) >= addrCacheMax {
+		t.fromCache = map[netip.AddrPort]net.Addr{}
+	}
+	a := net.UDPAddrFromAddrPort(ap)
+	t.fromCache[ap] = a
+	return n, a, nil
+}
+
+// slowFrom converts the sender of the last datagram (Unix sockets, scoped
+// IPv6 addresses).
+func (t *datagramTransport) slowFrom() net.Addr {
+	switch t.rsa.Addr.Family {
+	case syscall.AF_UNIX:
+		sa := (*syscall.RawSockaddrUnix)(unsafe.Pointer(&t.rsa))
+		n := 0
+		for n < len(sa.Path) && sa.Path[n] != 0 {
+			n++
+		}
+		if n == 0 {
+			return nil // an unbound sender
+		}
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(sa.Path[i])
+		}
+		return &net.UnixAddr{Name: string(b), Net: "unixgram"}
+	case syscall.AF_INET6:
+		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(&t.rsa))
+		pb := (*[2]byte)(unsafe.Pointer(&sa.Port))
+		return dgramAddr(&syscall.SockaddrInet6{Port: int(pb[0])<<8 | int(pb[1]), ZoneId: sa.Scope_id, Addr: sa.Addr})
+	}
+	return nil
+}
+
+// sockaddrFor converts a destination, cached for UDP addresses.
+func (t *datagramTransport) sockaddrFor(addr net.Addr) (syscall.Sockaddr, error) {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok || ua.Zone != "" || t.fam == syscall.AF_UNIX {
+		return sockaddrOf(t.fam, addr)
+	}
+	ip, ok := netip.AddrFromSlice(ua.IP)
+	if !ok {
+		return sockaddrOf(t.fam, addr)
+	}
+	key := netip.AddrPortFrom(ip, uint16(ua.Port))
+	if sa, ok := t.toCache[key]; ok {
+		return sa, nil
+	}
+	sa, err := sockaddrOf(t.fam, addr)
+	if err != nil {
+		return nil, err
+	}
+	if t.toCache == nil || len(t.toCache) >= addrCacheMax {
+		t.toCache = map[netip.AddrPort]syscall.Sockaddr{}
+	}
+	t.toCache[key] = sa
+	return sa, nil
 }
 
 func (t *datagramTransport) Write(data []byte) error { return t.SendTo(data, nil) }
@@ -381,7 +480,7 @@ func (t *datagramTransport) WriteLines(lines [][]byte) error {
 func (t *datagramTransport) SendTo(data []byte, addr net.Addr) error {
 	var to syscall.Sockaddr
 	if addr != nil {
-		sa, err := sockaddrOf(t.fam, addr)
+		sa, err := t.sockaddrFor(addr)
 		if err != nil {
 			return err
 		}
