@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,7 +22,11 @@ func helperCmd(mode string, args ...string) (string, []string) {
 	return os.Args[0], append([]string{"-test.run=^TestHelperProcess$", "--", mode}, args...)
 }
 
-func helperEnv() []string { return append(os.Environ(), "ASYNCIO_WANT_HELPER=1") }
+// helperEnv marks the child as a helper; a race-detector build would
+// otherwise sleep a second at exit.
+func helperEnv() []string {
+	return append(os.Environ(), "ASYNCIO_WANT_HELPER=1", "GORACE=atexit_sleep_ms=0")
+}
 
 // TestHelperProcess is not a test: it is the child of the subprocess
 // tests, doing what its mode says and exiting.
@@ -80,6 +85,27 @@ func TestHelperProcess(t *testing.T) {
 		code = helperSignals(args[0])
 	case "trio-run-sigint":
 		code = helperTrioRun()
+	case "echo2": // one read, echoed as OUT: on stdout and ERR: on stderr
+		b := make([]byte, 1024)
+		n, _ := os.Stdin.Read(b)
+		os.Stdout.Write(append([]byte("OUT:"), b[:n]...))
+		os.Stderr.Write(append([]byte("ERR:"), b[:n]...))
+	case "echo3": // echo as OUT: until stdin ends; a failed write is told on stderr
+		signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE) // EPIPE, not death
+		b := make([]byte, 1024)
+		for {
+			n, err := os.Stdin.Read(b)
+			if n == 0 || err != nil {
+				break
+			}
+			if _, err := syscall.Write(1, append([]byte("OUT:"), b[:n]...)); err != nil {
+				name := "OSError"
+				if err == syscall.EPIPE {
+					name = "BrokenPipeError"
+				}
+				os.Stderr.Write([]byte("ERR:" + name))
+			}
+		}
 	case "sleep":
 		time.Sleep(time.Hour)
 	default:
