@@ -563,7 +563,7 @@ type exampleDgram struct {
 	echo bool
 }
 
-func (p *exampleDgram) ConnectionMade(t asyncio.DatagramTransport) { p.t = t }
+func (p *exampleDgram) ConnectionMade(t asyncio.Transport) { p.t = t.(asyncio.DatagramTransport) }
 func (p *exampleDgram) DatagramReceived(b []byte, addr net.Addr) {
 	if p.echo {
 		p.t.SendTo([]byte(strings.ToUpper(string(b))), addr)
@@ -576,15 +576,16 @@ func (p *exampleDgram) DatagramReceived(b []byte, addr net.Addr) {
 func ExampleDatagramProtocol() {
 	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
 		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
-			srv, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *exampleDgram { return &exampleDgram{echo: true} }, "127.0.0.1:0", "", nil)
+			srv, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *exampleDgram { return &exampleDgram{echo: true} },
+				&asyncio.DatagramOptions{LocalAddr: "127.0.0.1:0"})
 			if err != nil {
 				return 0, err
 			}
 			defer srv.Close()
 			client := &exampleDgram{got: make(chan string, 1)}
 			var t asyncio.DatagramTransport
-			t, _, err = asyncio.CreateDatagramEndpoint(ctx, func() *exampleDgram { return client }, "", srv.GetExtraInfo("sockname").(net.Addr).String(),
-				&asyncio.DatagramOptions{})
+			t, _, err = asyncio.CreateDatagramEndpoint(ctx, func() *exampleDgram { return client },
+				&asyncio.DatagramOptions{RemoteAddr: srv.GetExtraInfo("sockname").(net.Addr).String()})
 			if err != nil {
 				return 0, err
 			}
@@ -636,58 +637,4 @@ func ExampleTLSOptions() {
 		return err
 	})
 	// Output: "over TLS\n" true
-}
-
-// A DatagramTransport queues what the kernel cannot take, and closes
-// after sending it.
-func ExampleDatagramTransport() {
-	pc, _ := net.ListenPacket("udp", "127.0.0.1:0")
-	defer pc.Close()
-	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
-		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
-			t, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *exampleDgram { return &exampleDgram{} }, "127.0.0.1:0", "", nil)
-			if err != nil {
-				return 0, err
-			}
-			t.SendTo([]byte("one"), pc.LocalAddr())
-			t.SendTo([]byte("two"), pc.LocalAddr())
-			t.Close()
-			fmt.Println("closing:", t.IsClosing())
-			return 0, nil
-		})
-		return err
-	})
-	b := make([]byte, 16)
-	for i := 0; i < 2; i++ {
-		n, _, _ := pc.ReadFrom(b)
-		fmt.Println(string(b[:n]))
-	}
-	// Output:
-	// closing: true
-	// one
-	// two
-}
-
-// DatagramOptions: two endpoints share a port with ReusePort.
-func ExampleDatagramOptions() {
-	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
-		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
-			o := &asyncio.DatagramOptions{ReusePort: true}
-			a, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *exampleDgram { return &exampleDgram{} }, "127.0.0.1:0", "", o)
-			if err != nil {
-				return 0, err
-			}
-			defer a.Close()
-			addr := a.GetExtraInfo("sockname").(net.Addr).String()
-			b, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *exampleDgram { return &exampleDgram{} }, addr, "", o)
-			if err != nil {
-				return 0, err
-			}
-			defer b.Close()
-			fmt.Println(b.GetExtraInfo("sockname").(net.Addr).String() == addr)
-			return 0, nil
-		})
-		return err
-	})
-	// Output: true
 }

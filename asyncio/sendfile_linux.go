@@ -4,118 +4,225 @@ package asyncio
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"os"
 	"syscall"
-	"time"
 )
 
-// ErrSendfileInProgress is returned by Write while Sendfile runs on the
-// transport.
-var ErrSendfileInProgress = errors.New("asyncio: unable to write; sendfile is in progress")
+// sendfileChunk is what the fallback reads and writes at once.
+const sendfileChunk = 256 << 10
 
-// Sendfile sends count bytes of file from offset over the transport t
-// (asyncio's loop.sendfile; count 0 means up to the end of the file) and
-// returns the number of bytes sent. On a socket transport it first waits
-// for the write buffer to drain, then uses sendfile(2), waiting on the
-// loop while the socket is full; Write returns ErrSendfileInProgress
-// meanwhile. On other transports (TLS) it reads the file and writes it,
-// respecting the transport's flow control. The file's offset is left
-// after the bytes sent. A coroutine: call it from a task; cancelled, it
-// returns the CancelledError and the count sent so far.
-func Sendfile(ctx context.Context, t Transport, file *os.File, offset, count int64) (int64, error) {
+// Sendfile sends count bytes of file, from offset, over the transport t
+// and returns how many were sent (asyncio's loop.sendfile). count 0 means
+// up to the end of the file. On a plain TCP or Unix stream transport the
+// kernel copies the file to the socket (sendfile(2), no copy through
+// user space): what t had buffered is sent first, and reading is paused
+// while the file goes. Otherwise (TLS, pipes), if fallback is true, the
+// file is read in chunks and written through t with its flow control;
+// with fallback false it returns ErrSendfileNotAvailable. The file's
+// offset is left after the bytes sent, as in asyncio.
+//
+// A coroutine: call it from a task, and do not write to t until it
+// returns. Cancelled, it returns the CancelledError and the number of
+// bytes already handed to the kernel or to t. Errors: ErrSendfileRange,
+// ErrTransportClosing if t closes meanwhile, the read's and sendfile's.
+func Sendfile(ctx context.Context, t Transport, file *os.File, offset, count int64, fallback bool) (int64, error) {
+	if offset < 0 || count < 0 {
+		return 0, fmt.Errorf("%w (offset %d, count %d)", ErrSendfileRange, offset, count)
+	}
+	if t.IsClosing() {
+		return 0, ErrTransportClosing
+	}
 	if count == 0 {
 		st, err := file.Stat()
 		if err != nil {
 			return 0, err
 		}
-		count = st.Size() - offset
+		count = max(st.Size()-offset, 0)
 	}
-	if count <= 0 {
-		return 0, nil
+	if st, ok := t.(*socketTransport); ok {
+		sent, native, err := sendfileNative(ctx, st, file, offset, count)
+		if native {
+			file.Seek(offset+sent, io.SeekStart)
+			return sent, err
+		}
 	}
-	st, ok := t.(*socketTransport)
-	if !ok {
-		return sendfileFallback(ctx, t, file, offset, count)
+	if !fallback {
+		return 0, ErrSendfileNotAvailable
 	}
-	if st.IsClosing() {
-		return 0, ErrTransportClosing
-	}
-	if _, err := Await(ctx, st.waitEmpty()); err != nil {
-		return 0, err
-	}
-	st.sendfiling = true
-	defer func() { st.sendfiling = false }()
+	sent, err := sendfileFallback(ctx, t, file, offset, count)
+	file.Seek(offset+sent, io.SeekStart)
+	return sent, err
+}
+
+// sendfileNative sends with sendfile(2); native is false if the kernel
+// refuses this file at once (then nothing was sent).
+func sendfileNative(ctx context.Context, t *socketTransport, file *os.File, offset, count int64) (sent int64, native bool, err error) {
 	rc, err := file.SyscallConn()
 	if err != nil {
-		return 0, err
+		return 0, false, nil
 	}
-	var sent int64
+	t.sendfiling = true // Write refuses meanwhile (ErrSendfileInProgress)
+	defer func() { t.sendfiling = false }()
+	if t.IsReading() {
+		t.PauseReading()
+		defer func() {
+			if !t.closing {
+				t.ResumeReading()
+			}
+		}()
+	}
+	if _, err := Await(ctx, t.waitEmpty()); err != nil {
+		return 0, true, err
+	}
 	off := offset
-	defer func() { file.Seek(offset+sent, io.SeekStart) }()
 	for sent < count {
-		if st.connLost > 0 || st.closedFd {
-			return sent, ErrConnectionLost
+		if t.closedFd || t.connLost > 0 {
+			return sent, true, ErrTransportClosing
 		}
 		var n int
 		var serr error
-		if err := rc.Control(func(ffd uintptr) {
-			n, serr = syscall.Sendfile(st.fd, int(ffd), &off, int(min(count-sent, 1<<30)))
-		}); err != nil {
-			return sent, err
+		if cerr := rc.Control(func(ffd uintptr) {
+			n, serr = syscall.Sendfile(t.fd, int(ffd), &off, int(min(count-sent, 1<<30)))
+		}); cerr != nil {
+			return sent, true, cerr
 		}
-		if serr == nil {
-			if n == 0 {
-				break
-			}
+		switch {
+		case serr == nil && n == 0:
+			return sent, true, nil // end of file
+		case serr == nil:
 			sent += int64(n)
-			continue
-		}
-		if serr == syscall.EINTR {
-			continue
-		}
-		if serr != syscall.EAGAIN {
-			return sent, os.NewSyscallError("sendfile", serr)
-		}
-		f := NewFuture[struct{}](st.loop)
-		st.wwait = f
-		_, err := Await(ctx, f)
-		if st.wwait == f {
-			st.wwait = nil
-		}
-		if err != nil {
-			return sent, err
+		case serr == syscall.EINTR:
+		case serr == syscall.EAGAIN:
+			// The socket is full: hand one chunk to the transport's
+			// buffer and wait until it is sent (the transport owns the
+			// fd's writability).
+			buf := make([]byte, min(count-sent, 64<<10))
+			rn, rerr := file.ReadAt(buf, off)
+			if rn > 0 {
+				t.sendfiling = false // our own write, not the user's
+				werr := t.Write(buf[:rn])
+				t.sendfiling = true
+				if werr != nil {
+					return sent, true, werr
+				}
+				sent += int64(rn)
+				off += int64(rn)
+			}
+			if rerr != nil && rerr != io.EOF {
+				return sent, true, rerr
+			}
+			if _, err := Await(ctx, t.waitEmpty()); err != nil {
+				return sent, true, err
+			}
+			if rerr == io.EOF {
+				return sent, true, nil
+			}
+		case sent == 0 && (serr == syscall.EINVAL || serr == syscall.ENOSYS || serr == syscall.EOPNOTSUPP):
+			return 0, false, nil
+		default:
+			return sent, true, os.NewSyscallError("sendfile", serr)
 		}
 	}
-	return sent, nil
+	return sent, true, nil
+}
+
+// sendfileProto stands in for t's protocol during a fallback sendfile:
+// it hears the transport's flow control (asyncio's
+// _SendfileFallbackProtocol).
+type sendfileProto struct {
+	orig    BaseProtocol
+	loop    *Loop
+	paused  bool
+	lost    bool
+	lostErr error
+	wake    *Future[struct{}]
+}
+
+func (p *sendfileProto) ConnectionMade(Transport) {}
+func (p *sendfileProto) ConnectionLost(err error) {
+	p.lost, p.lostErr = true, err
+	p.orig.ConnectionLost(err)
+	p.signal()
+}
+func (p *sendfileProto) PauseWriting()  { p.paused = true }
+func (p *sendfileProto) ResumeWriting() { p.paused = false; p.signal() }
+func (p *sendfileProto) signal() {
+	if p.wake != nil && !p.wake.Done() {
+		p.wake.SetResult(struct{}{})
+	}
+}
+
+// Data arriving meanwhile still reaches the original protocol.
+func (p *sendfileProto) DataReceived(b []byte) {
+	if dp, ok := p.orig.(Protocol); ok {
+		dp.DataReceived(b)
+	}
+}
+
+func (p *sendfileProto) EOFReceived() bool {
+	if dp, ok := p.orig.(Protocol); ok {
+		return dp.EOFReceived()
+	}
+	return false
 }
 
 func sendfileFallback(ctx context.Context, t Transport, file *os.File, offset, count int64) (int64, error) {
-	buf := make([]byte, min(count, 256<<10))
+	l, err := GetRunningLoop(ctx)
+	if err != nil {
+		return 0, err
+	}
+	orig := t.GetProtocol()
+	_, origBuffered := orig.(BufferedProtocol)
+	var sp *sendfileProto
+	if !origBuffered {
+		sp = &sendfileProto{orig: orig, loop: l}
+		if t.GetWriteBufferSize() > 0 {
+			low, high := t.GetWriteBufferLimits()
+			sp.paused = t.GetWriteBufferSize() > high && high > low
+		}
+		t.SetProtocol(sp)
+		defer func() {
+			if !sp.lost {
+				t.SetProtocol(orig)
+			}
+		}()
+	}
+	buf := make([]byte, min(count, sendfileChunk))
 	var sent int64
 	for sent < count {
-		n, err := file.ReadAt(buf[:min(int64(len(buf)), count-sent)], offset+sent)
+		if sp != nil {
+			for sp.paused && !sp.lost {
+				sp.wake = NewFuture[struct{}](l)
+				if _, err := Await(ctx, sp.wake); err != nil {
+					return sent, err
+				}
+			}
+			if sp.lost {
+				return sent, ErrTransportClosing
+			}
+		}
+		n, rerr := file.ReadAt(buf[:min(int64(len(buf)), count-sent)], offset+sent)
 		if n > 0 {
-			if werr := t.Write(buf[:n]); werr != nil {
-				return sent, werr
+			if err := t.Write(buf[:n]); err != nil {
+				return sent, err
 			}
 			sent += int64(n)
 		}
-		if err == io.EOF {
+		if rerr == io.EOF {
 			break
 		}
-		if err != nil {
-			return sent, err
+		if rerr != nil {
+			return sent, rerr
 		}
-		_, high := t.GetWriteBufferLimits()
-		for t.GetWriteBufferSize() > high && !t.IsClosing() {
-			if err := Sleep(ctx, time.Millisecond); err != nil {
-				file.Seek(offset+sent, io.SeekStart)
+		if sp == nil {
+			// A BufferedProtocol cannot be stood in for: yield so the
+			// buffer drains.
+			if err := Sleep(ctx, 0); err != nil {
 				return sent, err
 			}
 		}
 	}
-	_, err := file.Seek(offset+sent, io.SeekStart)
-	return sent, err
+	return sent, nil
 }

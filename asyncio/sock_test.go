@@ -454,10 +454,10 @@ func TestGetaddrinfo(t *testing.T) {
 	}
 }
 
-// test_sendfile.py: test_sendfile / test_sendfile_ssl: loop.sendfile over
-// a transport sends the file's bytes, Write is refused meanwhile, and
-// the file's offset is left after them.
-func TestSendfile_test_sendfile(t *testing.T) {
+// test_sendfile.py's test_sendfile_ssl, and more: Sendfile over a
+// transport (TCP and TLS) sends the file's bytes, Write is refused
+// meanwhile, and the file's offset is left after them.
+func TestSendfile_write_refused_while_sending(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789"), 400_000)
 	path := t.TempDir() + "/f"
 	os.WriteFile(path, data, 0o600)
@@ -486,7 +486,7 @@ func TestSendfile_test_sendfile(t *testing.T) {
 				}
 				defer tr.Close()
 				task := asyncio.CreateTask(ctx, func(ctx context.Context) (int64, error) {
-					return asyncio.Sendfile(ctx, tr, file, 10, 0)
+					return asyncio.Sendfile(ctx, tr, file, 10, 0, true)
 				})
 				asyncio.Sleep(ctx, 0)
 				if !useTLS && !task.Done() {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/trioasyncio/trioasyncio/internal/sigclaim"
 )
 
 // Run is the top of a trio program: it runs main, as a [Task], with a root
@@ -13,7 +15,9 @@ import (
 // under it has returned. The ctx is cancelled when the process receives
 // SIGINT or SIGTERM; after the first signal the default handling is
 // restored, so a second Ctrl-C kills a program that does not wind down.
-// Run stops its signal handling before it returns.
+// A signal for which an asyncio loop has a handler (Loop.AddSignalHandler)
+// goes to that handler only: it does not cancel. Run stops its signal
+// handling before it returns.
 //
 //	func main() {
 //		if err := trio.Run(run); err != nil {
@@ -46,13 +50,18 @@ func runWithSignals(main func(ctx context.Context) error, sigs ...os.Signal) err
 			stopped := make(chan struct{})
 			n.StartSoon(func(context.Context) error {
 				defer signal.Stop(ch)
-				select {
-				case s := <-ch:
-					interrupted = &CancelledError{Scope: &root, Reason: "interrupted by signal " + s.String()}
-					root.cancelWith(interrupted)
-				case <-stopped:
+				for {
+					select {
+					case s := <-ch:
+						if sigclaim.Claimed(s) {
+							continue // an asyncio loop's signal handler has it
+						}
+						interrupted = &CancelledError{Scope: &root, Reason: "interrupted by signal " + s.String()}
+						root.cancelWith(interrupted)
+					case <-stopped:
+					}
+					return nil
 				}
-				return nil
 			})
 			defer close(stopped)
 			tc := newTask(ctx) // main is a task of its own

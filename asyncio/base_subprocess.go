@@ -1,0 +1,435 @@
+//go:build linux
+
+package asyncio
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+)
+
+// The child watcher.
+//
+// Each child the loop starts gets one goroutine that waits for that pid
+// only (os.Process.Wait, a wait on the child's pidfd or pid), so the loop
+// never reaps a child it did not start, and children started by other
+// code (os/exec, other loops) are never touched. When the child exits the
+// goroutine posts its status to the loop. The transport is owned by the
+// loop: when the OpenLoop block exits, a child still running is killed
+// (SIGKILL) and the block waits for its watcher, so no zombie and no
+// goroutine is left behind.
+
+// SubprocessExec starts program with args and connects its standard
+// streams as opts says, with a SubprocessProtocol made by factory
+// (asyncio's loop.subprocess_exec). It returns once the protocol's
+// ConnectionMade has run. program without a slash is looked up in PATH.
+// With nil opts the three standard streams are pipes.
+//
+// The transport and the child belong to the loop: when the OpenLoop block
+// exits, the pipes are closed and a child still running is killed
+// (SIGKILL) and reaped. Closing the transport also kills a running child,
+// as asyncio does.
+//
+// A coroutine: call it from a task. Cost: a fork and exec on the loop's
+// goroutine (about a millisecond), a goroutine per running child, and the
+// pipes' registrations with the loop's poller.
+func SubprocessExec[P SubprocessProtocol](ctx context.Context, factory func() P, opts *SubprocessOptions, program string, args ...string) (SubprocessTransport, P, error) {
+	var zero P
+	if program == "" {
+		return nil, zero, ErrNoProgram
+	}
+	if opts == nil {
+		opts = &SubprocessOptions{Stdin: StdioPipe, Stdout: StdioPipe, Stderr: StdioPipe}
+	}
+	path := program
+	if filepathHasNoSlash(program) {
+		p, err := exec.LookPath(program)
+		if err != nil {
+			return nil, zero, err
+		}
+		path = p
+	}
+	return startSubprocess(ctx, factory, opts, path, append([]string{program}, args...))
+}
+
+// SubprocessShell runs cmd with /bin/sh -c, as SubprocessExec (asyncio's
+// loop.subprocess_shell).
+func SubprocessShell[P SubprocessProtocol](ctx context.Context, factory func() P, opts *SubprocessOptions, cmd string) (SubprocessTransport, P, error) {
+	if opts == nil {
+		opts = &SubprocessOptions{Stdin: StdioPipe, Stdout: StdioPipe, Stderr: StdioPipe}
+	}
+	return startSubprocess(ctx, factory, opts, "/bin/sh", []string{"/bin/sh", "-c", cmd})
+}
+
+func filepathHasNoSlash(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' {
+			return false
+		}
+	}
+	return true
+}
+
+func startSubprocess[P SubprocessProtocol](ctx context.Context, factory func() P, opts *SubprocessOptions, path string, argv []string) (SubprocessTransport, P, error) {
+	var zero P
+	l, err := GetRunningLoop(ctx)
+	if err != nil {
+		return nil, zero, err
+	}
+	if _, err := runningTask(ctx, "SubprocessExec"); err != nil {
+		return nil, zero, err
+	}
+	s, err := l.ioState()
+	if err != nil {
+		return nil, zero, err
+	}
+	if opts.Stdin.kind == stdioStdout || opts.Stdout.kind == stdioStdout {
+		return nil, zero, fmt.Errorf("%w: StdioStdout is only for Stderr", ErrBadStdio)
+	}
+	var (
+		files    [3]*os.File // the child's ends
+		parent   [3]int      // the loop's ends, -1 if none
+		toClose  []*os.File
+		devnull  *os.File
+		closeAll = func() {
+			for _, f := range toClose {
+				f.Close()
+			}
+		}
+	)
+	parent = [3]int{-1, -1, -1}
+	fail := func(err error) (SubprocessTransport, P, error) {
+		closeAll()
+		for _, fd := range parent {
+			if fd >= 0 {
+				syscall.Close(fd)
+			}
+		}
+		return nil, zero, err
+	}
+	for i, sp := range [3]Stdio{opts.Stdin, opts.Stdout, opts.Stderr} {
+		switch sp.kind {
+		case stdioInherit:
+			files[i] = [3]*os.File{os.Stdin, os.Stdout, os.Stderr}[i]
+		case stdioFile:
+			if sp.file == nil {
+				return fail(fmt.Errorf("%w: StdioFile(nil)", ErrBadStdio))
+			}
+			files[i] = sp.file
+		case stdioDevNull:
+			if devnull == nil {
+				f, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+				if err != nil {
+					return fail(err)
+				}
+				devnull = f
+				toClose = append(toClose, f)
+			}
+			files[i] = devnull
+		case stdioStdout:
+			files[i] = files[1]
+		case stdioPipe:
+			var p [2]int
+			if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+				return fail(os.NewSyscallError("pipe2", err))
+			}
+			child, mine := p[0], p[1]
+			if i > 0 {
+				child, mine = p[1], p[0]
+			}
+			if err := syscall.SetNonblock(mine, true); err != nil {
+				syscall.Close(child)
+				syscall.Close(mine)
+				return fail(os.NewSyscallError("fcntl", err))
+			}
+			parent[i] = mine
+			f := os.NewFile(uintptr(child), "|0")
+			toClose = append(toClose, f)
+			files[i] = f
+		}
+	}
+	attr := &os.ProcAttr{Dir: opts.Dir, Env: opts.Env, Files: files[:],
+		Sys: &syscall.SysProcAttr{Setpgid: opts.Setpgid, Pgid: opts.ProcessGroup, Setsid: opts.StartNewSession}}
+	if attr.Env == nil {
+		attr.Env = os.Environ()
+	}
+	proc, err := os.StartProcess(path, argv, attr)
+	closeAll() // the child has its copies
+	if err != nil {
+		return fail(err)
+	}
+	t := &subprocessTransport{loop: l, io: s, proc: proc, pid: proc.Pid, done: make(chan struct{}), pending: []func(){}}
+	proto := factory()
+	t.proto = proto
+	s.owned[t] = struct{}{}
+	// Watch the child: one goroutine waiting for this pid only.
+	go t.watch()
+	// Connect the pipes (their protocols forward to ours).
+	for i, fd := range parent {
+		if fd < 0 {
+			continue
+		}
+		pp := &subprocessPipeProto{t: t, fd: i}
+		var pt Transport
+		var perr error
+		if i == 0 {
+			pt, perr = newWritePipeTransport(l, fd, pp, nil)
+		} else {
+			pt, perr = newReadPipeTransport(l, fd, pp, nil)
+		}
+		if perr != nil {
+			syscall.Close(fd)
+			for j := i + 1; j < 3; j++ {
+				if parent[j] >= 0 {
+					syscall.Close(parent[j])
+				}
+			}
+			t.Close()
+			return nil, zero, perr
+		}
+		t.pipes[i] = pt
+		t.pipeProtos[i] = pp
+	}
+	waiter := NewFuture[struct{}](l)
+	l.CallSoon(func(context.Context) {
+		t.proto.ConnectionMade(t)
+		pend := t.pending
+		t.pending = nil
+		for _, fn := range pend {
+			fn()
+		}
+		if !waiter.Done() {
+			waiter.SetResult(struct{}{})
+		}
+	})
+	if _, err := Await(ctx, waiter); err != nil {
+		t.Close()
+		return nil, zero, err
+	}
+	return t, proto, nil
+}
+
+// subprocessTransport is asyncio's BaseSubprocessTransport.
+type subprocessTransport struct {
+	loop       *Loop
+	io         *ioState
+	proc       *os.Process
+	pid        int
+	proto      SubprocessProtocol
+	pipes      [3]Transport
+	pipeProtos [3]*subprocessPipeProto
+	closed     bool
+	exited     bool
+	returncode int
+	finished   bool
+	exitedSent bool
+	reaped     bool
+	waiters    []*Future[int]
+	pending    []func() // calls made before ConnectionMade; nil after
+	done       chan struct{}
+	torn       bool
+}
+
+var _ SubprocessTransport = (*subprocessTransport)(nil)
+
+func (t *subprocessTransport) String() string {
+	state := "running"
+	if t.exited {
+		state = fmt.Sprintf("returncode=%d", t.returncode)
+	}
+	c := ""
+	if t.closed {
+		c = " closed"
+	}
+	return fmt.Sprintf("<subprocessTransport%s pid=%d %s>", c, t.pid, state)
+}
+
+// watch waits for the child and posts its exit (child-watcher goroutine).
+func (t *subprocessTransport) watch() {
+	ps, err := t.proc.Wait()
+	code := -1
+	if err == nil {
+		code = returncodeOf(ps)
+	}
+	// Posted before done is closed: a loop closing waits on done, so
+	// either the post is refused (the loop is closing) or it is queued.
+	_ = t.loop.postFromGoroutine(func(context.Context) { t.processExited(code) })
+	close(t.done)
+}
+
+func (t *subprocessTransport) GetPid() int { return t.pid }
+
+func (t *subprocessTransport) GetReturncode() (int, bool) { return t.returncode, t.exited }
+
+func (t *subprocessTransport) GetPipeTransport(fd int) Transport {
+	if fd < 0 || fd > 2 || t.pipes[fd] == nil {
+		return nil
+	}
+	return t.pipes[fd]
+}
+
+func (t *subprocessTransport) GetExtraInfo(name string) any {
+	if name == "subprocess" {
+		return t.proc
+	}
+	return nil
+}
+
+func (t *subprocessTransport) GetProtocol() SubprocessProtocol  { return t.proto }
+func (t *subprocessTransport) SetProtocol(p SubprocessProtocol) { t.proto = p }
+func (t *subprocessTransport) IsClosing() bool                  { return t.closed }
+
+func (t *subprocessTransport) SendSignal(sig os.Signal) error {
+	if t.exited || t.reapedNow() {
+		return ErrProcessLookup
+	}
+	if err := t.proc.Signal(sig); err != nil {
+		if err == os.ErrProcessDone {
+			return ErrProcessLookup
+		}
+		return err
+	}
+	return nil
+}
+
+// reapedNow reports whether the watcher has reaped the child (its exit
+// may not have reached the loop yet).
+func (t *subprocessTransport) reapedNow() bool {
+	select {
+	case <-t.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (t *subprocessTransport) Terminate() error { return t.SendSignal(syscall.SIGTERM) }
+func (t *subprocessTransport) Kill() error      { return t.SendSignal(syscall.SIGKILL) }
+
+func (t *subprocessTransport) Close() {
+	if t.closed {
+		return
+	}
+	t.closed = true
+	for _, p := range t.pipes {
+		if p != nil {
+			p.Close()
+		}
+	}
+	if !t.exited && !t.reapedNow() {
+		_ = t.proc.Kill()
+	}
+}
+
+// call delivers a protocol call, or keeps it until ConnectionMade.
+func (t *subprocessTransport) call(fn func()) {
+	if t.pending != nil {
+		t.pending = append(t.pending, fn)
+		return
+	}
+	fn()
+}
+
+func (t *subprocessTransport) processExited(code int) {
+	if t.exited || t.torn {
+		return
+	}
+	t.exited, t.returncode = true, code
+	for _, w := range t.waiters {
+		if !w.Done() {
+			w.SetResult(code)
+		}
+	}
+	t.waiters = nil
+	t.tryFinish()
+}
+
+func (t *subprocessTransport) pipeLost(fd int, err error) {
+	t.call(func() { t.proto.PipeConnectionLost(fd, err) })
+	t.tryFinish()
+}
+
+// tryFinish reports the exit once the child has exited and every pipe is
+// closed, then ConnectionLost.
+func (t *subprocessTransport) tryFinish() {
+	if !t.exited || t.finished {
+		return
+	}
+	for _, pp := range t.pipeProtos {
+		if pp != nil && !pp.disconnected {
+			return
+		}
+	}
+	t.finished = true
+	t.call(func() {
+		t.proto.ProcessExited()
+		t.loop.CallSoon(func(context.Context) {
+			t.proto.ConnectionLost(nil)
+			t.teardown(false)
+		})
+	})
+}
+
+// wait waits for the child's exit (asyncio's _wait).
+func (t *subprocessTransport) wait(ctx context.Context) (int, error) {
+	if t.exited {
+		return t.returncode, nil
+	}
+	f := NewFuture[int](t.loop)
+	t.waiters = append(t.waiters, f)
+	return Await(ctx, f)
+}
+
+// closeNow is the loop's close: pipes closed, a running child killed and
+// reaped, the watcher waited for.
+func (t *subprocessTransport) closeNow() { t.teardown(true) }
+
+func (t *subprocessTransport) teardown(kill bool) {
+	if t.torn {
+		return
+	}
+	t.torn = true
+	delete(t.io.owned, t)
+	for _, p := range t.pipes {
+		if c, ok := p.(ioCloser); ok {
+			c.closeNow()
+		}
+	}
+	if kill && !t.reapedNow() {
+		_ = t.proc.Kill()
+	}
+	if kill || t.exited {
+		<-t.done
+	}
+}
+
+// subprocessPipeProto forwards a pipe's events to the subprocess
+// transport (asyncio's WriteSubprocessPipeProto/ReadSubprocessPipeProto).
+type subprocessPipeProto struct {
+	ProtocolBase
+	t            *subprocessTransport
+	fd           int
+	disconnected bool
+}
+
+func (p *subprocessPipeProto) ConnectionLost(err error) {
+	p.disconnected = true
+	p.t.pipeLost(p.fd, err)
+}
+
+func (p *subprocessPipeProto) PauseWriting()  { p.t.call(p.t.proto.PauseWriting) }
+func (p *subprocessPipeProto) ResumeWriting() { p.t.call(p.t.proto.ResumeWriting) }
+
+func (p *subprocessPipeProto) DataReceived(data []byte) {
+	t := p.t
+	if t.pending != nil {
+		b := append([]byte(nil), data...)
+		t.pending = append(t.pending, func() { t.proto.PipeDataReceived(p.fd, b) })
+		return
+	}
+	t.proto.PipeDataReceived(p.fd, data)
+}
+
+func (p *subprocessPipeProto) EOFReceived() bool { return false }

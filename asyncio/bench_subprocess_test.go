@@ -1,0 +1,192 @@
+//go:build linux
+
+package asyncio_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trioasyncio/trioasyncio/asyncio"
+)
+
+// Figures of issue 9: spawn + wait per child beside os/exec; Communicate
+// throughput through cat beside exec.Cmd with io.Copy; UDP datagrams per
+// second on one loop beside a goroutine net.UDPConn loop. Run with
+//
+//	go test -run '^$' -bench 'Subprocess|Communicate|UDP' ./asyncio/
+
+func BenchmarkSubprocessSpawnWait(b *testing.B) {
+	b.Run("exec.Command.Run", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if err := exec.Command("/bin/true").Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("loop", func(b *testing.B) {
+		err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+			_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					p, err := asyncio.CreateSubprocessExec(ctx, nil, "/bin/true")
+					if err != nil {
+						return 0, err
+					}
+					if _, err := p.Wait(ctx); err != nil {
+						return 0, err
+					}
+				}
+				return 0, nil
+			})
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+const communicateSize = 256 << 20
+
+func BenchmarkCommunicateCat(b *testing.B) {
+	input := bytes.Repeat([]byte("0123456789abcdef"), communicateSize/16)
+	b.Run("exec.Cmd+io.Copy", func(b *testing.B) {
+		b.SetBytes(communicateSize)
+		for i := 0; i < b.N; i++ {
+			cmd := exec.Command("cat")
+			in, _ := cmd.StdinPipe()
+			out, _ := cmd.StdoutPipe()
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				in.Write(input)
+				in.Close()
+			}()
+			var buf bytes.Buffer
+			io.Copy(&buf, out)
+			wg.Wait()
+			if err := cmd.Wait(); err != nil || buf.Len() != communicateSize {
+				b.Fatal(err, buf.Len())
+			}
+		}
+	})
+	b.Run("loop", func(b *testing.B) {
+		b.SetBytes(communicateSize)
+		err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+			_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					p, err := asyncio.CreateSubprocessExec(ctx, &asyncio.SubprocessOptions{Stdin: asyncio.StdioPipe, Stdout: asyncio.StdioPipe}, "cat")
+					if err != nil {
+						return 0, err
+					}
+					out, _, err := p.Communicate(ctx, input)
+					if err != nil || len(out) != communicateSize {
+						b.Error(err, len(out))
+						return 0, err
+					}
+				}
+				return 0, nil
+			})
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// udpClients runs 4 clients doing n round trips in all against addr and
+// reports datagrams per second (each round trip is two datagrams).
+func udpClients(b *testing.B, addr string) {
+	const clients = 4
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	t0 := time.Now()
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func(n int) {
+			defer wg.Done()
+			conn, err := net.Dial("udp", addr)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			defer conn.Close()
+			msg := make([]byte, 64)
+			buf := make([]byte, 256)
+			for i := 0; i < n; i++ {
+				conn.Write(msg)
+				conn.SetReadDeadline(time.Now().Add(time.Second))
+				if _, err := conn.Read(buf); err != nil {
+					continue // lost: the next round trip goes on
+				}
+			}
+		}(b.N/clients + 1)
+	}
+	wg.Wait()
+	b.ReportMetric(float64(2*b.N)/time.Since(t0).Seconds(), "dgrams/s")
+}
+
+func BenchmarkUDPEcho(b *testing.B) {
+	b.Run("goroutine-UDPConn", func(b *testing.B) {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			buf := make([]byte, 2048)
+			for {
+				n, addr, err := pc.ReadFrom(buf)
+				if err != nil {
+					return
+				}
+				pc.WriteTo(buf[:n], addr)
+			}
+		}()
+		udpClients(b, pc.LocalAddr().String())
+		pc.Close()
+		<-done
+	})
+	b.Run("loop", func(b *testing.B) {
+		err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+			tr, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (asyncio.DatagramTransport, error) {
+				tr, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *exampleUDPEchoRaw { return &exampleUDPEchoRaw{} },
+					&asyncio.DatagramOptions{LocalAddr: "127.0.0.1:0"})
+				return tr, err
+			})
+			if err != nil {
+				return err
+			}
+			addr, _ := asyncio.RunSync(ctx, func(context.Context) (string, error) { return tr.GetExtraInfo("sockname").(net.Addr).String(), nil })
+			udpClients(b, addr)
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// exampleUDPEchoRaw echoes each datagram as is.
+type exampleUDPEchoRaw struct {
+	asyncio.ProtocolBase
+	t asyncio.DatagramTransport
+}
+
+func (e *exampleUDPEchoRaw) ConnectionMade(t asyncio.Transport) { e.t = t.(asyncio.DatagramTransport) }
+func (e *exampleUDPEchoRaw) DatagramReceived(data []byte, addr net.Addr) {
+	e.t.SendTo(data, addr)
+}

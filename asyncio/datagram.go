@@ -1,0 +1,58 @@
+package asyncio
+
+import (
+	"errors"
+	"net"
+)
+
+// Errors of datagram endpoints.
+var (
+	// ErrDatagramAddress is returned by SendTo for an address other than
+	// the endpoint's remote address (a connected endpoint sends only
+	// there), or for no address on an endpoint without a remote address.
+	ErrDatagramAddress = errors.New("asyncio: invalid address for this datagram endpoint")
+	// ErrNoEOF is returned by a datagram transport's WriteEOF: datagrams
+	// have no end of stream.
+	ErrNoEOF = errors.New("asyncio: datagram transports have no end of stream")
+	// ErrDatagramOptions is returned by CreateDatagramEndpoint for
+	// options that do not make an endpoint (no address at all, an
+	// unknown network).
+	ErrDatagramOptions = errors.New("asyncio: invalid datagram endpoint options")
+)
+
+// DatagramTransport is a datagram endpoint as its DatagramProtocol sees
+// it (asyncio.DatagramTransport). It is also a Transport, so that the
+// protocol's ConnectionMade receives it: Write(data) is SendTo(data, nil),
+// WriteEOF returns ErrNoEOF. Loop-confined.
+type DatagramTransport interface {
+	Transport
+	// SendTo sends data as one datagram to addr (a *net.UDPAddr, or a
+	// *net.UnixAddr for a Unix datagram socket); addr nil sends to the
+	// endpoint's remote address. It never blocks: when the kernel's buffer
+	// is full the datagram is buffered, with the transports' flow
+	// control. A failed send (an ICMP error reported by the kernel…) goes
+	// to the protocol's ErrorReceived, as in asyncio. data may be reused
+	// once SendTo returns. ErrDatagramAddress for an address the endpoint
+	// cannot send to; ErrTransportClosing once closing.
+	SendTo(data []byte, addr net.Addr) error
+}
+
+// DatagramOptions say where a datagram endpoint is (the arguments of
+// asyncio's create_datagram_endpoint).
+type DatagramOptions struct {
+	// Network is "udp" (the default), "udp4", "udp6" or "unixgram".
+	Network string
+	// LocalAddr is the address to bind: "host:port" for UDP, a path for
+	// "unixgram" ("" binds nothing; a UDP endpoint gets a port when it
+	// first sends).
+	LocalAddr string
+	// RemoteAddr, if set, connects the endpoint: it sends only there, and
+	// receives only from there; errors reported for it (port
+	// unreachable) reach ErrorReceived.
+	RemoteAddr string
+	// ReusePort sets SO_REUSEPORT: several endpoints may bind the same
+	// address and the kernel spreads datagrams among them.
+	ReusePort bool
+	// AllowBroadcast sets SO_BROADCAST.
+	AllowBroadcast bool
+}
