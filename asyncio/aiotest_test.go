@@ -11,9 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
@@ -35,8 +35,8 @@ func TestAiotestCallback_test_call_soon(t *testing.T) {
 		// WaitStopped returned after the callback that stopped the loop.
 		onLoop(ctx, loop, func(context.Context) { close(done) })
 		<-done
-		if !equal(result, []string{"Hello World"}) {
-			t.Errorf("%v", result)
+		if !slices.Equal(result, []string{"Hello World"}) {
+			t.Errorf("result: got %v, want %v", result, []string{"Hello World"})
 		}
 	})
 }
@@ -57,8 +57,8 @@ func TestAiotestCallback_test_call_soon_control(t *testing.T) {
 			})
 		})
 		<-done
-		if !equal(result, []string{"0", "yes"}) {
-			t.Errorf("%v", result)
+		if !slices.Equal(result, []string{"0", "yes"}) {
+			t.Errorf("result: got %v, want %v", result, []string{"0", "yes"})
 		}
 	})
 }
@@ -76,7 +76,7 @@ func TestAiotestCallback_test_close(t *testing.T) {
 		onLoop(ctx, l, func(ctx context.Context) { lctx = ctx })
 	})
 	if !loop.IsClosed() {
-		t.Error("IsClosed after OpenLoop returned")
+		t.Errorf("IsClosed after OpenLoop returned: loop.IsClosed() got false, want true")
 	}
 	fn := func(context.Context) {}
 	for name, call := range map[string]func(){
@@ -86,84 +86,80 @@ func TestAiotestCallback_test_close(t *testing.T) {
 		"CreateTask": func() { asyncio.CreateTask(lctx, func(context.Context) (int, error) { return 0, nil }) },
 	} {
 		if msg := mustPanic(t, call); !strings.Contains(msg, "event loop is closed") {
-			t.Errorf("%s: %q", name, msg)
+			t.Errorf("%s: got %q; want strings.Contains(msg, \"event loop is closed\")", name, msg)
 		}
 	}
 	if _, err := loop.CallSoonThreadsafe(fn); !errors.Is(err, asyncio.ErrLoopClosed) || err.Error() != "asyncio: event loop is closed" {
-		t.Errorf("CallSoonThreadsafe: %v", err)
+		t.Errorf("CallSoonThreadsafe: got %v; want errors.Is(err, asyncio.ErrLoopClosed) && err.Error() == \"asyncio: event loop is closed\"", err)
 	}
 	if _, err := asyncio.GetRunningLoop(lctx); !errors.Is(err, asyncio.ErrNoRunningLoop) {
-		t.Errorf("GetRunningLoop: %v", err)
+		t.Errorf("GetRunningLoop: got %v, want an error matching asyncio.ErrNoRunningLoop", err)
 	}
 	if lctx.Err() == nil {
-		t.Error("the loop's ctx is not cancelled after close")
+		t.Errorf("the loop's ctx is not cancelled after close: got lctx.Err() == nil, want lctx.Err() != nil")
 	}
 }
 
 func TestAiotestTimer_test_display_date(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			const delay, count = 50 * time.Millisecond, 3
-			var result []time.Time
-			done := make(chan struct{})
-			var endTime time.Time
-			var displayDate func(ctx context.Context)
-			displayDate = func(ctx context.Context) {
-				if endTime.IsZero() {
-					endTime = loop.Time().Add(delay * count)
-				}
-				result = append(result, time.Now())
-				if loop.Time().Add(delay).Before(endTime) {
-					loop.CallLater(delay, displayDate)
-				} else {
-					close(done)
-				}
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		const delay, count = 50 * time.Millisecond, 3
+		var result []time.Time
+		done := make(chan struct{})
+		var endTime time.Time
+		var displayDate func(ctx context.Context)
+		displayDate = func(ctx context.Context) {
+			if endTime.IsZero() {
+				endTime = loop.Time().Add(delay * count)
 			}
-			loop.CallSoonThreadsafe(displayDate)
-			<-done
-			if len(result) != count {
-				t.Errorf("%d calls: %v", len(result), result)
+			result = append(result, time.Now())
+			if loop.Time().Add(delay).Before(endTime) {
+				loop.CallLater(delay, displayDate)
+			} else {
+				close(done)
 			}
-			for i := 1; i < len(result); i++ {
-				if d := result[i].Sub(result[i-1]); d != delay {
-					t.Errorf("call %d after %v", i, d)
-				}
+		}
+		loop.CallSoonThreadsafe(displayDate)
+		<-done
+		if len(result) != count {
+			t.Errorf("%d calls: got %v; want len(result) == count", len(result), result)
+		}
+		for i := 1; i < len(result); i++ {
+			if d := result[i].Sub(result[i-1]); d != delay {
+				t.Errorf("got call %d after %v; want d == delay", i, d)
 			}
-		})
+		}
 	})
 }
 
 // test_later_stop_later: the second timer stops the loop; trio code looks
 // in between, then waits for the stop (WaitStopped) and looks again.
 func TestAiotestTimer_test_later_stop_later(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			var result []string
-			onLoop(ctx, loop, func(ctx context.Context) {
-				loop.CallLater(time.Millisecond, func(context.Context) { result = append(result, "Hello") })
-				loop.CallLater(50*time.Millisecond, func(context.Context) {
-					result = append(result, "World")
-					loop.Stop()
-				})
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		var result []string
+		onLoop(ctx, loop, func(ctx context.Context) {
+			loop.CallLater(time.Millisecond, func(context.Context) { result = append(result, "Hello") })
+			loop.CallLater(50*time.Millisecond, func(context.Context) {
+				result = append(result, "World")
+				loop.Stop()
 			})
-			time.Sleep(25 * time.Millisecond)
-			onLoop(ctx, loop, func(context.Context) {
-				if !equal(result, []string{"Hello"}) {
-					t.Errorf("at 25 ms: %v", result)
-				}
-			})
-			start := time.Now()
-			if err := loop.WaitStopped(ctx); err != nil {
-				t.Fatal(err)
+		})
+		time.Sleep(25 * time.Millisecond)
+		onLoop(ctx, loop, func(context.Context) {
+			if !slices.Equal(result, []string{"Hello"}) {
+				t.Errorf("at 25 ms: got %v, want %v", result, []string{"Hello"})
 			}
-			if d := time.Since(start); d != 25*time.Millisecond {
-				t.Errorf("WaitStopped returned after %v, want 25ms", d)
+		})
+		start := time.Now()
+		if err := loop.WaitStopped(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d != 25*time.Millisecond {
+			t.Errorf("WaitStopped returned after %v, want 25ms", d)
+		}
+		onLoop(ctx, loop, func(context.Context) {
+			if !slices.Equal(result, []string{"Hello", "World"}) {
+				t.Errorf("after the stop: got %v, want %v", result, []string{"Hello", "World"})
 			}
-			onLoop(ctx, loop, func(context.Context) {
-				if !equal(result, []string{"Hello", "World"}) {
-					t.Errorf("after the stop: %v", result)
-				}
-			})
 		})
 	})
 }
@@ -180,42 +176,38 @@ func helloWorld(result *[]string, delay time.Duration) func(ctx context.Context)
 }
 
 func TestAiotestCoroutine_test_hello_world(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			var result []string
-			if _, err := runTask(ctx, loop, helloWorld(&result, time.Millisecond)); err != nil {
-				t.Fatal(err)
-			}
-			if !equal(result, []string{"Hello", "World"}) {
-				t.Errorf("%v", result)
-			}
-		})
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		var result []string
+		if _, err := runTask(ctx, loop, helloWorld(&result, time.Millisecond)); err != nil {
+			t.Fatalf("runTask: got %v, want nil", err)
+		}
+		if !slices.Equal(result, []string{"Hello", "World"}) {
+			t.Errorf("result: got %v, want %v", result, []string{"Hello", "World"})
+		}
 	})
 }
 
 func TestAiotestCoroutine_test_waiter(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			var result []string
-			_, err := runTask(ctx, loop, func(ctx context.Context) (int, error) {
-				fut := asyncio.NewFuture[string](loop)
-				loop.CallSoon(func(context.Context) { fut.SetResult("Future") })
-				v, err := asyncio.Await(ctx, fut)
-				if err != nil {
-					return 0, err
-				}
-				result = append(result, v)
-				v, err = helloWorld(&result, time.Millisecond)(ctx)
-				result = append(result, v)
-				return 0, err
-			})
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		var result []string
+		_, err := runTask(ctx, loop, func(ctx context.Context) (int, error) {
+			fut := asyncio.NewFuture[string](loop)
+			loop.CallSoon(func(context.Context) { fut.SetResult("Future") })
+			v, err := asyncio.Await(ctx, fut)
 			if err != nil {
-				t.Fatal(err)
+				return 0, err
 			}
-			if !equal(result, []string{"Future", "Hello", "World", "."}) {
-				t.Errorf("%v", result)
-			}
+			result = append(result, v)
+			v, err = helloWorld(&result, time.Millisecond)(ctx)
+			result = append(result, v)
+			return 0, err
 		})
+		if err != nil {
+			t.Fatalf("runTask: got %v, want nil", err)
+		}
+		if !slices.Equal(result, []string{"Future", "Hello", "World", "."}) {
+			t.Errorf("result: got %v, want %v", result, []string{"Future", "Hello", "World", "."})
+		}
 	})
 }
 
@@ -255,11 +247,11 @@ func TestAiotestThread_test_run_in_thread(t *testing.T) {
 	<-done
 	close(stop)
 	if err := <-ended; err != nil {
-		t.Fatal(err)
+		t.Fatalf("err: got %v, want nil", err)
 	}
 	tid := <-loopGoid
-	if !equal(result, []string{tid}) || tid == curGoid() {
-		t.Errorf("ran on goroutine %v; loop's is %s, test's is %s", result, tid, curGoid())
+	if !slices.Equal(result, []string{tid}) || tid == curGoid() {
+		t.Errorf("got ran on goroutine %v; loop's is %s, test's is %s; want slices.Equal(result, []string{tid}) && tid != curGoid()", result, tid, curGoid())
 	}
 }
 

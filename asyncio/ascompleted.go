@@ -30,9 +30,9 @@ import (
 // all of them. Once every awaitable has been yielded, ranging again
 // yields nothing.
 //
-// A coroutine-level call: range over it in the task ctx belongs to. It
-// panics if one of aws is nil. Cost: a done callback per awaitable and
-// range loop, a future per wait, a timer with WaitTimeout.
+// Call it only from a coroutine, ranging over it in the task ctx belongs
+// to. It panics if one of aws is nil. Cost: a done callback per awaitable
+// and range loop, a future per wait, a timer with WaitTimeout.
 func AsCompleted[T any, A AwaitableOf[T]](ctx context.Context, aws []A, opts ...TimeoutOption) iter.Seq2[T, error] {
 	var cfg waitConfig
 	for _, o := range opts {

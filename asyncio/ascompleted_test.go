@@ -24,7 +24,7 @@ import (
 //     instead of a collection is a compile error in Go.
 
 func TestAsCompleted_test_as_completed(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 10*time.Millisecond, "a")
 		b := sleeper(ctx, 10*time.Millisecond, "b")
@@ -40,14 +40,15 @@ func TestAsCompleted_test_as_completed(t *testing.T) {
 			return values, nil
 		})
 		res, err := asyncio.Await(ctx, foo)
-		if err != nil || len(res) != 3 || !sameSet(res[:2], "a", "b") || res[2] != "c" || elapsed(start) != 150*time.Millisecond {
-			t.Errorf("res %v, %v, at %v", res, err, elapsed(start))
+		if err != nil || len(res) != 3 || !sameSet(res[:2], "a", "b") || res[2] != "c" || time.Since(start) != 150*time.Millisecond {
+			t.Errorf("got res %v, %v, at %v; want err == nil && len(res) == 3 && sameSet(res[:2], \"a\", \"b\") && res[2] == \"c\" && time.Since(start) == 150 * time.Millisecond", res, err, time.Since(start))
 		}
+		return nil
 	})
 }
 
 func TestAsCompleted_test_as_completed_with_timeout(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 100*time.Millisecond, "a")
 		b := sleeper(ctx, 150*time.Millisecond, "b")
@@ -60,28 +61,30 @@ func TestAsCompleted_test_as_completed_with_timeout(t *testing.T) {
 			values = append(values, value{v, err})
 		}
 		if len(values) != 2 || values[0] != (value{"a", nil}) || !errors.Is(values[1].err, asyncio.ErrTimeout) {
-			t.Errorf("values %v", values)
+			t.Errorf("got values %v; want len(values) == 2 && values[0] == (value{\"a\", nil}) && errors.Is(values[1].err, asyncio.ErrTimeout)", values)
 		}
-		if elapsed(start) != 120*time.Millisecond {
-			t.Errorf("at %v", elapsed(start))
+		if time.Since(start) != 120*time.Millisecond {
+			t.Errorf("at: got %v, want %v", time.Since(start), 120*time.Millisecond)
 		}
 		b.Cancel("")
+		return nil
 	})
 }
 
 func TestAsCompleted_test_as_completed_with_unused_timeout(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		a := sleeper(ctx, 10*time.Millisecond, "a")
 		for v, err := range asyncio.AsCompleted(ctx, []*asyncio.Task[string]{a}, asyncio.WaitTimeout(time.Second)) {
 			if v != "a" || err != nil {
-				t.Errorf("got %v, %v", v, err)
+				t.Errorf("got %v, %v; want v == \"a\" && err == nil", v, err)
 			}
 		}
+		return nil
 	})
 }
 
 func TestAsCompleted_test_as_completed_duplicate_coroutines(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		coro := func(s string) func(context.Context) (string, error) {
 			return func(context.Context) (string, error) { return s, nil }
 		}
@@ -89,13 +92,14 @@ func TestAsCompleted_test_as_completed_duplicate_coroutines(t *testing.T) {
 		var result []string
 		for v, err := range asyncio.AsCompleted(ctx, []*asyncio.Task[string]{c, c, asyncio.CreateTask(ctx, coro("spam"))}) {
 			if err != nil {
-				t.Error(err)
+				t.Errorf("err: got %v, want nil", err)
 			}
 			result = append(result, v)
 		}
 		if !sameSet(result, "ham", "spam") {
-			t.Errorf("result %v", result)
+			t.Errorf("got result %v; want sameSet(result, \"ham\", \"spam\")", result)
 		}
+		return nil
 	})
 }
 
@@ -108,27 +112,28 @@ func TestAsCompleted_test_as_completed_coroutine_without_loop(t *testing.T) {
 		for _, err := range asyncio.AsCompleted(ctx, []*asyncio.Future[int]{f}) {
 			n++
 			if !errors.Is(err, asyncio.ErrAwaitOutsideTask) {
-				t.Errorf("err %v", err)
+				t.Errorf("err: got %v, want an error matching asyncio.ErrAwaitOutsideTask", err)
 			}
 		}
 		if n != 1 {
-			t.Errorf("%d iterations", n)
+			t.Errorf("got %d iterations; want n == 1", n)
 		}
 	})
 }
 
 func TestAsCompleted_test_as_completed_coroutine_use_running_loop(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var got []int
 		for v, err := range asyncio.AsCompleted(ctx, []*asyncio.Task[int]{sleeper(ctx, 0, 42)}) {
 			if err != nil {
-				t.Error(err)
+				t.Errorf("err: got %v, want nil", err)
 			}
 			got = append(got, v)
 		}
 		if !slices.Equal(got, []int{42}) {
-			t.Errorf("got %v", got)
+			t.Errorf("got: got %v, want %v", got, []int{42})
 		}
+		return nil
 	})
 }
 
@@ -136,7 +141,7 @@ func TestAsCompleted_test_as_completed_coroutine_use_running_loop(t *testing.T) 
 // ranging task is one iteration, and leaving the range early unhooks
 // everything (the awaitables left run on untouched).
 func TestAsCompleted_ErrorsCancelAndBreak(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		bad := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return 0, errors.Join(asyncio.Sleep(ctx, time.Millisecond), errZeroDivision)
 		})
@@ -152,17 +157,18 @@ func TestAsCompleted_ErrorsCancelAndBreak(t *testing.T) {
 		task.Cancel("")
 		errs, err := asyncio.Await(ctx, task)
 		if err != nil || len(errs) != 2 || !errors.Is(errs[0], errZeroDivision) || !errors.Is(errs[1], asyncio.ErrCancelled) {
-			t.Errorf("errs %v, %v", errs, err)
+			t.Errorf("got errs %v, %v; want err == nil && len(errs) == 2 && errors.Is(errs[0], errZeroDivision) && errors.Is(errs[1], asyncio.ErrCancelled)", errs, err)
 		}
 		if slow.Done() {
-			t.Error("slow was touched")
+			t.Errorf("slow was touched: slow.Done() got true, want false")
 		}
 		for range asyncio.AsCompleted(ctx, []*asyncio.Task[int]{slow}, asyncio.WaitTimeout(time.Millisecond)) {
 			break
 		}
 		if v, err := asyncio.Await(ctx, slow); v != 2 || err != nil {
-			t.Errorf("slow %v, %v", v, err)
+			t.Errorf("got slow %v, %v; want v == 2 && err == nil", v, err)
 		}
+		return nil
 	})
 }
 

@@ -8,13 +8,15 @@ import (
 	"github.com/trioasyncio/trioasyncio/asyncio"
 )
 
-// W6 of /work/shared/BENCH.md, the boundary, beside its Go floors; and
-// the cost of an empty OpenLoop block. One op = one call. Run them as
+// W6, the workload of the project's performance figures that measures
+// the boundary: sequential calls from trio-flavored code into the loop
+// and from a task out to trio, each beside its Go floors; and the cost of
+// an empty OpenLoop block. One op = one call. Run them as
 //
 //	go test -run '^$' -bench 'W6|OpenLoop' -benchtime 20000x -count 5 ./asyncio/
 //
-// (BENCH.md's N is 20,000 calls each way; trio-asyncio's figures are 81
-// µs per aio_as_trio call and 105 µs per trio_as_aio await.)
+// (20,000 calls each way is the reference size; trio-asyncio's figures
+// are 81 µs per aio_as_trio call and 105 µs per trio_as_aio await.)
 
 // W6, trio→asyncio: sequential RunAsyncio(ctx, noop) from trio code.
 // A call is a task created on the loop, a step, and the result back: a
@@ -34,7 +36,7 @@ func BenchmarkW6RunAsyncio(b *testing.B) {
 		}
 		b.StopTimer()
 		if sum != b.N {
-			b.Errorf("sum %d, want %d", sum, b.N)
+			b.Errorf("sum: got %d, want %d", sum, b.N)
 		}
 	})
 }
@@ -58,12 +60,12 @@ func BenchmarkW6RunTrio(b *testing.B) {
 			}
 			b.StopTimer()
 			if sum != n {
-				b.Errorf("sum %d, want %d", sum, n)
+				b.Errorf("sum: got %d, want %d", sum, n)
 			}
 			return sum, nil
 		})
 		if err != nil {
-			b.Error(err)
+			b.Errorf("asyncio.RunAsyncio: got %v, want nil", err)
 		}
 	})
 }
@@ -89,7 +91,7 @@ func BenchmarkW6Floor_ChanRoundTrip(b *testing.B) {
 	close(req)
 	wg.Wait()
 	if sum != b.N {
-		b.Errorf("sum %d", sum)
+		b.Errorf("sum: got %d, want %d", sum, b.N)
 	}
 }
 
@@ -104,7 +106,7 @@ func BenchmarkW6Floor_GoroutinePerCall(b *testing.B) {
 		sum += <-resp
 	}
 	if sum != b.N {
-		b.Errorf("sum %d", sum)
+		b.Errorf("sum: got %d, want %d", sum, b.N)
 	}
 }
 
@@ -116,7 +118,7 @@ func BenchmarkOpenLoopEmpty(b *testing.B) {
 	empty := func(context.Context, *asyncio.Loop) error { return nil }
 	for i := 0; i < b.N; i++ {
 		if err := asyncio.OpenLoop(ctx, empty); err != nil {
-			b.Fatal(err)
+			b.Fatalf("asyncio.OpenLoop: got %v, want nil", err)
 		}
 	}
 }

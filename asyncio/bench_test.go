@@ -12,23 +12,24 @@ import (
 	"github.com/trioasyncio/trioasyncio/asyncio"
 )
 
-// The workloads of /work/shared/BENCH.md (W1–W4), scaled to b.N, each
-// beside its Go floor. Timed regions exclude loop start-up. Run them as
+// Benchmarks of the loop's core, one per workload, each beside its Go
+// floor (the same work done with plain Go, the bound the loop is measured
+// against): W1 a chain of callbacks, W2 timers, W3 a ping-pong between
+// two tasks, W4 spawning tasks. The W numbers are the names the project's
+// performance figures use (W6, the boundary, is in bench_bridge_test.go).
+// Workloads scale with b.N; timed regions exclude loop start-up. Run them
+// as
 //
 //	go test -run '^$' -bench . -benchtime 1000000x ./asyncio/   (W1)
-//	go test -run '^$' -bench W2 -benchtime 200000x ./asyncio/   (W2 exactly as BENCH.md)
+//	go test -run '^$' -bench W2 -benchtime 200000x ./asyncio/   (W2 at its reference size)
 //	go test -run '^$' -bench 'W3|W4' ./asyncio/
 
-// benchLoop runs body inside a fresh loop; body times what it wants.
+// benchLoop is withLoop for a benchmark that reports allocations; body
+// times what it wants.
 func benchLoop(b *testing.B, body func(ctx context.Context, loop *asyncio.Loop)) {
 	b.Helper()
 	b.ReportAllocs()
-	if err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
-		body(ctx, loop)
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	withLoop(b, body)
 }
 
 // W1: a callback increments a counter and, while it is below N, schedules
@@ -85,10 +86,10 @@ func BenchmarkW1Floor_SliceQueue(b *testing.B) {
 }
 
 // minstd returns the W2 delays: Park–Miller minstd from x0 = 42, delay =
-// window · x/(2³¹−1). BENCH.md's window is 100 ms for N = 200,000 timers;
-// the window is scaled with N (500 ns of window per timer) so that the
-// timer density, and so ns/op, do not depend on b.N; at N = 200,000 the
-// workload is exactly BENCH.md's.
+// window · x/(2³¹−1). The reference workload spreads N = 200,000 timers
+// over a 100 ms window; the window is scaled with N (500 ns of window per
+// timer) so that the timer density, and so ns/op, do not depend on b.N;
+// at N = 200,000 the workload is exactly the reference one.
 func minstd(n int) []time.Duration {
 	const m = 1<<31 - 1
 	window := float64(n) * 500 // ns
@@ -170,7 +171,7 @@ func BenchmarkW2Floor_TimerHeap(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 	if fired != (b.N+1)/2 {
-		b.Fatalf("fired %d", fired)
+		b.Fatalf("fired: got %d, want (b.N + 1) / 2", fired)
 	}
 }
 
@@ -236,7 +237,7 @@ func BenchmarkW3PingPong(b *testing.B) {
 		}
 		b.ResetTimer()
 		if _, err := runTask(ctx, loop, main); err != nil {
-			b.Fatal(err)
+			b.Fatalf("runTask: got %v, want nil", err)
 		}
 		b.StopTimer()
 	})
@@ -326,7 +327,7 @@ func BenchmarkW4Spawn(b *testing.B) {
 		sum, err := runTask(ctx, loop, main)
 		b.StopTimer()
 		if err != nil || sum != n*(n-1)/2 {
-			b.Fatal(sum, err)
+			b.Fatalf("got %v %v; want err == nil && sum == n * (n - 1) / 2", sum, err)
 		}
 	})
 }

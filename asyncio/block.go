@@ -29,6 +29,7 @@ type block struct {
 
 	mu          sync.Mutex
 	trioCalls   map[*trioCall]struct{} // guarded by mu: RunTrio calls not settled
+	trioGids    map[int64]int          // guarded by mu: goroutines running RunTrio functions (debug mode)
 	failures    []error                // guarded by mu
 	stopCh      chan struct{}          // guarded by mu: closed by the next stop, for WaitStopped
 	stopSeen    bool                   // guarded by mu: a stop no WaitStopped has seen yet
@@ -144,6 +145,46 @@ func (l *Loop) removeTrioCall(c *trioCall) {
 		l.blk.trioCount.Add(-1)
 	}
 	l.blk.mu.Unlock()
+}
+
+// enterTrioCall and exitTrioCall keep, in debug mode, the goroutines
+// that run RunTrio functions, for checkNotInTrioCall.
+func (l *Loop) enterTrioCall() int64 {
+	g := goid()
+	l.blk.mu.Lock()
+	if l.blk.trioGids == nil {
+		l.blk.trioGids = make(map[int64]int)
+	}
+	l.blk.trioGids[g]++
+	l.blk.mu.Unlock()
+	return g
+}
+
+func (l *Loop) exitTrioCall(g int64) {
+	l.blk.mu.Lock()
+	if l.blk.trioGids[g]--; l.blk.trioGids[g] == 0 {
+		delete(l.blk.trioGids, g)
+	}
+	l.blk.mu.Unlock()
+}
+
+// checkNotInTrioCall panics if the calling goroutine runs a RunTrio
+// function (debug mode): see taskCtx.Done.
+func (l *Loop) checkNotInTrioCall() {
+	l.blk.mu.Lock()
+	n := len(l.blk.trioGids)
+	l.blk.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	g := goid()
+	l.blk.mu.Lock()
+	in := l.blk.trioGids[g] > 0
+	l.blk.mu.Unlock()
+	if in {
+		panic("asyncio: a RunTrio function waits with the ctx of the task that called RunTrio: " +
+			"the call's cancel scope never cancels it; use the ctx RunTrio gives the function (debug-mode check)")
+	}
 }
 
 // fail makes the OpenLoop block fail with err: the default exception

@@ -247,6 +247,9 @@ func StartTask[T any](ctx context.Context, coro func(ctx context.Context) (T, er
 		return nil, err
 	}
 	parent := &loopCtx{Context: context.WithoutCancel(ctx), loop: l}
+	if l.debug.Load() {
+		opts = append(opts[:len(opts):len(opts)], TaskOption{src: captureSource(1)})
+	}
 	return runSync(ctx, l, "StartTask", func(context.Context) (*Task[T], error) {
 		if l.state >= stateDraining {
 			return nil, errClosing
@@ -295,6 +298,7 @@ type bridgeCall[T any] struct {
 	startH Handle                               // creates the task, or watches the future
 	doneH  Handle                               // fut's done callback
 	gone   atomic.Bool                          // the caller left (ErrWrongFlavor): create no task
+	src    *source                              // debug mode: where RunAsyncio was called
 
 	// The outcome, written on the loop before done is closed.
 	done      chan struct{}
@@ -310,6 +314,9 @@ func newBridgeCall[T any](ctx context.Context, coro func(ctx context.Context) (T
 		return nil, err
 	}
 	c := &bridgeCall[T]{loop: l, coro: coro, done: make(chan struct{})}
+	if l.debug.Load() {
+		c.src = captureSource(2) // the user's call creates the task, for people
+	}
 	// The task gets the caller's values and the loop, none of the
 	// caller's cancellation (asyncio code is cancelled the asyncio way).
 	c.parent = loopCtx{Context: context.WithoutCancel(ctx), loop: l}
@@ -345,7 +352,7 @@ func (c *bridgeCall[T]) createTask() {
 		close(c.done)
 		return
 	}
-	c.fut = CreateTask(&c.parent, coro)
+	c.fut = CreateTask(&c.parent, coro, TaskOption{src: c.src})
 	c.watch()
 }
 
@@ -362,11 +369,26 @@ func (c *bridgeCall[T]) finished() {
 	close(c.done)
 }
 
-// cancel forwards the caller's cancellation.
-func (c *bridgeCall[T]) cancel() {
+// cancel forwards the caller's cancellation, whose reason becomes the
+// CancelledError's message.
+func (c *bridgeCall[T]) cancel(reason string) {
 	if c.fut != nil {
-		c.fut.Cancel("")
+		c.fut.Cancel(reason)
 	}
+}
+
+// cancelReason is what a trio cancellation says, for the CancelledError
+// of the task it cancels: "cancelled by trio: deadline exceeded".
+func cancelReason(ctx context.Context) string {
+	cause := context.Cause(ctx)
+	var ce *trio.CancelledError
+	switch {
+	case errors.As(cause, &ce) && ce.Reason != "":
+		return "cancelled by trio: " + ce.Reason
+	case cause != nil:
+		return "cancelled by trio: " + cause.Error()
+	}
+	return "cancelled by trio"
 }
 
 func (c *bridgeCall[T]) wait(ctx context.Context, opts []RunOption) (T, error) {
@@ -390,7 +412,8 @@ wait:
 		case <-ctx.Done():
 			// Cancel once; if the loop is closing and refuses, its close
 			// ends the wait below.
-			_, err := l.CallSoonThreadsafe(func(context.Context) { c.cancel() })
+			reason := cancelReason(ctx)
+			_, err := l.CallSoonThreadsafe(func(context.Context) { c.cancel(reason) })
 			cancelled = err == nil
 			for _, o := range opts {
 				if o.abandon {
@@ -565,10 +588,15 @@ func runSync[T any](ctx context.Context, l *Loop, what string, fn func(ctx conte
 // the code around the OpenLoop block does not reach it: the loop's
 // teardown does.
 //
-// fn must use the ctx it is given, not the task's: the task's ctx is not
-// cancelled by fn's scope (a deadline set around fn's work with the
-// task's ctx would not be fn's), and blocking calls made with it on the
-// loop stall the loop.
+// fn must use the ctx it is given, not the task's: the task's ctx is
+// never cancelled, so trio code that waits with it escapes fn's scope
+// (neither the future's cancellation nor the teardown stops it). Write
+//
+//	asyncio.RunTrio(ctx, func(ctx context.Context) (T, error) { … ctx … })
+//
+// shadowing the task's ctx. In debug mode, a RunTrio function that waits
+// with the task's ctx panics, failing the future with a message saying
+// so.
 //
 // Cancellation: cancelling the future (directly, or by cancelling the
 // task that awaits it) cancels fn's scope, and the future stays pending
@@ -592,6 +620,8 @@ func RunTrio[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 	}
 	if l.debug.Load() {
 		l.checkGoroutine("RunTrio")
+	} else {
+		l.checkIdle("RunTrio")
 	}
 	r := &trioRun[T]{fn: fn, loop: l}
 	f := &r.f
@@ -664,6 +694,9 @@ func (r *trioRun[T]) start() {
 // nursery, and posts the outcome to the loop.
 func (r *trioRun[T]) run(context.Context) error {
 	l := r.loop
+	if l.debug.Load() {
+		defer l.exitTrioCall(l.enterTrioCall())
+	}
 	r.err = r.call.scope.RunUnder(l.blk.nctx, r.values, r.callFn)
 	r.settleH = Handle{run: loopCall(r)}
 	if err := l.in.post(&r.settleH); err != nil {
@@ -728,6 +761,10 @@ func (c *trioCall) cancel(msg string) bool {
 	if !c.requested {
 		c.requested, c.msg = true, msg
 	}
-	c.scope.Cancel()
+	reason := "cancelled by asyncio"
+	if msg != "" {
+		reason += ": " + msg
+	}
+	c.scope.CancelWithReason(reason)
 	return true
 }

@@ -1,10 +1,13 @@
 package asyncio_test
 
-// Tests of the boundary (bridge.go): one per clause of the contract
-// (DESIGN.md, S1–S11), named TestS<n>_…, then one per case of the issue
-// that specified OpenLoop, GetRunningLoop, Stop/WaitStopped, RunAsyncio,
-// RunFuture, RunSync, Synchronize, RunTrio, and the handling of panics and
-// errors. trio-asyncio's own cases, transcribed, are in
+// Tests of the boundary between trio-flavored code and the loop
+// (bridge.go). First the boundary's contract, as ten numbered clauses,
+// one test each, named TestS<n>_…: the numbers are stable, for
+// conformance tables to refer to, and each test's comment states its
+// clause in full. Then, function by function, the finer cases of
+// OpenLoop, GetRunningLoop, Stop/WaitStopped, RunAsyncio, RunFuture,
+// RunSync, Synchronize and RunTrio, and how panics and errors leave a
+// block. trio-asyncio's own cases, transcribed, are in
 // bridge_trioasyncio_test.go; the stress tests in quarantine_test.go.
 //
 // Code running on the loop or on goroutines a test starts reports with
@@ -68,14 +71,14 @@ func (l *evlog) index(prefix string) int {
 func (l *evlog) inOrder(t *testing.T, prefixes ...string) {
 	t.Helper()
 	last := -1
-	for _, p := range prefixes {
+	for k, p := range prefixes {
 		i := l.index(p)
 		switch {
 		case i < 0:
-			t.Errorf("no event %q in %q", p, l.all())
+			t.Errorf("events: got %q, want one starting with %q", l.all(), p)
 			return
 		case i <= last:
-			t.Errorf("event %q out of order in %q", p, l.all())
+			t.Errorf("events: got %q, want %q after %q", l.all(), p, prefixes[k-1])
 			return
 		}
 		last = i
@@ -86,7 +89,7 @@ func (l *evlog) inOrder(t *testing.T, prefixes ...string) {
 func (l *evlog) has(t *testing.T, e string) {
 	t.Helper()
 	if !slices.Contains(l.all(), e) {
-		t.Errorf("no event %q in %q", e, l.all())
+		t.Errorf("events: got %q, want one equal to %q", l.all(), e)
 	}
 }
 
@@ -104,22 +107,9 @@ func onLoopValue[T any](t *testing.T, ctx context.Context, fn func() T) T {
 	t.Helper()
 	v, err := asyncio.RunSync(ctx, func(context.Context) (T, error) { return fn(), nil })
 	if err != nil {
-		t.Errorf("RunSync: %v", err)
+		t.Errorf("RunSync: got %v, want nil", err)
 	}
 	return v
-}
-
-// loopBubble runs body in a fresh loop inside a synctest bubble.
-func loopBubble(t *testing.T, body func(t *testing.T, ctx context.Context, loop *asyncio.Loop)) {
-	t.Helper()
-	synctest.Test(t, func(t *testing.T) {
-		if err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
-			body(t, ctx, loop)
-			return nil
-		}); err != nil {
-			t.Errorf("OpenLoop: %v", err)
-		}
-	})
 }
 
 // asTask runs coro as a task on the loop of ctx (RunAsyncio) and fails
@@ -129,7 +119,7 @@ func asTask(t *testing.T, ctx context.Context, coro func(ctx context.Context) er
 	if _, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, coro(ctx)
 	}); err != nil {
-		t.Errorf("task: %v", err)
+		t.Errorf("task: got %v, want nil", err)
 	}
 }
 
@@ -139,7 +129,7 @@ func asTask(t *testing.T, ctx context.Context, coro func(ctx context.Context) er
 func noLeak(t *testing.T, ign goleak.Option) {
 	t.Helper()
 	if err := goleak.Find(ign); err != nil {
-		t.Errorf("goroutines left behind: %v", err)
+		t.Errorf("goroutines left behind: got %v, want nil", err)
 	}
 }
 
@@ -157,13 +147,11 @@ func stubborn(loop *asyncio.Loop, started chan<- struct{}) func(ctx context.Cont
 	}
 }
 
-func since(start time.Time) time.Duration { return time.Since(start) }
-
 const ms = time.Millisecond
 
-// ---- the contract, S1–S11
+// ---- the contract, clause by clause (TestS1 … TestS10)
 
-// S1: OpenLoop opens a loop for the duration of body; the loop runs at
+// OpenLoop opens a loop for the duration of body; the loop runs at
 // once; body runs as trio-flavored code: ordinary Go with the caller's
 // ctx values, blocking as it likes, starting goroutines that cross the
 // boundary in parallel, not a task; OpenLoop returns body's error once
@@ -176,10 +164,10 @@ func TestS1_OpenLoop_body_runs_as_trio_code_while_the_loop_runs(t *testing.T) {
 	err := asyncio.OpenLoop(ctx, func(ctx context.Context, l *asyncio.Loop) error {
 		loop = l
 		if ctx.Value(key{}) != "outer" {
-			t.Error("body does not see the caller's values")
+			t.Errorf("body does not see the caller's values: got %v, want \"outer\"", ctx.Value(key{}))
 		}
 		if got, err := asyncio.GetRunningLoop(ctx); got != l || err != nil {
-			t.Errorf("GetRunningLoop(body ctx) = %v, %v", got, err)
+			t.Errorf("got GetRunningLoop(body ctx) = %v, %v; want got == l && err == nil", got, err)
 		}
 		// The loop runs at once, beside body, which blocks in plain Go.
 		ran := make(chan struct{})
@@ -192,7 +180,7 @@ func TestS1_OpenLoop_body_runs_as_trio_code_while_the_loop_runs(t *testing.T) {
 		// body is not a task: asyncio-flavored calls are flavor errors.
 		fut := onLoopValue(t, ctx, func() *asyncio.Future[int] { return asyncio.NewFuture[int](l) })
 		if _, err := asyncio.Await(ctx, fut); !errors.Is(err, asyncio.ErrAwaitOutsideTask) {
-			t.Errorf("Await from body: %v", err)
+			t.Errorf("Await from body: got %v, want an error matching asyncio.ErrAwaitOutsideTask", err)
 		}
 		onLoop(ctx, l, func(context.Context) { fut.Cancel("") })
 		// Trio-flavored: goroutines of a nursery cross the boundary in
@@ -210,38 +198,38 @@ func TestS1_OpenLoop_body_runs_as_trio_code_while_the_loop_runs(t *testing.T) {
 			}
 			return nil
 		}); err != nil || sum.Load() != 36 {
-			t.Errorf("parallel RunAsyncio: %v, sum %d", err, sum.Load())
+			t.Errorf("parallel RunAsyncio: got %v, sum %d; want err == nil && sum.Load() == 36", err, sum.Load())
 		}
 		if l.IsClosed() {
-			t.Error("loop closed inside its block")
+			t.Errorf("loop closed inside its block: l.IsClosed() got true, want false")
 		}
 		return boom
 	})
 	if err != boom {
-		t.Errorf("OpenLoop returned %v, want body's error", err)
+		t.Errorf("OpenLoop returned: got %v, want body's error", err)
 	}
 	if !loop.IsClosed() {
-		t.Error("loop not closed after OpenLoop returned")
+		t.Errorf("loop not closed after OpenLoop returned: loop.IsClosed() got false, want true")
 	}
 }
 
-// S2: the loop is current for everything reached through body's ctx: the
+// The loop is current for everything reached through body's ctx: the
 // innermost enclosing block's; a task's, callback's or trio call's own
 // loop; without OpenLoop, an error that says so.
 func TestS2_current_loop_is_the_innermost_block_and_a_tasks_own(t *testing.T) {
 	if _, err := asyncio.GetRunningLoop(context.Background()); !errors.Is(err, asyncio.ErrNoRunningLoop) ||
 		!strings.Contains(err.Error(), "OpenLoop") {
-		t.Errorf("outside OpenLoop: %v", err)
+		t.Errorf("outside OpenLoop: got %v; want errors.Is(err, asyncio.ErrNoRunningLoop) && strings.Contains(err.Error(), \"OpenLoop\")", err)
 	}
 	var innerCtx context.Context
 	withLoop(t, func(octx context.Context, outer *asyncio.Loop) {
 		withLoop(t, func(ictx context.Context, inner *asyncio.Loop) {
 			innerCtx = ictx
 			if l, _ := asyncio.GetRunningLoop(ictx); l != inner {
-				t.Error("inner body: not the inner loop")
+				t.Errorf("inner body: not the inner loop: got l != inner, want l == inner")
 			}
 			if l, _ := asyncio.GetRunningLoop(octx); l != outer {
-				t.Error("outer body's ctx: not the outer loop")
+				t.Errorf("outer body's ctx: not the outer loop: got l != outer, want l == outer")
 			}
 			// A task and its trio call see the task's loop.
 			for _, c := range []struct {
@@ -250,13 +238,13 @@ func TestS2_current_loop_is_the_innermost_block_and_a_tasks_own(t *testing.T) {
 			}{{ictx, inner}, {octx, outer}} {
 				asTask(t, c.ctx, func(ctx context.Context) error {
 					if l, _ := asyncio.GetRunningLoop(ctx); l != c.want {
-						t.Error("task: not its own loop")
+						t.Errorf("task: not its own loop: got l != c.want, want l == c.want")
 					}
 					l, err := asyncio.Await(ctx, asyncio.RunTrio(ctx, func(ctx context.Context) (*asyncio.Loop, error) {
 						return asyncio.GetRunningLoop(ctx)
 					}))
 					if l != c.want {
-						t.Errorf("trio call: %v, %v", l, err)
+						t.Errorf("trio call: got %v, %v; want l == c.want", l, err)
 					}
 					return nil
 				})
@@ -269,22 +257,23 @@ func TestS2_current_loop_is_the_innermost_block_and_a_tasks_own(t *testing.T) {
 			outer.CallSoonThreadsafe(func(cctx context.Context) {
 				defer close(done)
 				if l, _ := asyncio.GetRunningLoop(cctx); l != outer || cctx.Value(key{}) != "v" {
-					t.Errorf("callback on outer: loop %v, value %v", l, cctx.Value(key{}))
+					t.Errorf("callback on outer: got loop %v, value %v; want l == outer && cctx.Value(key{}) == \"v\"", l, cctx.Value(key{}))
 				}
 			}, asyncio.WithContext(vctx))
 			<-done
 		})
 		if l, _ := asyncio.GetRunningLoop(octx); l != outer {
-			t.Error("outer loop lost after the inner block")
+			t.Errorf("outer loop lost after the inner block: got l != outer, want l == outer")
 		}
 		if _, err := asyncio.GetRunningLoop(innerCtx); !errors.Is(err, asyncio.ErrNoRunningLoop) {
-			t.Errorf("closed inner loop: %v", err)
+			t.Errorf("closed inner loop: got %v, want an error matching asyncio.ErrNoRunningLoop", err)
 		}
 	})
 }
 
 // teardownProbe sets up, inside a block, one of each thing the teardown
-// must deal with, and checks afterwards that it did, in order (S3).
+// must deal with, and checks afterwards that it did, in order
+// (TestS3_exit_order_and_quarantine).
 type teardownProbe struct {
 	ev       evlog
 	taskA    asyncio.AnyTask                 // loop-confined
@@ -348,7 +337,7 @@ func (p *teardownProbe) start(t *testing.T, ctx context.Context, l *asyncio.Loop
 		var tick func(context.Context)
 		tick = func(context.Context) {
 			if p.returned.Load() {
-				t.Error("a callback ran after OpenLoop returned")
+				t.Errorf("a callback ran after OpenLoop returned: p.returned.Load() got true, want false")
 			}
 			p.ticks.Add(1)
 			l.CallSoon(tick)
@@ -388,21 +377,21 @@ func (p *teardownProbe) check(t *testing.T, loop *asyncio.Loop) {
 	p.ev.inOrder(t, "flush", "E's ctx cancelled", "returned")
 	for _, bad := range []string{"A cleanup could not sleep", "flush ran after"} {
 		if i := p.ev.index(bad); i >= 0 {
-			t.Error(p.ev.all()[i])
+			t.Errorf("p.ev.index: got %v; want i < 0", p.ev.all()[i])
 		}
 	}
 	if !loop.IsClosed() {
-		t.Error("loop not closed")
+		t.Errorf("loop not closed: loop.IsClosed() got false, want true")
 	}
 	n := p.ticks.Load()
 	time.Sleep(20 * ms)
 	if p.timerRan.Load() || p.ticks.Load() != n {
-		t.Errorf("after OpenLoop returned: timer ran %v, callbacks ran %d", p.timerRan.Load(), p.ticks.Load()-n)
+		t.Errorf("after OpenLoop returned: got timer ran %v, callbacks ran %d; want !p.timerRan.Load() && p.ticks.Load() == n", p.timerRan.Load(), p.ticks.Load()-n)
 	}
 	noLeak(t, p.ign)
 }
 
-// S3: the loop has no Close: it closes when the block exits, in this
+// The loop has no Close: it closes when the block exits, in this
 // order: callbacks body scheduled run; every task is cancelled and
 // finishes its cancellation while the loop still runs (its cleanup can
 // await and cross the boundary); trio calls are cancelled and awaited;
@@ -419,12 +408,12 @@ func TestS3_exit_order_and_quarantine(t *testing.T) {
 	})
 	p.ended()
 	if err != nil {
-		t.Errorf("OpenLoop: %v", err)
+		t.Errorf("OpenLoop: got %v, want nil", err)
 	}
 	p.check(t, loop)
 }
 
-// S4: WaitStopped blocks until Stop, and re-arms on every call, so that
+// WaitStopped blocks until Stop, and re-arms on every call, so that
 // run_forever/stop rounds repeat.
 func TestS4_WaitStopped_rearms_on_every_call(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
@@ -442,20 +431,20 @@ func TestS4_WaitStopped_rearms_on_every_call(t *testing.T) {
 				loop.CallSoon(step)
 			})
 			if err := loop.WaitStopped(ctx); err != nil {
-				t.Errorf("round %d: %v", round, err)
+				t.Errorf("round %d: got %v; want err == nil", round, err)
 			}
 			if got := onLoopValue(t, ctx, func() int { return n }); got != 5 {
-				t.Errorf("round %d: WaitStopped returned after %d steps, want 5", round, got)
+				t.Errorf("round %d: steps before WaitStopped returned: got %d, want 5", round, got)
 			}
 		}
 		// Each call waits for a Stop of its own.
 		if moved, err := trio.MoveOnAfter(ctx, 20*ms, loop.WaitStopped); !moved || err != nil {
-			t.Errorf("WaitStopped without a new Stop: moved on %v, %v", moved, err)
+			t.Errorf("WaitStopped without a new Stop: got moved on %v, %v; want moved && err == nil", moved, err)
 		}
 	})
 }
 
-// S5: RunAsyncio runs a coroutine as a task on the current loop and
+// RunAsyncio runs a coroutine as a task on the current loop and
 // returns its result to trio code; RunFuture waits for a future; RunSync
 // runs a plain function on the loop. No loop is passed around: ctx says
 // which.
@@ -468,7 +457,7 @@ func TestS5_RunAsyncio_RunFuture_RunSync_reach_the_current_loop(t *testing.T) {
 			return "coro", asyncio.Sleep(ctx, ms)
 		})
 		if s != "coro" || err != nil {
-			t.Errorf("RunAsyncio: %q, %v", s, err)
+			t.Errorf("RunAsyncio: got %q, %v; want s == \"coro\" && err == nil", s, err)
 		}
 		fut, err := asyncio.RunSync(ctx, func(context.Context) (*asyncio.Future[float64], error) {
 			f := asyncio.NewFuture[float64](loop)
@@ -476,19 +465,19 @@ func TestS5_RunAsyncio_RunFuture_RunSync_reach_the_current_loop(t *testing.T) {
 			return f, nil
 		})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("asyncio.RunSync: got %v, want nil", err)
 		}
 		if v, err := asyncio.RunFuture(ctx, fut); v != 1.5 || err != nil {
-			t.Errorf("RunFuture: %v, %v", v, err)
+			t.Errorf("RunFuture: got %v, %v; want v == 1.5 && err == nil", v, err)
 		}
 		boom := errors.New("boom")
 		if _, err := asyncio.RunSync(ctx, func(context.Context) (int, error) { return 0, boom }); err != boom {
-			t.Errorf("RunSync error: %v", err)
+			t.Errorf("RunSync error: got %v, want %v", err, boom)
 		}
 	})
 }
 
-// S6: RunTrio runs trio-flavored fn from asyncio code, in the loop's
+// RunTrio runs trio-flavored fn from asyncio code, in the loop's
 // nursery: fn may block without stalling the loop, and the block waits
 // for it even if nobody awaits its future.
 func TestS6_RunTrio_runs_in_the_loops_nursery(t *testing.T) {
@@ -509,7 +498,7 @@ func TestS6_RunTrio_runs_in_the_loops_nursery(t *testing.T) {
 					return 42, nil
 				}))
 				if v != 42 || err != nil || ticks < 9 {
-					t.Errorf("RunTrio: %v, %v; the loop ticked %d times meanwhile", v, err, ticks)
+					t.Errorf("RunTrio: got %v, %v; the loop ticked %d times meanwhile; want v == 42 && err == nil && ticks >= 9", v, err, ticks)
 				}
 				ticker.Cancel("")
 				// Fire and forget: the block still waits for it.
@@ -526,13 +515,13 @@ func TestS6_RunTrio_runs_in_the_loops_nursery(t *testing.T) {
 		})
 		ev.add("returned")
 		if err != nil {
-			t.Errorf("OpenLoop: %v", err)
+			t.Errorf("OpenLoop: got %v, want nil", err)
 		}
 		ev.inOrder(t, "unawaited trio call done", "returned")
 	})
 }
 
-// S7: trio→asyncio cancellation. When ctx is cancelled, the task is
+// Trio→asyncio cancellation. When ctx is cancelled, the task is
 // cancelled (once) and waited for: ended cancelled, the caller gets
 // trio's cancellation with asyncio's chained, absorbed by the scope that
 // caused it; completed anyway, the result; refusing, the caller keeps
@@ -550,10 +539,10 @@ func TestS7_trio_to_asyncio_cancellation(t *testing.T) {
 			})
 			return err
 		}); e != nil || !scope.CancelledCaught() {
-			t.Errorf("honoured: scope returned %v, caught %v", e, scope.CancelledCaught())
+			t.Errorf("honoured: got scope returned %v, caught %v; want e == nil && scope.CancelledCaught()", e, scope.CancelledCaught())
 		}
 		if !errors.Is(err, trio.ErrCancelled) || !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("honoured: %v matches trio %v, asyncio %v", err, errors.Is(err, trio.ErrCancelled), errors.Is(err, asyncio.ErrCancelled))
+			t.Errorf("honoured: got %v matches trio %v, asyncio %v; want errors.Is(err, trio.ErrCancelled) && errors.Is(err, asyncio.ErrCancelled)", err, errors.Is(err, trio.ErrCancelled), errors.Is(err, asyncio.ErrCancelled))
 		}
 		// Completes anyway; refuses for a while.
 		for _, c := range []struct {
@@ -579,8 +568,8 @@ func TestS7_trio_to_asyncio_cancellation(t *testing.T) {
 				}
 				return err
 			})
-			if v != c.v || errors.Is(err, trio.ErrCancelled) != c.errTrio || !moved || since(start) != 10*ms+c.extra {
-				t.Errorf("%s: %v, %v, moved %v, after %v", c.name, v, err, moved, since(start))
+			if v != c.v || errors.Is(err, trio.ErrCancelled) != c.errTrio || !moved || time.Since(start) != 10*ms+c.extra {
+				t.Errorf("%s: got %v, %v, moved %v, after %v; want v == c.v && errors.Is(err, trio.ErrCancelled) == c.errTrio && moved && time.Since(start) == 10*ms + c.extra", c.name, v, err, moved, time.Since(start))
 			}
 		}
 		// Spontaneous.
@@ -593,12 +582,12 @@ func TestS7_trio_to_asyncio_cancellation(t *testing.T) {
 			return e2
 		})
 		if got != e2 || s2.CancelCalled() || !errors.Is(e2, asyncio.ErrCancelled) || errors.Is(e2, trio.ErrCancelled) {
-			t.Errorf("spontaneous: %v (scope returned %v)", e2, got)
+			t.Errorf("spontaneous: got %v (scope returned %v); want got == e2 && !s2.CancelCalled() && errors.Is(e2, asyncio.ErrCancelled) && !errors.Is(e2, trio.ErrCancelled)", e2, got)
 		}
 	})
 }
 
-// S8: asyncio→trio cancellation. Each call has its own scope; cancelling
+// Asyncio→trio cancellation. Each call has its own scope; cancelling
 // the future cancels it; fn ending cancelled cancels the future (its
 // CancelledError wraps trio's); fn finishing anyway gives it the result.
 func TestS8_asyncio_to_trio_cancellation(t *testing.T) {
@@ -613,26 +602,26 @@ func TestS8_asyncio_to_trio_cancellation(t *testing.T) {
 			})
 			asyncio.Sleep(ctx, ms)
 			if !a.Cancel("stop") {
-				t.Error("Cancel of a running trio call returned false")
+				t.Errorf("Cancel of a running trio call returned false: a.Cancel(\"stop\") got false, want true")
 			}
 			_, err := asyncio.Await(ctx, a)
 			var ce *asyncio.CancelledError
 			if !a.Cancelled() || !errors.As(err, &ce) || ce.Msg != "stop" || !errors.Is(err, trio.ErrCancelled) {
-				t.Errorf("a: cancelled %v, %v", a.Cancelled(), err)
+				t.Errorf("a: got cancelled %v, %v; want a.Cancelled() && errors.As(err, &ce) && ce.Msg == \"stop\" && errors.Is(err, trio.ErrCancelled)", a.Cancelled(), err)
 			}
 			if b.Done() {
-				t.Error("b done before the test cancels it")
+				t.Errorf("b done before the test cancels it: b.Done() got true, want false")
 			}
 			b.Cancel("stop")
 			if v, err := asyncio.Await(ctx, b); v != 7 || err != nil || b.Cancelled() {
-				t.Errorf("b (finished anyway): %v, %v", v, err)
+				t.Errorf("b (finished anyway): got %v, %v; want v == 7 && err == nil && !b.Cancelled()", v, err)
 			}
 			return nil
 		})
 	})
 }
 
-// S9: the cancellation of the ctx around OpenLoop reaches only body:
+// The cancellation of the ctx around OpenLoop reaches only body:
 // tasks and trio calls go on until body has returned and the teardown is
 // done; a RunAsyncio in flight turns it into Task.Cancel; the
 // cancellation then leaves OpenLoop, for the scope that caused it.
@@ -647,18 +636,18 @@ func TestS9_outer_cancellation_reaches_only_the_body(t *testing.T) {
 				onLoop(ctx, loop, func(cctx context.Context) {
 					asyncio.CreateTask(cctx, func(ctx context.Context) (int, error) {
 						err := asyncio.Sleep(ctx, 300*ms)
-						ev.add("task slept until %v: %v", since(start), err)
+						ev.add("task slept until %v: %v", time.Since(start), err)
 						return 0, err
 					})
 					asyncio.RunTrio(cctx, func(ctx context.Context) (int, error) {
 						err := trio.Sleep(ctx, 300*ms)
-						ev.add("trio call slept until %v: %v", since(start), err)
+						ev.add("trio call slept until %v: %v", time.Since(start), err)
 						return 0, err
 					})
 				})
 				_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
 					err := asyncio.Sleep(ctx, time.Hour)
-					ev.add("in-flight task: %v at %v", err, since(start))
+					ev.add("in-flight task: %v at %v", err, time.Since(start))
 					return 0, err
 				})
 				ev.add("body: trio's cancellation %v", errors.Is(err, trio.ErrCancelled))
@@ -666,17 +655,17 @@ func TestS9_outer_cancellation_reaches_only_the_body(t *testing.T) {
 				shield.SetShield(true)
 				shield.Run(ctx, func(ctx context.Context) error {
 					v, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) { return 1, asyncio.Sleep(ctx, 50*ms) })
-					ev.add("shielded RunAsyncio: %d %v at %v", v, err, since(start))
+					ev.add("shielded RunAsyncio: %d %v at %v", v, err, time.Since(start))
 					return trio.Sleep(ctx, 200*ms)
 				})
 				return err
 			})
 		})
-		if err != nil || !scope.CancelledCaught() || since(start) != 350*ms {
-			t.Errorf("OpenLoop: %v, caught %v, returned after %v", err, scope.CancelledCaught(), since(start))
+		if err != nil || !scope.CancelledCaught() || time.Since(start) != 350*ms {
+			t.Errorf("OpenLoop: got %v, caught %v, returned after %v; want err == nil && scope.CancelledCaught() && time.Since(start) == 350 * ms", err, scope.CancelledCaught(), time.Since(start))
 		}
 		ev.inOrder(t,
-			"in-flight task: asyncio: cancelled at 100ms",
+			"in-flight task: asyncio: cancelled: cancelled by trio: deadline exceeded at 100ms",
 			"body: trio's cancellation true",
 			"shielded RunAsyncio: 1 <nil> at 150ms",
 			"task slept until 300ms: <nil>")
@@ -684,7 +673,7 @@ func TestS9_outer_cancellation_reaches_only_the_body(t *testing.T) {
 	})
 }
 
-// S10: any number of loops, nested or side by side, each independent:
+// Any number of loops, nested or side by side, each independent:
 // cancelling one part of the tree ends its loops and all they started,
 // and touches nothing else.
 func TestS10_loops_are_independent(t *testing.T) {
@@ -728,10 +717,10 @@ func TestS10_loops_are_independent(t *testing.T) {
 					before := bTicks.Load()
 					trio.Sleep(ctx, 10*ms)
 					if bTicks.Load() < before+9 || bErr.Load() != nil || lb.IsClosed() {
-						t.Errorf("loop B affected by A's end: %d ticks in 10ms, error %v, closed %v", bTicks.Load()-before, bErr.Load(), lb.IsClosed())
+						t.Errorf("loop B affected by A's end: got %d ticks in 10ms, error %v, closed %v; want bTicks.Load() >= before + 9 && bErr.Load() == nil && !lb.IsClosed()", bTicks.Load()-before, bErr.Load(), lb.IsClosed())
 					}
 					if v, err := asyncio.RunAsyncio(ctx, func(context.Context) (int, error) { return 2, nil }); v != 2 || err != nil {
-						t.Errorf("RunAsyncio on B after A's end: %v, %v", v, err)
+						t.Errorf("RunAsyncio on B after A's end: got %v, %v; want v == 2 && err == nil", v, err)
 					}
 					return nil
 				})
@@ -743,13 +732,13 @@ func TestS10_loops_are_independent(t *testing.T) {
 			return nil
 		})
 		if err != nil || !scopeA.CancelledCaught() {
-			t.Errorf("nursery: %v, A's scope caught %v", err, scopeA.CancelledCaught())
+			t.Errorf("nursery: got %v, A's scope caught %v; want err == nil && scopeA.CancelledCaught()", err, scopeA.CancelledCaught())
 		}
 		if !loopA.IsClosed() || !loopA2.IsClosed() || !taskA.Cancelled() || !taskA2.Cancelled() {
-			t.Errorf("A's part: closed %v %v, tasks %v %v", loopA.IsClosed(), loopA2.IsClosed(), taskA, taskA2)
+			t.Errorf("A's part: got closed %v %v, tasks %v %v; want loopA.IsClosed() && loopA2.IsClosed() && taskA.Cancelled() && taskA2.Cancelled()", loopA.IsClosed(), loopA2.IsClosed(), taskA, taskA2)
 		}
 		if !loopB.IsClosed() {
-			t.Error("B not closed at its own end")
+			t.Errorf("B not closed at its own end: loopB.IsClosed() got false, want true")
 		}
 	})
 }
@@ -808,13 +797,13 @@ func TestTurns_hook_takes_turns_with_the_caller(t *testing.T) {
 		<-g.paused
 		order = append(order, fmt.Sprint("stopped", round))
 	}
-	if want := []string{"caller1", "a1", "b1", "stopped1", "caller2", "a2", "b2", "stopped2"}; !equal(order, want) {
+	if want := []string{"caller1", "a1", "b1", "stopped1", "caller2", "a2", "b2", "stopped2"}; !slices.Equal(order, want) {
 		t.Errorf("order: got %v, want %v", order, want)
 	}
 	close(quit)
 	g.resume <- struct{}{}
 	if err := <-done; err != nil {
-		t.Errorf("OpenLoop: %v", err)
+		t.Errorf("OpenLoop: got %v, want nil", err)
 	}
 }
 
@@ -858,24 +847,24 @@ func TestOpenLoop_teardown_on_every_exit(t *testing.T) {
 			switch exit {
 			case "normal":
 				if err != nil {
-					t.Errorf("OpenLoop: %v", err)
+					t.Errorf("OpenLoop: got %v, want nil", err)
 				}
 			case "error":
 				if err != boom {
-					t.Errorf("OpenLoop: %v, want body's error", err)
+					t.Errorf("OpenLoop: got %v, want body's error", err)
 				}
 			case "panic":
 				pe, ok := pv.(*trio.PanicError)
 				if !ok || pe.Value != boom || !strings.Contains(string(pe.Stack), "TestOpenLoop_teardown_on_every_exit") {
-					t.Errorf("panic %#v, want body's, with its stack", pv)
+					t.Errorf("panic: got %#v, want body's, with its stack", pv)
 				}
 			case "cancelled":
 				if err != nil || !moved {
-					t.Errorf("OpenLoop under MoveOnAfter: %v, moved on %v", err, moved)
+					t.Errorf("OpenLoop under MoveOnAfter: got %v, moved on %v; want err == nil && moved", err, moved)
 				}
 			}
 			if exit != "panic" && pv != nil {
-				t.Errorf("panic: %v", pv)
+				t.Errorf("exit %s: got panic %v, want none", exit, pv)
 			}
 			p.check(t, loop)
 		})
@@ -907,7 +896,7 @@ func TestOpenLoop_tasks_created_during_teardown_are_cancelled_and_awaited(t *tes
 		})
 	})
 	if late == nil || fromCallback == nil || !late.Cancelled() || !fromCallback.Cancelled() || lateRan.Load() {
-		t.Errorf("late tasks: %v, %v; one ran: %v", late, fromCallback, lateRan.Load())
+		t.Errorf("late tasks: got %v, %v; one ran: %v; want late != nil && fromCallback != nil && late.Cancelled() && fromCallback.Cancelled() && !lateRan.Load()", late, fromCallback, lateRan.Load())
 	}
 }
 
@@ -925,16 +914,16 @@ func TestOpenLoop_trio_calls_started_during_teardown_are_cancelled_and_awaited(t
 					var shield trio.CancelScope
 					shield.SetShield(true)
 					shield.Run(ctx, func(ctx context.Context) error { return trio.Sleep(ctx, 30*ms) })
-					ev.add("late trio call done at %v", since(start))
+					ev.add("late trio call done at %v", time.Since(start))
 					return 0, nil
 				})
 				return 0, err
 			})
 			return nil
 		})
-		ev.add("returned at %v", since(start))
+		ev.add("returned at %v", time.Since(start))
 		if err != nil {
-			t.Errorf("OpenLoop: %v", err)
+			t.Errorf("OpenLoop: got %v, want nil", err)
 		}
 		ev.inOrder(t, "late trio call: ctx cancelled true", "late trio call done at 30ms", "returned at 30ms")
 	})
@@ -952,14 +941,14 @@ func TestOpenLoop_outer_cancellation_reported_after_the_teardown(t *testing.T) {
 				spawnTask(ctx, loop, func(ctx context.Context) (int, error) {
 					err := asyncio.Sleep(ctx, time.Hour)
 					asyncio.Sleep(ctx, 500*ms) // cleanup
-					cleanupAt = since(start)
+					cleanupAt = time.Since(start)
 					return 0, err
 				})
 				return trio.SleepForever(ctx)
 			})
 		})
-		if !moved || err != nil || cleanupAt != 1500*ms || since(start) != 1500*ms {
-			t.Errorf("moved on %v, %v; cleanup done at %v, returned at %v", moved, err, cleanupAt, since(start))
+		if !moved || err != nil || cleanupAt != 1500*ms || time.Since(start) != 1500*ms {
+			t.Errorf("got moved on %v, %v; cleanup done at %v, returned at %v; want moved && err == nil && cleanupAt == 1500 * ms && time.Since(start) == 1500 * ms", moved, err, cleanupAt, time.Since(start))
 		}
 	})
 }
@@ -975,7 +964,7 @@ func TestOpenLoop_ctx_cancelled_before_the_call(t *testing.T) {
 			shield.SetShield(true)
 			shield.Run(ctx, func(ctx context.Context) error {
 				if v, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) { return 3, asyncio.Sleep(ctx, ms) }); v != 3 || err != nil {
-					t.Errorf("shielded RunAsyncio: %v, %v", v, err)
+					t.Errorf("shielded RunAsyncio: got %v, %v; want v == 3 && err == nil", v, err)
 				}
 				return nil
 			})
@@ -983,7 +972,7 @@ func TestOpenLoop_ctx_cancelled_before_the_call(t *testing.T) {
 		})
 	})
 	if err != nil || !scope.CancelledCaught() {
-		t.Errorf("%v, caught %v", err, scope.CancelledCaught())
+		t.Errorf("scope.Run: got %v, caught %v; want err == nil && scope.CancelledCaught()", err, scope.CancelledCaught())
 	}
 }
 
@@ -1000,12 +989,12 @@ func TestOpenLoop_no_callback_after_return(t *testing.T) {
 					for {
 						_, err := loop.CallSoonThreadsafe(func(context.Context) {
 							if returned.Load() {
-								t.Error("callback after OpenLoop returned")
+								t.Errorf("callback after OpenLoop returned: returned.Load() got true, want false")
 							}
 						})
 						if err != nil {
 							if !errors.Is(err, asyncio.ErrLoopClosed) {
-								t.Error(err)
+								t.Errorf("err: got %v, want an error matching asyncio.ErrLoopClosed", err)
 							}
 							return
 						}
@@ -1016,7 +1005,7 @@ func TestOpenLoop_no_callback_after_return(t *testing.T) {
 			onLoop(ctx, loop, func(context.Context) {
 				loop.CallLater(ms, func(context.Context) {
 					if returned.Load() {
-						t.Error("timer after OpenLoop returned")
+						t.Errorf("timer after OpenLoop returned: returned.Load() got true, want false")
 					}
 				})
 			})
@@ -1036,13 +1025,13 @@ func TestOpenLoop_no_callback_after_return(t *testing.T) {
 func TestGetRunningLoop_without_a_loop_or_after_close(t *testing.T) {
 	bg := context.Background()
 	if _, err := asyncio.RunAsyncio(bg, func(context.Context) (int, error) { return 0, nil }); !errors.Is(err, asyncio.ErrNoRunningLoop) {
-		t.Errorf("RunAsyncio without a loop: %v", err)
+		t.Errorf("RunAsyncio without a loop: got %v, want an error matching asyncio.ErrNoRunningLoop", err)
 	}
 	if _, err := asyncio.RunSync(bg, func(context.Context) (int, error) { return 0, nil }); !errors.Is(err, asyncio.ErrNoRunningLoop) {
-		t.Errorf("RunSync without a loop: %v", err)
+		t.Errorf("RunSync without a loop: got %v, want an error matching asyncio.ErrNoRunningLoop", err)
 	}
 	if msg := mustPanic(t, func() { asyncio.RunTrio(bg, func(context.Context) (int, error) { return 0, nil }) }); !strings.Contains(msg, "no running event loop") {
-		t.Errorf("RunTrio without a loop: %s", msg)
+		t.Errorf("RunTrio without a loop: got %s, want it to contain %q", msg, "no running event loop")
 	}
 	var saved context.Context
 	var loop *asyncio.Loop
@@ -1052,7 +1041,7 @@ func TestGetRunningLoop_without_a_loop_or_after_close(t *testing.T) {
 		fut = onLoopValue(t, ctx, func() *asyncio.Future[int] { return asyncio.NewFuture[int](l) })
 	})
 	if _, err := asyncio.GetRunningLoop(saved); !errors.Is(err, asyncio.ErrNoRunningLoop) {
-		t.Errorf("GetRunningLoop after close: %v", err)
+		t.Errorf("GetRunningLoop after close: got %v, want an error matching asyncio.ErrNoRunningLoop", err)
 	}
 	for name, err := range map[string]error{
 		"RunAsyncio":  second(asyncio.RunAsyncio(saved, func(context.Context) (int, error) { return 0, nil })),
@@ -1062,7 +1051,7 @@ func TestGetRunningLoop_without_a_loop_or_after_close(t *testing.T) {
 		"WaitStopped": loop.WaitStopped(bg),
 	} {
 		if !errors.Is(err, asyncio.ErrLoopClosed) {
-			t.Errorf("%s after close: %v", name, err)
+			t.Errorf("%s after close: got %v; want errors.Is(err, asyncio.ErrLoopClosed)", name, err)
 		}
 	}
 }
@@ -1091,7 +1080,7 @@ func TestLoops_side_by_side_and_nested_without_cross_talk(t *testing.T) {
 									}))
 								})
 								if got != c.want || err != nil {
-									t.Errorf("loop %d: work ran on %p, want %p (%v)", i, got, c.want, err)
+									t.Errorf("loop %d: work ran on: got %p, want %p (%v)", i, got, c.want, err)
 								}
 							}
 						}
@@ -1103,12 +1092,12 @@ func TestLoops_side_by_side_and_nested_without_cross_talk(t *testing.T) {
 		return nil
 	})
 	if err != nil {
-		t.Error(err)
+		t.Errorf("trio.OpenNursery: got %v, want nil", err)
 	}
 	for i, l := range loops {
 		for j := range i {
 			if l == loops[j] {
-				t.Error("two blocks shared a loop")
+				t.Errorf("two blocks shared a loop: got l == loops[j], want l != loops[j]")
 			}
 		}
 	}
@@ -1122,12 +1111,12 @@ func TestAwait_future_of_another_loop_is_a_named_error(t *testing.T) {
 			futB := onLoopValue(t, bctx, func() *asyncio.Future[int] { return asyncio.NewFuture[int](b) })
 			_, err := asyncio.RunAsyncio(actx, func(ctx context.Context) (int, error) { return asyncio.Await(ctx, futB) })
 			if !errors.Is(err, asyncio.ErrForeignFuture) || !strings.Contains(err.Error(), "different loop") {
-				t.Errorf("Await of another loop's future: %v", err)
+				t.Errorf("Await of another loop's future: got %v; want errors.Is(err, asyncio.ErrForeignFuture) && strings.Contains(err.Error(), \"different loop\")", err)
 			}
 			// From trio code, any loop's future may be waited for.
 			onLoop(bctx, b, func(context.Context) { futB.SetResult(5) })
 			if v, err := asyncio.RunFuture(actx, futB); v != 5 || err != nil {
-				t.Errorf("RunFuture of B's future from A's block: %v, %v", v, err)
+				t.Errorf("RunFuture of B's future from A's block: got %v, %v; want v == 5 && err == nil", v, err)
 			}
 		})
 	})
@@ -1142,14 +1131,14 @@ func TestStop_inside_a_block_only_wakes_WaitStopped(t *testing.T) {
 	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
 		loop.Stop()
 		if err := loop.WaitStopped(ctx); err != nil {
-			t.Error(err)
+			t.Errorf("loop.WaitStopped: got %v, want nil", err)
 		}
 		moved, err := trio.MoveOnAfter(ctx, 200*ms, func(ctx context.Context) error {
 			_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) { return 0, asyncio.Sleep(ctx, 10*ms) })
 			return err
 		})
 		if moved || err != nil {
-			t.Errorf("RunAsyncio after Stop: moved on %v, %v", moved, err)
+			t.Errorf("RunAsyncio after Stop: got moved on %v, %v; want !moved && err == nil", moved, err)
 		}
 		fired := make(chan struct{})
 		onLoop(ctx, loop, func(context.Context) { loop.CallLater(10*ms, func(context.Context) { close(fired) }) })
@@ -1162,14 +1151,14 @@ func TestStop_inside_a_block_only_wakes_WaitStopped(t *testing.T) {
 func TestWaitStopped_a_cancelled_wait_does_not_eat_the_next_Stop(t *testing.T) {
 	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
 		if moved, err := trio.MoveOnAfter(ctx, 10*ms, loop.WaitStopped); !moved || err != nil {
-			t.Errorf("WaitStopped without Stop: moved on %v, %v", moved, err)
+			t.Errorf("WaitStopped without Stop: got moved on %v, %v; want moved && err == nil", moved, err)
 		}
 		loop.Stop()
 		loop.Synchronize(ctx)
 		loop.Synchronize(ctx) // the Stop has been processed
 		start := time.Now()
-		if moved, err := trio.MoveOnAfter(ctx, time.Second, loop.WaitStopped); moved || err != nil || since(start) != 0 {
-			t.Errorf("WaitStopped after an unseen Stop: moved on %v, %v, after %v", moved, err, since(start))
+		if moved, err := trio.MoveOnAfter(ctx, time.Second, loop.WaitStopped); moved || err != nil || time.Since(start) != 0 {
+			t.Errorf("WaitStopped after an unseen Stop: got moved on %v, %v, after %v; want !moved && err == nil && time.Since(start) == 0", moved, err, time.Since(start))
 		}
 	})
 }
@@ -1184,16 +1173,16 @@ func TestWaitStopped_cancelled_closed_wrong_flavor_and_many_waiters(t *testing.T
 		var scope trio.CancelScope
 		scope.Cancel()
 		if err := scope.Run(ctx, l.WaitStopped); err != nil || !scope.CancelledCaught() {
-			t.Errorf("cancelled: %v", err)
+			t.Errorf("cancelled: got %v; want err == nil && scope.CancelledCaught()", err)
 		}
 		onLoop(ctx, l, func(cctx context.Context) {
 			if err := l.WaitStopped(cctx); !errors.Is(err, asyncio.ErrWrongFlavor) {
-				t.Errorf("from a callback: %v", err)
+				t.Errorf("from a callback: got %v, want an error matching asyncio.ErrWrongFlavor", err)
 			}
 		})
 		asTask(t, ctx, func(ctx context.Context) error {
 			if err := l.WaitStopped(ctx); !errors.Is(err, asyncio.ErrWrongFlavor) {
-				t.Errorf("from a task: %v", err)
+				t.Errorf("from a task: got %v, want an error matching asyncio.ErrWrongFlavor", err)
 			}
 			return nil
 		})
@@ -1215,12 +1204,12 @@ func TestWaitStopped_cancelled_closed_wrong_flavor_and_many_waiters(t *testing.T
 			}
 			return nil
 		}); err != nil {
-			t.Error(err)
+			t.Errorf("trio.OpenNursery: got %v, want nil", err)
 		}
 		trio.MoveOnAfter(ctx, 10*ms, l.WaitStopped) // consume a Stop left unseen, if any
 	})
 	if err := loop.WaitStopped(context.Background()); !errors.Is(err, asyncio.ErrLoopClosed) {
-		t.Errorf("after close: %v", err)
+		t.Errorf("after close: got %v, want an error matching asyncio.ErrLoopClosed", err)
 	}
 }
 
@@ -1240,22 +1229,26 @@ func TestRunAsyncio_result_error_and_values(t *testing.T) {
 			return ctx.Value(key{}).(string), nil
 		})
 		if v != "v" || err != nil {
-			t.Errorf("%q, %v", v, err)
+			t.Errorf("asyncio.RunAsyncio: got %q, %v; want v == \"v\" && err == nil", v, err)
 		}
 		// The caller's cancellation reaches the coroutine as one
 		// CancelledError (Task.Cancel), not through its ctx.
-		trio.MoveOnAfter(ctx, ms, func(ctx context.Context) error {
+		// (The deadline passes once the coroutine runs, so that a slow
+		// machine cannot cancel the task before its first step.)
+		var scope trio.CancelScope
+		scope.Run(ctx, func(ctx context.Context) error {
 			v, err = asyncio.RunAsyncio(ctx, func(ctx context.Context) (string, error) {
+				scope.SetDeadline(time.Now())
 				cerr := asyncio.Sleep(ctx, time.Hour)
 				return fmt.Sprintf("%v; ctx: %v", cerr, ctx.Err()), nil
 			})
 			return nil
 		})
-		if v != "asyncio: cancelled; ctx: <nil>" || err != nil {
-			t.Errorf("cancelled: %q, %v", v, err)
+		if want := "asyncio: cancelled: cancelled by trio: deadline exceeded; ctx: <nil>"; v != want || err != nil {
+			t.Errorf("cancelled: got %q, %v; want %q, nil", v, err, want)
 		}
 		if _, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) { return 0, boom }); err != boom {
-			t.Errorf("error: %v", err)
+			t.Errorf("error: got %v, want %v", err, boom)
 		}
 	})
 }
@@ -1279,8 +1272,8 @@ func TestRunAsyncio_cancels_the_task_once_and_keeps_waiting(t *testing.T) {
 			})
 			return nil
 		})
-		if v != 1 || err != nil || since(start) != 50*ms {
-			t.Errorf("%d cancellations seen, %v, returned after %v", v, err, since(start))
+		if v != 1 || err != nil || time.Since(start) != 50*ms {
+			t.Errorf("got %d cancellations seen, %v, returned after %v; want v == 1 && err == nil && time.Since(start) == 50 * ms", v, err, time.Since(start))
 		}
 	})
 }
@@ -1308,13 +1301,13 @@ func TestRunAsyncio_ends_cancelled_trio_cancellation_with_asyncios_chained(t *te
 		var ace *asyncio.CancelledError
 		switch {
 		case ret != nil || !scope.CancelledCaught():
-			t.Errorf("scope: returned %v, caught %v", ret, scope.CancelledCaught())
+			t.Errorf("scope: got returned %v, caught %v; want nil, true", ret, scope.CancelledCaught())
 		case !errors.Is(err, trio.ErrCancelled) || !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, asyncio.ErrCancelled):
-			t.Errorf("%v: does not match both cancellations", err)
+			t.Errorf("err: got %v, want one matching trio.ErrCancelled, context.DeadlineExceeded and asyncio.ErrCancelled", err)
 		case !errors.As(err, &tce) || tce.Scope != &scope || !errors.As(err, &ace):
-			t.Errorf("%v: errors.As trio %v (scope %v), asyncio %v", err, tce, tce != nil && tce.Scope == &scope, ace)
+			t.Errorf("err %v: got errors.As trio %v (this scope's %v), asyncio %v; want a *trio.CancelledError of this scope and an *asyncio.CancelledError", err, tce, tce != nil && tce.Scope == &scope, ace)
 		case seen != 1:
-			t.Errorf("the coroutine saw %d CancelledErrors", seen)
+			t.Errorf("CancelledErrors the coroutine saw: got %d, want 1", seen)
 		}
 	})
 }
@@ -1333,8 +1326,7 @@ func TestRunAsyncio_cancellation_absorbed_only_by_the_scope_that_caused_it(t *te
 			return innerRet
 		})
 		if ret != nil || !outer.CancelledCaught() || inner.CancelledCaught() || !errors.Is(innerRet, trio.ErrCancelled) {
-			t.Errorf("outer's cancellation: outer returned %v (caught %v), inner returned %v (caught %v)",
-				ret, outer.CancelledCaught(), innerRet, inner.CancelledCaught())
+			t.Errorf("outer's cancellation: got outer returned %v (caught %v), inner returned %v (caught %v); want ret == nil && outer.CancelledCaught() && !inner.CancelledCaught() && errors.Is(innerRet, trio.ErrCancelled)", ret, outer.CancelledCaught(), innerRet, inner.CancelledCaught())
 		}
 		var outer2, inner2 trio.CancelScope
 		inner2.SetDeadline(time.Now().Add(10 * ms))
@@ -1343,8 +1335,7 @@ func TestRunAsyncio_cancellation_absorbed_only_by_the_scope_that_caused_it(t *te
 			return innerRet
 		})
 		if ret != nil || innerRet != nil || !inner2.CancelledCaught() || outer2.CancelCalled() {
-			t.Errorf("inner's cancellation: outer returned %v (cancel called %v), inner returned %v (caught %v)",
-				ret, outer2.CancelCalled(), innerRet, inner2.CancelledCaught())
+			t.Errorf("inner's cancellation: got outer returned %v (cancel called %v), inner returned %v (caught %v); want ret == nil && innerRet == nil && inner2.CancelledCaught() && !outer2.CancelCalled()", ret, outer2.CancelCalled(), innerRet, inner2.CancelledCaught())
 		}
 	})
 }
@@ -1364,7 +1355,7 @@ func TestRunAsyncio_cancellation_through_an_awaited_trio_call_is_absorbed(t *tes
 			return err
 		})
 		if !moved || ret != nil || !errors.Is(err, trio.ErrCancelled) || !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("moved on %v, scope returned %v; RunAsyncio: %v", moved, ret, err)
+			t.Errorf("moved on %v, scope returned %v; RunAsyncio: got %v; want moved && ret == nil && errors.Is(err, trio.ErrCancelled) && errors.Is(err, asyncio.ErrCancelled)", moved, ret, err)
 		}
 	})
 }
@@ -1386,7 +1377,7 @@ func TestRunAsyncio_completes_anyway_returns_the_result(t *testing.T) {
 			return next
 		})
 		if v != "swallowed" || err != nil || !trio.IsCancellation(next) || !moved || ret != nil {
-			t.Errorf("%q, %v; next checkpoint %v; moved on %v, %v", v, err, next, moved, ret)
+			t.Errorf("trio.MoveOnAfter: got %q, %v; next checkpoint %v; moved on %v, %v; want v == \"swallowed\" && err == nil && trio.IsCancellation(next) && moved && ret == nil", v, err, next, moved, ret)
 		}
 	})
 }
@@ -1406,8 +1397,8 @@ func TestRunAsyncio_refuses_to_stop_keeps_waiting(t *testing.T) {
 			})
 			return err
 		})
-		if since(start) != 90*ms || !moved || !errors.Is(err, trio.ErrCancelled) {
-			t.Errorf("returned after %v, moved on %v, %v", since(start), moved, err)
+		if time.Since(start) != 90*ms || !moved || !errors.Is(err, trio.ErrCancelled) {
+			t.Errorf("got returned after %v, moved on %v, %v; want time.Since(start) == 90 * ms && moved && errors.Is(err, trio.ErrCancelled)", time.Since(start), moved, err)
 		}
 	})
 }
@@ -1422,19 +1413,19 @@ func TestRunAsyncio_AbandonOnCancel(t *testing.T) {
 		moved, _ := trio.MoveOnAfter(ctx, 10*ms, func(ctx context.Context) error {
 			_, err = asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
 				cerr := asyncio.Sleep(ctx, time.Hour)
-				ev.add("cancel requested at %v: %v", since(start), cerr)
+				ev.add("cancel requested at %v: %v", time.Since(start), cerr)
 				asyncio.Sleep(ctx, 100*ms)
-				ev.add("task done at %v", since(start))
+				ev.add("task done at %v", time.Since(start))
 				return 1, nil
 			}, asyncio.AbandonOnCancel())
-			ev.add("RunAsyncio returned at %v", since(start))
+			ev.add("RunAsyncio returned at %v", time.Since(start))
 			return err
 		})
 		if !moved || !errors.Is(err, trio.ErrCancelled) || errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("moved on %v, %v", moved, err)
+			t.Errorf("got moved on %v, %v; want moved && errors.Is(err, trio.ErrCancelled) && !errors.Is(err, asyncio.ErrCancelled)", moved, err)
 		}
 		trio.Sleep(ctx, 200*ms)
-		ev.has(t, "cancel requested at 10ms: asyncio: cancelled")
+		ev.has(t, "cancel requested at 10ms: asyncio: cancelled: cancelled by trio: deadline exceeded")
 		ev.inOrder(t, "RunAsyncio returned at 10ms", "task done at 110ms")
 	})
 }
@@ -1464,9 +1455,12 @@ func TestRunAsyncio_spontaneous_CancelledError_unchanged(t *testing.T) {
 				return err
 			})
 			var ce *asyncio.CancelledError
-			if ret != err || scope.CancelCalled() || errors.Is(err, trio.ErrCancelled) || errors.Is(err, context.Canceled) ||
-				!errors.As(err, &ce) || ce.Msg != name {
-				t.Errorf("%s: %v (scope returned %v)", name, err, ret)
+			// asyncio's cancellation matches context.Canceled (ordinary Go
+			// code sees a cancellation) but is not trio's: the scope does
+			// not take it for its own.
+			if ret != err || scope.CancelCalled() || errors.Is(err, trio.ErrCancelled) || trio.IsCancellation(err) ||
+				!errors.Is(err, context.Canceled) || !errors.As(err, &ce) || ce.Msg != name {
+				t.Errorf("%s: got %v (scope returned %v); want ret == err && !scope.CancelCalled() && !errors.Is(err, trio.ErrCancelled) && !trio.IsCancellation(err) && errors.Is(err, context.Canceled) && errors.As(err, &ce) && ce.Msg == name", name, err, ret)
 			}
 		}
 	})
@@ -1509,15 +1503,15 @@ func TestRunAsyncio_loop_closed_or_closing(t *testing.T) {
 		})
 	})
 	if err != nil {
-		t.Error(err)
+		t.Errorf("trio.OpenNursery: got %v, want nil", err)
 	}
 	ev.has(t, "during teardown: true")
 	ev.has(t, "refusing task: true")
 	if ev.index("coroutine ran") >= 0 {
-		t.Error("a coroutine given to RunAsyncio during the teardown ran")
+		t.Errorf("a coroutine given to RunAsyncio during the teardown ran: got ev.index(\"coroutine ran\") >= 0, want ev.index(\"coroutine ran\") < 0")
 	}
 	if _, err := asyncio.RunAsyncio(saved, func(context.Context) (int, error) { return 0, nil }); !errors.Is(err, asyncio.ErrLoopClosed) {
-		t.Errorf("closed: %v", err)
+		t.Errorf("closed: got %v, want an error matching asyncio.ErrLoopClosed", err)
 	}
 }
 
@@ -1535,7 +1529,7 @@ func TestRunAsyncio_from_asyncio_code_is_a_flavor_error(t *testing.T) {
 				"WaitStopped": loop.WaitStopped(ctx),
 			} {
 				if !errors.Is(err, asyncio.ErrWrongFlavor) || !strings.Contains(err.Error(), name) {
-					t.Errorf("%s from %s: %v", name, where, err)
+					t.Errorf("%s from %s: got %v; want errors.Is(err, asyncio.ErrWrongFlavor) && strings.Contains(err.Error(), name)", name, where, err)
 				}
 			}
 			fut.Cancel("")
@@ -1561,12 +1555,12 @@ func TestRunFuture_result_error_cancellation_and_closed_loop(t *testing.T) {
 		f := newFut()
 		onLoop(ctx, loop, func(context.Context) { loop.CallLater(ms, func(context.Context) { f.SetResult(3) }) })
 		if v, err := asyncio.RunFuture(ctx, f); v != 3 || err != nil {
-			t.Errorf("result: %v, %v", v, err)
+			t.Errorf("result: got %v, %v; want v == 3 && err == nil", v, err)
 		}
 		f = newFut()
 		onLoop(ctx, loop, func(context.Context) { f.SetException(boom) })
 		if _, err := asyncio.RunFuture(ctx, f); err != boom {
-			t.Errorf("error: %v", err)
+			t.Errorf("error: got %v, want %v", err, boom)
 		}
 		// Cancelled by trio: the future is cancelled.
 		f = newFut()
@@ -1576,9 +1570,9 @@ func TestRunFuture_result_error_cancellation_and_closed_loop(t *testing.T) {
 			_, err = asyncio.RunFuture(ctx, f)
 			return err
 		})
-		if !moved || since(start) != 20*ms || !errors.Is(err, trio.ErrCancelled) || !errors.Is(err, asyncio.ErrCancelled) ||
+		if !moved || time.Since(start) != 20*ms || !errors.Is(err, trio.ErrCancelled) || !errors.Is(err, asyncio.ErrCancelled) ||
 			!onLoopValue(t, ctx, f.Cancelled) {
-			t.Errorf("cancelled: moved on %v after %v, %v", moved, since(start), err)
+			t.Errorf("cancelled: got moved on %v after %v, %v; want moved && time.Since(start) == 20 * ms && errors.Is(err, trio.ErrCancelled) && errors.Is(err, asyncio.ErrCancelled) && onLoopValue(t, ctx, f.Cancelled)", moved, time.Since(start), err)
 		}
 		// Cancelled by asyncio code: unchanged.
 		f = newFut()
@@ -1587,7 +1581,7 @@ func TestRunFuture_result_error_cancellation_and_closed_loop(t *testing.T) {
 		ret := scope.Run(ctx, func(ctx context.Context) error { _, err = asyncio.RunFuture(ctx, f); return err })
 		var ce *asyncio.CancelledError
 		if ret != err || errors.Is(err, trio.ErrCancelled) || !errors.As(err, &ce) || ce.Msg != "by asyncio" {
-			t.Errorf("spontaneous: %v", err)
+			t.Errorf("spontaneous: got %v; want ret == err && !errors.Is(err, trio.ErrCancelled) && errors.As(err, &ce) && ce.Msg == \"by asyncio\"", err)
 		}
 		// Abandoned: a task that refuses for a while.
 		task := spawnTask(ctx, loop, func(ctx context.Context) (int, error) {
@@ -1599,16 +1593,16 @@ func TestRunFuture_result_error_cancellation_and_closed_loop(t *testing.T) {
 			_, err = asyncio.RunFuture(ctx, task, asyncio.AbandonOnCancel())
 			return err
 		})
-		if !moved || since(start) != 10*ms || !errors.Is(err, trio.ErrCancelled) {
-			t.Errorf("abandoned: moved on %v after %v, %v", moved, since(start), err)
+		if !moved || time.Since(start) != 10*ms || !errors.Is(err, trio.ErrCancelled) {
+			t.Errorf("abandoned: got moved on %v after %v, %v; want moved && time.Since(start) == 10 * ms && errors.Is(err, trio.ErrCancelled)", moved, time.Since(start), err)
 		}
 		if v, err := asyncio.RunFuture(ctx, task); v != 9 || err != nil {
-			t.Errorf("the abandoned task went on: %v, %v", v, err)
+			t.Errorf("the abandoned task went on: got %v, %v; want v == 9 && err == nil", v, err)
 		}
 		saved = newFut()
 	})
 	if _, err := asyncio.RunFuture(context.Background(), saved); !errors.Is(err, asyncio.ErrLoopClosed) {
-		t.Errorf("closed: %v", err)
+		t.Errorf("closed: got %v, want an error matching asyncio.ErrLoopClosed", err)
 	}
 }
 
@@ -1627,7 +1621,7 @@ func TestRunFuture_loop_closing(t *testing.T) {
 		})
 	})
 	if !errors.Is(err, asyncio.ErrLoopClosed) {
-		t.Errorf("%v", err)
+		t.Errorf("err: got %v, want an error matching asyncio.ErrLoopClosed", err)
 	}
 }
 
@@ -1645,19 +1639,19 @@ func TestRunSync_runs_fn_on_the_loop(t *testing.T) {
 			return 4, nil
 		})
 		if v != 4 || err != nil {
-			t.Errorf("%v, %v", v, err)
+			t.Errorf("asyncio.RunSync: got %v, %v; want v == 4 && err == nil", v, err)
 		}
 		func() {
 			defer func() {
 				pe, ok := recover().(*trio.PanicError)
 				if !ok || pe.Value != "in fn" || !strings.Contains(string(pe.Stack), "TestRunSync_runs_fn_on_the_loop") {
-					t.Errorf("panic: %v", pe)
+					t.Errorf("panic: got %v; want ok && pe.Value == \"in fn\" && strings.Contains(string(pe.Stack), \"TestRunSync_runs_fn_on_the_loop\")", pe)
 				}
 			}()
 			asyncio.RunSync(ctx, func(context.Context) (int, error) { panic("in fn") })
 		}()
 		if l, _ := asyncio.GetRunningLoop(ctx); l != loop || loop.IsClosed() {
-			t.Error("the loop did not survive a panic in RunSync's fn")
+			t.Errorf("the loop did not survive a panic in RunSync's fn: got l != loop || loop.IsClosed(), want l == loop && !loop.IsClosed()")
 		}
 	})
 }
@@ -1681,7 +1675,7 @@ func TestRunSync_cancelled_before_fn_starts_never_runs_it(t *testing.T) {
 		close(release)
 		loop.Synchronize(ctx)
 		if !trio.IsCancellation(err) || ran.Load() {
-			t.Errorf("%v, ran %v", err, ran.Load())
+			t.Errorf("got %v, ran %v; want trio.IsCancellation(err) && !ran.Load()", err, ran.Load())
 		}
 		// Started, then cancelled: waited for.
 		var v int
@@ -1695,7 +1689,7 @@ func TestRunSync_cancelled_before_fn_starts_never_runs_it(t *testing.T) {
 			return err
 		})
 		if v != 8 || err != nil {
-			t.Errorf("cancelled once started: %v, %v", v, err)
+			t.Errorf("cancelled once started: got %v, %v; want v == 8 && err == nil", v, err)
 		}
 	})
 }
@@ -1708,7 +1702,7 @@ func TestSynchronize_waits_for_the_callbacks_queued_before_it(t *testing.T) {
 			loop.CallSoonThreadsafe(func(context.Context) { n++ })
 		}
 		if err := loop.Synchronize(ctx); err != nil || n != 100 {
-			t.Errorf("%v; %d of 100 callbacks had run", err, n)
+			t.Errorf("loop.Synchronize: got %v; %d of 100 callbacks had run; want err == nil && n == 100", err, n)
 		}
 	})
 }
@@ -1746,16 +1740,16 @@ func TestRunTrio_result_error_and_ctx(t *testing.T) {
 				return fmt.Sprintf("%v %d %d", tctx.Value(key{}), n, m), errors.Join(err, err2)
 			}))
 			if v != "v 1 2" || err != nil {
-				t.Errorf("%q, %v", v, err)
+				t.Errorf("asyncio.Await: got %q, %v; want v == \"v 1 2\" && err == nil", v, err)
 			}
 			if _, err := asyncio.Await(ctx, asyncio.RunTrio(ctx, func(context.Context) (int, error) { return 0, boom })); err != boom {
-				t.Errorf("error: %v", err)
+				t.Errorf("error: got %v, want %v", err, boom)
 			}
 			return nil
 		})
 		return nil
 	}); err != nil {
-		t.Error(err)
+		t.Errorf("asyncio.OpenLoop: got %v, want nil", err)
 	}
 }
 
@@ -1777,14 +1771,14 @@ func TestRunTrio_cancel_cancels_the_scope_and_waits_for_fn_to_unwind(t *testing.
 			})
 			asyncio.Sleep(ctx, 10*ms)
 			if ok := f.Cancel("my msg"); !ok || f.Done() {
-				t.Errorf("Cancel: %v, done at once %v", ok, f.Done())
+				t.Errorf("Cancel: got %v, done at once %v; want ok && !f.Done()", ok, f.Done())
 			}
 			_, err := asyncio.Await(ctx, f)
 			var ce *asyncio.CancelledError
 			var tce *trio.CancelledError
-			if !unwound || since(start) != 110*ms || !f.Cancelled() || !errors.As(err, &ce) || ce.Msg != "my msg" ||
+			if !unwound || time.Since(start) != 110*ms || !f.Cancelled() || !errors.As(err, &ce) || ce.Msg != "my msg" ||
 				!errors.As(err, &tce) || !errors.Is(err, trio.ErrCancelled) {
-				t.Errorf("after %v: unwound %v, cancelled %v, %v", since(start), unwound, f.Cancelled(), err)
+				t.Errorf("after %v: got unwound %v, cancelled %v, %v; want unwound && time.Since(start) == 110 * ms && f.Cancelled() && errors.As(err, &ce) && ce.Msg == \"my msg\" && errors.As(err, &tce) && errors.Is(err, trio.ErrCancelled)", time.Since(start), unwound, f.Cancelled(), err)
 			}
 			return nil
 		})
@@ -1809,10 +1803,10 @@ func TestRunTrio_finishes_anyway_the_future_gets_the_result(t *testing.T) {
 		})
 		trio.Sleep(ctx, 20*ms)
 		if !onLoopValue(t, ctx, func() bool { return task.Cancel("") }) {
-			t.Error("Cancel returned false")
+			t.Errorf("task.Cancel(\"\") on the loop: got false, want true")
 		}
 		if got, gerr := asyncio.RunFuture(ctx, task); got != 7 || gerr != nil || v != 7 || err != nil || cancelling != 1 {
-			t.Errorf("task: %v, %v; Await: %v, %v; cancelling %d", got, gerr, v, err, cancelling)
+			t.Errorf("task: got %v, %v; Await: %v, %v; cancelling %d; want got == 7 && gerr == nil && v == 7 && err == nil && cancelling == 1", got, gerr, v, err, cancelling)
 		}
 	})
 }
@@ -1830,7 +1824,7 @@ func TestRunTrio_fails_while_unwinding_the_future_gets_the_error(t *testing.T) {
 			asyncio.Sleep(ctx, ms)
 			f.Cancel("")
 			if _, err := asyncio.Await(ctx, f); err != boom || f.Cancelled() {
-				t.Errorf("%v, cancelled %v", err, f.Cancelled())
+				t.Errorf("asyncio.Await: got %v, cancelled %v; want err == boom && !f.Cancelled()", err, f.Cancelled())
 			}
 			return nil
 		})
@@ -1847,25 +1841,25 @@ func TestRunTrio_cancelled_before_fn_started_never_runs_it(t *testing.T) {
 			asTask(t, ctx, func(ctx context.Context) error {
 				f := asyncio.RunTrio(ctx, func(context.Context) (int, error) { ran.Store(true); return 1, nil })
 				if !f.Cancel("early") || f.Done() {
-					t.Error("Cancel before the start")
+					t.Errorf("Cancel before the start: got !f.Cancel(\"early\") || f.Done(), want f.Cancel(\"early\") && !f.Done()")
 				}
 				_, err := asyncio.Await(ctx, f)
 				var ce *asyncio.CancelledError
 				if !f.Cancelled() || !errors.As(err, &ce) || ce.Msg != "early" || errors.Is(err, trio.ErrCancelled) {
-					t.Errorf("%v", err)
+					t.Errorf("got %v; want f.Cancelled() && errors.As(err, &ce) && ce.Msg == \"early\" && !errors.Is(err, trio.ErrCancelled)", err)
 				}
 				g := asyncio.RunTrio(ctx, func(context.Context) (int, error) { return 2, nil })
 				asyncio.Await(ctx, g)
 				if g.Cancel("late") {
-					t.Error("Cancel after done returned true")
+					t.Errorf("Cancel after done returned true: g.Cancel(\"late\") got true, want false")
 				}
 				if v, err := g.Result(); v != 2 || err != nil {
-					t.Errorf("result after a late Cancel: %v, %v", v, err)
+					t.Errorf("result after a late Cancel: got %v, %v; want v == 2 && err == nil", v, err)
 				}
 				return nil
 			})
 			if ran.Load() {
-				t.Error("fn ran though cancelled before it started")
+				t.Errorf("fn ran though cancelled before it started: ran.Load() got true, want false")
 			}
 		})
 	}
@@ -1892,7 +1886,7 @@ func TestPanic_in_a_callback_surfaces_from_OpenLoop_after_the_teardown(t *testin
 	ev.add("returned")
 	var pe *trio.PanicError
 	if !errors.As(err, &pe) || pe.Value != "in a callback" || !strings.Contains(string(pe.Stack), "TestPanic_in_a_callback") {
-		t.Errorf("OpenLoop: %v", err)
+		t.Errorf("OpenLoop: got %v; want errors.As(err, &pe) && pe.Value == \"in a callback\" && strings.Contains(string(pe.Stack), \"TestPanic_in_a_callback\")", err)
 	}
 	ev.inOrder(t, "body cancelled", "task cancelled", "returned")
 }
@@ -1908,7 +1902,7 @@ func TestOpenLoop_returns_the_body_error_joined_with_the_handlers(t *testing.T) 
 	})
 	var pe *trio.PanicError
 	if !errors.Is(err, boom) || !errors.As(err, &pe) || pe.Value != "in a callback" {
-		t.Errorf("%v", err)
+		t.Errorf("got %v; want errors.Is(err, boom) && errors.As(err, &pe) && pe.Value == \"in a callback\"", err)
 	}
 }
 
@@ -1920,7 +1914,7 @@ func TestPanic_in_a_task_surfaces_from_OpenLoop(t *testing.T) {
 		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) { panic("retrieved") })
 		var pe *trio.PanicError
 		if !errors.As(err, &pe) || pe.Value != "retrieved" || !strings.Contains(string(pe.Stack), "TestPanic_in_a_task") {
-			t.Errorf("RunAsyncio: %v", err)
+			t.Errorf("RunAsyncio: got %v; want errors.As(err, &pe) && pe.Value == \"retrieved\" && strings.Contains(string(pe.Stack), \"TestPanic_in_a_task\")", err)
 		}
 		spawnTask(ctx, loop, func(ctx context.Context) (int, error) {
 			asyncio.Sleep(ctx, 0)
@@ -1930,7 +1924,7 @@ func TestPanic_in_a_task_surfaces_from_OpenLoop(t *testing.T) {
 	})
 	var pe *trio.PanicError
 	if !errors.As(err, &pe) || pe.Value != "fire and forget" || !strings.Contains(string(pe.Stack), "TestPanic_in_a_task") {
-		t.Errorf("OpenLoop: %v", err)
+		t.Errorf("OpenLoop: got %v; want errors.As(err, &pe) && pe.Value == \"fire and forget\" && strings.Contains(string(pe.Stack), \"TestPanic_in_a_task\")", err)
 	}
 }
 
@@ -1942,7 +1936,7 @@ func TestPanic_in_a_trio_call_surfaces_from_OpenLoop(t *testing.T) {
 			_, err := asyncio.Await(ctx, asyncio.RunTrio(ctx, func(context.Context) (int, error) { panic("awaited") }))
 			var pe *trio.PanicError
 			if !errors.As(err, &pe) || pe.Value != "awaited" || !strings.Contains(string(pe.Stack), "TestPanic_in_a_trio_call") {
-				t.Errorf("Await: %v", err)
+				t.Errorf("Await: got %v; want errors.As(err, &pe) && pe.Value == \"awaited\" && strings.Contains(string(pe.Stack), \"TestPanic_in_a_trio_call\")", err)
 			}
 			asyncio.RunTrio(ctx, func(context.Context) (int, error) { panic("not awaited") })
 			return nil
@@ -1951,7 +1945,7 @@ func TestPanic_in_a_trio_call_surfaces_from_OpenLoop(t *testing.T) {
 	})
 	var pe *trio.PanicError
 	if !errors.As(err, &pe) || pe.Value != "not awaited" || !strings.Contains(string(pe.Stack), "TestPanic_in_a_trio_call") {
-		t.Errorf("OpenLoop: %v", err)
+		t.Errorf("OpenLoop: got %v; want errors.As(err, &pe) && pe.Value == \"not awaited\" && strings.Contains(string(pe.Stack), \"TestPanic_in_a_trio_call\")", err)
 	}
 }
 
@@ -1966,7 +1960,7 @@ func TestPanic_in_the_body_reraised_after_the_teardown(t *testing.T) {
 		})
 	})
 	if !strings.Contains(msg, "in the body") || !task.Cancelled() {
-		t.Errorf("panic %q; task %v", msg, task)
+		t.Errorf("got panic %q; task %v; want strings.Contains(msg, \"in the body\") && task.Cancelled()", msg, task)
 	}
 }
 
@@ -1988,7 +1982,7 @@ func TestExceptionHandler_default_fails_the_block_custom_keeps_it_going(t *testi
 		})
 	})
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "Task exception was never retrieved") {
-		t.Errorf("default handler: OpenLoop returned %v", err)
+		t.Errorf("default handler: got OpenLoop returned %v; want errors.Is(err, boom) && strings.Contains(err.Error(), \"Task exception was never retrieved\")", err)
 	}
 	var handled atomic.Int64
 	err = asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
@@ -2011,7 +2005,7 @@ func TestExceptionHandler_default_fails_the_block_custom_keeps_it_going(t *testi
 		return trio.Checkpoint(ctx)
 	})
 	if err != nil || handled.Load() < 2 {
-		t.Errorf("custom handler: OpenLoop returned %v; handled %d", err, handled.Load())
+		t.Errorf("custom handler: got OpenLoop returned %v; handled %d; want err == nil && handled.Load() >= 2", err, handled.Load())
 	}
 }
 
@@ -2021,6 +2015,6 @@ func TestRunFuture_zero_future_panics_clearly(t *testing.T) {
 		asyncio.RunFuture(context.Background(), &asyncio.Future[int]{})
 	})
 	if !strings.Contains(msg, "not made by NewFuture") {
-		t.Errorf("panic %q", msg)
+		t.Errorf("panic: got %q, want it to contain %q", msg, "not made by NewFuture")
 	}
 }

@@ -1,15 +1,24 @@
 package asyncio_test
 
-// trio-asyncio's behaviours at the boundary, transcribed from
-// /work/shared/TRIO-ASYNCIO-REFERENCE.md and from its repository's tests:
+// trio-asyncio's behaviours at the boundary, checked against this port.
+// They come from a catalogue of what trio-asyncio does (gathered from its
+// documentation and source, with stable identifiers that conformance
+// tables refer to) and from trio-asyncio's own tests:
 //
-//   - TestTrioToAsyncio_T<n>_…: the trio→asyncio table (§2.2);
-//   - TestAsyncioToTrio_A<n>_…: the asyncio→trio table (§2.3);
-//   - TestAppendixA_<id>_…: the conformance checks of Appendix A, with
-//     their timings (in a synctest bubble, where they are exact);
+//   - TestTrioToAsyncio_T<n>_…: trio code awaiting asyncio code
+//     (aio_as_trio), one test per outcome of the callee: completes,
+//     fails, is cancelled, refuses the cancellation, …;
+//   - TestAsyncioToTrio_A<n>_…: asyncio code awaiting trio code
+//     (trio_as_aio), likewise;
+//   - TestAppendixA_<id>_…: end-to-end scenarios with timings, run in a
+//     synctest bubble where the timings are exact: A<n> trio → asyncio,
+//     B<n> asyncio → trio, c<n> the loop's lifecycle and errors;
 //   - TestTrioAsyncio_<test>: tests/interop/test_calls.py,
 //     tests/test_trio_asyncio.py, tests/test_concurrent.py and
-//     tests/test_misc.py, case by case.
+//     tests/test_misc.py of trio-asyncio's repository, case by case.
+//
+// Each test's comment states the behaviour it checks, so none of them
+// needs the catalogue to be read.
 //
 // Python's aio_as_trio is RunAsyncio (RunFuture for a future),
 // trio_as_aio / trio_as_future / run_trio_task is RunTrio (awaited or
@@ -50,13 +59,13 @@ var (
 	errOwie = errors.New("RuntimeError: I has an owie")
 )
 
-// ---- §2.2 trio → asyncio
+// ---- trio → asyncio: the outcomes of an awaited asyncio callee (T1–T8)
 
 // T1: the callee completes normally: its value.
 func TestTrioToAsyncio_T1_completes(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		if v, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) { return 4, asyncio.Sleep(ctx, ms) }); v != 4 || err != nil {
-			t.Errorf("%v, %v", v, err)
+			t.Errorf("asyncio.RunAsyncio: got %v, %v; want v == 4 && err == nil", v, err)
 		}
 	})
 }
@@ -65,7 +74,7 @@ func TestTrioToAsyncio_T1_completes(t *testing.T) {
 func TestTrioToAsyncio_T1_errors(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		if _, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) { return 0, errOwie }); err != errOwie {
-			t.Errorf("%v", err)
+			t.Errorf("asyncio.RunAsyncio: got %v, want %v", err, errOwie)
 		}
 	})
 }
@@ -90,7 +99,7 @@ func TestTrioToAsyncio_T2_cancelled(t *testing.T) {
 			return err
 		})
 		if ret != nil || !scope.CancelledCaught() || !errors.Is(err, trio.ErrCancelled) || seen.Load() != 1 {
-			t.Errorf("scope returned %v, caught %v; %v; CancelledErrors seen %d", ret, scope.CancelledCaught(), err, seen.Load())
+			t.Errorf("got scope returned %v, caught %v; %v; CancelledErrors seen %d; want ret == nil && scope.CancelledCaught() && errors.Is(err, trio.ErrCancelled) && seen.Load() == 1", ret, scope.CancelledCaught(), err, seen.Load())
 		}
 	})
 }
@@ -114,8 +123,8 @@ func TestTrioToAsyncio_T3_refuses(t *testing.T) {
 			return err
 		})
 		// Cancelled at 50 ms in its third sleep, it works 7 × 20 ms more.
-		if !moved || err != nil || cancels.Load() != 1 || since(start) != 190*ms {
-			t.Errorf("moved on %v, %v; cancels %d; returned after %v", moved, err, cancels.Load(), since(start))
+		if !moved || err != nil || cancels.Load() != 1 || time.Since(start) != 190*ms {
+			t.Errorf("got moved on %v, %v; cancels %d; returned after %v; want moved && err == nil && cancels.Load() == 1 && time.Since(start) == 190 * ms", moved, err, cancels.Load(), time.Since(start))
 		}
 	})
 }
@@ -139,7 +148,7 @@ func TestTrioToAsyncio_T4_completes_anyway(t *testing.T) {
 			return next
 		})
 		if v != "value" || !trio.IsCancellation(next) || !moved || err != nil {
-			t.Errorf("%q; next checkpoint %v; moved on %v, %v", v, next, moved, err)
+			t.Errorf("trio.MoveOnAfter: got %q; next checkpoint %v; moved on %v, %v; want v == \"value\" && trio.IsCancellation(next) && moved && err == nil", v, next, moved, err)
 		}
 	})
 }
@@ -155,7 +164,7 @@ func TestTrioToAsyncio_T5_other_error_after_the_cancel(t *testing.T) {
 			return err
 		})
 		if err != errKey || moved {
-			t.Errorf("%v, moved on %v", err, moved)
+			t.Errorf("trio.MoveOnAfter: got %v, moved on %v; want err == errKey && !moved", err, moved)
 		}
 	})
 }
@@ -200,7 +209,7 @@ func TestTrioToAsyncio_T6_spontaneous_CancelledError(t *testing.T) {
 			ret := scope.Run(ctx, func(ctx context.Context) error { err = call(ctx); return err })
 			if ret != err || scope.CancelCalled() || !errors.Is(err, asyncio.ErrCancelled) ||
 				errors.Is(err, trio.ErrCancelled) || trio.IsCancellation(err) {
-				t.Errorf("%s: %v (trio's: %v); scope returned %v", name, err, trio.IsCancellation(err), ret)
+				t.Errorf("%s: got %v (trio's: %v); scope returned %v; want ret == err && !scope.CancelCalled() && errors.Is(err, asyncio.ErrCancelled) && !errors.Is(err, trio.ErrCancelled) && !trio.IsCancellation(err)", name, err, trio.IsCancellation(err), ret)
 			}
 		}
 	})
@@ -213,7 +222,7 @@ func TestTrioToAsyncio_T7_plain_future(t *testing.T) {
 		f := onLoopValue(t, ctx, func() *asyncio.Future[int] { return asyncio.NewFuture[int](loop) })
 		moved, err := trio.MoveOnAfter(ctx, 10*ms, func(ctx context.Context) error { return second(asyncio.RunFuture(ctx, f)) })
 		if !moved || err != nil || !onLoopValue(t, ctx, f.Cancelled) {
-			t.Errorf("moved on %v, %v; future cancelled %v", moved, err, onLoopValue(t, ctx, f.Cancelled))
+			t.Errorf("got moved on %v, %v; future cancelled %v; want moved && err == nil && onLoopValue(t, ctx, f.Cancelled)", moved, err, onLoopValue(t, ctx, f.Cancelled))
 		}
 	})
 }
@@ -227,12 +236,12 @@ func TestTrioToAsyncio_T8_fail_after_raises_TooSlow(t *testing.T) {
 			return second(asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) { return 0, asyncio.Sleep(ctx, 10*time.Second) }))
 		})
 		if !errors.Is(err, trio.ErrTooSlow) {
-			t.Errorf("%v", err)
+			t.Errorf("trio.FailAfter: got %v, want an error matching trio.ErrTooSlow", err)
 		}
 	})
 }
 
-// ---- §2.3 asyncio → trio
+// ---- asyncio → trio: the outcomes of an awaited trio callee (A1–A13)
 
 // A1: the trio callee returns: the future's result.
 func TestAsyncioToTrio_A1_result(t *testing.T) {
@@ -240,7 +249,7 @@ func TestAsyncioToTrio_A1_result(t *testing.T) {
 		asTask(t, ctx, func(ctx context.Context) error {
 			v, err := asyncio.Await(ctx, asyncio.RunTrio(ctx, func(ctx context.Context) (int, error) { return 8, trio.Sleep(ctx, ms) }))
 			if v != 8 || err != nil {
-				t.Errorf("%v, %v", v, err)
+				t.Errorf("asyncio.Await: got %v, %v; want v == 8 && err == nil", v, err)
 			}
 			return nil
 		})
@@ -253,7 +262,7 @@ func TestAsyncioToTrio_A2_error(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		asTask(t, ctx, func(ctx context.Context) error {
 			if _, err := asyncio.Await(ctx, asyncio.RunTrio(ctx, func(context.Context) (int, error) { return 0, errValue })); err != errValue {
-				t.Errorf("%v", err)
+				t.Errorf("asyncio.Await: got %v, want %v", err, errValue)
 			}
 			f := asyncio.RunTrio(ctx, func(ctx context.Context) (int, error) {
 				return 0, trio.OpenNursery(ctx, func(ctx context.Context, n *trio.Nursery) error {
@@ -262,7 +271,7 @@ func TestAsyncioToTrio_A2_error(t *testing.T) {
 				})
 			})
 			if _, err := asyncio.Await(ctx, f); !errors.Is(err, errValue) || trio.IsCancellation(err) || f.Cancelled() {
-				t.Errorf("group: %v", err)
+				t.Errorf("group: got %v; want errors.Is(err, errValue) && !trio.IsCancellation(err) && !f.Cancelled()", err)
 			}
 			return nil
 		})
@@ -287,15 +296,15 @@ func TestAsyncioToTrio_A3_cancel_leaves_the_future_pending_until_the_callee_exit
 			f := asyncio.RunTrio(ctx, slowExit)
 			asyncio.Sleep(ctx, ms)
 			if !f.Cancel("") || f.Done() {
-				t.Error("direct: Cancel")
+				t.Errorf("direct: Cancel: got !f.Cancel(\"\") || f.Done(), want f.Cancel(\"\") && !f.Done()")
 			}
 			asyncio.Sleep(ctx, 10*ms)
 			if f.Done() {
-				t.Error("direct: done before the callee exited")
+				t.Errorf("direct: done before the callee exited: f.Done() got true, want false")
 			}
 			asyncio.Await(ctx, f)
 			if !exited.Load() || !f.Cancelled() {
-				t.Error("direct: cancelled before the callee exited")
+				t.Errorf("direct: cancelled before the callee exited: got !exited.Load() || !f.Cancelled(), want exited.Load() && f.Cancelled()")
 			}
 			return nil
 		})
@@ -308,11 +317,11 @@ func TestAsyncioToTrio_A3_cancel_leaves_the_future_pending_until_the_callee_exit
 		trio.Sleep(ctx, ms)
 		onLoop(ctx, loop, func(context.Context) {
 			if !task.Cancel("") || inner.Done() {
-				t.Error("through the task: Cancel")
+				t.Errorf("through the task: Cancel: got !task.Cancel(\"\") || inner.Done(), want task.Cancel(\"\") && !inner.Done()")
 			}
 		})
 		if _, err := asyncio.RunFuture(ctx, task); !exited.Load() || !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("through the task: exited %v, %v", exited.Load(), err)
+			t.Errorf("through the task: got exited %v, %v; want exited.Load() && errors.Is(err, asyncio.ErrCancelled)", exited.Load(), err)
 		}
 	})
 }
@@ -332,7 +341,7 @@ func TestAsyncioToTrio_A4_cancel_honoured(t *testing.T) {
 			_, err := asyncio.Await(ctx, f)
 			var ce *asyncio.CancelledError
 			if !cleaned || !errors.As(err, &ce) || ce.Msg != "msg" {
-				t.Errorf("cleaned %v; %v", cleaned, err)
+				t.Errorf("got cleaned %v; %v; want cleaned && errors.As(err, &ce) && ce.Msg == \"msg\"", cleaned, err)
 			}
 			return nil
 		})
@@ -357,7 +366,7 @@ func TestAsyncioToTrio_A5_cancel_refused(t *testing.T) {
 				return err
 			})
 			if v != 5 || err != nil {
-				t.Errorf("under a Timeout: %v, %v", v, err)
+				t.Errorf("under a Timeout: got %v, %v; want v == 5 && err == nil", v, err)
 			}
 			return nil
 		})
@@ -376,7 +385,7 @@ func TestAsyncioToTrio_A6_error_while_unwinding(t *testing.T) {
 			asyncio.Sleep(ctx, ms)
 			f.Cancel("")
 			if _, err := asyncio.Await(ctx, f); err != errValue {
-				t.Errorf("%v", err)
+				t.Errorf("asyncio.Await: got %v, want %v", err, errValue)
 			}
 			return nil
 		})
@@ -393,12 +402,12 @@ func TestAsyncioToTrio_A7_cancel_before_start(t *testing.T) {
 			ok := f.Cancel("")
 			_, err := asyncio.Await(ctx, f)
 			if !ok || !f.Cancelled() || !errors.Is(err, asyncio.ErrCancelled) {
-				t.Errorf("Cancel %v; %v", ok, err)
+				t.Errorf("got Cancel %v; %v; want ok && f.Cancelled() && errors.Is(err, asyncio.ErrCancelled)", ok, err)
 			}
 			return nil
 		})
 		if ran.Load() {
-			t.Error("ran")
+			t.Errorf("ran: ran.Load() got true, want false")
 		}
 	})
 }
@@ -410,10 +419,10 @@ func TestAsyncioToTrio_A8_cancel_after_done(t *testing.T) {
 			f := asyncio.RunTrio(ctx, func(context.Context) (int, error) { return 3, nil })
 			asyncio.Await(ctx, f)
 			if f.Cancel("") {
-				t.Error("Cancel returned true")
+				t.Errorf("Cancel returned true: f.Cancel(\"\") got true, want false")
 			}
 			if v, err := f.Result(); v != 3 || err != nil {
-				t.Errorf("%v, %v", v, err)
+				t.Errorf("f.Result: got %v, %v; want v == 3 && err == nil", v, err)
 			}
 			return nil
 		})
@@ -443,7 +452,7 @@ func TestAsyncioToTrio_A9_callee_cancels_its_own_scope(t *testing.T) {
 			self <- f
 			_, err := asyncio.Await(ctx, f)
 			if !errors.Is(err, asyncio.ErrCancelled) || flag.Load() != 3 {
-				t.Errorf("%v; flag %d", err, flag.Load())
+				t.Errorf("asyncio.Await: got %v; flag %d; want errors.Is(err, asyncio.ErrCancelled) && flag.Load() == 3", err, flag.Load())
 			}
 			return nil
 		})
@@ -471,7 +480,7 @@ func TestAsyncioToTrio_A10_outer_teardown(t *testing.T) {
 		err := f.Exception()
 		if throw && (f.Cancelled() || !errors.Is(err, errValue) || trio.IsCancellation(err)) ||
 			!throw && !f.Cancelled() {
-			t.Errorf("throw %v: cancelled %v, %v", throw, f.Cancelled(), err)
+			t.Errorf("throw %v: got cancelled %v, %v; want errValue (not a trio cancellation), not cancelled, if throw; else cancelled", throw, f.Cancelled(), err)
 		}
 	}
 	// The callee ends with the cancellation of a scope outside its own
@@ -489,7 +498,7 @@ func TestAsyncioToTrio_A10_outer_teardown(t *testing.T) {
 		})
 	})
 	if err := f.Exception(); !f.Cancelled() || !errors.Is(err, trio.ErrCancelled) {
-		t.Errorf("outer scope's cancellation: cancelled %v, %v", f.Cancelled(), err)
+		t.Errorf("outer scope's cancellation: got cancelled %v, %v; want f.Cancelled() && errors.Is(err, trio.ErrCancelled)", f.Cancelled(), err)
 	}
 }
 
@@ -505,7 +514,7 @@ func TestAsyncioToTrio_A11_block_cancelled_trio_calls_go_on(t *testing.T) {
 				onLoop(ctx, loop, func(cctx context.Context) {
 					asyncio.RunTrio(cctx, func(ctx context.Context) (int, error) {
 						err := trio.Sleep(ctx, time.Hour)
-						ev.add("trio call cancelled at %v", since(start))
+						ev.add("trio call cancelled at %v", time.Since(start))
 						return 0, err
 					})
 				})
@@ -513,12 +522,12 @@ func TestAsyncioToTrio_A11_block_cancelled_trio_calls_go_on(t *testing.T) {
 				var shield trio.CancelScope
 				shield.SetShield(true)
 				shield.Run(ctx, func(ctx context.Context) error { return trio.Sleep(ctx, 40*ms) })
-				ev.add("body returns at %v", since(start))
+				ev.add("body returns at %v", time.Since(start))
 				return trio.Checkpoint(ctx)
 			})
 		})
 		if !moved || err != nil {
-			t.Errorf("moved on %v, %v", moved, err)
+			t.Errorf("got moved on %v, %v; want moved && err == nil", moved, err)
 		}
 		ev.inOrder(t, "body returns at 50ms", "trio call cancelled at 50ms")
 	})
@@ -534,21 +543,21 @@ func TestAsyncioToTrio_A13_future_with_WaitFor_Shield_Gather(t *testing.T) {
 				return func(ctx context.Context) (int, error) { return v, trio.Sleep(ctx, ms) }
 			}
 			if v, err := asyncio.WaitFor[int](ctx, asyncio.RunTrio(ctx, val(1)), time.Second); v != 1 || err != nil {
-				t.Errorf("WaitFor: %v, %v", v, err)
+				t.Errorf("WaitFor: got %v, %v; want v == 1 && err == nil", v, err)
 			}
 			if v, err := asyncio.Await(ctx, asyncio.Shield[int](asyncio.RunTrio(ctx, val(2)))); v != 2 || err != nil {
-				t.Errorf("Shield: %v, %v", v, err)
+				t.Errorf("Shield: got %v, %v; want v == 2 && err == nil", v, err)
 			}
-			vs, err := asyncio.Await(ctx, asyncio.Gather[int](ctx, asyncio.RunTrio(ctx, val(3)), asyncio.RunTrio(ctx, val(4))))
+			vs, err := asyncio.Await(ctx, asyncio.Gather(ctx, asyncio.RunTrio(ctx, val(3)), asyncio.RunTrio(ctx, val(4))))
 			if !slices.Equal(vs, []int{3, 4}) || err != nil {
-				t.Errorf("Gather: %v, %v", vs, err)
+				t.Errorf("Gather: got %v, %v; want slices.Equal(vs, []int{3, 4}) && err == nil", vs, err)
 			}
 			return nil
 		})
 	})
 }
 
-// ---- Appendix A: trio → asyncio
+// ---- scenarios with timings: trio → asyncio
 
 // A1: deadline 0.05 s; the callee catches CancelledError and returns
 // "swallowed": the caller gets "swallowed", the next trio.sleep(0) raises
@@ -568,8 +577,8 @@ func TestAppendixA_A1_swallowed(t *testing.T) {
 			next = trio.Sleep(ctx, 0)
 			return next
 		})
-		if v != "swallowed" || !trio.IsCancellation(next) || !moved || since(start) != 50*ms {
-			t.Errorf("%q; next %v; moved on %v after %v", v, next, moved, since(start))
+		if v != "swallowed" || !trio.IsCancellation(next) || !moved || time.Since(start) != 50*ms {
+			t.Errorf("trio.MoveOnAfter: got %q; next %v; moved on %v after %v; want v == \"swallowed\" && trio.IsCancellation(next) && moved && time.Since(start) == 50 * ms", v, next, moved, time.Since(start))
 		}
 	})
 }
@@ -586,8 +595,8 @@ func TestAppendixA_A2_refuses_then_reraises(t *testing.T) {
 				return 0, err
 			}))
 		})
-		if !moved || err != nil || since(start) != 250*ms {
-			t.Errorf("moved on %v, %v, after %v", moved, err, since(start))
+		if !moved || err != nil || time.Since(start) != 250*ms {
+			t.Errorf("got moved on %v, %v, after %v; want moved && err == nil && time.Since(start) == 250 * ms", moved, err, time.Since(start))
 		}
 	})
 }
@@ -603,7 +612,7 @@ func TestAppendixA_A3_other_error_after_cancel(t *testing.T) {
 			}))
 		})
 		if err != errKey {
-			t.Errorf("%v", err)
+			t.Errorf("trio.MoveOnAfter: got %v, want %v", err, errKey)
 		}
 	})
 }
@@ -622,7 +631,7 @@ func TestAppendixA_A4_self_cancel_and_raw_CancelledError(t *testing.T) {
 			})
 			var ce *asyncio.CancelledError
 			if !errors.As(err, &ce) || ce.Msg != msg || errors.Is(err, trio.ErrCancelled) {
-				t.Errorf("%s: %v", msg, err)
+				t.Errorf("%s: got %v; want errors.As(err, &ce) && ce.Msg == msg && !errors.Is(err, trio.ErrCancelled)", msg, err)
 			}
 		}
 	})
@@ -640,7 +649,7 @@ func TestAppendixA_A5_plain_cancel(t *testing.T) {
 		var tce *trio.CancelledError
 		var ace *asyncio.CancelledError
 		if !moved || ret != nil || !errors.As(err, &tce) || !errors.As(err, &ace) {
-			t.Errorf("moved on %v, %v; inside: %v", moved, ret, err)
+			t.Errorf("moved on %v, %v; inside: got %v; want moved && ret == nil && errors.As(err, &tce) && errors.As(err, &ace)", moved, ret, err)
 		}
 	})
 }
@@ -655,7 +664,7 @@ func TestAppendixA_A6_future_cancelled_by_the_loop(t *testing.T) {
 			return f
 		})
 		if _, err := asyncio.RunFuture(ctx, f); !errors.Is(err, asyncio.ErrCancelled) || errors.Is(err, trio.ErrCancelled) {
-			t.Errorf("%v", err)
+			t.Errorf("asyncio.RunFuture: got %v; want errors.Is(err, asyncio.ErrCancelled) && !errors.Is(err, trio.ErrCancelled)", err)
 		}
 	})
 }
@@ -667,13 +676,13 @@ func TestAppendixA_A7_never_resolved_future_under_move_on_after(t *testing.T) {
 		start := time.Now()
 		f := onLoopValue(t, ctx, func() *asyncio.Future[int] { return asyncio.NewFuture[int](loop) })
 		moved, err := trio.MoveOnAfter(ctx, 20*ms, func(ctx context.Context) error { return second(asyncio.RunFuture(ctx, f)) })
-		if !moved || err != nil || since(start) != 20*ms || !onLoopValue(t, ctx, f.Cancelled) {
-			t.Errorf("moved on %v, %v, after %v", moved, err, since(start))
+		if !moved || err != nil || time.Since(start) != 20*ms || !onLoopValue(t, ctx, f.Cancelled) {
+			t.Errorf("got moved on %v, %v, after %v; want moved && err == nil && time.Since(start) == 20 * ms && onLoopValue(t, ctx, f.Cancelled)", moved, err, time.Since(start))
 		}
 	})
 }
 
-// ---- Appendix A: asyncio → trio
+// ---- scenarios with timings: asyncio → trio
 
 // B1: the trio callee is shielded for 0.1 s; the awaiting task is
 // cancelled after 0.02 s: Cancel returns true, the future stays pending,
@@ -690,18 +699,18 @@ func TestAppendixA_B1_shielded_callee_task_cancelled(t *testing.T) {
 		task := spawnTask(ctx, loop, func(ctx context.Context) (int, error) {
 			f = asyncio.RunTrio(ctx, shieldedFor(100*ms, "value"))
 			v, err = asyncio.Await(ctx, f)
-			at, cancelling = since(start), asyncio.CurrentTask(ctx).Cancelling()
+			at, cancelling = time.Since(start), asyncio.CurrentTask(ctx).Cancelling()
 			return 0, nil
 		})
 		trio.Sleep(ctx, 20*ms)
 		onLoop(ctx, loop, func(context.Context) {
 			if !task.Cancel("") || f.Done() {
-				t.Error("Cancel")
+				t.Errorf("Cancel: got !task.Cancel(\"\") || f.Done(), want task.Cancel(\"\") && !f.Done()")
 			}
 		})
 		asyncio.RunFuture(ctx, task)
 		if v != "value" || err != nil || cancelling != 1 || at != 100*ms {
-			t.Errorf("%q, %v; cancelling %d; at %v", v, err, cancelling, at)
+			t.Errorf("got %q, %v; cancelling %d; at %v; want v == \"value\" && err == nil && cancelling == 1 && at == 100 * ms", v, err, cancelling, at)
 		}
 	})
 }
@@ -714,10 +723,10 @@ func TestAppendixA_B1b_shielded_callee_future_cancelled(t *testing.T) {
 			f := asyncio.RunTrio(ctx, shieldedFor(100*ms, "value"))
 			asyncio.Sleep(ctx, 20*ms)
 			if !f.Cancel("") || f.Done() {
-				t.Error("Cancel")
+				t.Errorf("Cancel: got !f.Cancel(\"\") || f.Done(), want f.Cancel(\"\") && !f.Done()")
 			}
-			if v, err := asyncio.Await(ctx, f); v != "value" || err != nil || since(start) != 100*ms || f.Cancelled() {
-				t.Errorf("%q, %v after %v", v, err, since(start))
+			if v, err := asyncio.Await(ctx, f); v != "value" || err != nil || time.Since(start) != 100*ms || f.Cancelled() {
+				t.Errorf("asyncio.Await: got %q, %v after %v; want v == \"value\" && err == nil && time.Since(start) == 100 * ms && !f.Cancelled()", v, err, time.Since(start))
 			}
 			return nil
 		})
@@ -749,10 +758,10 @@ func TestAppendixA_B2_unwinding_before_cancelled(t *testing.T) {
 			})
 			asyncio.Sleep(ctx, 10*ms)
 			if !f.Cancel("") || f.Done() {
-				t.Error("Cancel")
+				t.Errorf("Cancel: got !f.Cancel(\"\") || f.Done(), want f.Cancel(\"\") && !f.Done()")
 			}
-			if _, err := asyncio.Await(ctx, f); !errors.Is(err, asyncio.ErrCancelled) || since(start) != 110*ms {
-				t.Errorf("%v after %v", err, since(start))
+			if _, err := asyncio.Await(ctx, f); !errors.Is(err, asyncio.ErrCancelled) || time.Since(start) != 110*ms {
+				t.Errorf("asyncio.Await: got %v after %v; want errors.Is(err, asyncio.ErrCancelled) && time.Since(start) == 110 * ms", err, time.Since(start))
 			}
 			return nil
 		})
@@ -773,7 +782,7 @@ func TestAppendixA_B3_error_in_cleanup(t *testing.T) {
 			return asyncio.Await(ctx, f)
 		})
 		if err != errValue {
-			t.Errorf("%v", err)
+			t.Errorf("asyncio.RunAsyncio: got %v, want %v", err, errValue)
 		}
 	})
 }
@@ -792,7 +801,7 @@ func TestAppendixA_B4_callee_cancels_itself(t *testing.T) {
 			return asyncio.Await(ctx, f)
 		})
 		if !errors.Is(err, asyncio.ErrCancelled) || trio.IsCancellation(err) {
-			t.Errorf("%v", err)
+			t.Errorf("asyncio.RunAsyncio: got %v; want errors.Is(err, asyncio.ErrCancelled) && !trio.IsCancellation(err)", err)
 		}
 	})
 }
@@ -807,7 +816,7 @@ func TestAppendixA_B6_message_kept(t *testing.T) {
 			_, err := asyncio.Await(ctx, f)
 			var ce *asyncio.CancelledError
 			if !errors.As(err, &ce) || ce.Msg != "my msg" {
-				t.Errorf("%v", err)
+				t.Errorf("got %v; want errors.As(err, &ce) && ce.Msg == \"my msg\"", err)
 			}
 			return nil
 		})
@@ -823,7 +832,7 @@ func TestAppendixA_B7_cancel_before_start(t *testing.T) {
 			ok := f.Cancel("")
 			_, err := asyncio.Await(ctx, f)
 			if !ok || !errors.Is(err, asyncio.ErrCancelled) || !f.Cancelled() {
-				t.Errorf("%v, %v", ok, err)
+				t.Errorf("asyncio.Await: got %v, %v; want ok && errors.Is(err, asyncio.ErrCancelled) && f.Cancelled()", ok, err)
 			}
 			return nil
 		})
@@ -837,10 +846,10 @@ func TestAppendixA_B8_cancel_after_completion(t *testing.T) {
 			f := asyncio.RunTrio(ctx, func(ctx context.Context) (int, error) { return 1, nil })
 			asyncio.Await(ctx, f)
 			if f.Cancel("") || f.Cancelled() {
-				t.Error("Cancel after completion")
+				t.Errorf("Cancel after completion: got f.Cancel(\"\") || f.Cancelled(), want !f.Cancel(\"\") && !f.Cancelled()")
 			}
 			if v, _ := f.Result(); v != 1 {
-				t.Errorf("%v", v)
+				t.Errorf("f.Result: got %v, want %v", v, 1)
 			}
 			return nil
 		})
@@ -859,25 +868,25 @@ func TestAppendixA_B_timeout_wait_for_shield(t *testing.T) {
 			err := asyncio.Timeout(ctx, 50*ms, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 				return second(asyncio.Await(ctx, asyncio.RunTrio(ctx, sleep10)))
 			})
-			if !errors.Is(err, asyncio.ErrTimeout) || asyncio.CurrentTask(ctx).Cancelling() != 0 || since(start) != 50*ms {
-				t.Errorf("Timeout: %v, cancelling %d, after %v", err, asyncio.CurrentTask(ctx).Cancelling(), since(start))
+			if !errors.Is(err, asyncio.ErrTimeout) || asyncio.CurrentTask(ctx).Cancelling() != 0 || time.Since(start) != 50*ms {
+				t.Errorf("Timeout: got %v, cancelling %d, after %v; want errors.Is(err, asyncio.ErrTimeout) && asyncio.CurrentTask(ctx).Cancelling() == 0 && time.Since(start) == 50 * ms", err, asyncio.CurrentTask(ctx).Cancelling(), time.Since(start))
 			}
 			if _, err := asyncio.WaitFor[int](ctx, asyncio.RunTrio(ctx, sleep10), 50*ms); !errors.Is(err, asyncio.ErrTimeout) {
-				t.Errorf("WaitFor: %v", err)
+				t.Errorf("WaitFor: got %v, want an error matching asyncio.ErrTimeout", err)
 			}
 			inner := asyncio.RunTrio(ctx, func(ctx context.Context) (int, error) { return 6, trio.Sleep(ctx, 100*ms) })
 			if _, err := asyncio.WaitFor(ctx, asyncio.Shield[int](inner), 50*ms); !errors.Is(err, asyncio.ErrTimeout) || inner.Done() {
-				t.Errorf("WaitFor(Shield): %v, inner done %v", err, inner.Done())
+				t.Errorf("WaitFor(Shield): got %v, inner done %v; want errors.Is(err, asyncio.ErrTimeout) && !inner.Done()", err, inner.Done())
 			}
 			if v, err := asyncio.Await(ctx, inner); v != 6 || err != nil {
-				t.Errorf("shielded trio call: %v, %v", v, err)
+				t.Errorf("shielded trio call: got %v, %v; want v == 6 && err == nil", v, err)
 			}
 			return nil
 		})
 	})
 }
 
-// ---- Appendix A: loop lifecycle and errors
+// ---- scenarios with timings: the loop's lifecycle and errors
 
 // c1: move_on_after(0.1) around open_loop with an asyncio task, an asyncio
 // task awaiting a trio call, a run_trio_task call, a 5 s call_later, and a
@@ -904,7 +913,7 @@ func TestAppendixA_c1_teardown_order(t *testing.T) {
 						if err := asyncio.Sleep(ctx, 10*ms); err != nil {
 							ev.add("aio task cleanup failed: %v", err)
 						}
-						ev.add("aio task cleaned up at %v", since(start))
+						ev.add("aio task cleaned up at %v", time.Since(start))
 						return 0, err
 					})
 					asyncio.CreateTask(cctx, func(ctx context.Context) (int, error) {
@@ -925,7 +934,7 @@ func TestAppendixA_c1_teardown_order(t *testing.T) {
 					l.CallLater(5*time.Second, func(context.Context) { timerFired.Store(true) })
 				})
 				err := trio.SleepForever(ctx)
-				ev.add("body cancelled at %v", since(start))
+				ev.add("body cancelled at %v", time.Since(start))
 				l.CallSoonThreadsafe(func(context.Context) {
 					// Before any cancellation of the teardown's.
 					ev.add("late call_soon: task cancelling %d, trio call cancelled %v",
@@ -935,14 +944,14 @@ func TestAppendixA_c1_teardown_order(t *testing.T) {
 			})
 		})
 		if !moved || err != nil || !loop.IsClosed() || timerFired.Load() {
-			t.Errorf("moved on %v, %v; closed %v; timer fired %v", moved, err, loop.IsClosed(), timerFired.Load())
+			t.Errorf("got moved on %v, %v; closed %v; timer fired %v; want moved && err == nil && loop.IsClosed() && !timerFired.Load()", moved, err, loop.IsClosed(), timerFired.Load())
 		}
 		ev.has(t, "late call_soon: task cancelling 0, trio call cancelled false")
 		ev.inOrder(t, "body cancelled at 100ms", "late call_soon", "aio task: asyncio: cancelled", "aio task cleaned up at 110ms")
 		ev.inOrder(t, "late call_soon", "trio call under aio: true", "aio task awaiting trio: asyncio: cancelled")
 		ev.inOrder(t, "late call_soon", "run_trio_task: true")
 		if i := ev.index("aio task cleanup failed"); i >= 0 {
-			t.Error(ev.all()[i])
+			t.Errorf("ev.index: got %v; want i < 0", ev.all()[i])
 		}
 	})
 }
@@ -955,7 +964,7 @@ func TestAppendixA_c2_failing_callback_fails_the_block(t *testing.T) {
 		return trio.SleepForever(ctx)
 	})
 	if !errors.Is(err, errValue) {
-		t.Errorf("%v", err)
+		t.Errorf("asyncio.OpenLoop: got %v, want an error matching errValue", err)
 	}
 }
 
@@ -974,7 +983,7 @@ func TestAppendixA_c3_failing_task_fails_the_block(t *testing.T) {
 		})
 	})
 	if !errors.Is(err, errValue) || errors.Is(err, trio.ErrTooSlow) {
-		t.Errorf("%v", err)
+		t.Errorf("trio.FailAfter: got %v; want errors.Is(err, errValue) && !errors.Is(err, trio.ErrTooSlow)", err)
 	}
 }
 
@@ -988,7 +997,7 @@ func TestAppendixA_c4_custom_handler(t *testing.T) {
 		return loop.Synchronize(ctx)
 	})
 	if err != nil || len(got) != 1 || !errors.Is(got[0], errValue) {
-		t.Errorf("%v; handler got %v", err, got)
+		t.Errorf("%v; handler got %v; want err == nil && len(got) == 1 && errors.Is(got[0], errValue)", err, got)
 	}
 }
 
@@ -1001,16 +1010,16 @@ func TestAppendixA_c5_after_exit(t *testing.T) {
 	var saved context.Context
 	withLoop(t, func(ctx context.Context, l *asyncio.Loop) { loop, saved = l, ctx })
 	if msg := mustPanic(t, func() { loop.CallSoon(func(context.Context) {}) }); !strings.Contains(msg, "event loop is closed") {
-		t.Errorf("CallSoon: %s", msg)
+		t.Errorf("CallSoon: got %s, want it to contain %q", msg, "event loop is closed")
 	}
 	if _, err := loop.CallSoonThreadsafe(func(context.Context) {}); !errors.Is(err, asyncio.ErrLoopClosed) {
-		t.Errorf("CallSoonThreadsafe: %v", err)
+		t.Errorf("CallSoonThreadsafe: got %v, want an error matching asyncio.ErrLoopClosed", err)
 	}
 	if _, err := asyncio.RunAsyncio(saved, func(context.Context) (int, error) { return 0, nil }); !errors.Is(err, asyncio.ErrLoopClosed) {
-		t.Errorf("RunAsyncio with the old ctx: %v", err)
+		t.Errorf("RunAsyncio with the old ctx: got %v, want an error matching asyncio.ErrLoopClosed", err)
 	}
 	if _, err := asyncio.RunAsyncio(context.Background(), func(context.Context) (int, error) { return 0, nil }); !errors.Is(err, asyncio.ErrNoRunningLoop) {
-		t.Errorf("RunAsyncio outside any loop: %v", err)
+		t.Errorf("RunAsyncio outside any loop: got %v, want an error matching asyncio.ErrNoRunningLoop", err)
 	}
 }
 
@@ -1018,7 +1027,7 @@ func TestAppendixA_c5_after_exit(t *testing.T) {
 func TestAppendixA_c6_current_loop(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		if l, err := asyncio.GetRunningLoop(ctx); l != loop || err != nil {
-			t.Errorf("%v, %v", l, err)
+			t.Errorf("asyncio.GetRunningLoop: got %v, %v; want l == loop && err == nil", l, err)
 		}
 	})
 }
@@ -1036,8 +1045,8 @@ func TestAppendixA_ordering_due_timer_after_ready_callbacks(t *testing.T) {
 			loop.CallSoon(func(context.Context) { order = append(order, "b") })
 		})
 		<-done
-		if !equal(order, []string{"a", "b", "t"}) {
-			t.Errorf("%v", order)
+		if !slices.Equal(order, []string{"a", "b", "t"}) {
+			t.Errorf("order: got %v, want %v", order, []string{"a", "b", "t"})
 		}
 	})
 }
@@ -1053,8 +1062,8 @@ func TestAppendixA_manual_stop_does_not_hang(t *testing.T) {
 		moved, err := trio.MoveOnAfter(ctx, 200*ms, func(ctx context.Context) error {
 			return second(asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) { return 0, asyncio.Sleep(ctx, 0) }))
 		})
-		if moved || err != nil || since(start) != 0 {
-			t.Errorf("moved on %v, %v, after %v", moved, err, since(start))
+		if moved || err != nil || time.Since(start) != 0 {
+			t.Errorf("got moved on %v, %v, after %v; want !moved && err == nil && time.Since(start) == 0", moved, err, time.Since(start))
 		}
 	})
 }
@@ -1076,12 +1085,12 @@ func TestAppendixA_nested_loops(t *testing.T) {
 					done <- l
 				})
 				if l := <-done; l != c.loop {
-					t.Error("callback on another loop")
+					t.Errorf("callback on another loop: got l != c.loop, want l == c.loop")
 				}
 			}
 			got, err := asyncio.RunAsyncio(octx, func(ctx context.Context) (*asyncio.Loop, error) { return asyncio.GetRunningLoop(ctx) })
 			if got != outer || err != nil {
-				t.Errorf("RunAsyncio(outer): %v", err)
+				t.Errorf("RunAsyncio(outer): got %v; want got == outer && err == nil", err)
 			}
 			// A task on outer created with the inner block's values.
 			res := make(chan error, 1)
@@ -1100,7 +1109,7 @@ func TestAppendixA_nested_loops(t *testing.T) {
 				})
 			}, asyncio.WithContext(ictx))
 			if err := <-res; err != nil {
-				t.Error(err)
+				t.Errorf("err: got %v, want nil", err)
 			}
 		})
 	})
@@ -1117,8 +1126,8 @@ func TestTrioAsyncio_test_call_at(t *testing.T) {
 			loop.CallAt(when, func(context.Context) { done.SetResult(struct{}{}) })
 			return second(asyncio.Await(ctx, done))
 		})
-		if since(start) != 100*ms {
-			t.Errorf("after %v", since(start))
+		if time.Since(start) != 100*ms {
+			t.Errorf("after: got %v, want %v", time.Since(start), 100*ms)
 		}
 	})
 }
@@ -1135,7 +1144,7 @@ func TestTrioAsyncio_test_asyncio_trio(t *testing.T) {
 			}))
 		})
 		if res != 8 || err != nil || flag.Load() != 2 {
-			t.Errorf("%v, %v, flag %d", res, err, flag.Load())
+			t.Errorf("asyncio.RunAsyncio: got %v, %v, flag %d; want res == 8 && err == nil && flag.Load() == 2", res, err, flag.Load())
 		}
 	})
 }
@@ -1147,7 +1156,7 @@ func TestTrioAsyncio_test_asyncio_trio_sync(t *testing.T) {
 		dlyTrio := func() int { flag |= 2; return 8 }
 		res, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) { return dlyTrio(), nil })
 		if res != 8 || err != nil || flag != 2 {
-			t.Errorf("%v, %v, flag %d", res, err, flag)
+			t.Errorf("asyncio.RunAsyncio: got %v, %v, flag %d; want res == 8 && err == nil && flag == 2", res, err, flag)
 		}
 	})
 }
@@ -1161,7 +1170,7 @@ func TestTrioAsyncio_test_trio_asyncio(t *testing.T) {
 			return 4, nil
 		})
 		if res != 4 || err != nil || flag != 1 {
-			t.Errorf("%v, %v, flag %d", res, err, flag)
+			t.Errorf("asyncio.RunAsyncio: got %v, %v, flag %d; want res == 4 && err == nil && flag == 1", res, err, flag)
 		}
 	})
 }
@@ -1176,7 +1185,7 @@ func TestTrioAsyncio_test_asyncio_trio_error(t *testing.T) {
 			}))
 		})
 		if err != owie {
-			t.Errorf("%v", err)
+			t.Errorf("asyncio.RunAsyncio: got %v, want %v", err, owie)
 		}
 	})
 }
@@ -1189,7 +1198,7 @@ func TestTrioAsyncio_test_asyncio_trio_sync_error(t *testing.T) {
 			return owie
 		}
 		if _, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) { return 0, errTrioSync() }); err != owie {
-			t.Errorf("%v", err)
+			t.Errorf("asyncio.RunAsyncio: got %v, want %v", err, owie)
 		}
 	})
 }
@@ -1201,7 +1210,7 @@ func TestTrioAsyncio_test_trio_asyncio_error(t *testing.T) {
 			return 0, errOwie
 		})
 		if err != errOwie {
-			t.Errorf("%v", err)
+			t.Errorf("asyncio.RunAsyncio: got %v, want %v", err, errOwie)
 		}
 	})
 }
@@ -1230,7 +1239,7 @@ func TestTrioAsyncio_test_asyncio_trio_cancel_out(t *testing.T) {
 			return asyncio.Await(ctx, f)
 		})
 		if !errors.Is(err, asyncio.ErrCancelled) || trio.IsCancellation(err) || flag.Load() != 3 {
-			t.Errorf("%v; flag %d", err, flag.Load())
+			t.Errorf("asyncio.RunAsyncio: got %v; flag %d; want errors.Is(err, asyncio.ErrCancelled) && !trio.IsCancellation(err) && flag.Load() == 3", err, flag.Load())
 		}
 	})
 }
@@ -1256,7 +1265,7 @@ func TestTrioAsyncio_test_trio_asyncio_cancel_out(t *testing.T) {
 			var err error
 			scope.Run(ctx, func(ctx context.Context) error { _, err = asyncio.RunAsyncio(ctx, proc); return err })
 			if !errors.Is(err, asyncio.ErrCancelled) || trio.IsCancellation(err) || scope.CancelCalled() {
-				t.Errorf("%s: %v, cancel called %v", name, err, scope.CancelCalled())
+				t.Errorf("%s: got %v, cancel called %v; want errors.Is(err, asyncio.ErrCancelled) && !trio.IsCancellation(err) && !scope.CancelCalled()", name, err, scope.CancelCalled())
 			}
 		}
 	})
@@ -1284,13 +1293,13 @@ func TestTrioAsyncio_test_asyncio_trio_cancel_in(t *testing.T) {
 			started.Wait(ctx)
 			f.Cancel("")
 			if _, err := asyncio.Await(ctx, f); !errors.Is(err, asyncio.ErrCancelled) {
-				t.Errorf("await f: %v", err)
+				t.Errorf("await f: got %v, want an error matching asyncio.ErrCancelled", err)
 			}
 			flag.Or(8)
 			return 0, nil
 		})
 		if err != nil || flag.Load() != 1|2|8 {
-			t.Errorf("%v; flag %d", err, flag.Load())
+			t.Errorf("asyncio.RunAsyncio: got %v; flag %d; want err == nil && flag.Load() == 1 | 2 | 8", err, flag.Load())
 		}
 	})
 }
@@ -1325,7 +1334,7 @@ func TestTrioAsyncio_test_trio_asyncio_cancel_in(t *testing.T) {
 		})
 		flag.Or(8)
 		if err != nil || flag.Load() != 1|2|8 {
-			t.Errorf("%v; flag %d", err, flag.Load())
+			t.Errorf("got %v; flag %d; want err == nil && flag.Load() == 1 | 2 | 8", err, flag.Load())
 		}
 	})
 }
@@ -1354,7 +1363,7 @@ func TestTrioAsyncio_test_trio_asyncio_cancel_direct(t *testing.T) {
 			})
 		}()
 		if !errors.Is(err, asyncio.ErrCancelled) || trio.IsCancellation(err) || flag.Load() != 1|8 {
-			t.Errorf("%v; flag %d", err, flag.Load())
+			t.Errorf("got %v; flag %d; want errors.Is(err, asyncio.ErrCancelled) && !trio.IsCancellation(err) && flag.Load() == 1 | 8", err, flag.Load())
 		}
 	})
 }
@@ -1362,7 +1371,7 @@ func TestTrioAsyncio_test_trio_asyncio_cancel_direct(t *testing.T) {
 func TestTrioAsyncio_test_trio_asyncio_error_direct(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		if _, err := asyncio.RunAsyncio(ctx, func(context.Context) (int, error) { return 0, errOwie }); err != errOwie {
-			t.Errorf("%v", err)
+			t.Errorf("asyncio.RunAsyncio: got %v, want %v", err, errOwie)
 		}
 	})
 }
@@ -1376,7 +1385,7 @@ func TestTrioAsyncio_enter_and_exit_as_two_RunAsyncio_calls(t *testing.T) {
 		didIt := 0
 		asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
 			if didIt != 0 {
-				t.Error("enter: did_it", didIt)
+				t.Errorf("enter: did_it: got %v, want %v", didIt, 0)
 			}
 			didIt = 1
 			asyncio.Sleep(ctx, 10*ms)
@@ -1384,18 +1393,18 @@ func TestTrioAsyncio_enter_and_exit_as_two_RunAsyncio_calls(t *testing.T) {
 			return 0, nil
 		})
 		if didIt != 2 {
-			t.Error("body: did_it", didIt)
+			t.Errorf("body: did_it: got %v, want %v", didIt, 2)
 		}
 		didIt = 3
 		asyncio.RunAsyncio(ctx, func(context.Context) (int, error) {
 			if didIt != 3 {
-				t.Error("exit: did_it", didIt)
+				t.Errorf("exit: did_it: got %v, want %v", didIt, 3)
 			}
 			didIt = 4
 			return 0, nil
 		})
 		if didIt != 4 {
-			t.Error("after: did_it", didIt)
+			t.Errorf("after: did_it: got %v, want %v", didIt, 4)
 		}
 	})
 }
@@ -1413,18 +1422,18 @@ func TestTrioAsyncio_enter_and_exit_as_two_RunTrio_calls(t *testing.T) {
 				return 0, nil
 			}))
 			if didIt != 2 {
-				t.Error("body: did_it", didIt)
+				t.Errorf("body: did_it: got %v, want %v", didIt, 2)
 			}
 			didIt = 3
 			asyncio.Await(ctx, asyncio.RunTrio(ctx, func(context.Context) (int, error) {
 				if didIt != 3 {
-					t.Error("exit: did_it", didIt)
+					t.Errorf("exit: did_it: got %v, want %v", didIt, 3)
 				}
 				didIt = 4
 				return 0, nil
 			}))
 			if didIt != 4 {
-				t.Error("after: did_it", didIt)
+				t.Errorf("after: did_it: got %v, want %v", didIt, 4)
 			}
 			return nil
 		})
@@ -1436,7 +1445,7 @@ func TestTrioAsyncio_enter_and_exit_as_two_RunTrio_calls(t *testing.T) {
 func TestTrioAsyncio_test_no_fixture(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		if _, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) { return 0, asyncio.Sleep(ctx, 0) }); err != nil {
-			t.Error(err)
+			t.Errorf("asyncio.RunAsyncio: got %v, want nil", err)
 		}
 	})
 }
@@ -1444,7 +1453,7 @@ func TestTrioAsyncio_test_no_fixture(t *testing.T) {
 func TestTrioAsyncio_test_get_running_loop(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		if l, _ := asyncio.GetRunningLoop(ctx); l != loop {
-			t.Error(l)
+			t.Errorf("asyncio.GetRunningLoop: got %v, want %v", l, loop)
 		}
 	})
 }
@@ -1458,7 +1467,7 @@ func TestTrioAsyncio_test_exception_after_closed(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
 	loop.CallExceptionHandler(asyncio.ExceptionContext{Message: "Test exception after loop closed"})
 	if n := strings.Count(buf.String(), "Test exception after loop closed"); n != 1 {
-		t.Errorf("%d records: %s", n, buf.String())
+		t.Errorf("%d records: got %s; want n == 1", n, buf.String())
 	}
 }
 
@@ -1502,10 +1511,10 @@ func TestTrioAsyncio_test_tasks_get_cancelled(t *testing.T) {
 	got := ev.all()
 	slices.Sort(got)
 	if !slices.Equal(got, []string{"aio early", "trio early", "trio late"}) {
-		t.Errorf("%v", got)
+		t.Errorf("got: got %v, want %v", got, []string{"aio early", "trio early", "trio late"})
 	}
 	if len(tasks) != 2 || !tasks[0].Done() || !tasks[1].Done() || !tasks[1].Cancelled() {
-		t.Errorf("%v", tasks)
+		t.Errorf("got %v; want len(tasks) == 2 && tasks[0].Done() && tasks[1].Done() && tasks[1].Cancelled()", tasks)
 	}
 }
 
@@ -1515,8 +1524,8 @@ func TestTrioAsyncio_test_cancel_loop(t *testing.T) {
 		moved, err := trio.MoveOnAfter(context.Background(), time.Second, func(ctx context.Context) error {
 			return asyncio.OpenLoop(ctx, func(ctx context.Context, loop *asyncio.Loop) error { return trio.SleepForever(ctx) })
 		})
-		if !moved || err != nil || since(start) != time.Second {
-			t.Errorf("moved on %v, %v, after %v", moved, err, since(start))
+		if !moved || err != nil || time.Since(start) != time.Second {
+			t.Errorf("got moved on %v, %v, after %v; want moved && err == nil && time.Since(start) == time.Second", moved, err, time.Since(start))
 		}
 	})
 }
@@ -1541,7 +1550,7 @@ func cancelLoopWithTasks(t *testing.T, shield, bodyRaises bool) {
 		moved, err := trio.MoveOnAfter(context.Background(), 1250*ms, func(ctx context.Context) error {
 			return asyncio.OpenLoop(ctx, func(ctx context.Context, loop *asyncio.Loop) error {
 				trioTask := func(ctx context.Context) (int, error) {
-					defer func() { ev.add("trio_task done at %v", since(start)) }()
+					defer func() { ev.add("trio_task done at %v", time.Since(start)) }()
 					var s trio.CancelScope
 					s.SetShield(shield)
 					return 0, s.Run(ctx, func(ctx context.Context) error { return trio.Sleep(ctx, time.Second) })
@@ -1552,9 +1561,9 @@ func cancelLoopWithTasks(t *testing.T, shield, bodyRaises bool) {
 					_, err := asyncio.Await(ctx, asyncio.RunTrio(ctx, trioTask))
 					switch {
 					case trio.IsCancellation(err) && !errors.Is(err, asyncio.ErrCancelled):
-						t.Error("aio_task got trio's cancellation")
+						t.Errorf("aio_task: got %v, trio's cancellation, want asyncio's", err)
 					case errors.Is(err, asyncio.ErrCancelled) == shield:
-						t.Errorf("shield %v: aio_task got %v", shield, err)
+						t.Errorf("shield %v: aio_task got %v, want cancelled %v", shield, err, !shield)
 					}
 					return 0, err
 				}
@@ -1583,13 +1592,13 @@ func cancelLoopWithTasks(t *testing.T, shield, bodyRaises bool) {
 			want = 2000 * ms
 		}
 		if bodyRaises != errors.Is(err, errValue) || trio.IsCancellation(err) {
-			t.Errorf("body raises %v: %v", bodyRaises, err)
+			t.Errorf("body raises %v: got %v; want bodyRaises == errors.Is(err, errValue) && !trio.IsCancellation(err)", bodyRaises, err)
 		}
 		if got := ev.all(); !slices.Equal(got, []string{fmt.Sprintf("trio_task done at %v", want), "aio_task done", "toplevel done"}) {
-			t.Errorf("%q", got)
+			t.Errorf("ev.all: got %q, want %q", got, []string{fmt.Sprintf("trio_task done at %v", want), "aio_task done", "toplevel done"})
 		}
-		if since(start) != want || moved != !shield {
-			t.Errorf("ended at %v, moved on %v", since(start), moved)
+		if time.Since(start) != want || moved != !shield {
+			t.Errorf("got ended at %v, moved on %v; want time.Since(start) == want && moved == !shield", time.Since(start), moved)
 		}
 	})
 }
@@ -1606,7 +1615,7 @@ func TestTrioAsyncio_test_executor_limiter_deadlock(t *testing.T) {
 			}))
 		})
 		if moved || err != nil {
-			t.Errorf("moved on %v, %v", moved, err)
+			t.Errorf("got moved on %v, %v; want !moved && err == nil", moved, err)
 		}
 	})
 }
@@ -1623,14 +1632,14 @@ func TestTrioAsyncio_test_parallel(t *testing.T) {
 			}
 		}
 		if _, err := asyncio.GetRunningLoop(ctx); err == nil {
-			t.Error("a loop outside any block")
+			t.Errorf("a loop outside any block: got err == nil, want err != nil")
 		}
 		trio.Start(ctx, n, genLoop(0))
 		trio.Start(ctx, n, genLoop(1))
 		return nil
 	})
 	if err != nil || loops[0] == nil || loops[1] == nil || loops[0] == loops[1] {
-		t.Errorf("%v; %p %p", err, loops[0], loops[1])
+		t.Errorf("trio.OpenNursery: got %v; %p %p; want err == nil && loops[0] != nil && loops[1] != nil && loops[0] != loops[1]", err, loops[0], loops[1])
 	}
 }
 
@@ -1655,31 +1664,29 @@ func TestTrioAsyncio_test_nested(t *testing.T) {
 		return err
 	})
 	if err != nil || loops[0] == nil || loops[1] == nil || loops[0] == loops[1] {
-		t.Errorf("%v; %p %p", err, loops[0], loops[1])
+		t.Errorf("trio.OpenNursery: got %v; %p %p; want err == nil && loops[0] != nil && loops[1] != nil && loops[0] != loops[1]", err, loops[0], loops[1])
 	}
 }
 
 // Two loops open in the same goroutine: a callback on each sees its own.
 func TestTrioAsyncio_test_same_task(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx1 context.Context, loop1 *asyncio.Loop) {
-			withLoop(t, func(ctx2 context.Context, loop2 *asyncio.Loop) {
-				var seen atomic.Int64
-				for _, l := range []*asyncio.Loop{loop1, loop2} {
-					l.CallSoonThreadsafe(func(context.Context) {
-						l.CallLater(100*ms, func(cctx context.Context) {
-							if got, _ := asyncio.GetRunningLoop(cctx); got != l {
-								t.Error("callback on another loop")
-							}
-							seen.Add(1)
-						})
+	loopBubble(t, func(t *testing.T, ctx1 context.Context, loop1 *asyncio.Loop) {
+		withLoop(t, func(ctx2 context.Context, loop2 *asyncio.Loop) {
+			var seen atomic.Int64
+			for _, l := range []*asyncio.Loop{loop1, loop2} {
+				l.CallSoonThreadsafe(func(context.Context) {
+					l.CallLater(100*ms, func(cctx context.Context) {
+						if got, _ := asyncio.GetRunningLoop(cctx); got != l {
+							t.Errorf("callback on another loop: got got != l, want got == l")
+						}
+						seen.Add(1)
 					})
-				}
-				trio.Sleep(ctx2, 200*ms)
-				if seen.Load() != 2 {
-					t.Errorf("%d callbacks ran", seen.Load())
-				}
-			})
+				})
+			}
+			trio.Sleep(ctx2, 200*ms)
+			if seen.Load() != 2 {
+				t.Errorf("got %d callbacks ran; want seen.Load() == 2", seen.Load())
+			}
 		})
 	})
 }
@@ -1697,7 +1704,7 @@ func TestTrioAsyncio_test_too_many_stops(t *testing.T) {
 			})
 		})
 		if moved || err != nil {
-			t.Errorf("possible deadlock after a manual Stop: moved on %v, %v", moved, err)
+			t.Errorf("possible deadlock after a manual Stop: got moved on %v, %v; want !moved && err == nil", moved, err)
 		}
 	})
 }
@@ -1706,7 +1713,7 @@ func TestTrioAsyncio_test_err1(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		foo := errors.New("Foo")
 		if _, err := asyncio.RunAsyncio(ctx, func(context.Context) (int, error) { return 0, foo }); err != foo {
-			t.Errorf("%v", err)
+			t.Errorf("asyncio.RunAsyncio: got %v, want %v", err, foo)
 		}
 	})
 }
@@ -1723,12 +1730,12 @@ func TestTrioAsyncio_test_err2(t *testing.T) {
 				})
 			}))
 			if err != hello {
-				t.Errorf("call_more_nested: %v", err)
+				t.Errorf("call_more_nested: got %v, want %v", err, hello)
 			}
 			return 0, nil
 		})
 		if err != nil || !owch.Load() {
-			t.Errorf("%v, owch %v", err, owch.Load())
+			t.Errorf("asyncio.RunAsyncio: got %v, owch %v; want err == nil && owch.Load()", err, owch.Load())
 		}
 	})
 }
@@ -1743,12 +1750,12 @@ func TestTrioAsyncio_test_err3(t *testing.T) {
 				return 0, hello
 			}))
 			if err != hello {
-				t.Errorf("call_nested: %v", err)
+				t.Errorf("call_nested: got %v, want %v", err, hello)
 			}
 			return 0, nil
 		})
 		if err != nil || !owch.Load() {
-			t.Errorf("%v, owch %v", err, owch.Load())
+			t.Errorf("asyncio.RunAsyncio: got %v, owch %v; want err == nil && owch.Load()", err, owch.Load())
 		}
 	})
 }
@@ -1764,7 +1771,7 @@ func TestTrioAsyncio_test_run(t *testing.T) {
 			}))
 		})
 		if err != nil || !owch.Load() {
-			t.Errorf("%v, owch %v", err, owch.Load())
+			t.Errorf("asyncio.RunAsyncio: got %v, owch %v; want err == nil && owch.Load()", err, owch.Load())
 		}
 	})
 }
@@ -1783,7 +1790,7 @@ func TestTrioAsyncio_test_run2(t *testing.T) {
 		})
 	})
 	if err != nil || !owch.Load() {
-		t.Errorf("%v, owch %v", err, owch.Load())
+		t.Errorf("trio.Run: got %v, owch %v; want err == nil && owch.Load()", err, owch.Load())
 	}
 }
 
@@ -1799,7 +1806,7 @@ func TestTrioAsyncio_test_run3(t *testing.T) {
 			}))
 		})
 		if err != nil || !owch.Load() {
-			t.Errorf("%v, owch %v", err, owch.Load())
+			t.Errorf("asyncio.RunAsyncio: got %v, owch %v; want err == nil && owch.Load()", err, owch.Load())
 		}
 	})
 }
@@ -1811,13 +1818,13 @@ func TestTrioAsyncio_test_run_task(t *testing.T) {
 		return func(context.Context) (int, error) { owch.Add(x); return 0, nil }
 	}
 	if msg := mustPanic(t, func() { asyncio.RunTrio(context.Background(), nest(100)) }); !strings.Contains(msg, "no running event loop") {
-		t.Errorf("outside a loop: %s", msg)
+		t.Errorf("outside a loop: got %s, want it to contain %q", msg, "no running event loop")
 	}
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		onLoop(ctx, loop, func(cctx context.Context) { asyncio.RunTrio(cctx, nest(1)) })
 	})
 	if owch.Load() != 1 {
-		t.Errorf("owch %d", owch.Load())
+		t.Errorf("owch: got %d, want %d", owch.Load(), 1)
 	}
 }
 
@@ -1831,7 +1838,7 @@ func TestTrioAsyncio_test_cancel_sleep(t *testing.T) {
 			return asyncio.Sleep(ctx, 300*ms)
 		})
 		if owch.Load() {
-			t.Error("a cancelled timer ran")
+			t.Errorf("a cancelled timer ran: owch.Load() got true, want false")
 		}
 	})
 }
@@ -1861,7 +1868,7 @@ func TestTrioAsyncio_test_wrong_context_manager_order(t *testing.T) {
 		})
 	})
 	if err != nil || lateErr != nil && !errors.Is(lateErr, asyncio.ErrLoopClosed) {
-		t.Errorf("%v; late call: %v", err, lateErr)
+		t.Errorf("%v; late call: got %v; want err == nil && !(lateErr != nil && !errors.Is(lateErr, asyncio.ErrLoopClosed))", err, lateErr)
 	}
 }
 
@@ -1905,11 +1912,11 @@ func TestTrioAsyncio_test_keyboard_interrupt_teardown(t *testing.T) {
 		return nil
 	})
 	if err != nil || !errors.Is(lateErr, asyncio.ErrLoopClosed) {
-		t.Errorf("%v; late call: %v", err, lateErr)
+		t.Errorf("%v; late call: got %v; want err == nil && errors.Is(lateErr, asyncio.ErrLoopClosed)", err, lateErr)
 	}
 }
 
-// Regression test for #76: cancelling the block does not make a trio
+// Regression test for trio-asyncio's issue #76: cancelling the block does not make a trio
 // call's future yield trio's cancellation: it is cancelled, or fails with
 // the rest of the error (throw_another).
 func TestTrioAsyncio_test_cancel_loop_throw_another(t *testing.T) {
@@ -1935,7 +1942,7 @@ func TestTrioAsyncio_test_cancel_loop_throw_another(t *testing.T) {
 					var scope trio.CancelScope
 					defer func() {
 						if !scope.CancelledCaught() {
-							t.Error("manage_loop: scope did not catch the cancellation")
+							t.Errorf("manage_loop: scope did not catch the cancellation: scope.CancelledCaught() got false, want true")
 						}
 					}()
 					return scope.Run(ctx, func(ctx context.Context) error {
@@ -1954,12 +1961,12 @@ func TestTrioAsyncio_test_cancel_loop_throw_another(t *testing.T) {
 				return err
 			})
 			if err != nil || !fut.Done() {
-				t.Fatalf("%v, done %v", err, fut.Done())
+				t.Fatalf("trio.OpenNursery: got %v, done %v; want err == nil && fut.Done()", err, fut.Done())
 			}
 			ferr := fut.Exception()
 			if throwAnother && (fut.Cancelled() || !errors.Is(ferr, errValue) || trio.IsCancellation(ferr)) ||
 				!throwAnother && !fut.Cancelled() {
-				t.Errorf("throw_another %v: cancelled %v, %v", throwAnother, fut.Cancelled(), ferr)
+				t.Errorf("throw_another %v: got cancelled %v, %v; want errValue (not a trio cancellation), not cancelled, if throw_another; else cancelled", throwAnother, fut.Cancelled(), ferr)
 			}
 		})
 	}
@@ -1968,20 +1975,18 @@ func TestTrioAsyncio_test_cancel_loop_throw_another(t *testing.T) {
 // A cancelled trio_as_future future whose trio task raises while it
 // unwinds: the error propagates.
 func TestTrioAsyncio_test_trio_as_fut_throws_after_cancelled(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			fut := onLoopValue(t, ctx, func() *asyncio.Future[int] {
-				return asyncio.RunTrio(ctx, func(ctx context.Context) (int, error) {
-					trio.SleepForever(ctx)
-					return 0, errValue
-				})
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		fut := onLoopValue(t, ctx, func() *asyncio.Future[int] {
+			return asyncio.RunTrio(ctx, func(ctx context.Context) (int, error) {
+				trio.SleepForever(ctx)
+				return 0, errValue
 			})
-			synctest.Wait()
-			onLoop(ctx, loop, func(context.Context) { fut.Cancel("") })
-			if _, err := asyncio.RunFuture(ctx, fut); err != errValue {
-				t.Errorf("%v", err)
-			}
 		})
+		synctest.Wait()
+		onLoop(ctx, loop, func(context.Context) { fut.Cancel("") })
+		if _, err := asyncio.RunFuture(ctx, fut); err != errValue {
+			t.Errorf("asyncio.RunFuture: got %v, want %v", err, errValue)
+		}
 	})
 }
 
@@ -1999,7 +2004,7 @@ func TestTrioAsyncio_test_run_trio_task_errors(t *testing.T) {
 		})
 		onLoop(ctx, loop, func(context.Context) { f.Cancel("") })
 		if _, err := asyncio.RunFuture(ctx, f); !errors.Is(err, asyncio.ErrCancelled) || ran.Load() {
-			t.Errorf("%v, ran %v", err, ran.Load())
+			t.Errorf("asyncio.RunFuture: got %v, ran %v; want errors.Is(err, asyncio.ErrCancelled) && !ran.Load()", err, ran.Load())
 		}
 	})
 	lo := errors.New("ValueError: lo")
@@ -2027,7 +2032,7 @@ func TestTrioAsyncio_test_run_trio_task_errors(t *testing.T) {
 			})
 		})
 		if err != nil || len(got) != 1 || got[0] != raised {
-			t.Errorf("%v: handler got %v (%v)", raised, got, err)
+			t.Errorf("%v: handler got %v (%v); want err == nil && len(got) == 1 && got[0] == raised", raised, got, err)
 		}
 	}
 }
@@ -2040,28 +2045,28 @@ func TestTrioAsyncio_test_contextvars(t *testing.T) {
 	err := asyncio.OpenLoop(ctx0, func(ctx context.Context, loop *asyncio.Loop) error {
 		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
 			if ctx.Value(cvar{}) != "outer" {
-				t.Errorf("in aio: %v", ctx.Value(cvar{}))
+				t.Errorf("in aio: got %v, want %v", ctx.Value(cvar{}), "outer")
 			}
 			ctx = context.WithValue(ctx, cvar{}, "middle")
 			asyncio.Await(ctx, asyncio.RunTrio(ctx, func(ctx context.Context) (int, error) {
 				if ctx.Value(cvar{}) != "middle" {
-					t.Errorf("in trio: %v", ctx.Value(cvar{}))
+					t.Errorf("in trio: got %v, want %v", ctx.Value(cvar{}), "middle")
 				}
 				ctx = context.WithValue(ctx, cvar{}, "inner")
 				_ = ctx
 				return 0, nil
 			}))
 			if ctx.Value(cvar{}) != "middle" {
-				t.Errorf("back in aio: %v", ctx.Value(cvar{}))
+				t.Errorf("back in aio: got %v, want %v", ctx.Value(cvar{}), "middle")
 			}
 			return 0, nil
 		})
 		if ctx.Value(cvar{}) != "outer" {
-			t.Errorf("back in trio: %v", ctx.Value(cvar{}))
+			t.Errorf("back in trio: got %v, want %v", ctx.Value(cvar{}), "outer")
 		}
 		return err
 	})
 	if err != nil {
-		t.Error(err)
+		t.Errorf("asyncio.OpenLoop: got %v, want nil", err)
 	}
 }

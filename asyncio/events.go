@@ -151,6 +151,8 @@ func (l *Loop) CallSoon(cb func(ctx context.Context), opts ...CallOption) *Handl
 	debug := l.debug.Load()
 	if debug {
 		l.checkGoroutine("Loop.CallSoon")
+	} else {
+		l.checkIdle("Loop.CallSoon")
 	}
 	h := l.newHandle()
 	h.run = callback(cb)
@@ -199,6 +201,8 @@ func (l *Loop) callAt(when int64, cb func(ctx context.Context), opts []CallOptio
 	debug := l.debug.Load()
 	if debug {
 		l.checkGoroutine(method)
+	} else {
+		l.checkIdle(method)
 	}
 	th := &TimerHandle{loop: l, when: when, seq: l.timerSeq}
 	l.timerSeq++

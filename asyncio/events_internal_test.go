@@ -41,26 +41,26 @@ func TestTimers_bulk_purge(t *testing.T) {
 					h.Cancel()
 				}
 				if loop.cancelledTimers != tc.cancelled {
-					t.Errorf("counted %d cancelled", loop.cancelledTimers)
+					t.Errorf("%+v: cancelled timers counted: got %d, want %d", tc, loop.cancelledTimers, tc.cancelled)
 				}
 			})
 			onLoopInternal(loop, func(ctx context.Context) {
 				if len(loop.timers) != tc.wantLen {
-					t.Errorf("%+v: heap has %d timers", tc, len(loop.timers))
+					t.Errorf("%+v: timers in the heap: got %d, want %d", tc, len(loop.timers), tc.wantLen)
 				}
 				for i, th := range loop.timers {
 					if int(th.hpos) != i+1 {
-						t.Errorf("timer %d has hpos %d", i, th.hpos)
+						t.Errorf("timer %d's heap position: got %d, want %d", i, th.hpos, i+1)
 					}
 				}
 				if tc.wantLen < tc.scheduled && loop.cancelledTimers != 0 {
-					t.Errorf("count %d after purge", loop.cancelledTimers)
+					t.Errorf("%+v: cancelled timers counted after the purge: got %d, want 0", tc, loop.cancelledTimers)
 				}
 			})
 			return nil
 		})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("OpenLoop: got %v, want nil", err)
 		}
 	}
 }
@@ -78,13 +78,13 @@ func TestTimers_lazy_head_purge(t *testing.T) {
 		})
 		onLoopInternal(loop, func(ctx context.Context) {
 			if len(loop.timers) != 1 || loop.cancelledTimers != 0 {
-				t.Errorf("heap %d, cancelled %d", len(loop.timers), loop.cancelledTimers)
+				t.Errorf("timers in the heap, cancelled: got %d, %d; want 1, 0", len(loop.timers), loop.cancelledTimers)
 			}
 		})
 		return nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("OpenLoop: got %v, want nil", err)
 	}
 }
 
@@ -100,7 +100,7 @@ func TestTimerHeap_order(t *testing.T) {
 	for len(h) > 0 {
 		th := h.pop()
 		if prev != nil && timerLess(th, prev) {
-			t.Fatalf("out of order: %+v after %+v", th, prev)
+			t.Fatalf("pop order: got %+v after %+v, want no timer before the one popped ahead of it", th, prev)
 		}
 		prev = th
 	}

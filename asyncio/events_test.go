@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,8 +47,8 @@ func TestRunOnce_due_timer_runs_after_ready_callbacks(t *testing.T) {
 			loop.CallSoon(record(&log, "b"))
 		})
 		settle(ctx, loop)
-		if !equal(log, []string{"a", "b", "t"}) {
-			t.Errorf("%v", log)
+		if !slices.Equal(log, []string{"a", "b", "t"}) {
+			t.Errorf("log: got %v, want %v", log, []string{"a", "b", "t"})
 		}
 	})
 }
@@ -57,31 +58,29 @@ func TestRunOnce_due_timer_runs_after_ready_callbacks(t *testing.T) {
 // meanwhile (each iteration sleeps 1 ms of fake time; the timer is due at
 // 1.5 ms, so it runs right after the third call).
 func TestRunOnce_callback_scheduled_during_batch_runs_next_iteration(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			var log []string
-			done := make(chan struct{})
-			n := 0
-			var r func(context.Context)
-			r = func(context.Context) {
-				n++
-				log = append(log, fmt.Sprint("r", n))
-				time.Sleep(time.Millisecond)
-				if n < 6 {
-					loop.CallSoon(r)
-				} else {
-					close(done)
-				}
-			}
-			loop.CallSoonThreadsafe(func(ctx context.Context) {
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		var log []string
+		done := make(chan struct{})
+		n := 0
+		var r func(context.Context)
+		r = func(context.Context) {
+			n++
+			log = append(log, fmt.Sprint("r", n))
+			time.Sleep(time.Millisecond)
+			if n < 6 {
 				loop.CallSoon(r)
-				loop.CallLater(1500*time.Microsecond, record(&log, "t"))
-			})
-			<-done
-			if want := []string{"r1", "r2", "r3", "t", "r4", "r5", "r6"}; !equal(log, want) {
-				t.Errorf("got %v, want %v", log, want)
+			} else {
+				close(done)
 			}
+		}
+		loop.CallSoonThreadsafe(func(ctx context.Context) {
+			loop.CallSoon(r)
+			loop.CallLater(1500*time.Microsecond, record(&log, "t"))
 		})
+		<-done
+		if want := []string{"r1", "r2", "r3", "t", "r4", "r5", "r6"}; !slices.Equal(log, want) {
+			t.Errorf("got %v, want %v", log, want)
+		}
 	})
 }
 
@@ -99,8 +98,8 @@ func TestRunOnce_fifo(t *testing.T) {
 		})
 		onLoop(ctx, loop, func(context.Context) {})
 		onLoop(ctx, loop, func(context.Context) {})
-		if !equal(log, []string{"a", "b", "c"}) {
-			t.Errorf("%v", log)
+		if !slices.Equal(log, []string{"a", "b", "c"}) {
+			t.Errorf("log: got %v, want %v", log, []string{"a", "b", "c"})
 		}
 	})
 }
@@ -108,37 +107,35 @@ func TestRunOnce_fifo(t *testing.T) {
 // Timers run in deadline order, ties in scheduling order, at their time
 // on the (fake) clock.
 func TestTimers_order_and_ties(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			var log []string
-			var at []time.Duration
-			start := loop.Time()
-			done := make(chan struct{})
-			rec := func(s string) func(context.Context) {
-				return func(context.Context) {
-					log = append(log, s)
-					at = append(at, loop.Time().Sub(start))
-					if len(log) == 6 {
-						close(done)
-					}
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		var log []string
+		var at []time.Duration
+		start := loop.Time()
+		done := make(chan struct{})
+		rec := func(s string) func(context.Context) {
+			return func(context.Context) {
+				log = append(log, s)
+				at = append(at, loop.Time().Sub(start))
+				if len(log) == 6 {
+					close(done)
 				}
 			}
-			onLoop(ctx, loop, func(ctx context.Context) {
-				loop.CallLater(30*time.Millisecond, rec("30a"))
-				loop.CallLater(10*time.Millisecond, rec("10a"))
-				loop.CallAt(start.Add(30*time.Millisecond), rec("30b"))
-				loop.CallLater(20*time.Millisecond, rec("20"))
-				loop.CallLater(10*time.Millisecond, rec("10b"))
-				loop.CallLater(30*time.Millisecond, rec("30c"))
-			})
-			<-done
-			if want := []string{"10a", "10b", "20", "30a", "30b", "30c"}; !equal(log, want) {
-				t.Errorf("order %v, want %v", log, want)
-			}
-			if want := []time.Duration{10, 10, 20, 30, 30, 30}; !equal(at, scaleMs(want)) {
-				t.Errorf("times %v", at)
-			}
+		}
+		onLoop(ctx, loop, func(ctx context.Context) {
+			loop.CallLater(30*time.Millisecond, rec("30a"))
+			loop.CallLater(10*time.Millisecond, rec("10a"))
+			loop.CallAt(start.Add(30*time.Millisecond), rec("30b"))
+			loop.CallLater(20*time.Millisecond, rec("20"))
+			loop.CallLater(10*time.Millisecond, rec("10b"))
+			loop.CallLater(30*time.Millisecond, rec("30c"))
 		})
+		<-done
+		if want := []string{"10a", "10b", "20", "30a", "30b", "30c"}; !slices.Equal(log, want) {
+			t.Errorf("order: got %v, want %v", log, want)
+		}
+		if want := []time.Duration{10, 10, 20, 30, 30, 30}; !slices.Equal(at, scaleMs(want)) {
+			t.Errorf("got times %v; want slices.Equal(at, scaleMs(want))", at)
+		}
 	})
 }
 
@@ -150,31 +147,29 @@ func scaleMs(ds []time.Duration) []time.Duration {
 }
 
 func TestTimers_cancel_and_when(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			var log []string
-			var th *asyncio.TimerHandle
-			onLoop(ctx, loop, func(ctx context.Context) {
-				now := loop.Time()
-				th = loop.CallLater(10*time.Millisecond, record(&log, "cancelled"))
-				if w := th.When(); !w.Equal(now.Add(10 * time.Millisecond)) {
-					t.Errorf("When %v, want %v", w, now.Add(10*time.Millisecond))
-				}
-				loop.CallLater(20*time.Millisecond, record(&log, "kept"))
-				th.Cancel()
-				th.Cancel()
-				if !th.Cancelled() {
-					t.Error("not Cancelled")
-				}
-				h := loop.CallSoon(record(&log, "soon, cancelled"))
-				h.Cancel()
-			})
-			time.Sleep(50 * time.Millisecond)
-			onLoop(ctx, loop, func(context.Context) {})
-			if !equal(log, []string{"kept"}) {
-				t.Errorf("%v", log)
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		var log []string
+		var th *asyncio.TimerHandle
+		onLoop(ctx, loop, func(ctx context.Context) {
+			now := loop.Time()
+			th = loop.CallLater(10*time.Millisecond, record(&log, "cancelled"))
+			if w := th.When(); !w.Equal(now.Add(10 * time.Millisecond)) {
+				t.Errorf("When: got %v, want %v", w, now.Add(10*time.Millisecond))
 			}
+			loop.CallLater(20*time.Millisecond, record(&log, "kept"))
+			th.Cancel()
+			th.Cancel()
+			if !th.Cancelled() {
+				t.Errorf("not Cancelled: th.Cancelled() got false, want true")
+			}
+			h := loop.CallSoon(record(&log, "soon, cancelled"))
+			h.Cancel()
 		})
+		time.Sleep(50 * time.Millisecond)
+		onLoop(ctx, loop, func(context.Context) {})
+		if !slices.Equal(log, []string{"kept"}) {
+			t.Errorf("log: got %v, want %v", log, []string{"kept"})
+		}
 	})
 }
 
@@ -197,7 +192,7 @@ func TestCallSoonThreadsafe_many_goroutines(t *testing.T) {
 						last[g] = i
 						total++
 					}); err != nil {
-						t.Error(err)
+						t.Errorf("loop.CallSoonThreadsafe: got %v, want nil", err)
 						return
 					}
 					if i%100 == 0 {
@@ -209,7 +204,7 @@ func TestCallSoonThreadsafe_many_goroutines(t *testing.T) {
 		wg.Wait()
 		onLoop(ctx, loop, func(context.Context) {
 			if total != goroutines*calls || bad != 0 {
-				t.Errorf("ran %d of %d callbacks, %d out of order", total, goroutines*calls, bad)
+				t.Errorf("got ran %d of %d callbacks, %d out of order; want total == goroutines * calls && bad == 0", total, goroutines*calls, bad)
 			}
 		})
 	})
@@ -217,14 +212,12 @@ func TestCallSoonThreadsafe_many_goroutines(t *testing.T) {
 
 // An idle loop (no timers, nothing ready) wakes for CallSoonThreadsafe.
 func TestCallSoonThreadsafe_wakes_idle_loop(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			synctest.Wait() // the loop is idle, durably blocked
-			for range 3 {
-				onLoop(ctx, loop, func(context.Context) {})
-				synctest.Wait()
-			}
-		})
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		synctest.Wait() // the loop is idle, durably blocked
+		for range 3 {
+			onLoop(ctx, loop, func(context.Context) {})
+			synctest.Wait()
+		}
 	})
 }
 
@@ -237,12 +230,12 @@ func TestCallSoon_nil_callback_panics(t *testing.T) {
 				"CallAt":    func() { loop.CallAt(time.Now(), nil) },
 			} {
 				if msg := mustPanic(t, call); !strings.Contains(msg, "nil callback") {
-					t.Errorf("%s: %q", name, msg)
+					t.Errorf("%s: got %q; want strings.Contains(msg, \"nil callback\")", name, msg)
 				}
 			}
 		})
 		if msg := mustPanic(t, func() { loop.CallSoonThreadsafe(nil) }); !strings.Contains(msg, "nil callback") {
-			t.Errorf("CallSoonThreadsafe: %q", msg)
+			t.Errorf("CallSoonThreadsafe: got %q, want it to contain %q", msg, "nil callback")
 		}
 	})
 }
@@ -250,15 +243,15 @@ func TestCallSoon_nil_callback_panics(t *testing.T) {
 func TestGetRunningLoop(t *testing.T) {
 	if _, err := asyncio.GetRunningLoop(context.Background()); !errors.Is(err, asyncio.ErrNoRunningLoop) ||
 		err.Error() != "asyncio: no running event loop (asyncio used outside OpenLoop)" {
-		t.Errorf("outside: %v", err)
+		t.Errorf("outside: got %v; want errors.Is(err, asyncio.ErrNoRunningLoop) && err.Error() == \"asyncio: no running event loop (asyncio used outside OpenLoop)\"", err)
 	}
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		if l, err := asyncio.GetRunningLoop(ctx); l != loop || err != nil {
-			t.Errorf("body: %v, %v", l, err)
+			t.Errorf("body: got %v, %v; want l == loop && err == nil", l, err)
 		}
 		onLoop(ctx, loop, func(ctx context.Context) {
 			if l, err := asyncio.GetRunningLoop(ctx); l != loop || err != nil {
-				t.Errorf("callback: %v, %v", l, err)
+				t.Errorf("callback: got %v, %v; want l == loop && err == nil", l, err)
 			}
 		})
 	})
@@ -274,10 +267,10 @@ func TestWithContext(t *testing.T) {
 		loop.CallSoonThreadsafe(func(ctx context.Context) {
 			defer close(done)
 			if ctx.Value(key{}) != "v" {
-				t.Error("value lost")
+				t.Errorf("value lost: got %v, want \"v\"", ctx.Value(key{}))
 			}
 			if l, _ := asyncio.GetRunningLoop(ctx); l != loop {
-				t.Error("loop lost")
+				t.Errorf("loop lost: got l != loop, want l == loop")
 			}
 		}, asyncio.WithContext(vctx))
 		<-done
@@ -297,16 +290,16 @@ func TestCallbackPanic_goes_to_handler_and_loop_continues(t *testing.T) {
 			loop.CallLater(0, record(&log, "timer"))
 		})
 		settle(ctx, loop)
-		if !equal(log, []string{"before", "after", "timer"}) {
-			t.Errorf("%v", log)
+		if !slices.Equal(log, []string{"before", "after", "timer"}) {
+			t.Errorf("log: got %v, want %v", log, []string{"before", "after", "timer"})
 		}
 		ec := <-rec.ch
 		var pe *trio.PanicError
 		if !errors.As(ec.Err, &pe) || pe.Value != "boom" || !strings.Contains(string(pe.Stack), "panickyCallback") {
-			t.Errorf("err %v", ec.Err)
+			t.Errorf("got err %v; want errors.As(ec.Err, &pe) && pe.Value == \"boom\" && strings.Contains(string(pe.Stack), \"panickyCallback\")", ec.Err)
 		}
 		if !strings.HasPrefix(ec.Message, "Exception in callback <Handle ") || !strings.Contains(ec.Message, "panickyCallback") || ec.Handle == nil {
-			t.Errorf("%+v", ec)
+			t.Errorf("got %+v; want strings.HasPrefix(ec.Message, \"Exception in callback <Handle \") && strings.Contains(ec.Message, \"panickyCallback\") && ec.Handle != nil", ec)
 		}
 	})
 }
@@ -347,10 +340,10 @@ func TestDefaultExceptionHandler_logs(t *testing.T) {
 	})
 	var pe *trio.PanicError
 	if !errors.As(err, &pe) || pe.Value != "boom" || !strings.Contains(err.Error(), "Exception in callback") {
-		t.Errorf("OpenLoop = %v, want the callback's panic", err)
+		t.Errorf("OpenLoop: got %v, want the callback's panic", err)
 	}
 	if s := logs(); !strings.Contains(s, "level=ERROR") || !strings.Contains(s, "Exception in callback") || !strings.Contains(s, "boom") {
-		t.Errorf("log: %s", s)
+		t.Errorf("log: got %s; want strings.Contains(s, \"level=ERROR\") && strings.Contains(s, \"Exception in callback\") && strings.Contains(s, \"boom\")", s)
 	}
 }
 
@@ -361,21 +354,21 @@ func TestExceptionHandler_panicking_handler(t *testing.T) {
 	err := openLoopErr(func(ctx context.Context, loop *asyncio.Loop) {
 		loop.SetExceptionHandler(func(*asyncio.Loop, asyncio.ExceptionContext) { panic("handler bug") })
 		if loop.GetExceptionHandler() == nil {
-			t.Error("GetExceptionHandler")
+			t.Errorf("GetExceptionHandler: got loop.GetExceptionHandler() == nil, want loop.GetExceptionHandler() != nil")
 		}
 		onLoop(ctx, loop, func(ctx context.Context) { loop.CallSoon(panickyCallback) })
 		onLoop(ctx, loop, func(context.Context) {})
 		loop.SetExceptionHandler(nil)
 		if loop.GetExceptionHandler() != nil {
-			t.Error("GetExceptionHandler after reset")
+			t.Errorf("GetExceptionHandler after reset: got loop.GetExceptionHandler() != nil, want loop.GetExceptionHandler() == nil")
 		}
 	})
 	if err == nil || !strings.Contains(err.Error(), "handler bug") {
-		t.Errorf("OpenLoop = %v, want the handler's panic (the default handler fails the block)", err)
+		t.Errorf("OpenLoop: got %v, want the handler's panic (the default handler fails the block)", err)
 	}
 	s := logs()
 	if !strings.Contains(s, "Unhandled error in exception handler") || !strings.Contains(s, "handler bug") || !strings.Contains(s, "Exception in callback") {
-		t.Errorf("log: %s", s)
+		t.Errorf("log: got %s; want strings.Contains(s, \"Unhandled error in exception handler\") && strings.Contains(s, \"handler bug\") && strings.Contains(s, \"Exception in callback\")", s)
 	}
 }
 
@@ -393,15 +386,15 @@ func TestCallExceptionHandler(t *testing.T) {
 		onLoop(ctx, loop, func(ctx context.Context) {
 			loop.CallExceptionHandler(asyncio.ExceptionContext{Message: "custom", Err: oops, Extra: map[string]any{"k": 1}})
 		})
-		if !equal(got, []string{"custom"}) {
-			t.Errorf("%v", got)
+		if !slices.Equal(got, []string{"custom"}) {
+			t.Errorf("got: got %v, want %v", got, []string{"custom"})
 		}
 	})
 	if !errors.Is(err, oops) {
-		t.Errorf("OpenLoop = %v, want oops (the handler deferred to the default)", err)
+		t.Errorf("OpenLoop: got %v, want oops (the handler deferred to the default)", err)
 	}
 	if s := logs(); !strings.Contains(s, "custom") || !strings.Contains(s, "oops") || !strings.Contains(s, "k=1") {
-		t.Errorf("log: %s", s)
+		t.Errorf("log: got %s; want strings.Contains(s, \"custom\") && strings.Contains(s, \"oops\") && strings.Contains(s, \"k=1\")", s)
 	}
 }
 
@@ -411,7 +404,7 @@ func TestDebug_foreign_goroutine_panics(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		loop.SetDebug(true)
 		if !loop.GetDebug() {
-			t.Error("GetDebug")
+			t.Errorf("GetDebug: loop.GetDebug() got false, want true")
 		}
 		var fut *asyncio.Future[int]
 		onLoop(ctx, loop, func(context.Context) { fut = asyncio.NewFuture[int](loop) })
@@ -424,7 +417,7 @@ func TestDebug_foreign_goroutine_panics(t *testing.T) {
 		} {
 			msg := mustPanic(t, call)
 			if !strings.Contains(msg, name+" called from a goroutine other than the loop's") || !strings.Contains(msg, "Loop.CallSoonThreadsafe") {
-				t.Errorf("%s: %q", name, msg)
+				t.Errorf("%s: got %q; want strings.Contains(msg, name+\" called from a goroutine other than the loop's\") && strings.Contains(msg, \"Loop.CallSoonThreadsafe\")", name, msg)
 			}
 		}
 		// From the loop, and from a task's coroutine, the same calls work.
@@ -440,25 +433,23 @@ func TestDebug_foreign_goroutine_panics(t *testing.T) {
 // In debug mode callbacks slower than SlowCallbackDuration are logged.
 func TestDebug_slow_callback(t *testing.T) {
 	logs := captureSlog(t)
-	synctest.Test(t, func(t *testing.T) {
-		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-			loop.SetDebug(true)
-			if loop.SlowCallbackDuration() != 100*time.Millisecond {
-				t.Errorf("default %v", loop.SlowCallbackDuration())
-			}
-			onLoop(ctx, loop, func(context.Context) { time.Sleep(50 * time.Millisecond) })
-			onLoop(ctx, loop, func(context.Context) { time.Sleep(150 * time.Millisecond) })
-			// onLoop returns as soon as the callback closes its channel,
-			// before the loop has timed it: let the loop finish that batch
-			// before moving the threshold.
-			onLoop(ctx, loop, func(context.Context) {})
-			loop.SetSlowCallbackDuration(time.Second)
-			onLoop(ctx, loop, func(context.Context) { time.Sleep(150 * time.Millisecond) })
-		})
+	loopBubble(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) {
+		loop.SetDebug(true)
+		if loop.SlowCallbackDuration() != 100*time.Millisecond {
+			t.Errorf("default: got %v, want %v", loop.SlowCallbackDuration(), 100*time.Millisecond)
+		}
+		onLoop(ctx, loop, func(context.Context) { time.Sleep(50 * time.Millisecond) })
+		onLoop(ctx, loop, func(context.Context) { time.Sleep(150 * time.Millisecond) })
+		// onLoop returns as soon as the callback closes its channel,
+		// before the loop has timed it: let the loop finish that batch
+		// before moving the threshold.
+		onLoop(ctx, loop, func(context.Context) {})
+		loop.SetSlowCallbackDuration(time.Second)
+		onLoop(ctx, loop, func(context.Context) { time.Sleep(150 * time.Millisecond) })
 	})
 	s := logs()
 	if n := strings.Count(s, "level=WARN"); n != 1 || !strings.Contains(s, "took 0.150 seconds") {
-		t.Errorf("log (%d warnings): %s", n, s)
+		t.Errorf("log (%d warnings): got %s; want n == 1 && strings.Contains(s, \"took 0.150 seconds\")", n, s)
 	}
 }
 
@@ -470,17 +461,17 @@ func TestDebug_handle_source(t *testing.T) {
 		onLoop(ctx, loop, func(ctx context.Context) {
 			h := loop.CallSoon(panickyCallback)
 			if s := h.String(); !strings.Contains(s, "created at ") || !strings.Contains(s, "events_test.go:") {
-				t.Errorf("%s", s)
+				t.Errorf("h.String: got %s; want strings.Contains(s, \"created at \") && strings.Contains(s, \"events_test.go:\")", s)
 			}
 			th := loop.CallLater(time.Hour, panickyCallback)
 			if s := th.String(); !strings.HasPrefix(s, "<TimerHandle when=") || !strings.Contains(s, "events_test.go:") {
-				t.Errorf("%s", s)
+				t.Errorf("th.String: got %s; want strings.HasPrefix(s, \"<TimerHandle when=\") && strings.Contains(s, \"events_test.go:\")", s)
 			}
 			th.Cancel()
 		})
 		ec := <-rec.ch
 		if !strings.Contains(ec.SourceTraceback, "events_test.go") {
-			t.Errorf("source traceback %q", ec.SourceTraceback)
+			t.Errorf("source traceback: got %q, want it to contain %q", ec.SourceTraceback, "events_test.go")
 		}
 	})
 }
@@ -503,11 +494,11 @@ func TestOpenLoop_shutdown_cancels_tasks(t *testing.T) {
 				})
 			})
 		})
-		if want := []string{"sleep: asyncio: cancelled", "cleanup: <nil>"}; !equal(steps, want) {
-			t.Errorf("%v", steps)
+		if want := []string{"sleep: asyncio: cancelled", "cleanup: <nil>"}; !slices.Equal(steps, want) {
+			t.Errorf("steps: got %v, want %v", steps, want)
 		}
 		if !task.Cancelled() {
-			t.Errorf("%v", task)
+			t.Errorf("got %v; want task.Cancelled()", task)
 		}
 	})
 }
@@ -529,11 +520,11 @@ func TestOpenLoop_shutdown_stops_stubborn_coroutine(t *testing.T) {
 			})
 		})
 	})
-	if want := []string{"ignored: asyncio: cancelled", "deferred"}; !equal(steps, want) {
-		t.Errorf("%v", steps)
+	if want := []string{"ignored: asyncio: cancelled", "deferred"}; !slices.Equal(steps, want) {
+		t.Errorf("steps: got %v, want %v", steps, want)
 	}
 	if !task.Cancelled() {
-		t.Errorf("%v", task)
+		t.Errorf("got %v; want task.Cancelled()", task)
 	}
 }
 
@@ -542,7 +533,7 @@ func TestOpenLoop_shutdown_stops_stubborn_coroutine(t *testing.T) {
 func TestOpenLoop_body_error_and_panic(t *testing.T) {
 	boom := errors.New("boom")
 	if err := asyncio.OpenLoop(context.Background(), func(context.Context, *asyncio.Loop) error { return boom }); err != boom {
-		t.Errorf("error: %v", err)
+		t.Errorf("error: got %v, want %v", err, boom)
 	}
 	var loop *asyncio.Loop
 	msg := mustPanic(t, func() {
@@ -552,7 +543,7 @@ func TestOpenLoop_body_error_and_panic(t *testing.T) {
 		})
 	})
 	if !strings.Contains(msg, "body panic") || !loop.IsClosed() {
-		t.Errorf("panic %q, closed %v", msg, loop.IsClosed())
+		t.Errorf("got panic %q, closed %v; want strings.Contains(msg, \"body panic\") && loop.IsClosed()", msg, loop.IsClosed())
 	}
 }
 
@@ -561,16 +552,16 @@ func TestOpenLoop_nested_loops(t *testing.T) {
 	withLoop(t, func(octx context.Context, outer *asyncio.Loop) {
 		withLoop(t, func(ictx context.Context, inner *asyncio.Loop) {
 			if l, _ := asyncio.GetRunningLoop(ictx); l != inner || inner == outer {
-				t.Error("inner body's loop")
+				t.Errorf("inner body's loop: got l != inner || inner == outer, want l == inner && inner != outer")
 			}
 			a, _ := runTask(ictx, inner, func(ctx context.Context) (int, error) { return 1, nil })
 			b, _ := runTask(octx, outer, func(ctx context.Context) (int, error) { return 2, nil })
 			if a != 1 || b != 2 {
-				t.Error(a, b)
+				t.Errorf("runTask: got %v %v; want a == 1 && b == 2", a, b)
 			}
 		})
 		if outer.IsClosed() {
-			t.Error("outer closed with inner")
+			t.Errorf("outer closed with inner: outer.IsClosed() got true, want false")
 		}
 	})
 }
@@ -582,15 +573,15 @@ func TestAwait_outside_task(t *testing.T) {
 		onLoop(ctx, loop, func(cctx context.Context) {
 			fut = asyncio.NewFuture[int](loop)
 			if _, err := asyncio.Await(cctx, fut); !errors.Is(err, asyncio.ErrAwaitOutsideTask) {
-				t.Errorf("from a callback: %v", err)
+				t.Errorf("from a callback: got %v, want an error matching asyncio.ErrAwaitOutsideTask", err)
 			}
 			if err := asyncio.Sleep(cctx, 0); !errors.Is(err, asyncio.ErrAwaitOutsideTask) {
-				t.Errorf("Sleep from a callback: %v", err)
+				t.Errorf("Sleep from a callback: got %v, want an error matching asyncio.ErrAwaitOutsideTask", err)
 			}
 		})
 		if _, err := asyncio.Await(context.Background(), fut); !errors.Is(err, asyncio.ErrAwaitOutsideTask) ||
 			!strings.Contains(err.Error(), "Await outside a task") {
-			t.Errorf("without a loop: %v", err)
+			t.Errorf("without a loop: got %v; want errors.Is(err, asyncio.ErrAwaitOutsideTask) && strings.Contains(err.Error(), \"Await outside a task\")", err)
 		}
 		// With the ctx of a task that is not the one running.
 		runTask(ctx, loop, func(ctx context.Context) (int, error) {
@@ -604,7 +595,7 @@ func TestAwait_outside_task(t *testing.T) {
 			})
 			asyncio.Await(ctx, probe)
 			if _, err := asyncio.Await(otherCtx, fut); !errors.Is(err, asyncio.ErrAwaitOutsideTask) {
-				t.Errorf("with another task's ctx: %v", err)
+				t.Errorf("with another task's ctx: got %v, want an error matching asyncio.ErrAwaitOutsideTask", err)
 			}
 			return asyncio.Await(ctx, other)
 		})
@@ -614,19 +605,19 @@ func TestAwait_outside_task(t *testing.T) {
 
 // AllTasks lists the tasks not done, in creation order.
 func TestAllTasks(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		main := asyncio.CurrentTask(ctx)
 		f := asyncio.NewFuture[int](loop)
 		a := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return asyncio.Await(ctx, f) })
 		b := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return 0, nil })
 		if got := asyncio.AllTasks(loop); len(got) != 3 || got[0] != main || got[1] != asyncio.AnyTask(a) || got[2] != asyncio.AnyTask(b) {
-			t.Errorf("%v", got)
+			t.Errorf("asyncio.AllTasks: got %v; want len(got) == 3 && got[0] == main && got[1] == asyncio.AnyTask(a) && got[2] == asyncio.AnyTask(b)", got)
 		}
 		asyncio.Await(ctx, b)
 		f.SetResult(1)
 		asyncio.Await(ctx, a)
 		if got := asyncio.AllTasks(loop); len(got) != 1 || got[0] != main {
-			t.Errorf("%v", got)
+			t.Errorf("asyncio.AllTasks: got %v; want len(got) == 1 && got[0] == main", got)
 		}
 		return nil
 	})
@@ -650,7 +641,7 @@ func TestOpenLoop_shutdown_task_spawning_tasks(t *testing.T) {
 		})
 	})
 	if started || !child.Cancelled() {
-		t.Errorf("child started %v, %v", started, child)
+		t.Errorf("got child started %v, %v; want !started && child.Cancelled()", started, child)
 	}
 }
 
@@ -670,7 +661,7 @@ func TestCallSoonThreadsafe_racing_close(t *testing.T) {
 						calls.Add(1)
 						if _, err := l.CallSoonThreadsafe(func(context.Context) { ran.Add(1) }); err != nil {
 							if !errors.Is(err, asyncio.ErrLoopClosed) {
-								t.Error(err)
+								t.Errorf("err: got %v, want an error matching asyncio.ErrLoopClosed", err)
 							}
 							refused.Add(1)
 							return
@@ -682,7 +673,7 @@ func TestCallSoonThreadsafe_racing_close(t *testing.T) {
 		})
 		wg.Wait()
 		if !loop.IsClosed() || refused.Load() != 4 || ran.Load() > calls.Load()-4 {
-			t.Errorf("ran %d, refused %d, calls %d", ran.Load(), refused.Load(), calls.Load())
+			t.Errorf("got ran %d, refused %d, calls %d; want loop.IsClosed() && refused.Load() == 4 && ran.Load() <= calls.Load() - 4", ran.Load(), refused.Load(), calls.Load())
 		}
 	}
 }

@@ -82,7 +82,7 @@ func ExampleRunAsyncio() {
 	})
 	// Output:
 	// hello from a task <nil>
-	// task: asyncio: cancelled
+	// task: asyncio: cancelled: cancelled by trio: deadline exceeded
 	// trio's: true asyncio's: true
 	// moved on: true <nil>
 }
@@ -161,7 +161,7 @@ func ExampleRunTrio() {
 	// Output:
 	// hello from trio <nil>
 	// cancel: true done at once: false
-	// trio code unwound: trio: cancelled: Cancel called
+	// trio code unwound: trio: cancelled: cancelled by asyncio: enough
 	// await: asyncio: cancelled: enough
 }
 

@@ -14,17 +14,16 @@ import (
 // with RunCoroutineThreadsafe, from the OpenLoop body (trio-flavored
 // code).
 
-// square returns a coroutine that sleeps n milliseconds and returns n*n.
-func square(n int) func(ctx context.Context) (int, error) {
-	return func(ctx context.Context) (int, error) {
-		if err := asyncio.Sleep(ctx, time.Duration(n)*time.Millisecond); err != nil {
-			return 0, err
-		}
-		return n * n, nil
-	}
-}
-
 func ExampleGather() {
+	// square is a coroutine that sleeps n milliseconds and returns n*n.
+	square := func(n int) func(ctx context.Context) (int, error) {
+		return func(ctx context.Context) (int, error) {
+			if err := asyncio.Sleep(ctx, time.Duration(n)*time.Millisecond); err != nil {
+				return 0, err
+			}
+			return n * n, nil
+		}
+	}
 	main := func(ctx context.Context) ([]int, error) {
 		t1 := asyncio.CreateTask(ctx, square(5))
 		t2 := asyncio.CreateTask(ctx, square(3))
@@ -39,6 +38,15 @@ func ExampleGather() {
 }
 
 func ExampleGatherResults() {
+	// square is a coroutine that sleeps n milliseconds and returns n*n.
+	square := func(n int) func(ctx context.Context) (int, error) {
+		return func(ctx context.Context) (int, error) {
+			if err := asyncio.Sleep(ctx, time.Duration(n)*time.Millisecond); err != nil {
+				return 0, err
+			}
+			return n * n, nil
+		}
+	}
 	main := func(ctx context.Context) ([]asyncio.Outcome[int], error) {
 		ok := asyncio.CreateTask(ctx, square(2))
 		bad := asyncio.CreateTask(ctx, func(context.Context) (int, error) { return 0, errors.New("no luck") })
@@ -57,6 +65,15 @@ func ExampleGatherResults() {
 }
 
 func ExampleAsAny() {
+	// square is a coroutine that sleeps n milliseconds and returns n*n.
+	square := func(n int) func(ctx context.Context) (int, error) {
+		return func(ctx context.Context) (int, error) {
+			if err := asyncio.Sleep(ctx, time.Duration(n)*time.Millisecond); err != nil {
+				return 0, err
+			}
+			return n * n, nil
+		}
+	}
 	main := func(ctx context.Context) ([]any, error) {
 		n := asyncio.CreateTask(ctx, square(3))
 		s := asyncio.CreateTask(ctx, func(context.Context) (string, error) { return "three", nil })
@@ -70,6 +87,15 @@ func ExampleAsAny() {
 }
 
 func ExampleShield() {
+	// square is a coroutine that sleeps n milliseconds and returns n*n.
+	square := func(n int) func(ctx context.Context) (int, error) {
+		return func(ctx context.Context) (int, error) {
+			if err := asyncio.Sleep(ctx, time.Duration(n)*time.Millisecond); err != nil {
+				return 0, err
+			}
+			return n * n, nil
+		}
+	}
 	main := func(ctx context.Context) (string, error) {
 		work := asyncio.CreateTask(ctx, square(20))
 		waiter := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
@@ -89,6 +115,15 @@ func ExampleShield() {
 }
 
 func ExampleWait() {
+	// square is a coroutine that sleeps n milliseconds and returns n*n.
+	square := func(n int) func(ctx context.Context) (int, error) {
+		return func(ctx context.Context) (int, error) {
+			if err := asyncio.Sleep(ctx, time.Duration(n)*time.Millisecond); err != nil {
+				return 0, err
+			}
+			return n * n, nil
+		}
+	}
 	main := func(ctx context.Context) (string, error) {
 		fast := asyncio.CreateTask(ctx, square(1))
 		slow := asyncio.CreateTask(ctx, square(3_600_000))
@@ -110,6 +145,15 @@ func ExampleWait() {
 }
 
 func ExampleWaitFor() {
+	// square is a coroutine that sleeps n milliseconds and returns n*n.
+	square := func(n int) func(ctx context.Context) (int, error) {
+		return func(ctx context.Context) (int, error) {
+			if err := asyncio.Sleep(ctx, time.Duration(n)*time.Millisecond); err != nil {
+				return 0, err
+			}
+			return n * n, nil
+		}
+	}
 	main := func(ctx context.Context) (string, error) {
 		slow := asyncio.CreateTask(ctx, square(3_600_000))
 		_, err := asyncio.WaitFor(ctx, slow, 10*time.Millisecond)
@@ -123,6 +167,15 @@ func ExampleWaitFor() {
 }
 
 func ExampleAsCompleted() {
+	// square is a coroutine that sleeps n milliseconds and returns n*n.
+	square := func(n int) func(ctx context.Context) (int, error) {
+		return func(ctx context.Context) (int, error) {
+			if err := asyncio.Sleep(ctx, time.Duration(n)*time.Millisecond); err != nil {
+				return 0, err
+			}
+			return n * n, nil
+		}
+	}
 	main := func(ctx context.Context) ([]int, error) {
 		var tasks []*asyncio.Task[int]
 		for _, n := range []int{30, 10, 20} {
@@ -145,6 +198,15 @@ func ExampleAsCompleted() {
 }
 
 func ExampleOpenTaskGroup() {
+	// square is a coroutine that sleeps n milliseconds and returns n*n.
+	square := func(n int) func(ctx context.Context) (int, error) {
+		return func(ctx context.Context) (int, error) {
+			if err := asyncio.Sleep(ctx, time.Duration(n)*time.Millisecond); err != nil {
+				return 0, err
+			}
+			return n * n, nil
+		}
+	}
 	main := func(ctx context.Context) (string, error) {
 		var ok *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, tg *asyncio.TaskGroup) error {
@@ -252,6 +314,15 @@ func ExamplePoolExecutor() {
 }
 
 func ExampleRunCoroutineThreadsafe() {
+	// square is a coroutine that sleeps n milliseconds and returns n*n.
+	square := func(n int) func(ctx context.Context) (int, error) {
+		return func(ctx context.Context) (int, error) {
+			if err := asyncio.Sleep(ctx, time.Duration(n)*time.Millisecond); err != nil {
+				return 0, err
+			}
+			return n * n, nil
+		}
+	}
 	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
 		// From any goroutine: here the OpenLoop body.
 		f := asyncio.RunCoroutineThreadsafe(loop, square(6))

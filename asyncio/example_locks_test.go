@@ -7,35 +7,8 @@ import (
 	"github.com/trioasyncio/trioasyncio/asyncio"
 )
 
-// runExample opens a loop, runs main as a task on it and waits for it: the
-// job of the bridge's RunAsyncio, spelled out.
-func runExample(main func(ctx context.Context) error) {
-	err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
-		done := make(chan error, 1)
-		if _, err := loop.CallSoonThreadsafe(func(ctx context.Context) {
-			task := asyncio.CreateTask(ctx, func(ctx context.Context) (struct{}, error) {
-				return struct{}{}, main(ctx)
-			})
-			task.AddDoneCallback(func(context.Context) { done <- task.Exception() })
-		}); err != nil {
-			return err
-		}
-		return <-done
-	})
-	if err != nil {
-		fmt.Println("error:", err)
-	}
-}
-
-// goTask is asyncio.create_task for a coroutine without a result.
-func goTask(ctx context.Context, fn func(ctx context.Context) error) *asyncio.Task[struct{}] {
-	return asyncio.CreateTask(ctx, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, fn(ctx)
-	})
-}
-
 func ExampleLock() {
-	runExample(func(ctx context.Context) error {
+	asyncio.Run(context.Background(), asyncio.NoResult(func(ctx context.Context) error {
 		var mu asyncio.Lock // the zero value is an unlocked lock
 		balance := 0
 		deposit := func(name string) func(ctx context.Context) error {
@@ -54,7 +27,7 @@ func ExampleLock() {
 				return nil
 			}
 		}
-		tasks := []*asyncio.Task[struct{}]{goTask(ctx, deposit("a")), goTask(ctx, deposit("b")), goTask(ctx, deposit("c"))}
+		tasks := []*asyncio.Task[struct{}]{asyncio.CreateTask(ctx, asyncio.NoResult(deposit("a"))), asyncio.CreateTask(ctx, asyncio.NoResult(deposit("b"))), asyncio.CreateTask(ctx, asyncio.NoResult(deposit("c")))}
 		for _, task := range tasks {
 			if _, err := asyncio.Await(ctx, task); err != nil {
 				return err
@@ -62,7 +35,7 @@ func ExampleLock() {
 		}
 		fmt.Println("locked at the end:", mu.Locked())
 		return nil
-	})
+	}))
 	// Output:
 	// a deposited 10, balance 10
 	// b deposited 10, balance 20
@@ -71,7 +44,7 @@ func ExampleLock() {
 }
 
 func ExampleEvent() {
-	runExample(func(ctx context.Context) error {
+	asyncio.Run(context.Background(), asyncio.NoResult(func(ctx context.Context) error {
 		var ready asyncio.Event
 		waiter := func(name string) func(ctx context.Context) error {
 			return func(ctx context.Context) error {
@@ -82,14 +55,14 @@ func ExampleEvent() {
 				return nil
 			}
 		}
-		w1, w2 := goTask(ctx, waiter("w1")), goTask(ctx, waiter("w2"))
+		w1, w2 := asyncio.CreateTask(ctx, asyncio.NoResult(waiter("w1"))), asyncio.CreateTask(ctx, asyncio.NoResult(waiter("w2")))
 		asyncio.Sleep(ctx, 0) // let them wait
 		fmt.Println("setting")
 		ready.Set()
 		asyncio.Await(ctx, w1)
 		asyncio.Await(ctx, w2)
 		return nil
-	})
+	}))
 	// Output:
 	// setting
 	// w1 saw the event
@@ -97,10 +70,10 @@ func ExampleEvent() {
 }
 
 func ExampleCondition() {
-	runExample(func(ctx context.Context) error {
+	asyncio.Run(context.Background(), asyncio.NoResult(func(ctx context.Context) error {
 		var cond asyncio.Condition // with a lock of its own
 		var items []string
-		consumer := goTask(ctx, func(ctx context.Context) error {
+		consumer := asyncio.CreateTask(ctx, asyncio.NoResult(func(ctx context.Context) error {
 			if err := cond.Acquire(ctx); err != nil {
 				return err
 			}
@@ -115,7 +88,7 @@ func ExampleCondition() {
 				items = items[1:]
 			}
 			return nil
-		})
+		}))
 		for _, item := range []string{"x", "y"} {
 			if err := cond.Acquire(ctx); err != nil {
 				return err
@@ -128,7 +101,7 @@ func ExampleCondition() {
 		}
 		_, err := asyncio.Await(ctx, consumer)
 		return err
-	})
+	}))
 	// Output:
 	// produced x
 	// consumed x
@@ -137,7 +110,7 @@ func ExampleCondition() {
 }
 
 func ExampleSemaphore() {
-	runExample(func(ctx context.Context) error {
+	asyncio.Run(context.Background(), asyncio.NoResult(func(ctx context.Context) error {
 		sem := asyncio.NewSemaphore(2) // at most two at a time
 		inside := 0
 		worker := func(id int) func(ctx context.Context) error {
@@ -155,13 +128,13 @@ func ExampleSemaphore() {
 		}
 		var tasks []*asyncio.Task[struct{}]
 		for id := range 4 {
-			tasks = append(tasks, goTask(ctx, worker(id)))
+			tasks = append(tasks, asyncio.CreateTask(ctx, asyncio.NoResult(worker(id))))
 		}
 		for _, task := range tasks {
 			asyncio.Await(ctx, task)
 		}
 		return nil
-	})
+	}))
 	// Output:
 	// worker 0 in (1 inside)
 	// worker 1 in (2 inside)
@@ -170,7 +143,7 @@ func ExampleSemaphore() {
 }
 
 func ExampleBoundedSemaphore() {
-	runExample(func(ctx context.Context) error {
+	asyncio.Run(context.Background(), asyncio.NoResult(func(ctx context.Context) error {
 		sem := asyncio.NewBoundedSemaphore(1)
 		if err := sem.Acquire(ctx); err != nil {
 			return err
@@ -179,13 +152,13 @@ func ExampleBoundedSemaphore() {
 		defer func() { fmt.Println("panic:", recover()) }()
 		sem.Release() // one release too many
 		return nil
-	})
+	}))
 	// Output:
 	// panic: asyncio: BoundedSemaphore released too many times
 }
 
 func ExampleBarrier() {
-	runExample(func(ctx context.Context) error {
+	asyncio.Run(context.Background(), asyncio.NoResult(func(ctx context.Context) error {
 		barrier := asyncio.NewBarrier(3)
 		party := func(name string) func(ctx context.Context) error {
 			return func(ctx context.Context) error {
@@ -198,7 +171,7 @@ func ExampleBarrier() {
 				return nil
 			}
 		}
-		tasks := []*asyncio.Task[struct{}]{goTask(ctx, party("a")), goTask(ctx, party("b")), goTask(ctx, party("c"))}
+		tasks := []*asyncio.Task[struct{}]{asyncio.CreateTask(ctx, asyncio.NoResult(party("a"))), asyncio.CreateTask(ctx, asyncio.NoResult(party("b"))), asyncio.CreateTask(ctx, asyncio.NoResult(party("c")))}
 		for _, task := range tasks {
 			asyncio.Await(ctx, task)
 		}
@@ -207,7 +180,7 @@ func ExampleBarrier() {
 		_, err := barrier.Wait(ctx)
 		fmt.Println(err)
 		return nil
-	})
+	}))
 	// Output:
 	// a arrives
 	// b arrives

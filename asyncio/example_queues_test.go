@@ -9,7 +9,7 @@ import (
 )
 
 func ExampleQueue() {
-	runExample(func(ctx context.Context) error {
+	asyncio.Run(context.Background(), asyncio.NoResult(func(ctx context.Context) error {
 		q := asyncio.NewQueue[int](2) // Put waits while two items are in
 		worker := func(name string) func(ctx context.Context) error {
 			return func(ctx context.Context) error {
@@ -24,7 +24,7 @@ func ExampleQueue() {
 				}
 			}
 		}
-		w1, w2 := goTask(ctx, worker("w1")), goTask(ctx, worker("w2"))
+		w1, w2 := asyncio.CreateTask(ctx, asyncio.NoResult(worker("w1"))), asyncio.CreateTask(ctx, asyncio.NoResult(worker("w2")))
 		for job := range 4 {
 			if err := q.Put(ctx, job); err != nil {
 				return err
@@ -38,7 +38,7 @@ func ExampleQueue() {
 		w1.Cancel("")
 		w2.Cancel("")
 		return nil
-	})
+	}))
 	// Output:
 	// w1 got job 0
 	// w2 got job 1
@@ -48,9 +48,9 @@ func ExampleQueue() {
 }
 
 func ExampleQueue_Shutdown() {
-	runExample(func(ctx context.Context) error {
+	asyncio.Run(context.Background(), asyncio.NoResult(func(ctx context.Context) error {
 		var q asyncio.Queue[string] // the zero value is an unbounded queue
-		consumer := goTask(ctx, func(ctx context.Context) error {
+		consumer := asyncio.CreateTask(ctx, asyncio.NoResult(func(ctx context.Context) error {
 			for {
 				item, err := q.Get(ctx)
 				if errors.Is(err, asyncio.ErrQueueShutDown) {
@@ -62,14 +62,14 @@ func ExampleQueue_Shutdown() {
 				}
 				fmt.Println("got", item)
 			}
-		})
+		}))
 		q.PutNowait("a")
 		q.PutNowait("b")
 		q.Shutdown(false) // the items put are still got
 		fmt.Println("put after shutdown:", q.PutNowait("c"))
 		_, err := asyncio.Await(ctx, consumer)
 		return err
-	})
+	}))
 	// Output:
 	// put after shutdown: asyncio: queue shut down
 	// got a

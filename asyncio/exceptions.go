@@ -1,6 +1,7 @@
 package asyncio
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -31,7 +32,7 @@ var (
 	// ErrAwaitOutsideTask is returned by Await and Sleep when ctx is not the
 	// ctx of the task that is running: called from a plain callback, from
 	// trio-flavored code, or with another task's ctx.
-	ErrAwaitOutsideTask = errors.New("asyncio: Await outside a task (ctx is not the ctx of the running task; run asyncio-flavored code with CreateTask)")
+	ErrAwaitOutsideTask = errors.New("asyncio: Await outside a task (ctx is not the ctx of the running task)")
 	// ErrForeignFuture is returned by Await for a pending future that
 	// belongs to another loop (CPython: "Task got Future attached to a
 	// different loop").
@@ -43,7 +44,7 @@ var (
 
 // CancelledError is asyncio's cancellation: what Result returns for a
 // cancelled future, and what Await returns in a task that is being
-// cancelled. It matches [ErrCancelled].
+// cancelled. It matches [ErrCancelled] and [context.Canceled].
 //
 // It is not trio's cancellation: asyncio cancellation is edge-triggered (a
 // task sees one CancelledError per Cancel, and may catch it and go on),
@@ -66,8 +67,13 @@ func (e *CancelledError) Error() string {
 	return "asyncio: cancelled: " + e.Msg
 }
 
-// Is reports whether target is ErrCancelled.
-func (e *CancelledError) Is(target error) bool { return target == ErrCancelled }
+// Is reports whether target is ErrCancelled or context.Canceled: ordinary
+// Go code that tells a cancellation from a failure by
+// errors.Is(err, context.Canceled) treats asyncio's as one, as it does
+// trio's.
+func (e *CancelledError) Is(target error) bool {
+	return target == ErrCancelled || target == context.Canceled
+}
 
 // Unwrap returns trio's cancellation when the CancelledError reports a
 // trio call (RunTrio) that ended cancelled, so errors.Is(err,

@@ -25,34 +25,37 @@ import (
 //     is checked by the compiler.
 
 func TestToThread_test_to_thread(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		sum := func(context.Context) (int, error) { return 40 + 2, nil }
 		if v, err := asyncio.ToThread(ctx, sum); v != 42 || err != nil {
-			t.Errorf("got %v, %v", v, err)
+			t.Errorf("got %v, %v; want v == 42 && err == nil", v, err)
 		}
+		return nil
 	})
 }
 
 func TestToThread_test_to_thread_exception(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		if _, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { return 0, errRuntime }); err != errRuntime {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want %v", err, errRuntime)
 		}
+		return nil
 	})
 }
 
 func TestToThread_test_to_thread_once(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var calls atomic.Int32
 		asyncio.ToThread(ctx, func(context.Context) (int, error) { calls.Add(1); return 0, nil })
 		if n := calls.Load(); n != 1 {
-			t.Errorf("%d calls", n)
+			t.Errorf("calls.Load: got %d calls; want n == 1", n)
 		}
+		return nil
 	})
 }
 
 func TestToThread_test_to_thread_concurrent(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var calls atomic.Int32
 		var futs []asyncio.AwaitableOf[int]
 		for range 10 {
@@ -62,28 +65,30 @@ func TestToThread_test_to_thread_concurrent(t *testing.T) {
 		}
 		asyncio.Await(ctx, asyncio.Gather(ctx, futs...))
 		if n := calls.Load(); n != 10 {
-			t.Errorf("%d calls", n)
+			t.Errorf("calls.Load: got %d calls; want n == 10", n)
 		}
+		return nil
 	})
 }
 
 type ctxKey struct{}
 
 func TestToThread_test_to_thread_contextvars(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		task := asyncio.CreateTask(context.WithValue(ctx, ctxKey{}, "parrot"), func(ctx context.Context) (any, error) {
 			return asyncio.ToThread(ctx, func(ctx context.Context) (any, error) { return ctx.Value(ctxKey{}), nil })
 		})
 		if v, err := asyncio.Await(ctx, task); v != "parrot" || err != nil {
-			t.Errorf("got %v, %v", v, err)
+			t.Errorf("got %v, %v; want v == \"parrot\" && err == nil", v, err)
 		}
+		return nil
 	})
 }
 
 // test_events.py test_run_in_executor: fn runs off the loop; in Go its
 // ctx carries no loop.
 func TestRunInExecutor_test_run_in_executor(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f2 := asyncio.RunInExecutor(ctx, nil, func(ctx context.Context) (string, error) {
 			if _, err := asyncio.GetRunningLoop(ctx); !errors.Is(err, asyncio.ErrNoRunningLoop) {
 				return "", fmt.Errorf("fn sees a loop: %v", err)
@@ -91,15 +96,16 @@ func TestRunInExecutor_test_run_in_executor(t *testing.T) {
 			return "yo", nil
 		})
 		if res, err := asyncio.Await(ctx, f2); res != "yo" || err != nil {
-			t.Errorf("got %v, %v", res, err)
+			t.Errorf("got %v, %v; want res == \"yo\" && err == nil", res, err)
 		}
+		return nil
 	})
 }
 
 // test_events.py test_run_in_executor_cancel: the result of a cancelled
 // call is dropped. In Go, the cancellation also reaches fn's ctx.
 func TestRunInExecutor_test_run_in_executor_cancel(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		saw := make(chan error, 1)
 		f2 := asyncio.RunInExecutor(ctx, nil, func(ctx context.Context) (int, error) {
 			err := trio.Sleep(ctx, 50*time.Millisecond)
@@ -112,14 +118,15 @@ func TestRunInExecutor_test_run_in_executor_cancel(t *testing.T) {
 		select {
 		case err := <-saw:
 			if !errors.Is(err, context.Canceled) {
-				t.Errorf("fn's ctx: %v", err)
+				t.Errorf("fn's ctx: got %v, want an error matching context.Canceled", err)
 			}
 		default:
 			t.Error("fn still running")
 		}
 		if !f2.Cancelled() {
-			t.Errorf("f2 %v", f2)
+			t.Errorf("got f2 %v; want f2.Cancelled()", f2)
 		}
+		return nil
 	})
 }
 
@@ -133,22 +140,23 @@ func (dummyExecutor) Submit(func()) error { return errDummy }
 // test_base_events.py test_set_default_executor: the executor set is the
 // one RunInExecutor uses.
 func TestRunInExecutor_test_set_default_executor(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		loop.SetDefaultExecutor(dummyExecutor{})
 		if _, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { return 0, nil }); err != errDummy {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want %v", err, errDummy)
 		}
 		loop.SetDefaultExecutor(nil)
 		if v, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { return 1, nil }); v != 1 || err != nil {
-			t.Errorf("got %v, %v", v, err)
+			t.Errorf("got %v, %v; want v == 1 && err == nil", v, err)
 		}
+		return nil
 	})
 }
 
 // Go's own: a PoolExecutor runs at most its maximum at once, FIFO, and
 // Shutdown waits for the work submitted and refuses more.
 func TestPoolExecutor(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		p := asyncio.NewPoolExecutor(2)
 		var mu sync.Mutex
 		running, ran := 0, 0
@@ -164,24 +172,24 @@ func TestPoolExecutor(t *testing.T) {
 				ran++
 				mu.Unlock()
 			}); err != nil {
-				t.Fatal(err)
+				t.Fatalf("p.Submit: got %v, want nil", err)
 			}
 		}
 		synctest.Wait() // every goroutine of the pool is blocked
 		mu.Lock()
 		if running != 2 {
-			t.Errorf("%d running at once", running)
+			t.Errorf("got %d running at once; want running == 2", running)
 		}
 		mu.Unlock()
 		close(release)
 		if err := p.Shutdown(context.Background()); err != nil {
-			t.Fatal(err)
+			t.Fatalf("p.Shutdown: got %v, want nil", err)
 		}
 		if ran != 5 {
-			t.Errorf("%d ran", ran)
+			t.Errorf("got %d ran; want ran == 5", ran)
 		}
 		if err := p.Submit(func() {}); !errors.Is(err, asyncio.ErrExecutorShutdown) {
-			t.Errorf("Submit after Shutdown: %v", err)
+			t.Errorf("Submit after Shutdown: got %v, want an error matching asyncio.ErrExecutorShutdown", err)
 		}
 	})
 	// One worker: FIFO.
@@ -192,26 +200,26 @@ func TestPoolExecutor(t *testing.T) {
 	}
 	p.Shutdown(context.Background())
 	if !slices.Equal(order, []int{0, 1, 2, 3, 4}) {
-		t.Errorf("order %v", order)
+		t.Errorf("order: got %v, want %v", order, []int{0, 1, 2, 3, 4})
 	}
 	if n := asyncio.DefaultMaxWorkers(); n < 5 || n > 32 {
-		t.Errorf("DefaultMaxWorkers %d", n)
+		t.Errorf("got DefaultMaxWorkers %d; want n >= 5 && n <= 32", n)
 	}
 }
 
 func TestPoolExecutor_ShutdownTimeout(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		p := asyncio.NewPoolExecutor(1)
 		release := make(chan struct{})
 		p.Submit(func() { <-release })
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if err := p.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("Shutdown: %v", err)
+			t.Errorf("Shutdown: got %v, want an error matching context.DeadlineExceeded", err)
 		}
 		close(release)
 		if err := p.Shutdown(context.Background()); err != nil {
-			t.Errorf("Shutdown: %v", err)
+			t.Errorf("Shutdown: got %v, want nil", err)
 		}
 	})
 }
@@ -219,17 +227,18 @@ func TestPoolExecutor_ShutdownTimeout(t *testing.T) {
 // Go's own: a panic in fn fails the future with a *trio.PanicError, and
 // flavor mistakes are errors.
 func TestRunInExecutor_PanicAndFlavor(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		_, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { panic("boom") })
 		if pe, ok := err.(*trio.PanicError); !ok || pe.Value != "boom" {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want ok && pe.Value == \"boom\"", err)
 		}
+		return nil
 	})
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		ran := false
 		_, err := asyncio.ToThread(ctx, func(context.Context) (int, error) { ran = true; return 0, nil })
 		if !errors.Is(err, asyncio.ErrAwaitOutsideTask) || ran {
-			t.Errorf("ToThread from trio code: %v, ran %v", err, ran)
+			t.Errorf("ToThread from trio code: got %v, ran %v; want errors.Is(err, asyncio.ErrAwaitOutsideTask) && !ran", err, ran)
 		}
 	})
 }
@@ -237,7 +246,7 @@ func TestRunInExecutor_PanicAndFlavor(t *testing.T) {
 // Go's own: when the loop closes, the ctx of the functions still running
 // is cancelled, and functions not started never start.
 func TestRunInExecutor_LoopCloseCancels(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		saw := make(chan error, 1)
 		first := make(chan struct{})
 		var started atomic.Int32
@@ -259,19 +268,20 @@ func TestRunInExecutor_LoopCloseCancels(t *testing.T) {
 			<-first
 		})
 		if err := <-saw; !errors.Is(err, context.Canceled) {
-			t.Errorf("fn's ctx: %v", err)
+			t.Errorf("fn's ctx: got %v, want an error matching context.Canceled", err)
 		}
 		synctest.Wait()
 		if n := started.Load(); n != 1 {
-			t.Errorf("%d functions started", n)
+			t.Errorf("started.Load: got %d functions started; want n == 1", n)
 		}
 	})
 }
 
-// The quarantine of DESIGN S3 for the executor: once OpenLoop has
+// The block's teardown quarantines the executor too (as
+// TestS3_exit_order_and_quarantine checks for the rest): once OpenLoop has
 // returned, no function of its default executor runs.
 func TestRunInExecutor_QuarantineAtClose(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		var done atomic.Bool
 		started := make(chan struct{})
 		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
@@ -287,7 +297,7 @@ func TestRunInExecutor_QuarantineAtClose(t *testing.T) {
 			<-started
 		})
 		if !done.Load() {
-			t.Error("an executor function outlived OpenLoop")
+			t.Errorf("an executor function outlived OpenLoop: done.Load() got false, want true")
 		}
 	})
 }

@@ -11,8 +11,8 @@ import (
 )
 
 // watchdog fails the test if body has not returned within a generous
-// bound, instead of hanging the suite: the defects these tests guard
-// against are hangs.
+// bound, instead of hanging the suite: the mistakes these tests check
+// would, unguarded, block the loop for good.
 func watchdog(t *testing.T, what string, body func() error) error {
 	t.Helper()
 	done := make(chan error, 1)
@@ -113,13 +113,13 @@ func TestWrongFlavor_captured_ctx(t *testing.T) {
 						})
 					})
 					if err != nil {
-						t.Errorf("OpenLoop: %v", err)
+						t.Errorf("OpenLoop: got %v, want nil", err)
 					}
 					if !errors.Is(got, asyncio.ErrWrongFlavor) {
 						t.Errorf("got %v, want ErrWrongFlavor", got)
 					}
 					if ran.Load() {
-						t.Errorf("the refused call's function ran anyway")
+						t.Errorf("the refused call's function ran anyway: ran.Load() got true, want false")
 					}
 				})
 			}
@@ -147,6 +147,6 @@ func TestWrongFlavor_busy_loop_is_not_a_mistake(t *testing.T) {
 		return nil
 	})
 	if err != nil {
-		t.Errorf("OpenLoop: %v", err)
+		t.Errorf("OpenLoop: got %v, want nil", err)
 	}
 }

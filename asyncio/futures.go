@@ -24,8 +24,9 @@ type Awaitable interface {
 	Done() bool
 	// Cancelled reports whether the future was cancelled.
 	Cancelled() bool
-	// Cancel cancels the future (see Future.Cancel and Task.Cancel).
-	Cancel(msg string) bool
+	// Cancel cancels the future (see Future.Cancel and Task.Cancel); the
+	// message is optional.
+	Cancel(message ...string) bool
 	// Exception returns the future's error: see Future.Exception.
 	Exception() error
 	// AddDoneCallback schedules fn to run (with CallSoon, never
@@ -114,6 +115,8 @@ func (c *futureCore) check(method string) {
 	}
 	if c.loop.debug.Load() {
 		c.loop.checkGoroutine(method)
+	} else {
+		c.loop.checkIdle(method)
 	}
 }
 
@@ -363,8 +366,8 @@ func (c *futureCore) describe(kind string, result func() string) string {
 // it with Await; callbacks are told with AddDoneCallback.
 //
 // A Future is loop-confined: all its methods are to be called on its loop
-// (from callbacks and tasks of that loop); other goroutines reach it
-// through Loop.CallSoonThreadsafe.
+// (from callbacks and tasks of that loop); trio code reaches it inside
+// RunSync, other goroutines through Loop.CallSoonThreadsafe.
 //
 // Cost: one allocation (NewFuture); done callbacks are carved from the
 // loop's handle blocks. An exception never retrieved (by Result or
@@ -472,12 +475,24 @@ func (f *Future[T]) SetException(err error) error {
 }
 
 // Cancel cancels the future and schedules its done callbacks, and reports
-// true; if the future is already done it reports false. msg ("" for none)
-// becomes the CancelledError's Msg. Cancelling also counts as retrieving a
-// pending exception, which is then not reported.
-func (f *Future[T]) Cancel(msg string) bool {
+// true; if the future is already done it reports false. The message, if
+// one is given, becomes the CancelledError's Msg (Python's cancel(msg)).
+// Cancelling also counts as retrieving a pending exception, which is then
+// not reported. It panics if given more than one message.
+func (f *Future[T]) Cancel(message ...string) bool {
 	f.core.check("Future.Cancel")
-	return f.core.cancel(msg)
+	return f.core.cancel(cancelMessage(message, "Future.Cancel"))
+}
+
+// cancelMessage is the optional message of the Cancel methods.
+func cancelMessage(message []string, method string) string {
+	switch len(message) {
+	case 0:
+		return ""
+	case 1:
+		return message[0]
+	}
+	panic("asyncio: " + method + " with more than one message")
 }
 
 // Cancelled reports whether the future was cancelled.

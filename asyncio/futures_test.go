@@ -7,6 +7,7 @@ package asyncio_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,14 +15,14 @@ import (
 )
 
 func TestFutures_test_initial_state(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		if f.Cancelled() || f.Done() {
-			t.Error("new future is cancelled or done")
+			t.Errorf("new future is cancelled or done: got f.Cancelled() || f.Done(), want !f.Cancelled() && !f.Done()")
 		}
 		f.Cancel("")
 		if !f.Cancelled() {
-			t.Error("not cancelled after Cancel")
+			t.Errorf("not cancelled after Cancel: f.Cancelled() got false, want true")
 		}
 		return nil
 	})
@@ -32,18 +33,18 @@ func TestFutures_test_initial_state(t *testing.T) {
 func TestFutures_test_constructor_without_loop(t *testing.T) {
 	msg := mustPanic(t, func() { asyncio.NewFuture[int](nil) })
 	if !strings.Contains(msg, "nil loop") {
-		t.Errorf("panic %q", msg)
+		t.Errorf("panic: got %q, want it to contain %q", msg, "nil loop")
 	}
 }
 
 func TestFutures_test_constructor_use_running_loop(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		l, err := asyncio.GetRunningLoop(ctx)
 		if err != nil {
 			return err
 		}
 		if f := asyncio.NewFuture[int](l); f.Loop() != loop {
-			t.Error("future's loop is not the running loop")
+			t.Errorf("future's loop is not the running loop: got f.Loop() != loop, want f.Loop() == loop")
 		}
 		return nil
 	})
@@ -54,10 +55,10 @@ func TestFutures_test_constructor_use_running_loop(t *testing.T) {
 func TestFutures_test_uninitialized(t *testing.T) {
 	var f asyncio.Future[int]
 	if _, err := f.Result(); !errors.Is(err, asyncio.ErrInvalidState) {
-		t.Errorf("Result: %v", err)
+		t.Errorf("Result: got %v, want an error matching asyncio.ErrInvalidState", err)
 	}
 	if err := f.Exception(); !errors.Is(err, asyncio.ErrInvalidState) {
-		t.Errorf("Exception: %v", err)
+		t.Errorf("Exception: got %v, want an error matching asyncio.ErrInvalidState", err)
 	}
 	for name, fn := range map[string]func(){
 		"SetResult":       func() { f.SetResult(1) },
@@ -66,115 +67,115 @@ func TestFutures_test_uninitialized(t *testing.T) {
 		"AddDoneCallback": func() { f.AddDoneCallback(func(context.Context) {}) },
 	} {
 		if msg := mustPanic(t, fn); !strings.Contains(msg, "not made by NewFuture") {
-			t.Errorf("%s: panic %q", name, msg)
+			t.Errorf("%s: got panic %q; want strings.Contains(msg, \"not made by NewFuture\")", name, msg)
 		}
 	}
 	if f.RemoveDoneCallback(nil) != 0 || f.Cancelled() || f.Done() {
-		t.Error("zero future is not pending")
+		t.Errorf("zero future is not pending: got f.RemoveDoneCallback(nil) != 0 || f.Cancelled() || f.Done(), want f.RemoveDoneCallback(nil) == 0 && !f.Cancelled() && !f.Done()")
 	}
 	_ = f.String()
 }
 
 func TestFutures_test_future_cancel_message_getter(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		f.Cancel("my message")
 		_, err := asyncio.Await(ctx, f)
 		var ce *asyncio.CancelledError
 		if !errors.As(err, &ce) || ce.Msg != "my message" {
-			t.Errorf("Await: %v", err)
+			t.Errorf("Await: got %v; want errors.As(err, &ce) && ce.Msg == \"my message\"", err)
 		}
 		return nil
 	})
 }
 
 func TestFutures_test_cancel(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		if !f.Cancel("") || !f.Cancelled() || !f.Done() {
-			t.Error("Cancel")
+			t.Errorf("Cancel: got !f.Cancel(\"\") || !f.Cancelled() || !f.Done(), want f.Cancel(\"\") && f.Cancelled() && f.Done()")
 		}
 		if _, err := f.Result(); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("Result: %v", err)
+			t.Errorf("Result: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		if err := f.Exception(); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("Exception: %v", err)
+			t.Errorf("Exception: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		if err := f.SetResult(1); !errors.Is(err, asyncio.ErrInvalidState) {
-			t.Errorf("SetResult: %v", err)
+			t.Errorf("SetResult: got %v, want an error matching asyncio.ErrInvalidState", err)
 		}
 		if err := f.SetException(errors.New("x")); !errors.Is(err, asyncio.ErrInvalidState) {
-			t.Errorf("SetException: %v", err)
+			t.Errorf("SetException: got %v, want an error matching asyncio.ErrInvalidState", err)
 		}
 		if f.Cancel("") {
-			t.Error("second Cancel reported true")
+			t.Errorf("second Cancel reported true: f.Cancel(\"\") got true, want false")
 		}
 		return nil
 	})
 }
 
 func TestFutures_test_result(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		if _, err := f.Result(); !errors.Is(err, asyncio.ErrInvalidState) {
-			t.Errorf("Result of a pending future: %v", err)
+			t.Errorf("Result of a pending future: got %v, want an error matching asyncio.ErrInvalidState", err)
 		}
 		if err := f.SetResult(42); err != nil {
 			return err
 		}
 		if f.Cancelled() || !f.Done() {
-			t.Error("state")
+			t.Errorf("state: got f.Cancelled() || !f.Done(), want !f.Cancelled() && f.Done()")
 		}
 		if v, err := f.Result(); v != 42 || err != nil {
-			t.Errorf("Result: %v, %v", v, err)
+			t.Errorf("Result: got %v, %v; want v == 42 && err == nil", v, err)
 		}
 		if err := f.Exception(); err != nil {
-			t.Errorf("Exception: %v", err)
+			t.Errorf("Exception: got %v, want nil", err)
 		}
 		if err := f.SetResult(1); !errors.Is(err, asyncio.ErrInvalidState) {
-			t.Errorf("SetResult: %v", err)
+			t.Errorf("SetResult: got %v, want an error matching asyncio.ErrInvalidState", err)
 		}
 		if err := f.SetException(errors.New("x")); !errors.Is(err, asyncio.ErrInvalidState) {
-			t.Errorf("SetException: %v", err)
+			t.Errorf("SetException: got %v, want an error matching asyncio.ErrInvalidState", err)
 		}
 		if f.Cancel("") {
-			t.Error("Cancel of a done future reported true")
+			t.Errorf("Cancel of a done future reported true: f.Cancel(\"\") got true, want false")
 		}
 		return nil
 	})
 }
 
 func TestFutures_test_exception(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		exc := errors.New("RuntimeError")
 		f := asyncio.NewFuture[int](loop)
 		if err := f.Exception(); !errors.Is(err, asyncio.ErrInvalidState) {
-			t.Errorf("Exception of a pending future: %v", err)
+			t.Errorf("Exception of a pending future: got %v, want an error matching asyncio.ErrInvalidState", err)
 		}
 		// Python refuses StopIteration (TypeError); Go refuses nil.
 		if msg := mustPanic(t, func() { f.SetException(nil) }); !strings.Contains(msg, "nil") {
-			t.Errorf("SetException(nil): %q", msg)
+			t.Errorf("SetException(nil): got %q, want it to contain %q", msg, "nil")
 		}
 		if err := f.SetException(exc); err != nil {
 			return err
 		}
 		if f.Cancelled() || !f.Done() {
-			t.Error("state")
+			t.Errorf("state: got f.Cancelled() || !f.Done(), want !f.Cancelled() && f.Done()")
 		}
 		if _, err := f.Result(); err != exc {
-			t.Errorf("Result: %v", err)
+			t.Errorf("Result: got %v, want %v", err, exc)
 		}
 		if err := f.Exception(); err != exc {
-			t.Errorf("Exception: %v", err)
+			t.Errorf("Exception: got %v, want %v", err, exc)
 		}
 		if err := f.SetResult(1); !errors.Is(err, asyncio.ErrInvalidState) {
-			t.Errorf("SetResult: %v", err)
+			t.Errorf("SetResult: got %v, want an error matching asyncio.ErrInvalidState", err)
 		}
 		if err := f.SetException(exc); !errors.Is(err, asyncio.ErrInvalidState) {
-			t.Errorf("SetException: %v", err)
+			t.Errorf("SetException: got %v, want an error matching asyncio.ErrInvalidState", err)
 		}
 		if f.Cancel("") {
-			t.Error("Cancel of a done future reported true")
+			t.Errorf("Cancel of a done future reported true: f.Cancel(\"\") got true, want false")
 		}
 		return nil
 	})
@@ -183,18 +184,18 @@ func TestFutures_test_exception(t *testing.T) {
 // test_yield_from_twice, as await: awaiting a future twice gives the
 // result twice, and the second await does not suspend.
 func TestFutures_test_yield_from_twice(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		loop.CallSoon(func(context.Context) { f.SetResult(42) })
 		x, err := asyncio.Await(ctx, f)
 		if x != 42 || err != nil {
-			t.Errorf("first: %v, %v", x, err)
+			t.Errorf("first: got %v, %v; want x == 42 && err == nil", x, err)
 		}
 		ran := false
 		loop.CallSoon(func(context.Context) { ran = true })
 		y, err := asyncio.Await(ctx, f)
 		if y != 42 || err != nil || ran {
-			t.Errorf("second: %v, %v, suspended=%v", y, err, ran)
+			t.Errorf("second: got %v, %v, suspended=%v; want y == 42 && err == nil && !ran", y, err, ran)
 		}
 		return nil
 	})
@@ -205,11 +206,11 @@ func last_cb(context.Context)  {}
 func fakefunc(context.Context) {}
 
 func TestFutures_test_future_repr(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		loop.SetDebug(true)
 		fd := asyncio.NewFuture[int](loop)
 		if s := fd.String(); !strings.HasPrefix(s, "<Future pending created at ") || !strings.Contains(s, "futures_test.go:") {
-			t.Errorf("debug: %s", s)
+			t.Errorf("debug: got %s; want strings.HasPrefix(s, \"<Future pending created at \") && strings.Contains(s, \"futures_test.go:\")", s)
 		}
 		fd.Cancel("")
 		loop.SetDebug(false)
@@ -235,7 +236,7 @@ func TestFutures_test_future_repr(t *testing.T) {
 		f1 := asyncio.NewFuture[int](loop)
 		f1.AddDoneCallback(fakefunc)
 		if s := f1.String(); !strings.HasPrefix(s, "<Future pending cb=[") || !strings.Contains(s, "fakefunc()]>") {
-			t.Errorf("one callback: %s", s)
+			t.Errorf("one callback: got %s; want strings.HasPrefix(s, \"<Future pending cb=[\") && strings.Contains(s, \"fakefunc()]>\")", s)
 		}
 		f1.Cancel("")
 		check(f1, "<Future cancelled>")
@@ -243,7 +244,7 @@ func TestFutures_test_future_repr(t *testing.T) {
 		f2.AddDoneCallback(first_cb)
 		f2.AddDoneCallback(last_cb)
 		if s := f2.String(); !strings.Contains(s, "first_cb(), ") || !strings.HasSuffix(s, "last_cb()]>") {
-			t.Errorf("two callbacks: %s", s)
+			t.Errorf("two callbacks: got %s; want strings.Contains(s, \"first_cb(), \") && strings.HasSuffix(s, \"last_cb()]>\")", s)
 		}
 		f2.Cancel("")
 		fm := asyncio.NewFuture[int](loop)
@@ -253,7 +254,7 @@ func TestFutures_test_future_repr(t *testing.T) {
 		}
 		fm.AddDoneCallback(last_cb)
 		if s := fm.String(); !strings.Contains(s, "first_cb(), <8 more>, ") || !strings.HasSuffix(s, "last_cb()]>") {
-			t.Errorf("many callbacks: %s", s)
+			t.Errorf("many callbacks: got %s; want strings.Contains(s, \"first_cb(), <8 more>, \") && strings.HasSuffix(s, \"last_cb()]>\")", s)
 		}
 		fm.Cancel("")
 		check(fm, "<Future cancelled>")
@@ -262,12 +263,12 @@ func TestFutures_test_future_repr(t *testing.T) {
 }
 
 func TestFutures_test_future_source_traceback(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		loop.SetDebug(true)
 		defer loop.SetDebug(false)
 		f := asyncio.NewFuture[int](loop)
 		if s := f.String(); !strings.Contains(s, "futures_test.go:") {
-			t.Errorf("%s", s)
+			t.Errorf("f.String: got %s, want it to contain %q", s, "futures_test.go:")
 		}
 		f.Cancel("")
 		return nil
@@ -280,7 +281,7 @@ func bagAppender(b *[]int, thing int) func(context.Context) {
 }
 
 func TestFutures_test_callbacks_remove_first_callback(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var bag []int
 		f := asyncio.NewFuture[string](loop)
 		h1 := f.AddDoneCallback(bagAppender(&bag, 42))
@@ -289,22 +290,22 @@ func TestFutures_test_callbacks_remove_first_callback(t *testing.T) {
 		f.RemoveDoneCallback(h1)
 		f.RemoveDoneCallback(h1)
 		if len(bag) != 0 {
-			t.Error("callbacks ran early")
+			t.Errorf("callbacks ran early: got %v, want 0", len(bag))
 		}
 		f.SetResult("foo")
 		runBriefly(ctx)
-		if !equal(bag, []int{17, 100}) {
-			t.Errorf("bag %v", bag)
+		if !slices.Equal(bag, []int{17, 100}) {
+			t.Errorf("bag: got %v, want %v", bag, []int{17, 100})
 		}
 		if v, _ := f.Result(); v != "foo" {
-			t.Errorf("result %v", v)
+			t.Errorf("result: got %v, want %v", v, "foo")
 		}
 		return nil
 	})
 }
 
 func TestFutures_test_callbacks_remove_first_and_second_callback(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var bag []int
 		f := asyncio.NewFuture[string](loop)
 		h1 := f.AddDoneCallback(bagAppender(&bag, 42))
@@ -315,15 +316,15 @@ func TestFutures_test_callbacks_remove_first_and_second_callback(t *testing.T) {
 		f.RemoveDoneCallback(h1)
 		f.SetResult("foo")
 		runBriefly(ctx)
-		if !equal(bag, []int{100}) {
-			t.Errorf("bag %v", bag)
+		if !slices.Equal(bag, []int{100}) {
+			t.Errorf("bag: got %v, want %v", bag, []int{100})
 		}
 		return nil
 	})
 }
 
 func TestFutures_test_callbacks_remove_third_callback(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var bag []int
 		f := asyncio.NewFuture[string](loop)
 		f.AddDoneCallback(bagAppender(&bag, 42))
@@ -333,44 +334,44 @@ func TestFutures_test_callbacks_remove_third_callback(t *testing.T) {
 		f.RemoveDoneCallback(h3)
 		f.SetResult("foo")
 		runBriefly(ctx)
-		if !equal(bag, []int{42, 17}) {
-			t.Errorf("bag %v", bag)
+		if !slices.Equal(bag, []int{42, 17}) {
+			t.Errorf("bag: got %v, want %v", bag, []int{42, 17})
 		}
 		return nil
 	})
 }
 
 func TestFutures_test_callbacks_invoked_on_set_result(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var bag []int
 		f := asyncio.NewFuture[string](loop)
 		f.AddDoneCallback(bagAppender(&bag, 42))
 		f.AddDoneCallback(bagAppender(&bag, 17))
 		f.SetResult("foo")
 		if len(bag) != 0 {
-			t.Error("callbacks ran synchronously")
+			t.Errorf("callbacks ran synchronously: got %v, want 0", len(bag))
 		}
 		runBriefly(ctx)
-		if !equal(bag, []int{42, 17}) {
-			t.Errorf("bag %v", bag)
+		if !slices.Equal(bag, []int{42, 17}) {
+			t.Errorf("bag: got %v, want %v", bag, []int{42, 17})
 		}
 		return nil
 	})
 }
 
 func TestFutures_test_callbacks_invoked_on_set_exception(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var bag []int
 		f := asyncio.NewFuture[string](loop)
 		f.AddDoneCallback(bagAppender(&bag, 100))
 		exc := errors.New("RuntimeError")
 		f.SetException(exc)
 		runBriefly(ctx)
-		if !equal(bag, []int{100}) {
-			t.Errorf("bag %v", bag)
+		if !slices.Equal(bag, []int{100}) {
+			t.Errorf("bag: got %v, want %v", bag, []int{100})
 		}
 		if f.Exception() != exc {
-			t.Error("exception")
+			t.Errorf("exception: got f.Exception() != exc, want f.Exception() == exc")
 		}
 		return nil
 	})
@@ -380,19 +381,19 @@ func TestFutures_test_callbacks_invoked_on_set_exception(t *testing.T) {
 // Go functions are not comparable, so each registration is removed by its
 // handle, and RemoveDoneCallback counts 0 or 1.
 func TestFutures_test_remove_done_callback(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var bag []int
 		f := asyncio.NewFuture[string](loop)
 		cb1, cb2 := bagAppender(&bag, 1), bagAppender(&bag, 2)
 		h1 := f.AddDoneCallback(cb1)
 		h2 := f.AddDoneCallback(cb2)
 		if n := f.RemoveDoneCallback(h2); n != 1 {
-			t.Errorf("removed %d", n)
+			t.Errorf("removed: got %d, want %d", n, 1)
 		}
 		other := asyncio.NewFuture[string](loop)
 		h3 := other.AddDoneCallback(bagAppender(&bag, 3))
 		if n := f.RemoveDoneCallback(h3); n != 0 {
-			t.Errorf("removed a callback of another future: %d", n)
+			t.Errorf("removed a callback of another future: got %d, want %d", n, 0)
 		}
 		f.AddDoneCallback(cb2)
 		hs := []*asyncio.Handle{h1}
@@ -404,12 +405,12 @@ func TestFutures_test_remove_done_callback(t *testing.T) {
 			n += f.RemoveDoneCallback(h)
 		}
 		if n != 6 {
-			t.Errorf("removed %d", n)
+			t.Errorf("removed: got %d, want %d", n, 6)
 		}
 		f.SetResult("foo")
 		runBriefly(ctx)
-		if !equal(bag, []int{2}) {
-			t.Errorf("bag %v", bag)
+		if !slices.Equal(bag, []int{2}) {
+			t.Errorf("bag: got %v, want %v", bag, []int{2})
 		}
 		other.Cancel("")
 		return nil
@@ -419,7 +420,7 @@ func TestFutures_test_remove_done_callback(t *testing.T) {
 // test_schedule_callbacks_list_mutation_1: a callback removing others
 // while the callbacks run finds them already scheduled; nothing breaks.
 func TestFutures_test_schedule_callbacks_list_mutation_1(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		var hs []*asyncio.Handle
 		var removed int
@@ -433,7 +434,7 @@ func TestFutures_test_schedule_callbacks_list_mutation_1(t *testing.T) {
 		f.SetResult(1)
 		runBriefly(ctx)
 		if removed != 0 || n != 2 {
-			t.Errorf("removed %d, ran %d", removed, n)
+			t.Errorf("got removed %d, ran %d; want removed == 0 && n == 2", removed, n)
 		}
 		return nil
 	})
@@ -442,32 +443,20 @@ func TestFutures_test_schedule_callbacks_list_mutation_1(t *testing.T) {
 // A callback added to a future that is already done is scheduled, never
 // run synchronously (CPython's add_done_callback uses call_soon).
 func TestFutures_add_done_callback_when_done(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := asyncio.NewFuture[int](loop)
 		f.SetResult(1)
 		ran := false
 		f.AddDoneCallback(func(context.Context) { ran = true })
 		if ran {
-			t.Error("ran synchronously")
+			t.Errorf("ran synchronously: ran got true, want false")
 		}
 		runBriefly(ctx)
 		if !ran {
-			t.Error("never ran")
+			t.Errorf("never ran: ran got false, want true")
 		}
 		return nil
 	})
-}
-
-func equal[T comparable](a, b []T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Not transcribed (Go cannot express them, or they test CPython internals):

@@ -23,8 +23,11 @@ import (
 // awaiting it ends cancelled.
 //
 // Python's gather also takes coroutines and wraps them in tasks; in Go
-// make the tasks with CreateTask. To gather results of different types,
-// wrap each with AsAny. An awaitable given twice is waited for once, and
+// make the tasks with CreateTask. aws is any slice of one kind of
+// awaitable, so Gather(ctx, tasks...) works for tasks []*Task[T]; to mix
+// futures and tasks of one result type, name the kind:
+// Gather[T, AwaitableOf[T]](ctx, fut, task). To gather results of
+// different types, wrap each with AsAny. An awaitable given twice is waited for once, and
 // its result appears at each of its positions.
 //
 // Loop-confined: call it from a callback or task of the loop of aws, and
@@ -33,8 +36,8 @@ import (
 // only when aws is empty (the result is then an empty slice, already
 // set); it panics if aws is empty and ctx carries no loop, if aws belong
 // to different loops, or if one of aws is nil.
-func Gather[T any](ctx context.Context, aws ...AwaitableOf[T]) *GatheringFuture[T] {
-	return gather(ctx, aws, false, AwaitableOf[T].Result)
+func Gather[T any, A AwaitableOf[T]](ctx context.Context, aws ...A) *GatheringFuture[T] {
+	return gather(ctx, aws, false, func(a A) (T, error) { return a.Result() })
 }
 
 // GatherResults is Gather with return_exceptions=True: the gathering
@@ -42,8 +45,8 @@ func Gather[T any](ctx context.Context, aws ...AwaitableOf[T]) *GatheringFuture[
 // (its value, or its error; a *CancelledError for a cancelled child), in
 // the order of aws. It fails only if it was cancelled itself. Same flavor
 // and panics as Gather.
-func GatherResults[T any](ctx context.Context, aws ...AwaitableOf[T]) *GatheringFuture[Outcome[T]] {
-	return gather(ctx, aws, true, func(a AwaitableOf[T]) (Outcome[T], error) {
+func GatherResults[T any, A AwaitableOf[T]](ctx context.Context, aws ...A) *GatheringFuture[Outcome[T]] {
+	return gather(ctx, aws, true, func(a A) (Outcome[T], error) {
 		v, err := a.Result()
 		return Outcome[T]{Value: v, Err: err}, nil
 	})
@@ -183,10 +186,12 @@ func gather[A Awaitable, E any](ctx context.Context, aws []A, returnExceptions b
 
 // Cancel cancels every child that is not done, and reports whether any
 // was; the gathering future then fails with a *CancelledError (whose Msg
-// is msg) once all children are done. If the gathering future is already
-// done it reports false and cancels nothing. Loop-confined.
-func (g *GatheringFuture[E]) Cancel(msg string) bool {
+// is the message, if one is given) once all children are done. If the
+// gathering future is already done it reports false and cancels nothing.
+// Loop-confined.
+func (g *GatheringFuture[E]) Cancel(message ...string) bool {
 	g.fut.core.check("GatheringFuture.Cancel")
+	msg := cancelMessage(message, "GatheringFuture.Cancel")
 	if g.fut.Done() {
 		return false
 	}

@@ -46,7 +46,7 @@ func goid() int64 {
 // is ever inlined, so each is a real frame of its goroutine's stack.
 var (
 	loopRunEntry  = funcEntry((*Loop).run)
-	coroBodyEntry = funcEntry((*taskCore).body)
+	coroBodyEntry = funcEntry((*coroutine).body)
 )
 
 func funcEntry(fn any) uintptr {
@@ -122,4 +122,17 @@ func (g *flavorGuard) stop() {
 func (l *Loop) blocked(g *flavorGuard) bool {
 	g.t = nil
 	return l.wakes.Load() == g.wakes && onLoopCode()
+}
+
+// checkIdle panics when a loop-confined method is called while the loop
+// waits for work: the caller cannot be one of its callbacks or tasks, and
+// what it schedules would wait, unseen, until something else wakes the
+// loop. It costs an atomic load; debug mode checks more (checkGoroutine).
+func (l *Loop) checkIdle(method string) {
+	if l.wakes.Load()&1 == 0 && !l.blk.held.Load() && !l.closed.Load() {
+		panic("asyncio: " + method + " called from outside its loop (the loop is waiting for work, " +
+			"so the caller is not one of its callbacks or tasks): loop-confined objects are used " +
+			"from the loop; from trio code, call them inside asyncio.RunSync(ctx, fn); " +
+			"from other goroutines, inside Loop.CallSoonThreadsafe")
+	}
 }

@@ -14,8 +14,9 @@ import (
 // keep it from running.
 //
 // Handles are loop-confined: Cancel and Cancelled may be called only from
-// the loop (its callbacks and tasks). To cancel from another goroutine,
-// CallSoonThreadsafe a callback that calls Cancel.
+// the loop (its callbacks and tasks). To cancel from trio code, call
+// Cancel inside RunSync; from another goroutine, CallSoonThreadsafe a
+// callback that calls Cancel.
 //
 // Cost: CallSoon carves its handles out of per-loop blocks of 128 (one
 // allocation per 128 calls); a handle kept alive keeps its block alive, but
@@ -45,6 +46,8 @@ func (h *Handle) cancel(method string) bool {
 	debug := l != nil && l.debug.Load()
 	if debug {
 		l.checkGoroutine(method)
+	} else if l != nil {
+		l.checkIdle(method)
 	}
 	if h.cancelled {
 		return false

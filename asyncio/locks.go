@@ -25,9 +25,11 @@ import (
 //     ErrDifferentLoop (calls that do not wait bind nothing, as in
 //     asyncio). Waits work only in a task, through Await: from a callback
 //     or trio-flavored code they return ErrAwaitOutsideTask. Calls that do
-//     not wait (Release, Set, Notify…) may come from callbacks too. In
-//     debug mode (Loop.SetDebug), a bound object used from a goroutine
-//     other than its loop's panics, saying so.
+//     not wait (Release, Set, Notify…) may come from callbacks too, and
+//     from trio code inside RunSync. A bound object used while its loop
+//     waits for work (from trio code, say) panics, saying so; in debug
+//     mode (Loop.SetDebug), so does one used from any goroutine other
+//     than its loop's.
 //   - Cost: an operation that does not wait allocates nothing; a wait
 //     allocates one future, which is also its node in the list of waiters.
 //   - Misuse that asyncio reports with RuntimeError or ValueError

@@ -3,8 +3,8 @@ package asyncio_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
@@ -23,7 +23,7 @@ import (
 // ---- Lock
 
 func TestLockTests_test_repr(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var lock asyncio.Lock
 		expect(t, lock.String(), "<Lock [unlocked]>", "repr")
 		expectNoErr(t, lock.Acquire(ctx), "Acquire")
@@ -33,11 +33,12 @@ func TestLockTests_test_repr(t *testing.T) {
 		expect(t, lock.String(), "<Lock [locked, waiters:1]>", "repr")
 		lock.Release()
 		expectNoErr(t, await(ctx, w), "waiter")
+		return nil
 	})
 }
 
 func TestLockTests_test_acquire(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var lock asyncio.Lock
 		var result []int
 		expectNoErr(t, lock.Acquire(ctx), "Acquire")
@@ -75,24 +76,26 @@ func TestLockTests_test_acquire(t *testing.T) {
 			expect(t, task.Done(), true, "done")
 			expectNoErr(t, err, "result")
 		}
+		return nil
 	})
 }
 
 func TestLockTests_test_acquire_cancel(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var lock asyncio.Lock
 		expectNoErr(t, lock.Acquire(ctx), "Acquire")
 		task := spawn(ctx, lock.Acquire)
 		callSoonCancel(ctx, task)
 		expectErr(t, await(ctx, task), asyncio.ErrCancelled, "await task")
 		expect(t, asyncio.LockWaiters(&lock), 0, "waiters")
+		return nil
 	})
 }
 
 func TestLockTests_test_cancel_race(t *testing.T) {
 	// A holds the lock, B and C wait. Then, at once, B is cancelled and A
 	// releases: the release must pass over B's cancelled waiter to C.
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var lock asyncio.Lock
 		lockit := func(blocker *asyncio.Future[struct{}]) func(ctx context.Context) error {
 			return func(ctx context.Context) error {
@@ -107,7 +110,7 @@ func TestLockTests_test_cancel_race(t *testing.T) {
 				return nil
 			}
 		}
-		fa := asyncio.NewFuture[struct{}](loopOf(ctx))
+		fa := asyncio.NewFuture[struct{}](loop)
 		ta := spawn(ctx, lockit(fa))
 		tick(t, ctx)
 		expect(t, lock.Locked(), true, "locked")
@@ -126,13 +129,14 @@ func TestLockTests_test_cancel_race(t *testing.T) {
 		expect(t, ta.Done(), true, "ta done")
 		expect(t, tb.Cancelled(), true, "tb cancelled")
 		expectNoErr(t, await(ctx, tc), "tc")
+		return nil
 	})
 }
 
 func TestLockTests_test_cancel_release_race(t *testing.T) {
 	// bpo-32734: with 4 acquires, cancelling the second and releasing the
 	// first must not let two tasks take the lock.
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var lock asyncio.Lock
 		lockCount, callCount := 0, 0
 		lockit := func(ctx context.Context) error {
@@ -149,7 +153,7 @@ func TestLockTests_test_cancel_release_race(t *testing.T) {
 		t3 := spawn(ctx, lockit)
 		tick(t, ctx)
 
-		loopOf(ctx).CallSoon(func(context.Context) {
+		loop.CallSoon(func(context.Context) {
 			t1.Cancel("")
 			lock.Release()
 		})
@@ -161,11 +165,12 @@ func TestLockTests_test_cancel_release_race(t *testing.T) {
 		t3.Cancel("")
 		tick(t, ctx)
 		expect(t, t3.Cancelled(), true, "t3 cancelled")
+		return nil
 	})
 }
 
 func TestLockTests_test_finished_waiter_cancelled(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var lock asyncio.Lock
 		expectNoErr(t, lock.Acquire(ctx), "Acquire")
 		expect(t, lock.Locked(), true, "locked")
@@ -182,37 +187,42 @@ func TestLockTests_test_finished_waiter_cancelled(t *testing.T) {
 		expect(t, lock.Locked(), true, "locked")
 		expect(t, tb.Cancelled(), true, "tb cancelled")
 		expectNoErr(t, await(ctx, tc), "tc")
+		return nil
 	})
 }
 
 func TestLockTests_test_release_not_acquired(t *testing.T) {
 	var lock asyncio.Lock
-	expectPanic(t, "Lock is not acquired", lock.Release)
+	if msg := mustPanic(t, lock.Release); !strings.Contains(msg, "Lock is not acquired") {
+		t.Errorf("lock.Release: got panic %q, want it to contain %q", msg, "Lock is not acquired")
+	}
 }
 
 func TestLockTests_test_release_no_waiters(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var lock asyncio.Lock
 		expectNoErr(t, lock.Acquire(ctx), "Acquire")
 		expect(t, lock.Locked(), true, "locked")
 		lock.Release()
 		expect(t, lock.Locked(), false, "locked")
+		return nil
 	})
 }
 
 func TestLockTests_test_context_manager(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var lock asyncio.Lock
 		expect(t, lock.Locked(), false, "locked")
 		func() {
 			if err := lock.Acquire(ctx); err != nil {
-				t.Error(err)
+				t.Errorf("lock.Acquire: got %v, want nil", err)
 				return
 			}
 			defer lock.Release()
 			expect(t, lock.Locked(), true, "locked inside")
 		}()
 		expect(t, lock.Locked(), false, "locked after")
+		return nil
 	})
 }
 
@@ -222,7 +232,7 @@ func TestLockTests_test_context_manager(t *testing.T) {
 func TestLock_fifo_with_cancellations(t *testing.T) {
 	// Ten tasks queue for the lock; every third is cancelled while it
 	// waits, some after being woken. The others get the lock in order.
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var lock asyncio.Lock
 		var order []int
 		expectNoErr(t, lock.Acquire(ctx), "Acquire")
@@ -255,6 +265,7 @@ func TestLock_fifo_with_cancellations(t *testing.T) {
 		expectSlice(t, order, []int{1, 2, 4, 5, 7, 8}, "order")
 		expect(t, lock.Locked(), false, "locked")
 		expect(t, asyncio.LockWaiters(&lock), 0, "waiters")
+		return nil
 	})
 }
 
@@ -275,7 +286,7 @@ func TestLock_outside_task(t *testing.T) {
 // ---- Event
 
 func TestEventTests_test_repr(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var ev asyncio.Event
 		expect(t, ev.String(), "<Event [unset]>", "repr")
 		ev.Set()
@@ -286,11 +297,12 @@ func TestEventTests_test_repr(t *testing.T) {
 		expect(t, ev.String(), "<Event [unset, waiters:1]>", "repr")
 		ev.Set()
 		expectNoErr(t, await(ctx, w), "waiter")
+		return nil
 	})
 }
 
 func TestEventTests_test_wait(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var ev asyncio.Event
 		expect(t, ev.IsSet(), false, "is set")
 		var result []int
@@ -315,24 +327,27 @@ func TestEventTests_test_wait(t *testing.T) {
 		for _, task := range []*asyncio.Task[struct{}]{t1, t2, t3} {
 			expect(t, task.Done(), true, "done")
 		}
+		return nil
 	})
 }
 
 func TestEventTests_test_wait_on_set(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var ev asyncio.Event
 		ev.Set()
 		expectNoErr(t, ev.Wait(ctx), "Wait")
+		return nil
 	})
 }
 
 func TestEventTests_test_wait_cancel(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var ev asyncio.Event
 		wait := spawn(ctx, ev.Wait)
 		callSoonCancel(ctx, wait)
 		expectErr(t, await(ctx, wait), asyncio.ErrCancelled, "await wait")
 		expect(t, asyncio.EventWaiters(&ev), 0, "waiters")
+		return nil
 	})
 }
 
@@ -346,7 +361,7 @@ func TestEventTests_test_clear(t *testing.T) {
 }
 
 func TestEventTests_test_clear_with_waiters(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var ev asyncio.Event
 		var result []int
 		task := spawn(ctx, func(ctx context.Context) error {
@@ -370,6 +385,7 @@ func TestEventTests_test_clear_with_waiters(t *testing.T) {
 		expectSlice(t, result, []int{1}, "result")
 		expect(t, asyncio.EventWaiters(&ev), 0, "waiters")
 		expect(t, task.Done(), true, "done")
+		return nil
 	})
 }
 
@@ -394,7 +410,7 @@ func condWaiter(cond *asyncio.Condition, result *[]int, n int, release bool) fun
 }
 
 func TestConditionTests_test_wait(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
 		var result []int
 		t1 := spawn(ctx, condWaiter(&cond, &result, 1, false))
@@ -433,11 +449,12 @@ func TestConditionTests_test_wait(t *testing.T) {
 		for _, task := range []*asyncio.Task[struct{}]{t1, t2, t3} {
 			expect(t, task.Done(), true, "done")
 		}
+		return nil
 	})
 }
 
 func TestConditionTests_test_wait_cancel(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
 		expectNoErr(t, cond.Acquire(ctx), "Acquire")
 		wait := spawn(ctx, cond.Wait)
@@ -445,11 +462,12 @@ func TestConditionTests_test_wait_cancel(t *testing.T) {
 		expectErr(t, await(ctx, wait), asyncio.ErrCancelled, "await wait")
 		expect(t, asyncio.ConditionWaiters(&cond), 0, "waiters")
 		expect(t, cond.Locked(), true, "locked")
+		return nil
 	})
 }
 
 func TestConditionTests_test_wait_cancel_contested(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
 		expectNoErr(t, cond.Acquire(ctx), "Acquire")
 		expect(t, cond.Locked(), true, "locked")
@@ -461,18 +479,18 @@ func TestConditionTests_test_wait_cancel_contested(t *testing.T) {
 		expectNoErr(t, cond.Acquire(ctx), "Acquire")
 		expect(t, cond.Locked(), true, "locked")
 		cond.Notify(1)
-		loop := loopOf(ctx)
 		loop.CallSoon(func(context.Context) { waitTask.Cancel("") })
 		loop.CallSoon(func(context.Context) { cond.Release() })
 		// Cancelled or not (CPython accepts both), Wait holds the lock.
 		await(ctx, waitTask)
 		expect(t, cond.Locked(), true, "locked")
+		return nil
 	})
 }
 
 func TestConditionTests_test_wait_cancel_after_notify(t *testing.T) {
 	// bpo-32841
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
 		waited := false
 		waiter := spawn(ctx, func(ctx context.Context) error {
@@ -495,18 +513,22 @@ func TestConditionTests_test_wait_cancel_after_notify(t *testing.T) {
 
 		expect(t, waiter.Cancelled(), true, "waiter cancelled")
 		expect(t, waited, true, "waited")
+		return nil
 	})
 }
 
 func TestConditionTests_test_wait_unacquired(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
-		expectPanic(t, "un-acquired lock", func() { cond.Wait(ctx) })
+		if msg := mustPanic(t, func() { cond.Wait(ctx) }); !strings.Contains(msg, "un-acquired lock") {
+			t.Errorf("cond.Wait(ctx): got panic %q, want it to contain %q", msg, "un-acquired lock")
+		}
+		return nil
 	})
 }
 
 func TestConditionTests_test_wait_for(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
 		presult := false
 		var result []int
@@ -538,20 +560,24 @@ func TestConditionTests_test_wait_for(t *testing.T) {
 		expectSlice(t, result, []int{1}, "result")
 		expect(t, task.Done(), true, "done")
 		expectNoErr(t, task.Exception(), "task")
+		return nil
 	})
 }
 
 func TestConditionTests_test_wait_for_unacquired(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
 		// The predicate can be true at once.
 		expectNoErr(t, cond.WaitFor(ctx, func() bool { return true }), "WaitFor")
-		expectPanic(t, "un-acquired lock", func() { cond.WaitFor(ctx, func() bool { return false }) })
+		if msg := mustPanic(t, func() { cond.WaitFor(ctx, func() bool { return false }) }); !strings.Contains(msg, "un-acquired lock") {
+			t.Errorf("cond.WaitFor(ctx, func() bool { return false }): got panic %q, want it to contain %q", msg, "un-acquired lock")
+		}
+		return nil
 	})
 }
 
 func TestConditionTests_test_notify(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
 		var result []int
 		t1 := spawn(ctx, condWaiter(&cond, &result, 1, true))
@@ -575,11 +601,12 @@ func TestConditionTests_test_notify(t *testing.T) {
 		for _, task := range []*asyncio.Task[struct{}]{t1, t2, t3} {
 			expect(t, task.Done(), true, "done")
 		}
+		return nil
 	})
 }
 
 func TestConditionTests_test_notify_all(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
 		var result []int
 		t1 := spawn(ctx, condWaiter(&cond, &result, 1, true))
@@ -593,21 +620,26 @@ func TestConditionTests_test_notify_all(t *testing.T) {
 		tick(t, ctx)
 		expectSlice(t, result, []int{1, 2}, "result")
 		expect(t, t1.Done() && t2.Done(), true, "done")
+		return nil
 	})
 }
 
 func TestConditionTests_test_notify_unacquired(t *testing.T) {
 	var cond asyncio.Condition
-	expectPanic(t, "un-acquired lock", func() { cond.Notify(1) })
+	if msg := mustPanic(t, func() { cond.Notify(1) }); !strings.Contains(msg, "un-acquired lock") {
+		t.Errorf("cond.Notify(1): got panic %q, want it to contain %q", msg, "un-acquired lock")
+	}
 }
 
 func TestConditionTests_test_notify_all_unacquired(t *testing.T) {
 	var cond asyncio.Condition
-	expectPanic(t, "un-acquired lock", cond.NotifyAll)
+	if msg := mustPanic(t, cond.NotifyAll); !strings.Contains(msg, "un-acquired lock") {
+		t.Errorf("cond.NotifyAll: got panic %q, want it to contain %q", msg, "un-acquired lock")
+	}
 }
 
 func TestConditionTests_test_repr(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
 		expect(t, cond.String(), "<Condition [unlocked]>", "repr")
 		expectNoErr(t, cond.Acquire(ctx), "Acquire")
@@ -621,22 +653,24 @@ func TestConditionTests_test_repr(t *testing.T) {
 		expect(t, cond.String(), "<Condition [locked, waiters:2]>", "repr")
 		cond.NotifyAll()
 		cond.Release()
+		return nil
 	})
 }
 
 func TestConditionTests_test_context_manager(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
 		expect(t, cond.Locked(), false, "locked")
 		expectNoErr(t, cond.Acquire(ctx), "Acquire")
 		expect(t, cond.Locked(), true, "locked")
 		cond.Release()
 		expect(t, cond.Locked(), false, "locked")
+		return nil
 	})
 }
 
 func TestConditionTests_test_explicit_lock(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f := func(lock *asyncio.Lock, cond *asyncio.Condition) {
 			if lock == nil {
 				lock = new(asyncio.Lock)
@@ -660,64 +694,64 @@ func TestConditionTests_test_explicit_lock(t *testing.T) {
 		f(new(asyncio.Lock), nil)
 		lock := new(asyncio.Lock)
 		f(lock, asyncio.NewCondition(lock))
+		return nil
 	})
 }
 
 func TestConditionTests_test_ambiguous_loops(t *testing.T) {
 	// CPython sets the private _loop; here the objects are bound by a
 	// first loop, for real, and then used on a second one.
-	synctest.Test(t, func(t *testing.T) {
-		var lock asyncio.Lock
-		var cond asyncio.Condition
-		runMain(t, func(ctx context.Context) (struct{}, error) {
-			// Contended waits bind the lock and the condition.
-			expectNoErr(t, lock.Acquire(ctx), "Acquire")
-			w := spawn(ctx, lock.Acquire)
-			tick(t, ctx)
-			lock.Release()
-			expectNoErr(t, await(ctx, w), "waiter")
-			lock.Release()
+	var lock asyncio.Lock
+	var cond asyncio.Condition
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		// Contended waits bind the lock and the condition.
+		expectNoErr(t, lock.Acquire(ctx), "Acquire")
+		w := spawn(ctx, lock.Acquire)
+		tick(t, ctx)
+		lock.Release()
+		expectNoErr(t, await(ctx, w), "waiter")
+		lock.Release()
 
-			expectNoErr(t, cond.Acquire(ctx), "cond.Acquire")
-			w = spawn(ctx, func(ctx context.Context) error {
-				if err := cond.Acquire(ctx); err != nil {
-					return err
-				}
-				cond.Notify(1)
-				cond.Release()
-				return nil
-			})
-			expectNoErr(t, cond.Wait(ctx), "cond.Wait")
+		expectNoErr(t, cond.Acquire(ctx), "cond.Acquire")
+		w = spawn(ctx, func(ctx context.Context) error {
+			if err := cond.Acquire(ctx); err != nil {
+				return err
+			}
+			cond.Notify(1)
 			cond.Release()
-			return struct{}{}, await(ctx, w)
+			return nil
 		})
+		expectNoErr(t, cond.Wait(ctx), "cond.Wait")
+		cond.Release()
+		return await(ctx, w)
+	})
 
-		runMain(t, func(ctx context.Context) (struct{}, error) {
-			// wrong_loop_in_lock: acquired at once, without the loop.
-			expectNoErr(t, lock.Acquire(ctx), "Acquire")
-			cond2 := asyncio.NewCondition(&lock)
-			// Acquiring it again has to wait, which finds the mismatch.
-			expectErr(t, cond2.Acquire(ctx), asyncio.ErrDifferentLoop, "cond2.Acquire")
-			lock.Release()
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		// wrong_loop_in_lock: acquired at once, without the loop.
+		expectNoErr(t, lock.Acquire(ctx), "Acquire")
+		cond2 := asyncio.NewCondition(&lock)
+		// Acquiring it again has to wait, which finds the mismatch.
+		expectErr(t, cond2.Acquire(ctx), asyncio.ErrDifferentLoop, "cond2.Acquire")
+		lock.Release()
 
-			// wrong_loop_in_cond: Wait finds it before releasing the lock.
-			expectNoErr(t, cond.Acquire(ctx), "cond.Acquire")
-			expectErr(t, cond.Wait(ctx), asyncio.ErrDifferentLoop, "cond.Wait")
-			expect(t, cond.Locked(), true, "still locked")
-			cond.Release()
-			return struct{}{}, nil
-		})
+		// wrong_loop_in_cond: Wait finds it before releasing the lock.
+		expectNoErr(t, cond.Acquire(ctx), "cond.Acquire")
+		expectErr(t, cond.Wait(ctx), asyncio.ErrDifferentLoop, "cond.Wait")
+		expect(t, cond.Locked(), true, "still locked")
+		cond.Release()
+		return nil
 	})
 }
 
 func TestConditionTests_test_timeout_in_block(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
 		expectNoErr(t, cond.Acquire(ctx), "Acquire")
 		err := withTimeout(ctx, 500*time.Millisecond, func() error { return cond.Wait(ctx) })
 		expectErr(t, err, asyncio.ErrTimeout, "Wait with a timeout")
 		expect(t, cond.Locked(), true, "locked")
 		cond.Release()
+		return nil
 	})
 }
 
@@ -740,7 +774,7 @@ func cancelledConsumer(t *testing.T, cond *asyncio.Condition, wake *bool, raised
 func TestConditionTests_test_cancelled_error_wakeup(t *testing.T) {
 	// A cancellation received while waiting for the wakeup is returned
 	// unchanged.
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
 		wake := false
 		var raised error
@@ -750,16 +784,17 @@ func TestConditionTests_test_cancelled_error_wakeup(t *testing.T) {
 		err := await(ctx, task)
 		var ce *asyncio.CancelledError
 		if !errors.As(err, &ce) || ce.Msg != "foo" {
-			t.Errorf("await task: %v, want the CancelledError of Cancel(\"foo\")", err)
+			t.Errorf("await task: got %v, want the CancelledError of Cancel(\"foo\")", err)
 		}
 		expect(t, err, raised, "the same error")
+		return nil
 	})
 }
 
 func TestConditionTests_test_cancelled_error_re_aquire(t *testing.T) {
 	// A cancellation received while re-acquiring the lock is returned
 	// unchanged.
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
 		wake := false
 		var raised error
@@ -775,9 +810,10 @@ func TestConditionTests_test_cancelled_error_re_aquire(t *testing.T) {
 		err := await(ctx, task)
 		var ce *asyncio.CancelledError
 		if !errors.As(err, &ce) || ce.Msg != "foo" {
-			t.Errorf("await task: %v, want the CancelledError of Cancel(\"foo\")", err)
+			t.Errorf("await task: got %v, want the CancelledError of Cancel(\"foo\")", err)
 		}
 		expect(t, err, raised, "the same error")
+		return nil
 	})
 }
 
@@ -802,7 +838,7 @@ func consumeState(cond *asyncio.Condition, state *int) func(ctx context.Context)
 }
 
 func testCancelledWakeup(t *testing.T, relock bool) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cond asyncio.Condition
 		state := 0
 		c := spawnN(ctx, 2, consumeState(&cond, &state))
@@ -821,7 +857,7 @@ func testCancelledWakeup(t *testing.T, relock bool) {
 			return cond.WaitFor(ctx, func() bool { return state == 0 })
 		})
 		if err != nil && !errors.Is(err, asyncio.ErrTimeout) {
-			t.Errorf("WaitFor: %v", err)
+			t.Errorf("WaitFor: got %v, want nil or an error matching asyncio.ErrTimeout", err)
 		}
 		expect(t, state, 0, "state (the item was consumed)")
 		// Clean up.
@@ -829,6 +865,7 @@ func testCancelledWakeup(t *testing.T, relock bool) {
 		cond.NotifyAll()
 		cond.Release()
 		expectNoErr(t, await(ctx, c[1]), "second consumer")
+		return nil
 	})
 }
 
@@ -846,7 +883,7 @@ func TestSemaphoreTests_test_initial_value_zero(t *testing.T) {
 }
 
 func TestSemaphoreTests_test_repr(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		sem := asyncio.NewSemaphore(1)
 		expect(t, sem.String(), "<Semaphore [unlocked, value:1]>", "repr")
 		expectNoErr(t, sem.Acquire(ctx), "Acquire")
@@ -860,6 +897,7 @@ func TestSemaphoreTests_test_repr(t *testing.T) {
 		gather(ctx, w1, w2)
 		bs := asyncio.NewBoundedSemaphore(2)
 		expect(t, bs.String(), "<BoundedSemaphore [unlocked, value:2]>", "repr")
+		return nil
 	})
 }
 
@@ -872,12 +910,16 @@ func TestSemaphoreTests_test_semaphore(t *testing.T) {
 }
 
 func TestSemaphoreTests_test_semaphore_value(t *testing.T) {
-	expectPanic(t, "must be >= 0", func() { asyncio.NewSemaphore(-1) })
-	expectPanic(t, "must be >= 0", func() { asyncio.NewBoundedSemaphore(-1) })
+	if msg := mustPanic(t, func() { asyncio.NewSemaphore(-1) }); !strings.Contains(msg, "must be >= 0") {
+		t.Errorf("asyncio.NewSemaphore(-1): got panic %q, want it to contain %q", msg, "must be >= 0")
+	}
+	if msg := mustPanic(t, func() { asyncio.NewBoundedSemaphore(-1) }); !strings.Contains(msg, "must be >= 0") {
+		t.Errorf("asyncio.NewBoundedSemaphore(-1): got panic %q, want it to contain %q", msg, "must be >= 0")
+	}
 }
 
 func TestSemaphoreTests_test_acquire(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		sem := asyncio.NewSemaphore(3)
 		var result []int
 		expectNoErr(t, sem.Acquire(ctx), "Acquire")
@@ -926,22 +968,24 @@ func TestSemaphoreTests_test_acquire(t *testing.T) {
 		for _, err := range gather(ctx, race...) {
 			expectNoErr(t, err, "race task")
 		}
+		return nil
 	})
 }
 
 func TestSemaphoreTests_test_acquire_cancel(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		sem := asyncio.NewSemaphore(1)
 		expectNoErr(t, sem.Acquire(ctx), "Acquire")
 		acquire := spawn(ctx, sem.Acquire)
 		callSoonCancel(ctx, acquire)
 		expectErr(t, await(ctx, acquire), asyncio.ErrCancelled, "await acquire")
 		expect(t, asyncio.SemaphoreWaitersAllDone(sem), true, "no waiter pending")
+		return nil
 	})
 }
 
 func TestSemaphoreTests_test_acquire_cancel_before_awoken(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		sem := asyncio.NewSemaphore(0)
 		ts := spawnN(ctx, 4, sem.Acquire)
 		tick(t, ctx)
@@ -955,11 +999,12 @@ func TestSemaphoreTests_test_acquire_cancel_before_awoken(t *testing.T) {
 		ts[2].Cancel("")
 		ts[3].Cancel("")
 		tick(t, ctx)
+		return nil
 	})
 }
 
 func TestSemaphoreTests_test_acquire_hang(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		sem := asyncio.NewSemaphore(0)
 		t1 := spawn(ctx, sem.Acquire)
 		t2 := spawn(ctx, sem.Acquire)
@@ -970,11 +1015,12 @@ func TestSemaphoreTests_test_acquire_hang(t *testing.T) {
 		tick(t, ctx)
 		expect(t, sem.Locked(), true, "locked")
 		expect(t, t2.Done(), true, "t2 done")
+		return nil
 	})
 }
 
 func TestSemaphoreTests_test_acquire_no_hang(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		sem := asyncio.NewSemaphore(1)
 		var t2 *asyncio.Task[struct{}]
 		t1 := spawn(ctx, func(ctx context.Context) error {
@@ -998,26 +1044,30 @@ func TestSemaphoreTests_test_acquire_no_hang(t *testing.T) {
 		expectNoErr(t, errs[0], "t1")
 		expectErr(t, errs[1], asyncio.ErrCancelled, "t2")
 		expectNoErr(t, withTimeout(ctx, time.Second, func() error { return sem.Acquire(ctx) }), "Acquire")
+		return nil
 	})
 }
 
 func TestSemaphoreTests_test_release_not_acquired(t *testing.T) {
 	sem := asyncio.NewBoundedSemaphore(1)
-	expectPanic(t, "released too many times", sem.Release)
+	if msg := mustPanic(t, sem.Release); !strings.Contains(msg, "released too many times") {
+		t.Errorf("sem.Release: got panic %q, want it to contain %q", msg, "released too many times")
+	}
 }
 
 func TestSemaphoreTests_test_release_no_waiters(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		sem := asyncio.NewSemaphore(1)
 		expectNoErr(t, sem.Acquire(ctx), "Acquire")
 		expect(t, sem.Locked(), true, "locked")
 		sem.Release()
 		expect(t, sem.Locked(), false, "locked")
+		return nil
 	})
 }
 
 func TestSemaphoreTests_test_acquire_fifo_order(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		sem := asyncio.NewSemaphore(1)
 		var result []string
 		coro := func(tag string) func(ctx context.Context) error {
@@ -1035,11 +1085,12 @@ func TestSemaphoreTests_test_acquire_fifo_order(t *testing.T) {
 		}
 		gather(ctx, spawn(ctx, coro("c1")), spawn(ctx, coro("c2")), spawn(ctx, coro("c3")))
 		expectSlice(t, result, []string{"c1_1", "c2_1", "c3_1", "c1_2", "c2_2", "c3_2"}, "result")
+		return nil
 	})
 }
 
 func TestSemaphoreTests_test_acquire_fifo_order_2(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		sem := asyncio.NewSemaphore(1)
 		var result []int
 		c1 := func(ctx context.Context) error {
@@ -1076,11 +1127,12 @@ func TestSemaphoreTests_test_acquire_fifo_order_2(t *testing.T) {
 			expectNoErr(t, err, "task")
 		}
 		expectSlice(t, result, []int{1, 2, 3, 4}, "result")
+		return nil
 	})
 }
 
 func TestSemaphoreTests_test_acquire_fifo_order_3(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		sem := asyncio.NewSemaphore(0)
 		var result []int
 		c := func(n int) func(ctx context.Context) error {
@@ -1100,13 +1152,14 @@ func TestSemaphoreTests_test_acquire_fifo_order_3(t *testing.T) {
 		sem.Release()
 		gather(ctx, t1, t2, t3)
 		expectSlice(t, result, []int{2, 3}, "result")
+		return nil
 	})
 }
 
 func TestSemaphoreTests_test_acquire_fifo_order_4(t *testing.T) {
 	// A successful Acquire wakes up the tasks that had to queue behind it
 	// by the FIFO rule.
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		sem := asyncio.NewSemaphore(0)
 		var result []int
 		var t4 *asyncio.Task[struct{}]
@@ -1159,6 +1212,7 @@ func TestSemaphoreTests_test_acquire_fifo_order_4(t *testing.T) {
 			expectNoErr(t, err, "task")
 		}
 		expectSlice(t, result, []int{1, 2, 3, 4}, "result")
+		return nil
 	})
 }
 
@@ -1166,7 +1220,7 @@ func TestSemaphore_tokens_survive_cancellation(t *testing.T) {
 	// Beyond CPython's cases: twenty tasks compete for three tokens while
 	// every other waiter is cancelled, some after being given a token. No
 	// token is lost or created, and the survivors get them in FIFO order.
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		sem := asyncio.NewSemaphore(3)
 		inside, most := 0, 0
 		var order []int
@@ -1204,10 +1258,11 @@ func TestSemaphore_tokens_survive_cancellation(t *testing.T) {
 		expect(t, asyncio.SemaphoreWaiters(sem), 0, "waiters at the end")
 		for k := 1; k < len(order); k++ {
 			if order[k] < order[k-1] {
-				t.Errorf("not FIFO: %v", order)
+				t.Errorf("order of entry: got %v, want FIFO (increasing)", order)
 				break
 			}
 		}
+		return nil
 	})
 }
 
@@ -1215,22 +1270,13 @@ func TestSemaphore_tokens_survive_cancellation(t *testing.T) {
 
 const barrierN = 5
 
-// gatherOK awaits the tasks and reports errors: asyncio.gather without
-// return_exceptions, which would raise the first.
-func gatherOK[T any](t *testing.T, ctx context.Context, tasks ...*asyncio.Task[T]) {
-	t.Helper()
-	for _, err := range gather(ctx, tasks...) {
-		expectNoErr(t, err, "task")
-	}
-}
-
 func TestBarrierTests_test_barrier(t *testing.T) {
 	barrier := asyncio.NewBarrier(barrierN)
 	expect(t, barrier.String(), "<Barrier [filling, waiters:0/5]>", "repr")
 }
 
 func TestBarrierTests_test_repr(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(barrierN)
 		expect(t, barrier.String(), "<Barrier [filling, waiters:0/5]>", "repr")
 		wait := func(ctx context.Context) error {
@@ -1260,19 +1306,26 @@ func TestBarrierTests_test_repr(t *testing.T) {
 		expect(t, barrier.String(), "<Barrier [broken]>", "repr")
 		expect(t, barrier.Broken(), true, "broken")
 		gather(ctx, waiters...)
+		return nil
 	})
 }
 
 func TestBarrierTests_test_barrier_parties(t *testing.T) {
-	expectPanic(t, "parties must be > 0", func() { asyncio.NewBarrier(0) })
-	expectPanic(t, "parties must be > 0", func() { asyncio.NewBarrier(-4) })
+	if msg := mustPanic(t, func() { asyncio.NewBarrier(0) }); !strings.Contains(msg, "parties must be > 0") {
+		t.Errorf("asyncio.NewBarrier(0): got panic %q, want it to contain %q", msg, "parties must be > 0")
+	}
+	if msg := mustPanic(t, func() { asyncio.NewBarrier(-4) }); !strings.Contains(msg, "parties must be > 0") {
+		t.Errorf("asyncio.NewBarrier(-4): got panic %q, want it to contain %q", msg, "parties must be > 0")
+	}
 	expect(t, asyncio.NewBarrier(barrierN).Parties(), barrierN, "parties")
 	var zero asyncio.Barrier
-	expectPanic(t, "not made by NewBarrier", func() { zero.Wait(context.Background()) })
+	if msg := mustPanic(t, func() { zero.Wait(context.Background()) }); !strings.Contains(msg, "not made by NewBarrier") {
+		t.Errorf("zero.Wait(context.Background()): got panic %q, want it to contain %q", msg, "not made by NewBarrier")
+	}
 }
 
 func TestBarrierTests_test_context_manager(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		const n = 3
 		barrier := asyncio.NewBarrier(n)
 		seen := make([]bool, n)
@@ -1287,22 +1340,24 @@ func TestBarrierTests_test_context_manager(t *testing.T) {
 		expect(t, count(seen), n, "indices 0…n-1")
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
 		expect(t, barrier.Broken(), false, "broken")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_filling_one_task(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(1)
 		i, err := barrier.Wait(ctx)
 		expectNoErr(t, err, "Wait")
 		expect(t, i, 0, "index")
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
 		expect(t, barrier.Broken(), false, "broken")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_filling_one_task_twice(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(1)
 		t1 := asyncio.CreateTask(ctx, barrier.Wait)
 		tick(t, ctx)
@@ -1317,11 +1372,12 @@ func TestBarrierTests_test_filling_one_task_twice(t *testing.T) {
 		expect(t, t1.Done(), t2.Done(), "done")
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
 		expect(t, barrier.Broken(), false, "broken")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_filling_task_by_task(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(3)
 		t1 := asyncio.CreateTask(ctx, barrier.Wait)
 		tick(t, ctx)
@@ -1336,11 +1392,12 @@ func TestBarrierTests_test_filling_task_by_task(t *testing.T) {
 		gatherOK(t, ctx, t1, t2, t3)
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
 		expect(t, barrier.Broken(), false, "broken")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_filling_tasks_wait_twice(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(barrierN)
 		var results []bool
 		gatherOK(t, ctx, spawnN(ctx, barrierN, func(ctx context.Context) error {
@@ -1358,11 +1415,12 @@ func TestBarrierTests_test_filling_tasks_wait_twice(t *testing.T) {
 		expect(t, count(results), barrierN, "trues")
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
 		expect(t, barrier.Broken(), false, "broken")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_filling_tasks_check_return_value(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(barrierN)
 		results1, results2 := 0, 0
 		tasks := make([]*asyncio.Task[int], barrierN)
@@ -1390,11 +1448,12 @@ func TestBarrierTests_test_filling_tasks_check_return_value(t *testing.T) {
 		expect(t, count(seen), barrierN, "indices 0…N-1")
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
 		expect(t, barrier.Broken(), false, "broken")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_draining_state(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(barrierN)
 		var results []bool
 		gatherOK(t, ctx, spawnN(ctx, barrierN, func(ctx context.Context) error {
@@ -1408,11 +1467,12 @@ func TestBarrierTests_test_draining_state(t *testing.T) {
 		expectSlice(t, results, []bool{true, true, true, true, false}, "draining seen")
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
 		expect(t, barrier.Broken(), false, "broken")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_blocking_tasks_while_draining(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		const rewait = 2
 		barrier := asyncio.NewBarrier(barrierN)
 		barrierNowaiting := asyncio.NewBarrier(barrierN - rewait)
@@ -1436,11 +1496,12 @@ func TestBarrierTests_test_blocking_tasks_while_draining(t *testing.T) {
 			_, err := barrier.Wait(ctx)
 			return err
 		})...)
+		return nil
 	})
 }
 
 func TestBarrierTests_test_filling_tasks_cancel_one(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(3)
 		results := 0
 		coro := func(ctx context.Context) error {
@@ -1471,21 +1532,23 @@ func TestBarrierTests_test_filling_tasks_cancel_one(t *testing.T) {
 		expect(t, results, 3, "results")
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
 		expect(t, barrier.Broken(), false, "broken")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_reset_barrier(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(1)
 		spawn(ctx, barrier.Reset)
 		tick(t, ctx)
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
 		expect(t, barrier.Broken(), false, "broken")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_reset_barrier_while_tasks_waiting(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(barrierN)
 		results := 0
 		// N-1 tasks wait on a barrier of N parties.
@@ -1504,11 +1567,12 @@ func TestBarrierTests_test_reset_barrier_while_tasks_waiting(t *testing.T) {
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
 		expect(t, barrier.String(), "<Barrier [filling, waiters:0/5]>", "repr")
 		expect(t, barrier.Broken(), false, "broken")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_reset_barrier_when_tasks_half_draining(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(barrierN)
 		results1 := 0
 		const restOfTasks = barrierN / 2
@@ -1529,11 +1593,12 @@ func TestBarrierTests_test_reset_barrier_when_tasks_half_draining(t *testing.T) 
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
 		expect(t, barrier.String(), "<Barrier [filling, waiters:0/5]>", "repr")
 		expect(t, barrier.Broken(), false, "broken")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_reset_barrier_when_tasks_half_draining_half_blocking(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(barrierN)
 		results1, results2 := 0, 0
 		const blockingTasks = barrierN / 2
@@ -1571,11 +1636,12 @@ func TestBarrierTests_test_reset_barrier_when_tasks_half_draining_half_blocking(
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
 		expect(t, barrier.String(), "<Barrier [filling, waiters:0/5]>", "repr")
 		expect(t, barrier.Broken(), false, "broken")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_reset_barrier_while_tasks_waiting_and_waiting_again(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(barrierN)
 		results1, results2 := 0, 0
 		tasks := spawnN(ctx, barrierN-1, func(ctx context.Context) error {
@@ -1608,11 +1674,12 @@ func TestBarrierTests_test_reset_barrier_while_tasks_waiting_and_waiting_again(t
 		expect(t, results1, barrierN-1, "results1")
 		expect(t, results2, barrierN, "results2")
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_reset_barrier_while_tasks_draining(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(barrierN)
 		results1, results2, results3 := 0, 0, 0
 		count := 0
@@ -1650,11 +1717,12 @@ func TestBarrierTests_test_reset_barrier_while_tasks_draining(t *testing.T) {
 		expect(t, results2, 0, "results2")
 		expect(t, results3, barrierN, "results3")
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_abort_barrier(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(1)
 		spawn(ctx, barrier.Abort)
 		tick(t, ctx)
@@ -1662,11 +1730,12 @@ func TestBarrierTests_test_abort_barrier(t *testing.T) {
 		expect(t, barrier.Broken(), true, "broken")
 		_, err := barrier.Wait(ctx)
 		expectErr(t, err, asyncio.ErrBrokenBarrier, "Wait on a broken barrier")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_abort_barrier_when_tasks_half_draining_half_blocking(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(barrierN)
 		results1, results2 := 0, 0
 		const blockingTasks = barrierN / 2
@@ -1697,12 +1766,13 @@ func TestBarrierTests_test_abort_barrier_when_tasks_half_draining_half_blocking(
 		expect(t, results2, barrierN-blockingTasks-1, "results2")
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
 		expect(t, barrier.String(), "<Barrier [broken]>", "repr")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_abort_barrier_when_exception(t *testing.T) {
 	// From threading.Barrier's lock_tests.test_reset.
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier := asyncio.NewBarrier(barrierN)
 		results1, results2 := 0, 0
 		gatherOK(t, ctx, spawnN(ctx, barrierN, func(ctx context.Context) error {
@@ -1727,12 +1797,13 @@ func TestBarrierTests_test_abort_barrier_when_exception(t *testing.T) {
 		expect(t, results1, 0, "results1")
 		expect(t, results2, barrierN-1, "results2")
 		expect(t, barrier.NWaiting(), 0, "n_waiting")
+		return nil
 	})
 }
 
 func TestBarrierTests_test_abort_barrier_when_exception_then_resetting(t *testing.T) {
 	// From threading.Barrier's lock_tests.test_abort_and_reset.
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		barrier1 := asyncio.NewBarrier(barrierN)
 		barrier2 := asyncio.NewBarrier(barrierN)
 		results1, results2, results3 := 0, 0, 0
@@ -1779,5 +1850,6 @@ func TestBarrierTests_test_abort_barrier_when_exception_then_resetting(t *testin
 		expect(t, results2, barrierN-1, "results2")
 		expect(t, results3, barrierN, "results3")
 		expect(t, barrier1.NWaiting(), 0, "n_waiting")
+		return nil
 	})
 }

@@ -25,8 +25,10 @@ type loopCore struct {
 	timerSeq        uint64 // scheduling order of timers
 	slab            []Handle
 	state           loopState
-	current         *taskCore // the task whose step is running
-	tasks           taskList  // the tasks not done, in creation order
+	current         *taskCore    // the task whose step is running
+	tasks           taskList     // the tasks not done, in creation order
+	idleCoros       []*coroutine // parked coroutines, for the next tasks
+	io              *ioState     // the loop's I/O (selector_events.go); nil until the first I/O call
 	panics          []panicked
 	timer           *time.Timer
 
@@ -38,7 +40,7 @@ type loopCore struct {
 	// loop has been busy all that time (see flavorGuard).
 	wakes   atomic.Uint64
 	loopGid atomic.Int64 // the loop goroutine's id (debug checks)
-	curGid  atomic.Int64 // the running task's coroutine's id (debug checks; 0 if unknown)
+	curGid  atomic.Int64 // the running task's coroutine's id (debug checks): 0 when no task runs, unknownGid when its coroutine is not known yet
 
 	// taskFactory is the loop's task factory (SetTaskFactory), nil for
 	// none: goroutine-safe, read by every CreateTask.
@@ -136,12 +138,12 @@ func (l *Loop) runIterations() (done bool) {
 						if debug {
 							l.noteRunning(c)
 						}
-						_, more := c.next()
+						_, more := c.co.next()
 						l.current = nil
 						if debug {
 							l.curGid.Store(0)
 						}
-						if !more {
+						if !more || c.co.ended {
 							c.finish()
 						}
 					}
@@ -265,6 +267,11 @@ func (l *Loop) close() {
 		c.abandon()
 	}
 	l.reportShutdownErrors()
+	for _, co := range l.idleCoros {
+		co.stop()
+	}
+	l.idleCoros = nil
+	l.closeIO()
 	l.reportPanics()
 	l.ready, l.slab = nil, nil
 	l.timer.Stop()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -27,25 +28,9 @@ func TestEvents_test_call_soon_threadsafe_same_thread(t *testing.T) {
 		loop.Synchronize(ctx)
 	})
 	want := []string{"threadsafe 1", "soon 2", "threadsafe 3", "soon 4"}
-	if !equal(order, want) {
+	if !slices.Equal(order, want) {
 		t.Errorf("order: got %v, want %v", order, want)
 	}
-}
-
-// mustPanicErr returns the error fn panics with, failing the test if it
-// does not panic with an error.
-func mustPanicErr(t *testing.T, what string, fn func()) (err error) {
-	t.Helper()
-	defer func() {
-		v := recover()
-		e, ok := v.(error)
-		if !ok {
-			t.Errorf("%s: panicked with %T %v, want an error", what, v, v)
-		}
-		err = e
-	}()
-	fn()
-	return nil
 }
 
 // Loop-confined calls after the block returned panic with an error that
@@ -78,7 +63,7 @@ func TestClosedLoop_panics_match_ErrLoopClosed(t *testing.T) {
 		})
 	})
 	if lateHandle == nil || !lateHandle.Cancelled() || lateRan {
-		t.Errorf("AddDoneCallback while closing: handle %v, ran %v; want a cancelled handle that never runs", lateHandle, lateRan)
+		t.Errorf("AddDoneCallback while closing: got handle %v, ran %v; want a cancelled handle that never runs", lateHandle, lateRan)
 	}
 	for what, call := range map[string]func(){
 		"CallSoon":        func() { loop.CallSoon(func(context.Context) {}) },
@@ -87,8 +72,9 @@ func TestClosedLoop_panics_match_ErrLoopClosed(t *testing.T) {
 		"CreateTask":      func() { asyncio.CreateTask(lctx, func(context.Context) (int, error) { return 0, nil }) },
 		"AddDoneCallback": func() { fut.AddDoneCallback(func(context.Context) {}) },
 	} {
-		if err := mustPanicErr(t, what, call); !errors.Is(err, asyncio.ErrLoopClosed) {
-			t.Errorf("%s after close: panicked with %v, want an error matching ErrLoopClosed", what, err)
+		v := panicValue(t, what+" after close", call)
+		if err, _ := v.(error); !errors.Is(err, asyncio.ErrLoopClosed) {
+			t.Errorf("%s after close: got a panic of %T %v, want an error matching ErrLoopClosed", what, v, v)
 		}
 	}
 }
@@ -98,17 +84,17 @@ func TestNil_awaitables_panic_naming_the_function(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		var nilFut *asyncio.Future[int]
 		if msg := mustPanic(t, func() { asyncio.RunFuture[int](ctx, nil) }); !strings.Contains(msg, "RunFuture with a nil") {
-			t.Errorf("RunFuture(nil): got %q", msg)
+			t.Errorf("RunFuture(nil): got: got %q, want it to contain %q", msg, "RunFuture with a nil")
 		}
 		if msg := mustPanic(t, func() { asyncio.RunFuture[int](ctx, nilFut) }); !strings.Contains(msg, "RunFuture with a nil") {
-			t.Errorf("RunFuture(typed nil): got %q", msg)
+			t.Errorf("RunFuture(typed nil): got: got %q, want it to contain %q", msg, "RunFuture with a nil")
 		}
 		runTask(ctx, loop, func(ctx context.Context) (int, error) {
 			if msg := mustPanic(t, func() { asyncio.Await[int](ctx, nil) }); !strings.Contains(msg, "Await with a nil") {
-				t.Errorf("Await(nil): got %q", msg)
+				t.Errorf("Await(nil): got: got %q, want it to contain %q", msg, "Await with a nil")
 			}
 			if msg := mustPanic(t, func() { asyncio.Await[int](ctx, nilFut) }); !strings.Contains(msg, "Await with a nil") {
-				t.Errorf("Await(typed nil): got %q", msg)
+				t.Errorf("Await(typed nil): got: got %q, want it to contain %q", msg, "Await with a nil")
 			}
 			return 0, nil
 		})
@@ -145,7 +131,7 @@ func TestDebug_foreign_goroutine_checks_everywhere(t *testing.T) {
 			}
 		}
 		if th.Cancelled() || h.Cancelled() {
-			t.Error("a refused Cancel changed the handle")
+			t.Errorf("a refused Cancel changed the handle: got th.Cancelled() || h.Cancelled(), want !th.Cancelled() && !h.Cancelled()")
 		}
 		onLoop(ctx, loop, func(context.Context) { task.Cancel("") })
 	})
@@ -170,10 +156,10 @@ func TestCreateTask_strips_trio_cancellation(t *testing.T) {
 			tctx := <-got
 			scope.Cancel()
 			if tctx.Done() != nil || tctx.Err() != nil {
-				t.Errorf("the coroutine's ctx: Done %v, Err %v; want no cancellation at all", tctx.Done(), tctx.Err())
+				t.Errorf("the coroutine's ctx: got Done %v, Err %v; want no cancellation at all", tctx.Done(), tctx.Err())
 			}
 			if tctx.Value(key{}) != "v" {
-				t.Errorf("the coroutine's ctx lost the caller's values")
+				t.Errorf("the coroutine's ctx lost the caller's values: got %v, want \"v\"", tctx.Value(key{}))
 			}
 			return nil
 		})
@@ -195,17 +181,17 @@ func TestStartTask_and_RunSync_ctx(t *testing.T) {
 			return s + "!", nil
 		}, asyncio.WithName("bg"))
 		if err != nil {
-			t.Fatalf("StartTask: %v", err)
+			t.Fatalf("StartTask: got %v, want nil", err)
 		}
 		if v, err := asyncio.RunFuture(ctx, task); v != "v!" || err != nil {
 			t.Errorf("RunFuture(task): got %q, %v; want \"v!\", nil", v, err)
 		}
 		name, _ := asyncio.RunSync(vctx, func(c context.Context) (string, error) {
 			if c.Done() != nil {
-				t.Errorf("RunSync's fn ctx carries the caller's cancellation")
+				t.Errorf("RunSync's fn ctx carries the caller's cancellation: got c.Done() != nil, want c.Done() == nil")
 			}
 			if c.Value(key{}) != "v" {
-				t.Errorf("RunSync's fn ctx lost the caller's values")
+				t.Errorf("RunSync's fn ctx lost the caller's values: got %v, want \"v\"", c.Value(key{}))
 			}
 			inner := asyncio.CreateTask(c, func(context.Context) (int, error) { return 1, nil })
 			inner.Cancel("")

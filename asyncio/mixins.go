@@ -51,13 +51,18 @@ func (b *loopBound) newWaiter(ctx context.Context, what string) (*waiter, error)
 	return w, nil
 }
 
-// check panics, in debug mode, when a method that takes no ctx is called
-// from a goroutine other than its loop's (see Loop.SetDebug). It checks
-// nothing before the object is bound.
+// check panics when a method that takes no ctx is called from outside
+// its loop: while the loop waits for work, or, in debug mode, from any
+// goroutine other than its loop's (see Loop.SetDebug). It checks nothing
+// before the object is bound.
 // (kind and method are apart so that the hot path builds no string.)
 func (b *loopBound) check(kind, method string) {
-	if l := b.loop; l != nil && l.debug.Load() {
-		l.checkGoroutine(kind + "." + method)
+	if l := b.loop; l != nil {
+		if l.debug.Load() {
+			l.checkGoroutine(kind + "." + method)
+		} else {
+			l.checkIdle(kind + "." + method)
+		}
 	}
 }
 

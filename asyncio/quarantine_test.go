@@ -108,10 +108,10 @@ func TestQuarantine_loops_in_a_row(t *testing.T) {
 			leaveBehind(ctx, l, &callers)
 			return nil
 		}); err != nil {
-			t.Fatalf("OpenLoop: %v", err)
+			t.Fatalf("OpenLoop: got %v, want nil", err)
 		}
 		if !loop.IsClosed() {
-			t.Fatal("loop not closed")
+			t.Fatalf("loop not closed: loop.IsClosed() got false, want true")
 		}
 	}
 	// Warm up (pools, the runtime's own structures), then measure.
@@ -133,7 +133,7 @@ func TestQuarantine_loops_in_a_row(t *testing.T) {
 	// Whatever a block left behind would show as at least n small
 	// objects: allow a quarter of a kilobyte of noise per hundred blocks.
 	if slack := uint64(256*1024 + n*2); after > before+slack {
-		t.Errorf("heap grew by %d bytes over %d blocks (%d per block)", after-before, n, (after-before)/uint64(n))
+		t.Errorf("got heap grew by %d bytes over %d blocks (%d per block); want after <= before + slack", after-before, n, (after-before)/uint64(n))
 	}
 }
 
@@ -144,7 +144,7 @@ func waitCallers(t *testing.T, callers *atomic.Int64) {
 	deadline := time.Now().Add(20 * time.Second)
 	for callers.Load() > 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d callers outside the blocks still running", callers.Load())
+			t.Fatalf("got %d callers outside the blocks still running; want !time.Now().After(deadline)", callers.Load())
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -254,7 +254,7 @@ func TestQuarantine_loops_side_by_side(t *testing.T) {
 		return nil
 	})
 	if err != nil {
-		t.Error(err)
+		t.Errorf("trio.OpenNursery: got %v, want nil", err)
 	}
 	noLeak(t, ign)
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ import (
 // ---- QueueBasicTests
 
 func TestQueueBasicTests_test_repr_and_str(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var q asyncio.Queue[int]
 		expect(t, q.String(), "<Queue maxsize=0>", "repr")
 
@@ -46,11 +47,12 @@ func TestQueueBasicTests_test_repr_and_str(t *testing.T) {
 		var q3 asyncio.Queue[int]
 		q3.PutNowait(1)
 		expect(t, q3.String(), "<Queue maxsize=0 _queue=[1] tasks=1>", "repr")
+		return nil
 	})
 }
 
 func TestQueueBasicTests_test_empty(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var q asyncio.Queue[int]
 		expect(t, q.Empty(), true, "empty")
 		expectNoErr(t, q.Put(ctx, 1), "Put")
@@ -59,28 +61,31 @@ func TestQueueBasicTests_test_empty(t *testing.T) {
 		expectNoErr(t, err, "Get")
 		expect(t, v, 1, "got")
 		expect(t, q.Empty(), true, "empty")
+		return nil
 	})
 }
 
 func TestQueueBasicTests_test_full(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var q asyncio.Queue[int]
 		expect(t, q.Full(), false, "full")
 		q1 := asyncio.NewQueue[int](1)
 		expectNoErr(t, q1.Put(ctx, 1), "Put")
 		expect(t, q1.Full(), true, "full")
+		return nil
 	})
 }
 
 func TestQueueBasicTests_test_order(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var q asyncio.Queue[int]
 		expectSlice(t, putGetAll(t, ctx, &q, 1, 3, 2), []int{1, 3, 2}, "items")
+		return nil
 	})
 }
 
 func TestQueueBasicTests_test_maxsize(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		q := asyncio.NewQueue[int](2)
 		expect(t, q.Maxsize(), 2, "maxsize")
 		var haveBeenPut []int
@@ -105,33 +110,36 @@ func TestQueueBasicTests_test_maxsize(t *testing.T) {
 		expectGet(t, ctx, q, 2)
 		expect(t, task.Done(), true, "done")
 		expectNoErr(t, task.Exception(), "putter")
+		return nil
 	})
 }
 
 // ---- QueueGetTests
 
 func TestQueueGetTests_test_blocking_get(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var q asyncio.Queue[int]
 		q.PutNowait(1)
 		expectGet(t, ctx, &q, 1)
+		return nil
 	})
 }
 
 func TestQueueGetTests_test_get_with_putters(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		q := asyncio.NewQueue[int](1)
 		expectNoErr(t, q.Put(ctx, 1), "Put")
-		waiter := asyncio.QueueAppendPutter(q, loopOf(ctx))
+		waiter := asyncio.QueueAppendPutter(q, loop)
 		expectGet(t, ctx, q, 1)
 		expect(t, waiter.Done(), true, "putter woken")
 		_, err := waiter.Result()
 		expectNoErr(t, err, "putter result")
+		return nil
 	})
 }
 
 func TestQueueGetTests_test_blocking_get_wait(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var q asyncio.Queue[int]
 		var started asyncio.Event
 		finished := false
@@ -143,11 +151,12 @@ func TestQueueGetTests_test_blocking_get_wait(t *testing.T) {
 		})
 		expectNoErr(t, started.Wait(ctx), "started.Wait")
 		expect(t, finished, false, "finished")
-		loopOf(ctx).CallLater(10*time.Millisecond, func(context.Context) { q.PutNowait(1) })
+		loop.CallLater(10*time.Millisecond, func(context.Context) { q.PutNowait(1) })
 		v, err := asyncio.Await(ctx, task)
 		expectNoErr(t, err, "task")
 		expect(t, finished, true, "finished")
 		expect(t, v, 1, "got")
+		return nil
 	})
 }
 
@@ -166,7 +175,7 @@ func TestQueueGetTests_test_nonblocking_get_exception(t *testing.T) {
 }
 
 func TestQueueGetTests_test_get_cancelled_race(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var q asyncio.Queue[string]
 		t1 := asyncio.CreateTask(ctx, q.Get)
 		t2 := asyncio.CreateTask(ctx, q.Get)
@@ -179,21 +188,23 @@ func TestQueueGetTests_test_get_cancelled_race(t *testing.T) {
 		v, err := asyncio.Await(ctx, t2)
 		expectNoErr(t, err, "t2")
 		expect(t, v, "a", "t2 got")
+		return nil
 	})
 }
 
 func TestQueueGetTests_test_get_with_waiting_putters(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		q := asyncio.NewQueue[string](1)
 		spawn(ctx, func(ctx context.Context) error { return q.Put(ctx, "a") })
 		spawn(ctx, func(ctx context.Context) error { return q.Put(ctx, "b") })
 		expectGet(t, ctx, q, "a")
 		expectGet(t, ctx, q, "b")
+		return nil
 	})
 }
 
 func TestQueueGetTests_test_why_are_getters_waiting(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		const n = 5
 		q := asyncio.NewQueue[int](1)
 		producer := spawn(ctx, func(ctx context.Context) error {
@@ -213,11 +224,12 @@ func TestQueueGetTests_test_why_are_getters_waiting(t *testing.T) {
 			return nil
 		})
 		gatherOK(t, ctx, producer, consumer)
+		return nil
 	})
 }
 
 func TestQueueGetTests_test_cancelled_getters_not_being_held_in_self_getters(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		q := asyncio.NewQueue[int](5)
 		err := withTimeout(ctx, 100*time.Millisecond, func() error {
 			_, err := q.Get(ctx)
@@ -225,26 +237,28 @@ func TestQueueGetTests_test_cancelled_getters_not_being_held_in_self_getters(t *
 		})
 		expectErr(t, err, asyncio.ErrTimeout, "Get with a timeout")
 		expect(t, asyncio.QueueGetters(q), 0, "getters")
+		return nil
 	})
 }
 
 // ---- QueuePutTests
 
 func TestQueuePutTests_test_blocking_put(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var q asyncio.Queue[int]
 		// No maxsize: Put does not wait.
 		expectNoErr(t, q.Put(ctx, 1), "Put")
 		expectGet(t, ctx, &q, 1)
+		return nil
 	})
 }
 
 func TestQueuePutTests_test_blocking_put_wait(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		q := asyncio.NewQueue[int](1)
 		var started asyncio.Event
 		finished := false
-		loopOf(ctx).CallLater(10*time.Millisecond, func(context.Context) { q.GetNowait() })
+		loop.CallLater(10*time.Millisecond, func(context.Context) { q.GetNowait() })
 		task := spawn(ctx, func(ctx context.Context) error {
 			started.Set()
 			if err := q.Put(ctx, 1); err != nil {
@@ -260,6 +274,7 @@ func TestQueuePutTests_test_blocking_put_wait(t *testing.T) {
 		expect(t, finished, false, "finished")
 		expectNoErr(t, await(ctx, task), "task")
 		expect(t, finished, true, "finished")
+		return nil
 	})
 }
 
@@ -272,7 +287,7 @@ func TestQueuePutTests_test_nonblocking_put(t *testing.T) {
 }
 
 func TestQueuePutTests_test_get_cancel_drop_one_pending_reader(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var q asyncio.Queue[int]
 		reader := asyncio.CreateTask(ctx, q.Get)
 		tick(t, ctx)
@@ -288,11 +303,12 @@ func TestQueuePutTests_test_get_cancel_drop_one_pending_reader(t *testing.T) {
 		expectNoErr(t, err, "reader")
 		// 2 would mean that 1 was dropped.
 		expect(t, v, 1, "got")
+		return nil
 	})
 }
 
 func TestQueuePutTests_test_get_cancel_drop_many_pending_readers(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var q asyncio.Queue[int]
 		reader1 := asyncio.CreateTask(ctx, q.Get)
 		reader2 := asyncio.CreateTask(ctx, q.Get)
@@ -308,11 +324,12 @@ func TestQueuePutTests_test_get_cancel_drop_many_pending_readers(t *testing.T) {
 		expectNoErr(t, err, "reader2")
 		// The order in which concurrent readers get items is undefined.
 		expect(t, v2+v3 == 3 && v2 != v3, true, fmt.Sprintf("got %d and %d, want 1 and 2", v2, v3))
+		return nil
 	})
 }
 
 func TestQueuePutTests_test_put_cancel_drop(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		q := asyncio.NewQueue[int](1)
 		q.PutNowait(1)
 		// Putting a second item has to wait.
@@ -330,6 +347,7 @@ func TestQueuePutTests_test_put_cancel_drop(t *testing.T) {
 		v, _ = q.GetNowait()
 		expect(t, v, 2, "value2")
 		expect(t, q.Qsize(), 0, "qsize")
+		return nil
 	})
 }
 
@@ -340,17 +358,18 @@ func TestQueuePutTests_test_nonblocking_put_exception(t *testing.T) {
 }
 
 func TestQueuePutTests_test_put_cancelled(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var q asyncio.Queue[int]
 		task := spawn(ctx, func(ctx context.Context) error { return q.Put(ctx, 1) })
 		expectGet(t, ctx, &q, 1)
 		expect(t, task.Done(), true, "done")
 		expectNoErr(t, task.Exception(), "task")
+		return nil
 	})
 }
 
 func TestQueuePutTests_test_put_cancelled_race(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		q := asyncio.NewQueue[string](1)
 		putA := spawn(ctx, func(ctx context.Context) error { return q.Put(ctx, "a") })
 		putB := spawn(ctx, func(ctx context.Context) error { return q.Put(ctx, "b") })
@@ -368,11 +387,12 @@ func TestQueuePutTests_test_put_cancelled_race(t *testing.T) {
 		v, _ = q.GetNowait()
 		expect(t, v, "b", "second")
 		expectNoErr(t, await(ctx, putB), "put_b")
+		return nil
 	})
 }
 
 func TestQueuePutTests_test_put_with_waiting_getters(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var q asyncio.Queue[string]
 		task := asyncio.CreateTask(ctx, q.Get)
 		tick(t, ctx)
@@ -380,11 +400,12 @@ func TestQueuePutTests_test_put_with_waiting_getters(t *testing.T) {
 		v, err := asyncio.Await(ctx, task)
 		expectNoErr(t, err, "task")
 		expect(t, v, "a", "got")
+		return nil
 	})
 }
 
 func TestQueuePutTests_test_why_are_putters_waiting(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		q := asyncio.NewQueue[int](2)
 		tasks := []*asyncio.Task[struct{}]{spawn(ctx, func(ctx context.Context) error {
 			asyncio.Sleep(ctx, 0)
@@ -397,11 +418,12 @@ func TestQueuePutTests_test_why_are_putters_waiting(t *testing.T) {
 			tasks = append(tasks, spawn(ctx, func(ctx context.Context) error { return q.Put(ctx, i) }))
 		}
 		gatherOK(t, ctx, tasks...)
+		return nil
 	})
 }
 
 func TestQueuePutTests_test_cancelled_puts_not_being_held_in_self_putters(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		// A full queue, and a task waiting for a slot.
 		q := asyncio.NewQueue[int](1)
 		q.PutNowait(1)
@@ -412,11 +434,12 @@ func TestQueuePutTests_test_cancelled_puts_not_being_held_in_self_putters(t *tes
 		putTask.Cancel("")
 		expectErr(t, await(ctx, putTask), asyncio.ErrCancelled, "put task")
 		expect(t, asyncio.QueuePutters(q), 0, "putters")
+		return nil
 	})
 }
 
 func TestQueuePutTests_test_cancelled_put_silence_value_error_exception(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		q := asyncio.NewQueue[int](1)
 		q.PutNowait(1)
 		putTask := spawn(ctx, func(ctx context.Context) error { return q.Put(ctx, 1) })
@@ -426,22 +449,25 @@ func TestQueuePutTests_test_cancelled_put_silence_value_error_exception(t *testi
 		q.GetNowait()
 		putTask.Cancel("")
 		expectErr(t, await(ctx, putTask), asyncio.ErrCancelled, "put task")
+		return nil
 	})
 }
 
 // ---- LifoQueueTests, PriorityQueueTests
 
 func TestLifoQueueTests_test_order(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var q asyncio.LifoQueue[int]
 		expectSlice(t, putGetAll(t, ctx, &q, 1, 3, 2), []int{2, 3, 1}, "items")
+		return nil
 	})
 }
 
 func TestPriorityQueueTests_test_order(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		q := asyncio.NewPriorityQueue(0, cmp.Less[int])
 		expectSlice(t, putGetAll(t, ctx, q, 1, 3, 2), []int{1, 2, 3}, "items")
+		return nil
 	})
 }
 
@@ -499,13 +525,15 @@ func expectGet[T comparable](t *testing.T, ctx context.Context, q anyQueue[T], w
 func TestQueueJoinTestMixin_test_task_done_underflow(t *testing.T) {
 	eachKind(t, func(t *testing.T, newQ func(int) anyQueue[int]) {
 		q := newQ(0)
-		expectPanic(t, "TaskDone called too many times", q.TaskDone)
+		if msg := mustPanic(t, q.TaskDone); !strings.Contains(msg, "TaskDone called too many times") {
+			t.Errorf("q.TaskDone: got panic %q, want it to contain %q", msg, "TaskDone called too many times")
+		}
 	})
 }
 
 func TestQueueJoinTestMixin_test_task_done(t *testing.T) {
 	eachKind(t, func(t *testing.T, newQ func(int) anyQueue[int]) {
-		asyncTest(t, func(t *testing.T, ctx context.Context) {
+		mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 			q := newQ(0)
 			for i := range 100 {
 				q.PutNowait(i)
@@ -534,17 +562,19 @@ func TestQueueJoinTestMixin_test_task_done(t *testing.T) {
 				q.PutNowait(0)
 			}
 			gatherOK(t, ctx, tasks...)
+			return nil
 		})
 	})
 }
 
 func TestQueueJoinTestMixin_test_join_empty_queue(t *testing.T) {
 	eachKind(t, func(t *testing.T, newQ func(int) anyQueue[int]) {
-		asyncTest(t, func(t *testing.T, ctx context.Context) {
+		mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 			q := newQ(0)
 			// Join returns at once (twice for insurance).
 			expectNoErr(t, q.Join(ctx), "Join")
 			expectNoErr(t, q.Join(ctx), "Join")
+			return nil
 		})
 	})
 }
@@ -573,7 +603,7 @@ func TestQueueShutdownTestMixin_test_format(t *testing.T) {
 
 func TestQueueShutdownTestMixin_test_shutdown_empty(t *testing.T) {
 	eachKind(t, func(t *testing.T, newQ func(int) anyQueue[string]) {
-		asyncTest(t, func(t *testing.T, ctx context.Context) {
+		mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 			q := newQ(0)
 			getTask := asyncio.CreateTask(ctx, q.Get)
 			tick(t, ctx) // the getter waits before the shutdown
@@ -586,6 +616,7 @@ func TestQueueShutdownTestMixin_test_shutdown_empty(t *testing.T) {
 			expect(t, getTask.Done(), true, "getter done")
 			expectErr(t, await(ctx, getTask), asyncio.ErrQueueShutDown, "getter")
 			expectShutDown(t, ctx, q)
+			return nil
 		})
 	})
 }
@@ -604,7 +635,7 @@ func expectShutDown(t *testing.T, ctx context.Context, q anyQueue[string]) {
 
 func TestQueueShutdownTestMixin_test_shutdown_nonempty(t *testing.T) {
 	eachKind(t, func(t *testing.T, newQ func(int) anyQueue[string]) {
-		asyncTest(t, func(t *testing.T, ctx context.Context) {
+		mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 			// A full queue of one item, a joiner and a putter.
 			q := newQ(1)
 			q.PutNowait("data")
@@ -631,14 +662,17 @@ func TestQueueShutdownTestMixin_test_shutdown_nonempty(t *testing.T) {
 			tick(t, ctx)
 			expect(t, joinTask.Done(), true, "joiner done")
 			expectNoErr(t, await(ctx, joinTask), "joiner")
-			expectPanic(t, "TaskDone called too many times", q.TaskDone)
+			if msg := mustPanic(t, q.TaskDone); !strings.Contains(msg, "TaskDone called too many times") {
+				t.Errorf("q.TaskDone: got panic %q, want it to contain %q", msg, "TaskDone called too many times")
+			}
+			return nil
 		})
 	})
 }
 
 func TestQueueShutdownTestMixin_test_shutdown_immediate(t *testing.T) {
 	eachKind(t, func(t *testing.T, newQ func(int) anyQueue[string]) {
-		asyncTest(t, func(t *testing.T, ctx context.Context) {
+		mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 			q := newQ(0)
 			q.PutNowait("data")
 			joinTask := spawn(ctx, q.Join)
@@ -650,14 +684,17 @@ func TestQueueShutdownTestMixin_test_shutdown_immediate(t *testing.T) {
 			expect(t, joinTask.Done(), true, "joiner done")
 			expectNoErr(t, await(ctx, joinTask), "joiner")
 			expectShutDown(t, ctx, q)
-			expectPanic(t, "TaskDone called too many times", q.TaskDone)
+			if msg := mustPanic(t, q.TaskDone); !strings.Contains(msg, "TaskDone called too many times") {
+				t.Errorf("q.TaskDone: got panic %q, want it to contain %q", msg, "TaskDone called too many times")
+			}
+			return nil
 		})
 	})
 }
 
 func TestQueueShutdownTestMixin_test_shutdown_immediate_with_unfinished(t *testing.T) {
 	eachKind(t, func(t *testing.T, newQ func(int) anyQueue[string]) {
-		asyncTest(t, func(t *testing.T, ctx context.Context) {
+		mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 			// Two items, one got, and a joiner.
 			q := newQ(0)
 			q.PutNowait("data")
@@ -674,10 +711,13 @@ func TestQueueShutdownTestMixin_test_shutdown_immediate_with_unfinished(t *testi
 
 			// One unfinished task.
 			q.TaskDone()
-			expectPanic(t, "TaskDone called too many times", q.TaskDone)
+			if msg := mustPanic(t, q.TaskDone); !strings.Contains(msg, "TaskDone called too many times") {
+				t.Errorf("q.TaskDone: got panic %q, want it to contain %q", msg, "TaskDone called too many times")
+			}
 			tick(t, ctx)
 			expect(t, joinTask.Done(), true, "joiner done")
 			expectNoErr(t, await(ctx, joinTask), "joiner")
+			return nil
 		})
 	})
 }
@@ -688,7 +728,7 @@ func TestQueueShutdownTestMixin_test_shutdown_immediate_with_unfinished(t *testi
 func TestQueueShutdown_wakes_blocked_getters_and_putters(t *testing.T) {
 	for _, immediate := range []bool{false, true} {
 		t.Run(fmt.Sprintf("immediate=%v", immediate), func(t *testing.T) {
-			asyncTest(t, func(t *testing.T, ctx context.Context) {
+			mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 				empty := asyncio.NewQueue[int](1)
 				getters := []*asyncio.Task[int]{asyncio.CreateTask(ctx, empty.Get), asyncio.CreateTask(ctx, empty.Get)}
 				full := asyncio.NewQueue[int](1)
@@ -716,6 +756,7 @@ func TestQueueShutdown_wakes_blocked_getters_and_putters(t *testing.T) {
 					full.TaskDone()
 					expectNoErr(t, await(ctx, joiner), "joiner")
 				}
+				return nil
 			})
 		})
 	}
@@ -725,7 +766,7 @@ func TestQueue_fifo_getters_and_no_item_lost(t *testing.T) {
 	// Ten getters queue on an empty queue; some are cancelled while they
 	// wait, others after they were told of an item. Every item is got
 	// exactly once, by the surviving getters in the order they queued.
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var q asyncio.Queue[int]
 		getters := make([]*asyncio.Task[int], 10)
 		for i := range getters {
@@ -749,7 +790,7 @@ func TestQueue_fifo_getters_and_no_item_lost(t *testing.T) {
 				continue
 			}
 			if err != nil {
-				t.Errorf("getter %d: %v", i, err)
+				t.Errorf("getter %d: got %v; want err == nil", i, err)
 				continue
 			}
 			got[v]++
@@ -759,11 +800,12 @@ func TestQueue_fifo_getters_and_no_item_lost(t *testing.T) {
 		expect(t, q.Qsize(), 1, "items left")
 		// Items went out in FIFO order to getters in FIFO order.
 		expectSlice(t, order, []int{0, 1, 2, 3, 4, 5, 6}, "items by getter order")
+		return nil
 	})
 }
 
 func TestQueue_fifo_putters_and_no_item_lost(t *testing.T) {
-	asyncTest(t, func(t *testing.T, ctx context.Context) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		q := asyncio.NewQueue[int](1)
 		q.PutNowait(-1)
 		putters := make([]*asyncio.Task[struct{}], 6)
@@ -785,6 +827,7 @@ func TestQueue_fifo_putters_and_no_item_lost(t *testing.T) {
 		expectErr(t, errs[0], asyncio.ErrCancelled, "putter 0")
 		expectErr(t, errs[2], asyncio.ErrCancelled, "putter 2")
 		expect(t, q.Qsize(), 0, "qsize")
+		return nil
 	})
 }
 
@@ -826,5 +869,7 @@ func TestQueue_storage_grows_and_shrinks(t *testing.T) {
 		}
 	}
 	var zero asyncio.PriorityQueue[int]
-	expectPanic(t, "without an ordering", func() { zero.PutNowait(1) })
+	if msg := mustPanic(t, func() { zero.PutNowait(1) }); !strings.Contains(msg, "without an ordering") {
+		t.Errorf("zero.PutNowait(1): got panic %q, want it to contain %q", msg, "without an ordering")
+	}
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
@@ -15,22 +13,6 @@ import (
 // Helpers of the tests transcribed from CPython's test_locks.py and
 // test_queues.py. They run on the loop: they report with t.Errorf, never
 // t.Fatal (see helpers_test.go).
-
-// asyncTest runs body as the main task of a fresh loop, inside a
-// testing/synctest bubble (so timers run on the fake clock): CPython's
-// IsolatedAsyncioTestCase.
-func asyncTest(t *testing.T, body func(t *testing.T, ctx context.Context)) {
-	t.Helper()
-	synctest.Test(t, func(t *testing.T) {
-		_, err := runMain(t, func(ctx context.Context) (struct{}, error) {
-			body(t, ctx)
-			return struct{}{}, nil
-		})
-		if err != nil {
-			t.Errorf("main task: %v", err)
-		}
-	})
-}
 
 // spawn is asyncio.create_task for a coroutine with no result.
 func spawn(ctx context.Context, fn func(ctx context.Context) error) *asyncio.Task[struct{}] {
@@ -64,25 +46,26 @@ func gather[T any](ctx context.Context, tasks ...*asyncio.Task[T]) []error {
 	return errs
 }
 
+// gatherOK awaits the tasks and reports errors: asyncio.gather without
+// return_exceptions, which would raise the first.
+func gatherOK[T any](t *testing.T, ctx context.Context, tasks ...*asyncio.Task[T]) {
+	t.Helper()
+	for _, err := range gather(ctx, tasks...) {
+		expectNoErr(t, err, "task")
+	}
+}
+
 // tick is "await asyncio.sleep(0)": one iteration of the loop.
 func tick(t *testing.T, ctx context.Context) {
 	t.Helper()
 	if err := asyncio.Sleep(ctx, 0); err != nil {
-		t.Errorf("Sleep(0): %v", err)
+		t.Errorf("Sleep(0): got %v, want nil", err)
 	}
-}
-
-func loopOf(ctx context.Context) *asyncio.Loop {
-	l, err := asyncio.GetRunningLoop(ctx)
-	if err != nil {
-		panic(err)
-	}
-	return l
 }
 
 // callSoonCancel is loop.call_soon(task.cancel).
 func callSoonCancel(ctx context.Context, task asyncio.AnyTask) {
-	loopOf(ctx).CallSoon(func(context.Context) { task.Cancel("") })
+	asyncio.CurrentTask(ctx).Loop().CallSoon(func(context.Context) { task.Cancel("") })
 }
 
 // withTimeout runs fn in the current task and cancels the task if fn takes
@@ -91,7 +74,7 @@ func callSoonCancel(ctx context.Context, task asyncio.AnyTask) {
 func withTimeout(ctx context.Context, d time.Duration, fn func() error) error {
 	task := asyncio.CurrentTask(ctx)
 	fired := false
-	h := loopOf(ctx).CallLater(d, func(context.Context) {
+	h := task.Loop().CallLater(d, func(context.Context) {
 		fired = true
 		task.Cancel("timeout")
 	})
@@ -120,32 +103,15 @@ func expectSlice[T comparable](t *testing.T, got, want []T, what string) {
 func expectErr(t *testing.T, err, target error, what string) {
 	t.Helper()
 	if !errors.Is(err, target) {
-		t.Errorf("%s: got error %v, want %v", what, err, target)
+		t.Errorf("%s: got error %v, want an error matching %v", what, err, target)
 	}
 }
 
 func expectNoErr(t *testing.T, err error, what string) {
 	t.Helper()
 	if err != nil {
-		t.Errorf("%s: unexpected error %v", what, err)
+		t.Errorf("%s: got error %v, want nil", what, err)
 	}
-}
-
-// expectPanic checks that fn panics with a message containing substr.
-func expectPanic(t *testing.T, substr string, fn func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		v := recover()
-		if v == nil {
-			t.Errorf("no panic, want one containing %q", substr)
-			return
-		}
-		if s, _ := v.(string); !strings.Contains(s, substr) {
-			t.Errorf("panic %v, want one containing %q", v, substr)
-		}
-	}()
-	fn()
 }
 
 // count counts the true values of bs.

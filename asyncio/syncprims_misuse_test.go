@@ -2,8 +2,8 @@ package asyncio_test
 
 import (
 	"context"
+	"strings"
 	"testing"
-	"testing/synctest"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
 )
@@ -14,35 +14,33 @@ import (
 func TestSyncPrims_different_loop(t *testing.T) {
 	// Every kind binds at its first wait; a wait from a second loop is
 	// ErrDifferentLoop, whatever the kind.
-	synctest.Test(t, func(t *testing.T) {
-		var ev asyncio.Event
-		var q asyncio.Queue[int]
-		sem := asyncio.NewSemaphore(0)
-		runMain(t, func(ctx context.Context) (struct{}, error) {
-			w1 := spawn(ctx, ev.Wait)
-			w2 := asyncio.CreateTask(ctx, q.Get)
-			w3 := spawn(ctx, sem.Acquire)
-			tick(t, ctx)
-			ev.Set()
-			q.PutNowait(1)
-			sem.Release()
-			gatherOK(t, ctx, w1, w3)
-			_, err := asyncio.Await(ctx, w2)
-			return struct{}{}, err
-		})
-		runMain(t, func(ctx context.Context) (struct{}, error) {
-			ev.Clear()
-			expectErr(t, ev.Wait(ctx), asyncio.ErrDifferentLoop, "Event.Wait")
-			_, err := q.Get(ctx)
-			expectErr(t, err, asyncio.ErrDifferentLoop, "Queue.Get")
-			expectErr(t, sem.Acquire(ctx), asyncio.ErrDifferentLoop, "Semaphore.Acquire")
-			// Calls that do not wait still work (as in asyncio).
-			expectNoErr(t, q.PutNowait(2), "PutNowait")
-			v, err := q.GetNowait()
-			expect(t, v, 2, "GetNowait")
-			expectNoErr(t, err, "GetNowait")
-			return struct{}{}, nil
-		})
+	var ev asyncio.Event
+	var q asyncio.Queue[int]
+	sem := asyncio.NewSemaphore(0)
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		w1 := spawn(ctx, ev.Wait)
+		w2 := asyncio.CreateTask(ctx, q.Get)
+		w3 := spawn(ctx, sem.Acquire)
+		tick(t, ctx)
+		ev.Set()
+		q.PutNowait(1)
+		sem.Release()
+		gatherOK(t, ctx, w1, w3)
+		_, err := asyncio.Await(ctx, w2)
+		return err
+	})
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		ev.Clear()
+		expectErr(t, ev.Wait(ctx), asyncio.ErrDifferentLoop, "Event.Wait")
+		_, err := q.Get(ctx)
+		expectErr(t, err, asyncio.ErrDifferentLoop, "Queue.Get")
+		expectErr(t, sem.Acquire(ctx), asyncio.ErrDifferentLoop, "Semaphore.Acquire")
+		// Calls that do not wait still work (as in asyncio).
+		expectNoErr(t, q.PutNowait(2), "PutNowait")
+		v, err := q.GetNowait()
+		expect(t, v, 2, "GetNowait")
+		expectNoErr(t, err, "GetNowait")
+		return nil
 	})
 }
 
@@ -66,8 +64,12 @@ func TestSyncPrims_foreign_goroutine_in_debug_mode(t *testing.T) {
 			return struct{}{}, err
 		})
 		// This is the OpenLoop body's goroutine, not the loop's.
-		expectPanic(t, "goroutine other than the loop's", lock.Release)
-		expectPanic(t, "goroutine other than the loop's", func() { q.PutNowait(2) })
+		if msg := mustPanic(t, lock.Release); !strings.Contains(msg, "goroutine other than the loop's") {
+			t.Errorf("lock.Release: got panic %q, want it to contain %q", msg, "goroutine other than the loop's")
+		}
+		if msg := mustPanic(t, func() { q.PutNowait(2) }); !strings.Contains(msg, "goroutine other than the loop's") {
+			t.Errorf("q.PutNowait(2): got panic %q, want it to contain %q", msg, "goroutine other than the loop's")
+		}
 		onLoop(ctx, loop, func(context.Context) { lock.Release() })
 	})
 }

@@ -13,10 +13,10 @@ type AnyCoroutine interface {
 	newTask(ctx context.Context, opts []TaskOption) AnyTask
 }
 
-// coroutine is a coroutine with its result type, as an AnyCoroutine.
-type coroutine[T any] func(ctx context.Context) (T, error)
+// typedCoro is a coroutine with its result type, as an AnyCoroutine.
+type typedCoro[T any] func(ctx context.Context) (T, error)
 
-func (c coroutine[T]) newTask(ctx context.Context, opts []TaskOption) AnyTask {
+func (c typedCoro[T]) newTask(ctx context.Context, opts []TaskOption) AnyTask {
 	l := loopOf(ctx)
 	if l == nil {
 		panic(ErrNoRunningLoop)
@@ -71,7 +71,7 @@ func (l *Loop) GetTaskFactory() TaskFactory {
 
 // createByFactory is CreateTask through the loop's task factory.
 func createByFactory[T any](ctx context.Context, f TaskFactory, coro func(ctx context.Context) (T, error), opts []TaskOption) *Task[T] {
-	at := f(ctx, coroutine[T](coro), opts...)
+	at := f(ctx, typedCoro[T](coro), opts...)
 	t, ok := at.(*Task[T])
 	if !ok || t == nil {
 		panic(fmt.Sprintf("asyncio: the task factory returned %T, not the %T that NewTask made for the coroutine", at, t))
@@ -145,12 +145,12 @@ func (l *Loop) eagerStep(c *taskCore) {
 	if debug {
 		l.noteRunning(c)
 	}
-	_, more := c.next()
+	_, more := c.co.next()
 	l.current = prev
 	if debug {
 		l.curGid.Store(prevGid)
 	}
-	if !more {
+	if !more || c.co.ended {
 		c.finish()
 	}
 }

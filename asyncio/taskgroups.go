@@ -63,7 +63,7 @@ type TaskGroup struct {
 // panics again with that *trio.PanicError, so the panic goes on up the
 // parent task.
 //
-// A coroutine-level call: ctx must be the running task's (else
+// Call it only from a coroutine, with its ctx (else
 // ErrAwaitOutsideTask, and body does not run). It panics if body is nil.
 // Cost: the group, and per task a list element and a done callback.
 func OpenTaskGroup(ctx context.Context, body func(ctx context.Context, tg *TaskGroup) error) error {

@@ -68,7 +68,7 @@ func nested(err error) error {
 func spawnIn[T any](t *testing.T, tg *asyncio.TaskGroup, coro func(ctx context.Context) (T, error), opts ...asyncio.TaskOption) *asyncio.Task[T] {
 	task, err := asyncio.CreateTaskIn(tg, coro, opts...)
 	if err != nil {
-		t.Errorf("CreateTaskIn: %v", err)
+		t.Errorf("CreateTaskIn: got %v, want nil", err)
 	}
 	return task
 }
@@ -93,7 +93,7 @@ func sleepFinally(d time.Duration, err error) func(ctx context.Context) (int, er
 }
 
 func TestTaskGroup_test_taskgroup_01(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var t1, t2 *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			t1 = spawnIn(t, g, sleepThen(100*time.Millisecond, 42, nil))
@@ -103,13 +103,14 @@ func TestTaskGroup_test_taskgroup_01(t *testing.T) {
 		v1, _ := t1.Result()
 		v2, _ := t2.Result()
 		if err != nil || v1 != 42 || v2 != 11 {
-			t.Errorf("err %v, results %v %v", err, v1, v2)
+			t.Errorf("got err %v, results %v %v; want err == nil && v1 == 42 && v2 == 11", err, v1, v2)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_02(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var t1, t2 *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			t1 = spawnIn(t, g, sleepThen(100*time.Millisecond, 42, nil))
@@ -120,13 +121,14 @@ func TestTaskGroup_test_taskgroup_02(t *testing.T) {
 		v1, _ := t1.Result()
 		v2, _ := t2.Result()
 		if err != nil || v1 != 42 || v2 != 11 {
-			t.Errorf("err %v, results %v %v", err, v1, v2)
+			t.Errorf("got err %v, results %v %v; want err == nil && v1 == 42 && v2 == 11", err, v1, v2)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_03(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var t1, t2 *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			t1 = spawnIn(t, g, sleepThen(time.Second, 42, nil))
@@ -138,13 +140,14 @@ func TestTaskGroup_test_taskgroup_03(t *testing.T) {
 		})
 		v2, _ := t2.Result()
 		if err != nil || !t1.Cancelled() || v2 != 11 {
-			t.Errorf("err %v, t1 %v, t2 %v", err, t1, v2)
+			t.Errorf("got err %v, t1 %v, t2 %v; want err == nil && t1.Cancelled() && v2 == 11", err, t1, v2)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_04(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		num := 0
 		t2Cancel := false
 		var t2 *asyncio.Task[int]
@@ -170,15 +173,16 @@ func TestTaskGroup_test_taskgroup_04(t *testing.T) {
 		})
 		_, err := asyncio.Await(ctx, runner)
 		if !isKinds(err, errZeroDivision.Error()) || num != 0 || !t2Cancel || !t2.Cancelled() {
-			t.Errorf("err %v, num %d, t2 cancel %v, t2 %v", err, num, t2Cancel, t2)
+			t.Errorf("got err %v, num %d, t2 cancel %v, t2 %v; want isKinds(err, errZeroDivision.Error()) && num == 0 && t2Cancel && t2.Cancelled()", err, num, t2Cancel, t2)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_cancel_children_on_child_error(t *testing.T) {
 	// When a child task fails, the other children are cancelled and the
 	// errors are gathered into a TaskGroupError.
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		num := 0
 		t2Cancel, runnerCancel := false, false
 		foo2 := func(ctx context.Context) (int, error) {
@@ -209,8 +213,9 @@ func TestTaskGroup_test_cancel_children_on_child_error(t *testing.T) {
 		})
 		_, err := asyncio.Await(ctx, runner)
 		if !isKinds(err, errZeroDivision.Error()) || num != 0 || !t2Cancel || !runnerCancel {
-			t.Errorf("err %v, num %d, t2 cancel %v, runner cancel %v", err, num, t2Cancel, runnerCancel)
+			t.Errorf("got err %v, num %d, t2 cancel %v, runner cancel %v; want isKinds(err, errZeroDivision.Error()) && num == 0 && t2Cancel && runnerCancel", err, num, t2Cancel, runnerCancel)
 		}
+		return nil
 	})
 }
 
@@ -220,7 +225,7 @@ func cancelAfter(ctx context.Context, t *testing.T, d time.Duration, runner func
 	r := asyncio.CreateTask(ctx, runner)
 	asyncio.Sleep(ctx, d)
 	if r.Done() {
-		t.Errorf("runner done before it was cancelled: %v", r)
+		t.Errorf("runner done before it was cancelled: got %v; want !r.Done()", r)
 	}
 	r.Cancel("")
 	_, err := asyncio.Await(ctx, r)
@@ -239,7 +244,7 @@ func countCancel(num *int, d time.Duration, add int) func(ctx context.Context) (
 }
 
 func TestTaskGroup_test_cancellation(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		num := 0
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
@@ -250,13 +255,14 @@ func TestTaskGroup_test_cancellation(t *testing.T) {
 			})
 		})
 		if !errors.Is(err, asyncio.ErrCancelled) || num != 5 {
-			t.Errorf("err %v, num %d", err, num)
+			t.Errorf("got err %v, num %d; want errors.Is(err, asyncio.ErrCancelled) && num == 5", err, num)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_07(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		num := 0
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
@@ -268,13 +274,14 @@ func TestTaskGroup_test_taskgroup_07(t *testing.T) {
 			})
 		})
 		if !errors.Is(err, asyncio.ErrCancelled) || num != 15 {
-			t.Errorf("err %v, num %d", err, num)
+			t.Errorf("got err %v, num %d; want errors.Is(err, asyncio.ErrCancelled) && num == 15", err, num)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_08(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				for range 5 {
@@ -284,13 +291,14 @@ func TestTaskGroup_test_taskgroup_08(t *testing.T) {
 			})
 		})
 		if !isKinds(err, errZeroDivision.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, errZeroDivision.Error())", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_09(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var t1, t2 *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			t1 = spawnIn(t, g, sleepThen(time.Second, 42, nil))
@@ -299,13 +307,14 @@ func TestTaskGroup_test_taskgroup_09(t *testing.T) {
 			return errZeroDivision
 		})
 		if !isKinds(err, errZeroDivision.Error()) || !t1.Cancelled() || !t2.Cancelled() {
-			t.Errorf("err %v, t1 %v, t2 %v", err, t1, t2)
+			t.Errorf("got err %v, t1 %v, t2 %v; want isKinds(err, errZeroDivision.Error()) && t1.Cancelled() && t2.Cancelled()", err, t1, t2)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_10(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var t1, t2 *asyncio.Task[int]
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			t1 = spawnIn(t, g, sleepThen(time.Second, 42, nil))
@@ -313,13 +322,14 @@ func TestTaskGroup_test_taskgroup_10(t *testing.T) {
 			return errZeroDivision
 		})
 		if !isKinds(err, errZeroDivision.Error()) || !t1.Cancelled() || !t2.Cancelled() {
-			t.Errorf("err %v, t1 %v, t2 %v", err, t1, t2)
+			t.Errorf("got err %v, t1 %v, t2 %v; want isKinds(err, errZeroDivision.Error()) && t1.Cancelled() && t2.Cancelled()", err, t1, t2)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_11(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, _ *asyncio.TaskGroup) error {
 				return asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g2 *asyncio.TaskGroup) error {
@@ -331,13 +341,14 @@ func TestTaskGroup_test_taskgroup_11(t *testing.T) {
 			})
 		})
 		if !isKinds(err, "TaskGroupError") || !isKinds(nested(err), errZeroDivision.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, \"TaskGroupError\") && isKinds(nested(err), errZeroDivision.Error())", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_12(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g1 *asyncio.TaskGroup) error {
 				spawnIn(t, g1, sleepThen(10*time.Second, 0, nil))
@@ -350,15 +361,16 @@ func TestTaskGroup_test_taskgroup_12(t *testing.T) {
 			})
 		})
 		if !isKinds(err, "TaskGroupError") || !isKinds(nested(err), errZeroDivision.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, \"TaskGroupError\") && isKinds(nested(err), errZeroDivision.Error())", err)
 		}
+		return nil
 	})
 }
 
 var errValue = errors.New("ValueError")
 
 func TestTaskGroup_test_taskgroup_13(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		r := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g1 *asyncio.TaskGroup) error {
 				spawnIn(t, g1, sleepThen(100*time.Millisecond, 0, errValue))
@@ -369,13 +381,14 @@ func TestTaskGroup_test_taskgroup_13(t *testing.T) {
 			})
 		})
 		if _, err := asyncio.Await(ctx, r); !isKinds(err, errValue.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, errValue.Error())", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_14(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		r := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g1 *asyncio.TaskGroup) error {
 				spawnIn(t, g1, sleepThen(10*time.Second, 0, errValue))
@@ -386,8 +399,9 @@ func TestTaskGroup_test_taskgroup_14(t *testing.T) {
 			})
 		})
 		if _, err := asyncio.Await(ctx, r); !isKinds(err, "TaskGroupError") || !isKinds(nested(err), errValue.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, \"TaskGroupError\") && isKinds(nested(err), errValue.Error())", err)
 		}
+		return nil
 	})
 }
 
@@ -402,7 +416,7 @@ func catchThenSleep(ctx context.Context) error {
 }
 
 func TestTaskGroup_test_taskgroup_15(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g1 *asyncio.TaskGroup) error {
 				spawnIn(t, g1, sleepThen(300*time.Millisecond, 0, errZeroDivision))
@@ -410,13 +424,14 @@ func TestTaskGroup_test_taskgroup_15(t *testing.T) {
 			})
 		})
 		if !isKinds(err, errZeroDivision.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, errZeroDivision.Error())", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_16(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		nestedRunner := func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g1 *asyncio.TaskGroup) error {
 				spawnIn(t, g1, sleepThen(300*time.Millisecond, 0, errZeroDivision))
@@ -427,13 +442,14 @@ func TestTaskGroup_test_taskgroup_16(t *testing.T) {
 			return asyncio.Await(ctx, asyncio.CreateTask(ctx, nestedRunner))
 		})
 		if !isKinds(err, errZeroDivision.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, errZeroDivision.Error())", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_17(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		num := 0
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, _ *asyncio.TaskGroup) error {
@@ -442,13 +458,14 @@ func TestTaskGroup_test_taskgroup_17(t *testing.T) {
 			})
 		})
 		if !errors.Is(err, asyncio.ErrCancelled) || num != 10 {
-			t.Errorf("err %v, num %d", err, num)
+			t.Errorf("got err %v, num %d; want errors.Is(err, asyncio.ErrCancelled) && num == 10", err, num)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_18(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		num := 0
 		err := cancelAfter(ctx, t, 100*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, _ *asyncio.TaskGroup) error {
@@ -460,13 +477,14 @@ func TestTaskGroup_test_taskgroup_18(t *testing.T) {
 			})
 		})
 		if !isKinds(err, errMy.Error()) || num != 10 {
-			t.Errorf("err %v, num %d", err, num)
+			t.Errorf("got err %v, num %d; want isKinds(err, errMy.Error()) && num == 10", err, num)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_19(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		r := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				spawnIn(t, g, sleepThen(100*time.Millisecond, 0, errZeroDivision))
@@ -475,13 +493,14 @@ func TestTaskGroup_test_taskgroup_19(t *testing.T) {
 			})
 		})
 		if _, err := asyncio.Await(ctx, r); !isKinds(err, errMy.Error(), errZeroDivision.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, errMy.Error(), errZeroDivision.Error())", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_20(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		runner := func(ctx context.Context) error {
 			return asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				spawnIn(t, g, sleepThen(100*time.Millisecond, 0, errZeroDivision))
@@ -489,10 +508,11 @@ func TestTaskGroup_test_taskgroup_20(t *testing.T) {
 				panic("KeyboardInterrupt") // in `finally`
 			})
 		}
-		v := recoverPanic(func() { runner(ctx) })
+		v := panicValue(t, "runner", func() { runner(ctx) })
 		if pe, ok := v.(*trio.PanicError); !ok || pe.Value != "KeyboardInterrupt" {
-			t.Errorf("panic %v", v)
+			t.Errorf("runner: got a panic of %T %v, want a *trio.PanicError of \"KeyboardInterrupt\"", v, v)
 		}
+		return nil
 	})
 }
 
@@ -500,7 +520,7 @@ func TestTaskGroup_test_taskgroup_20(t *testing.T) {
 // KeyboardInterrupt out of a task); in Go a task's panic is its error,
 // and the group panics with it once its tasks have ended.
 func TestTaskGroup__test_taskgroup_21(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		runner := func(ctx context.Context) error {
 			return asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				spawnIn(t, g, func(ctx context.Context) (int, error) {
@@ -511,15 +531,16 @@ func TestTaskGroup__test_taskgroup_21(t *testing.T) {
 				return err
 			})
 		}
-		v := recoverPanic(func() { runner(ctx) })
+		v := panicValue(t, "runner", func() { runner(ctx) })
 		if pe, ok := v.(*trio.PanicError); !ok || pe.Value != "KeyboardInterrupt" {
-			t.Errorf("panic %v", v)
+			t.Errorf("runner: got a panic of %T %v, want a *trio.PanicError of \"KeyboardInterrupt\"", v, v)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_22(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := cancelAfter(ctx, t, 50*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				spawnIn(t, g, sleepThen(time.Second, 42, nil))
@@ -528,35 +549,37 @@ func TestTaskGroup_test_taskgroup_22(t *testing.T) {
 			})
 		})
 		if !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_23(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			for count := range 10 {
 				asyncio.Sleep(ctx, 100*time.Millisecond)
 				spawnIn(t, g, sleepThen(300*time.Millisecond, 0, nil))
 				if count == 5 && g.Len() >= 5 {
-					t.Errorf("%d tasks at count 5", g.Len())
+					t.Errorf("tasks at count 5: got %d, want fewer than 5", g.Len())
 				}
 			}
 			asyncio.Sleep(ctx, 1350*time.Millisecond)
 			if g.Len() != 0 {
-				t.Errorf("%d tasks left", g.Len())
+				t.Errorf("got %d tasks left; want g.Len() == 0", g.Len())
 			}
 			return nil
 		})
 		if err != nil {
-			t.Error(err)
+			t.Errorf("asyncio.OpenTaskGroup: got %v, want nil", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_24(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			spawnIn(t, g, func(ctx context.Context) (int, error) { // root(g)
 				asyncio.Sleep(ctx, 100*time.Millisecond)
@@ -567,13 +590,14 @@ func TestTaskGroup_test_taskgroup_24(t *testing.T) {
 			return nil
 		})
 		if err != nil {
-			t.Error(err)
+			t.Errorf("asyncio.OpenTaskGroup: got %v, want nil", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_25(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		nhydras := 0
 		var hydra func(g *asyncio.TaskGroup) func(ctx context.Context) (int, error)
 		hydra = func(g *asyncio.TaskGroup) func(ctx context.Context) (int, error) {
@@ -604,25 +628,27 @@ func TestTaskGroup_test_taskgroup_25(t *testing.T) {
 			return nil
 		})
 		if !isKinds(err, errZeroDivision.Error()) || nhydras < 10 {
-			t.Errorf("err %v, nhydras %d", err, nhydras)
+			t.Errorf("got err %v, nhydras %d; want isKinds(err, errZeroDivision.Error()) && nhydras >= 10", err, nhydras)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_task_name(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			task := spawnIn(t, g, sleepThen(0, 0, nil), asyncio.WithName("yolo"))
 			if task.Name() != "yolo" {
-				t.Errorf("name %q", task.Name())
+				t.Errorf("name: got %q, want %q", task.Name(), "yolo")
 			}
 			return nil
 		})
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_no_create_task_after_failure(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		coro1 := sleepThen(time.Millisecond, 0, errZeroDivision)
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			spawnIn(t, g, coro1)
@@ -631,7 +657,7 @@ func TestTaskGroup_test_taskgroup_no_create_task_after_failure(t *testing.T) {
 				if errors.Is(err, asyncio.ErrCancelled) {
 					if _, e := asyncio.CreateTaskIn(g, coro1); !errors.Is(e, asyncio.ErrTaskGroupClosed) ||
 						!strings.Contains(e.Error(), "shutting down") {
-						t.Errorf("CreateTaskIn while shutting down: %v", e)
+						t.Errorf("CreateTaskIn while shutting down: got %v; want errors.Is(e, asyncio.ErrTaskGroupClosed) && strings.Contains(e.Error(), \"shutting down\")", e)
 					}
 				}
 				return 0, err
@@ -639,14 +665,15 @@ func TestTaskGroup_test_taskgroup_no_create_task_after_failure(t *testing.T) {
 			return nil
 		})
 		if !isKinds(err, errZeroDivision.Error()) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want isKinds(err, errZeroDivision.Error())", err)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_context_manager_exit_raises(t *testing.T) {
 	// https://github.com/python/cpython/issues/95289
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		errCustom := errors.New("CustomException")
 		main := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			task := asyncio.CurrentTask(ctx)
@@ -658,19 +685,20 @@ func TestTaskGroup_test_taskgroup_context_manager_exit_raises(t *testing.T) {
 			})
 			var tge *asyncio.TaskGroupError
 			if !errors.As(err, &tge) || len(tge.Errs) != 2 || tge.Errs[0] != errCustom || tge.Errs[1] != errCustom {
-				t.Errorf("err %v", err)
+				t.Errorf("got err %v; want errors.As(err, &tge) && len(tge.Errs) == 2 && tge.Errs[0] == errCustom && tge.Errs[1] == errCustom", err)
 			}
 			if n := task.Cancelling(); n != 0 {
-				t.Errorf("cancelling %d", n)
+				t.Errorf("cancelling: got %d, want %d", n, 0)
 			}
 			return 0, nil
 		})
 		asyncio.Await(ctx, main)
+		return nil
 	})
 }
 
 func TestTaskGroup_test_taskgroup_finished(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var tg *asyncio.TaskGroup
 		asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			tg = g
@@ -679,12 +707,13 @@ func TestTaskGroup_test_taskgroup_finished(t *testing.T) {
 		ran := false
 		_, err := asyncio.CreateTaskIn(tg, func(context.Context) (int, error) { ran = true; return 0, nil })
 		if !errors.Is(err, asyncio.ErrTaskGroupClosed) || !strings.Contains(err.Error(), "is finished") {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want errors.Is(err, asyncio.ErrTaskGroupClosed) && strings.Contains(err.Error(), \"is finished\")", err)
 		}
 		runBriefly(ctx)
 		if ran {
-			t.Error("the coroutine ran")
+			t.Errorf("the coroutine ran: ran got true, want false")
 		}
+		return nil
 	})
 }
 
@@ -695,7 +724,7 @@ func TestTaskGroup_test_taskgroup_without_parent_task(t *testing.T) {
 		var err error
 		onLoop(ctx, loop, func(ctx context.Context) { err = asyncio.OpenTaskGroup(ctx, body) })
 		if !errors.Is(err, asyncio.ErrAwaitOutsideTask) || ran {
-			t.Errorf("err %v, ran %v", err, ran)
+			t.Errorf("got err %v, ran %v; want errors.Is(err, asyncio.ErrAwaitOutsideTask) && !ran", err, ran)
 		}
 	})
 }
@@ -704,10 +733,10 @@ func TestTaskGroup_test_taskgroup_without_parent_task(t *testing.T) {
 // goes on up once they have ended; errors.Is and errors.As see every
 // member of a TaskGroupError.
 func TestTaskGroup_BodyPanic(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var child *asyncio.Task[int]
 		childEnded := false
-		v := recoverPanic(func() {
+		v := panicValue(t, "OpenTaskGroup whose body panics", func() {
 			asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 				child = spawnIn(t, g, func(ctx context.Context) (int, error) {
 					defer func() { childEnded = true }()
@@ -718,26 +747,28 @@ func TestTaskGroup_BodyPanic(t *testing.T) {
 			})
 		})
 		if pe, ok := v.(*trio.PanicError); !ok || pe.Value != "boom" || !childEnded || !child.Cancelled() {
-			t.Errorf("panic %v, child ended %v, child %v", v, childEnded, child)
+			t.Errorf("got panic %T %v, child ended %v, child %v; want a *trio.PanicError of \"boom\" after the child ended cancelled", v, v, childEnded, child)
 		}
+		return nil
 	})
 }
 
 func TestTaskGroup_ErrorsIsAs(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, g *asyncio.TaskGroup) error {
 			spawnIn(t, g, sleepThen(time.Millisecond, 0, &asyncio.TimeoutError{Msg: "child"}))
 			return asyncio.Sleep(ctx, time.Hour)
 		})
 		var te *asyncio.TimeoutError
 		if !errors.Is(err, asyncio.ErrTimeout) || !errors.As(err, &te) || te.Msg != "child" || errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want errors.Is(err, asyncio.ErrTimeout) && errors.As(err, &te) && te.Msg == \"child\" && !errors.Is(err, asyncio.ErrCancelled)", err)
 		}
 		if !strings.HasPrefix(err.Error(), "asyncio: unhandled errors in a TaskGroup (1 sub-error)") {
-			t.Errorf("message %q", err.Error())
+			t.Errorf("message: got %q, want it to begin with %q", err.Error(), "asyncio: unhandled errors in a TaskGroup (1 sub-error)")
 		}
 		if task := asyncio.CurrentTask(ctx); task.Cancelling() != 0 {
-			t.Errorf("the group's cancellation of its parent was not taken back: %v", task)
+			t.Errorf("the group's cancellation of its parent was not taken back: got %v; want task.Cancelling() == 0", task)
 		}
+		return nil
 	})
 }

@@ -72,9 +72,7 @@ type taskCore struct {
 	ctx   taskCtx // the coroutine's ctx
 	stepH Handle  // the task's step, queued on the loop (reused: one step pending at most)
 
-	next  func() (struct{}, bool) // resume the coroutine (iter.Pull)
-	stop  func()
-	yield func(struct{}) bool
+	co *coroutine // runs the coroutine function; nil before the first step and once done
 
 	waiter     Awaitable // what the suspended coroutine awaits (CPython's _fut_waiter)
 	throw      error     // what Await returns at the next resumption
@@ -84,7 +82,6 @@ type taskCore struct {
 	name       string
 	id         uint64
 	numCancels int
-	gid        int64 // the coroutine's goroutine (debug mode)
 	dbg        *source
 
 	links      ilist.Links[taskCore] // in the loop's list of tasks not done
@@ -113,6 +110,17 @@ func (c *taskCtx) Value(key any) any {
 	return c.Context.Value(key)
 }
 
+// Done is the parent's (a task's ctx is never cancelled: asyncio code is
+// cancelled through Task.Cancel). In debug mode it catches trio code run
+// by RunTrio that waits with the ctx of the task that called RunTrio
+// instead of its own, which the call's scope would never cancel.
+func (c *taskCtx) Done() <-chan struct{} {
+	if l := c.t.loop; l.debug.Load() {
+		l.checkNotInTrioCall()
+	}
+	return c.Context.Done()
+}
+
 // loopOf returns the loop ctx carries, or nil.
 func loopOf(ctx context.Context) *Loop {
 	switch c := ctx.(type) {
@@ -130,7 +138,8 @@ func loopOf(ctx context.Context) *Loop {
 // TaskOption is an option of CreateTask.
 type TaskOption struct {
 	name  string
-	eager int8 // WithEagerStart: 1 eager, -1 not, 0 unset (taskfactory.go)
+	src   *source // debug mode: where the boundary call that creates the task was made
+	eager int8    // WithEagerStart: 1 eager, -1 not, 0 unset (taskfactory.go)
 }
 
 // WithName names the task (asyncio's create_task(name=)).
@@ -170,6 +179,8 @@ func newTask[T any](ctx context.Context, l *Loop, coro func(ctx context.Context)
 	debug := l.debug.Load()
 	if debug {
 		l.checkGoroutine("CreateTask")
+	} else {
+		l.checkIdle("CreateTask")
 	}
 	if l.state == stateClosed {
 		panic(closedPanic("CreateTask"))
@@ -184,14 +195,21 @@ func newTask[T any](ctx context.Context, l *Loop, coro func(ctx context.Context)
 	c.ctx = taskCtx{Context: l.taskParent(ctx), t: c}
 	c.stepH.run = c
 	c.id = taskCounter.Add(1)
+	var src *source
 	for _, o := range opts {
 		if o.name != "" {
 			c.name = o.name
 		}
+		if o.src != nil {
+			src = o.src
+		}
 	}
 	if debug {
-		c.dbg = captureSource(1)
-		t.fut.core.extra().dbg = c.dbg
+		if src == nil {
+			src = captureSource(1)
+		}
+		c.dbg = src
+		t.fut.core.extra().dbg = src
 	}
 	if l.state == stateClosing {
 		c.fut.cancelWith(&CancelledError{Msg: "event loop is closing"})
@@ -244,18 +262,74 @@ func (t *Task[T]) runCoro() {
 	t.core.retErr = err
 }
 
-// body is the coroutine: the function iter.Pull runs on a goroutine of its
-// own, started by the task's first step. It is never inlined:
+// A coroutine is a runtime coroutine (iter.Pull: a goroutine that runs
+// only in lockstep with the loop goroutine) that runs the coroutine
+// functions of tasks, one task after another. When a task's function
+// returns, the coroutine parks, and the loop keeps up to
+// maxIdleCoroutines of them for the next tasks: a task started while one
+// is parked costs no new goroutine. The loop stops the parked ones when
+// it closes.
+type coroutine struct {
+	next  func() (struct{}, bool) // resume (iter.Pull)
+	stop  func()
+	yield func(struct{}) bool
+	task  *taskCore // the task whose function it runs
+	ended bool      // the task's function has returned: parked
+	gid   int64     // its goroutine (debug mode; 0 until known)
+}
+
+// maxIdleCoroutines is how many parked coroutines a loop keeps.
+const maxIdleCoroutines = 8
+
+// body is the coroutine's goroutine: it runs the function of one task
+// after another until the loop stops it. It is never inlined:
 // goroutine.go finds coroutines by its frame.
 //
 //go:noinline
-func (c *taskCore) body(yield func(struct{}) bool) {
-	c.yield = yield
+func (co *coroutine) body(yield func(struct{}) bool) {
+	co.yield = yield
+	for {
+		co.task.runFn()
+		co.ended = true
+		if !yield(struct{}{}) {
+			return // stopped: the loop closes, or keeps enough parked
+		}
+		co.ended = false
+	}
+}
+
+// runFn runs the task's coroutine function, turning a panic into the
+// task's error.
+func (c *taskCore) runFn() {
 	defer c.coroutineExit()
-	if c.loop.debug.Load() {
+	if c.loop.debug.Load() && c.co.gid == 0 {
 		c.noteGoroutine()
 	}
 	c.owner.runCoro()
+}
+
+// coroutineFor gives c a coroutine: a parked one, or a new one.
+func (l *Loop) coroutineFor(c *taskCore) *coroutine {
+	if n := len(l.idleCoros); n > 0 {
+		co := l.idleCoros[n-1]
+		l.idleCoros[n-1] = nil
+		l.idleCoros = l.idleCoros[:n-1]
+		co.task = c
+		return co
+	}
+	co := &coroutine{task: c}
+	co.next, co.stop = iter.Pull(co.body)
+	return co
+}
+
+// releaseCoroutine parks co, whose task has ended, for a next task.
+func (l *Loop) releaseCoroutine(co *coroutine) {
+	co.task = nil
+	if len(l.idleCoros) < maxIdleCoroutines && l.state < stateClosing {
+		l.idleCoros = append(l.idleCoros, co)
+		return
+	}
+	co.stop()
 }
 
 // stopCoroutine is the panic value that unwinds a coroutine stopped at
@@ -272,8 +346,8 @@ func (c *taskCore) coroutineExit() {
 
 // noteRunning tells the debug checks which coroutine runs.
 func (l *Loop) noteRunning(c *taskCore) {
-	if c.gid != 0 {
-		l.curGid.Store(c.gid)
+	if c.co != nil && c.co.gid != 0 {
+		l.curGid.Store(c.co.gid)
 	} else {
 		l.curGid.Store(unknownGid)
 	}
@@ -293,13 +367,13 @@ func (c *taskCore) beginStep() bool {
 		c.mustCancel = false
 	}
 	c.waiter = nil
-	if c.next == nil {
+	if c.co == nil {
 		if exc != nil {
 			c.loop.tasks.Remove(c)
 			c.fut.cancelWith(exc)
 			return false
 		}
-		c.next, c.stop = iter.Pull(c.body)
+		c.co = c.loop.coroutineFor(c)
 	}
 	c.throw = exc
 	return true
@@ -309,10 +383,10 @@ func (c *taskCore) beginStep() bool {
 // returns what is thrown in (a cancellation), if anything. Called by the
 // coroutine; Await has it written out.
 func (c *taskCore) suspend() error {
-	if !c.yield(struct{}{}) {
+	if !c.co.yield(struct{}{}) {
 		panic(errStopCoroutine) // the loop is closing: unwind the coroutine
 	}
-	if c.gid == 0 && c.loop.debug.Load() {
+	if c.co.gid == 0 && c.loop.debug.Load() {
 		c.noteGoroutine()
 	}
 	err := c.throw
@@ -323,13 +397,18 @@ func (c *taskCore) suspend() error {
 // noteGoroutine records the coroutine's goroutine for the debug-mode
 // checks.
 func (c *taskCore) noteGoroutine() {
-	c.gid = goid()
-	c.loop.curGid.Store(c.gid)
+	c.co.gid = goid()
+	c.loop.curGid.Store(c.co.gid)
 }
 
 // finish makes the task's future done from the way its coroutine ended.
 func (c *taskCore) finish() {
-	c.next, c.stop, c.yield = nil, nil, nil
+	if co := c.co; co != nil {
+		c.co = nil
+		if co.ended && !c.stopped {
+			c.loop.releaseCoroutine(co)
+		}
+	}
 	c.loop.tasks.Remove(c)
 	err, p := c.retErr, c.panicked
 	c.retErr, c.panicked = nil, nil
@@ -358,12 +437,12 @@ func (c *taskCore) finish() {
 // and ends the task cancelled.
 func (c *taskCore) abandon() {
 	l := c.loop
-	if c.stop != nil {
+	if c.co != nil {
 		l.current = c
 		if l.debug.Load() {
 			l.noteRunning(c)
 		}
-		c.stop()
+		c.co.stop()
 		l.current = nil
 		l.curGid.Store(0)
 	}
@@ -381,16 +460,35 @@ func runningTask(ctx context.Context, what string) (*taskCore, error) {
 		c, _ = ctx.Value(taskKey{}).(*taskCore)
 	}
 	if c == nil {
-		return nil, fmt.Errorf("%w: %s with a ctx that carries no task", ErrAwaitOutsideTask, what)
+		return nil, fmt.Errorf("%w: %s with a ctx that carries no task: %s", ErrAwaitOutsideTask, what, awaitHint(ctx))
 	}
 	l := c.loop
 	if l.debug.Load() {
 		l.checkGoroutine(what)
 	}
 	if l.current != c {
-		return nil, fmt.Errorf("%w: %s with the ctx of %v, which is not running", ErrAwaitOutsideTask, what, c.owner)
+		return nil, fmt.Errorf("%w: %s with the ctx of %v, which is not running: "+
+			"a coroutine waits only with the ctx it was given", ErrAwaitOutsideTask, what, c.owner)
 	}
 	return c, nil
+}
+
+// awaitHint says what to do instead of waiting with ctx, which carries
+// no task: trio code runs coroutines through the boundary; asyncio code
+// waits only in a coroutine, with the ctx it was given.
+func awaitHint(ctx context.Context) string {
+	l := loopOf(ctx)
+	switch {
+	case l == nil:
+		return "Await and Sleep work in a task's coroutine, with the ctx it was given; " +
+			"from trio code, open a loop with OpenLoop and use RunAsyncio"
+	case l.wakes.Load()&1 == 0 && !l.blk.held.Load():
+		// The loop waits for work: the caller is not its code.
+		return "from trio code, run the coroutine with asyncio.RunAsyncio(ctx, coro) " +
+			"(or asyncio.StartTask), and plain loop work with asyncio.RunSync"
+	}
+	return "Await and Sleep work only in a task's coroutine, with the ctx it was given: " +
+		"a callback cannot wait (start a task with CreateTask), and a coroutine must not use a ctx it captured"
 }
 
 // Await waits for a to be done and returns its result (Python's await on
@@ -438,10 +536,10 @@ func Await[T any](ctx context.Context, a AwaitableOf[T]) (T, error) {
 		// suspend, written out: after a switch between goroutines every
 		// return to a frame entered before it is mispredicted, so the hot
 		// paths keep the stacks shallow at the switch (W3).
-		if !c.yield(struct{}{}) {
+		if !c.co.yield(struct{}{}) {
 			panic(errStopCoroutine)
 		}
-		if c.gid == 0 && c.loop.debug.Load() {
+		if c.co.gid == 0 && c.loop.debug.Load() {
 			c.noteGoroutine()
 		}
 		if err := c.throw; err != nil {
@@ -515,12 +613,14 @@ func (t *Task[T]) Cancelled() bool { return t.fut.Cancelled() }
 
 // Cancel requests that the task be cancelled, and reports false only if
 // it is already done (asyncio's Task.cancel; see Task for the semantics).
-// Each call counts one more request (Cancelling). msg becomes the
-// CancelledError's Msg.
-func (t *Task[T]) Cancel(msg string) bool {
+// Each call counts one more request (Cancelling). The message, if one is
+// given, becomes the CancelledError's Msg (Python's cancel(msg)). It
+// panics if given more than one message.
+func (t *Task[T]) Cancel(message ...string) bool {
 	c := &t.core
 	fc := c.fut
 	fc.check("Task.Cancel")
+	msg := cancelMessage(message, "Task.Cancel")
 	fc.retrieved()
 	if fc.state != statePending {
 		return false

@@ -11,7 +11,7 @@ import "context"
 // ToThread returns a *CancelledError at once, without waiting for fn;
 // the loop waits for fn when it closes.
 //
-// A coroutine-level call: ctx is the running task's (else
+// Call it only from a coroutine, with its ctx (else
 // ErrAwaitOutsideTask, and fn does not run). It panics if fn is nil.
 func ToThread[T any](ctx context.Context, fn func(ctx context.Context) (T, error)) (T, error) {
 	if _, err := runningTask(ctx, "ToThread"); err != nil {

@@ -3,9 +3,9 @@ package asyncio_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
@@ -57,42 +57,46 @@ func target(loop *asyncio.Loop, fail, cancel bool, timeout time.Duration) func(c
 }
 
 func TestRunCoroutineThreadsafe_test_run_coroutine_threadsafe(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		if v, err := asyncio.Await(ctx, asyncio.RunInExecutor(ctx, nil, target(loop, false, false, -1))); v != 3 || err != nil {
-			t.Errorf("got %v, %v", v, err)
+			t.Errorf("got %v, %v; want v == 3 && err == nil", v, err)
 		}
+		return nil
 	})
 }
 
 func TestRunCoroutineThreadsafe_test_run_coroutine_threadsafe_with_exception(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		_, err := asyncio.Await(ctx, asyncio.RunInExecutor(ctx, nil, target(loop, true, false, -1)))
 		if err == nil || err.Error() != "Fail!" {
-			t.Errorf("err %v", err)
+			t.Errorf("got err %v; want err != nil && err.Error() == \"Fail!\"", err)
 		}
+		return nil
 	})
 }
 
 func TestRunCoroutineThreadsafe_test_run_coroutine_threadsafe_with_timeout(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		_, err := asyncio.Await(ctx, asyncio.RunInExecutor(ctx, nil, target(loop, false, false, 0)))
 		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want an error matching context.DeadlineExceeded", err)
 		}
 		runBriefly(ctx)
 		// No pending task but this one: add was cancelled.
 		if tasks := asyncio.AllTasks(loop); len(tasks) != 1 || tasks[0] != asyncio.CurrentTask(ctx) {
-			t.Errorf("tasks %v", tasks)
+			t.Errorf("got tasks %v; want len(tasks) == 1 && tasks[0] == asyncio.CurrentTask(ctx)", tasks)
 		}
+		return nil
 	})
 }
 
 func TestRunCoroutineThreadsafe_test_run_coroutine_threadsafe_task_cancelled(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		_, err := asyncio.Await(ctx, asyncio.RunInExecutor(ctx, nil, target(loop, false, true, -1)))
 		if !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
+		return nil
 	})
 }
 
@@ -100,7 +104,7 @@ func TestRunCoroutineThreadsafe_test_run_coroutine_threadsafe_task_cancelled(t *
 // its own), Cancel before the task starts keeps the coroutine from
 // running, and a closed loop fails the future.
 func TestRunCoroutineThreadsafe_FromTrioCode(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		var loop *asyncio.Loop
 		withLoop(t, func(ctx context.Context, l *asyncio.Loop) {
 			loop = l
@@ -111,28 +115,28 @@ func TestRunCoroutineThreadsafe_FromTrioCode(t *testing.T) {
 			default:
 			}
 			if v, err := f.Result(ctx); v != 42 || err != nil || !f.Done() || f.Cancelled() {
-				t.Errorf("got %v, %v; %v", v, err, f)
+				t.Errorf("got %v, %v; %v; want v == 42 && err == nil && f.Done() && !f.Cancelled()", v, err, f)
 			}
 
 			ran := false
 			g := asyncio.RunCoroutineThreadsafe(l, func(context.Context) (int, error) { ran = true; return 1, nil })
 			if !g.Cancel() || !g.Cancel() || !g.Cancelled() {
-				t.Errorf("cancel: %v", g)
+				t.Errorf("cancel: got %v; want g.Cancel() && g.Cancel() && g.Cancelled()", g)
 			}
 			if _, err := g.Result(ctx); !errors.Is(err, asyncio.ErrCancelled) {
-				t.Errorf("cancelled: %v", err)
+				t.Errorf("cancelled: got %v, want an error matching asyncio.ErrCancelled", err)
 			}
 			onLoop(ctx, l, func(context.Context) {}) // after the creating callback
 			if ran {
-				t.Error("the cancelled coroutine ran")
+				t.Errorf("the cancelled coroutine ran: ran got true, want false")
 			}
 			if f.Cancel() {
-				t.Error("Cancel of a done future reported true")
+				t.Errorf("Cancel of a done future reported true: f.Cancel() got true, want false")
 			}
 		})
 		f := asyncio.RunCoroutineThreadsafe(loop, add(1, 2, false, false))
 		if _, err := f.Result(context.Background()); !errors.Is(err, asyncio.ErrLoopClosed) {
-			t.Errorf("after close: %v", err)
+			t.Errorf("after close: got %v, want an error matching asyncio.ErrLoopClosed", err)
 		}
 	})
 }
@@ -141,7 +145,7 @@ func TestRunCoroutineThreadsafe_FromTrioCode(t *testing.T) {
 // ErrLoopClosed; and in debug mode, Result on the loop panics rather
 // than deadlocks.
 func TestRunCoroutineThreadsafe_LoopCloses(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		var f *asyncio.ConcurrentFuture[int]
 		withLoop(t, func(ctx context.Context, l *asyncio.Loop) {
 			f = asyncio.RunCoroutineThreadsafe(l, func(ctx context.Context) (int, error) {
@@ -151,15 +155,14 @@ func TestRunCoroutineThreadsafe_LoopCloses(t *testing.T) {
 			})
 			l.SetDebug(true)
 			runTask(ctx, l, func(ctx context.Context) (int, error) {
-				p := fmt.Sprint(recoverPanic(func() { f.Result(ctx) }))
-				if !strings.Contains(p, "deadlock") {
-					t.Errorf("panic %q", p)
+				if p := mustPanic(t, func() { f.Result(ctx) }); !strings.Contains(p, "deadlock") {
+					t.Errorf("Result of its own loop's future: got panic %q, want it to contain %q", p, "deadlock")
 				}
 				return 0, nil
 			})
 		})
 		if _, err := f.Result(context.Background()); !errors.Is(err, asyncio.ErrLoopClosed) {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want an error matching asyncio.ErrLoopClosed", err)
 		}
 	})
 }

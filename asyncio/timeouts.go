@@ -27,7 +27,7 @@ import (
 // caused it (the outermost, when several expire together).
 //
 // body gets the same ctx and tm, which moves or reads the deadline while
-// body runs. A coroutine-level call: ctx is the running task's (else
+// body runs. Call it only from a coroutine, with its ctx (else
 // ErrAwaitOutsideTask, and body does not run). A panic in body goes
 // through, after the timer is cancelled. Costs one timer.
 func Timeout(ctx context.Context, d time.Duration, body func(ctx context.Context, tm *TimeoutScope) error) error {

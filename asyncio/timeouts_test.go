@@ -3,7 +3,6 @@ package asyncio_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -26,7 +25,7 @@ import (
 //     one call; a scope cannot be entered twice or used unentered.
 
 func TestTimeout_test_timeout_basic(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cm *asyncio.TimeoutScope
 		err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
 			cm = tm
@@ -34,13 +33,14 @@ func TestTimeout_test_timeout_basic(t *testing.T) {
 		})
 		var te *asyncio.TimeoutError
 		if !errors.As(err, &te) || errors.Is(err, asyncio.ErrCancelled) || !cm.Expired() {
-			t.Errorf("err %v, expired %v", err, cm.Expired())
+			t.Errorf("got err %v, expired %v; want errors.As(err, &te) && !errors.Is(err, asyncio.ErrCancelled) && cm.Expired()", err, cm.Expired())
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_timeout_at_basic(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cm *asyncio.TimeoutScope
 		deadline := loop.Time().Add(10 * time.Millisecond)
 		err := asyncio.TimeoutAt(ctx, deadline, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
@@ -48,13 +48,14 @@ func TestTimeout_test_timeout_at_basic(t *testing.T) {
 			return asyncio.Sleep(ctx, 10*time.Second)
 		})
 		if !errors.Is(err, asyncio.ErrTimeout) || !cm.Expired() || !cm.When().Equal(deadline) {
-			t.Errorf("err %v, expired %v, when %v", err, cm.Expired(), cm.When())
+			t.Errorf("got err %v, expired %v, when %v; want errors.Is(err, asyncio.ErrTimeout) && cm.Expired() && cm.When().Equal(deadline)", err, cm.Expired(), cm.When())
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_nested_timeouts(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		cancelled := false
 		var cm1, cm2 *asyncio.TimeoutScope
 		deadline := loop.Time().Add(10 * time.Millisecond)
@@ -71,13 +72,14 @@ func TestTimeout_test_nested_timeouts(t *testing.T) {
 			return err
 		})
 		if !errors.Is(err, asyncio.ErrTimeout) || !cancelled || !cm1.Expired() || !cm2.Expired() {
-			t.Errorf("err %v, cancelled %v, expired %v %v", err, cancelled, cm1.Expired(), cm2.Expired())
+			t.Errorf("got err %v, cancelled %v, expired %v %v; want errors.Is(err, asyncio.ErrTimeout) && cancelled && cm1.Expired() && cm2.Expired()", err, cancelled, cm1.Expired(), cm2.Expired())
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_waiter_cancelled(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		cancelled := false
 		err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 			err := asyncio.Sleep(ctx, 10*time.Second)
@@ -85,13 +87,14 @@ func TestTimeout_test_waiter_cancelled(t *testing.T) {
 			return err
 		})
 		if !errors.Is(err, asyncio.ErrTimeout) || !cancelled {
-			t.Errorf("err %v, cancelled %v", err, cancelled)
+			t.Errorf("got err %v, cancelled %v; want errors.Is(err, asyncio.ErrTimeout) && cancelled", err, cancelled)
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_timeout_not_called(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cm *asyncio.TimeoutScope
 		err := asyncio.Timeout(ctx, 10*time.Second, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
 			cm = tm
@@ -99,23 +102,25 @@ func TestTimeout_test_timeout_not_called(t *testing.T) {
 		})
 		t1 := loop.Time()
 		if err != nil || cm.Expired() || !cm.When().After(t1) {
-			t.Errorf("err %v, expired %v, when %v", err, cm.Expired(), cm.When())
+			t.Errorf("got err %v, expired %v, when %v; want err == nil && !cm.Expired() && cm.When().After(t1)", err, cm.Expired(), cm.When())
 		}
+		return nil
 	})
 }
 
 // test_timeout_disabled (timeout(None)) and test_timeout_at_disabled
 // (timeout_at(None)) are both TimeoutAt with the zero time in Go.
 func TestTimeout_test_timeout_at_disabled(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cm *asyncio.TimeoutScope
 		err := asyncio.TimeoutAt(ctx, time.Time{}, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
 			cm = tm
 			return asyncio.Sleep(ctx, 10*time.Millisecond)
 		})
 		if err != nil || cm.Expired() || !cm.When().IsZero() {
-			t.Errorf("err %v, expired %v, when %v", err, cm.Expired(), cm.When())
+			t.Errorf("got err %v, expired %v, when %v; want err == nil && !cm.Expired() && cm.When().IsZero()", err, cm.Expired(), cm.When())
 		}
+		return nil
 	})
 }
 
@@ -130,7 +135,7 @@ func TestTimeout_test_timeout_zero(t *testing.T) {
 		{"test_timeout_in_the_past_sleep_zero", -11 * time.Second, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+			mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 				var cm *asyncio.TimeoutScope
 				t0 := loop.Time()
 				err := asyncio.Timeout(ctx, tc.d, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
@@ -139,21 +144,22 @@ func TestTimeout_test_timeout_zero(t *testing.T) {
 				})
 				t1 := loop.Time()
 				if !errors.Is(err, asyncio.ErrTimeout) || !cm.Expired() {
-					t.Errorf("err %v, expired %v", err, cm.Expired())
+					t.Errorf("got err %v, expired %v; want errors.Is(err, asyncio.ErrTimeout) && cm.Expired()", err, cm.Expired())
 				}
 				if tc.d == 0 && (cm.When().Before(t0) || cm.When().After(t1)) {
-					t.Errorf("when %v not in [%v, %v]", cm.When(), t0, t1)
+					t.Errorf("When: got %v, want it in [%v, %v]", cm.When(), t0, t1)
 				}
 				if tc.d < 0 && cm.When().After(t0) {
-					t.Errorf("when %v after %v", cm.When(), t0)
+					t.Errorf("When: got %v, want it no later than %v", cm.When(), t0)
 				}
+				return nil
 			})
 		})
 	}
 }
 
 func TestTimeout_test_foreign_exception_passed(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		errKey := errors.New("KeyError")
 		var cm *asyncio.TimeoutScope
 		err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
@@ -161,13 +167,14 @@ func TestTimeout_test_foreign_exception_passed(t *testing.T) {
 			return errKey
 		})
 		if err != errKey || cm.Expired() {
-			t.Errorf("err %v, expired %v", err, cm.Expired())
+			t.Errorf("got err %v, expired %v; want err == errKey && !cm.Expired()", err, cm.Expired())
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_foreign_exception_on_timeout(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		crash := func(ctx context.Context) error {
 			asyncio.Sleep(ctx, time.Second)
 			return errZeroDivision // raised in `finally`
@@ -176,13 +183,14 @@ func TestTimeout_test_foreign_exception_on_timeout(t *testing.T) {
 			return crash(ctx)
 		})
 		if err != errZeroDivision {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want %v", err, errZeroDivision)
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_foreign_cancel_doesnt_timeout_if_not_expired(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cm *asyncio.TimeoutScope
 		err := asyncio.Timeout(ctx, 10*time.Second, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
 			cm = tm
@@ -190,31 +198,33 @@ func TestTimeout_test_foreign_cancel_doesnt_timeout_if_not_expired(t *testing.T)
 			return asyncio.Sleep(ctx, 10*time.Second)
 		})
 		if !errors.Is(err, asyncio.ErrCancelled) || cm.Expired() {
-			t.Errorf("err %v, expired %v", err, cm.Expired())
+			t.Errorf("got err %v, expired %v; want errors.Is(err, asyncio.ErrCancelled) && !cm.Expired()", err, cm.Expired())
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_outer_task_is_not_cancelled(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			err := asyncio.Timeout(ctx, time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 				return asyncio.Sleep(ctx, 10*time.Second)
 			})
 			if !errors.Is(err, asyncio.ErrTimeout) {
-				t.Errorf("err %v", err)
+				t.Errorf("err: got %v, want an error matching asyncio.ErrTimeout", err)
 			}
 			return 0, nil
 		})
 		asyncio.Await(ctx, task)
 		if task.Cancelled() || !task.Done() {
-			t.Errorf("task %v", task)
+			t.Errorf("got task %v; want !task.Cancelled() && task.Done()", task)
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_nested_timeouts_concurrent(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := asyncio.Timeout(ctx, 2*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 			err := asyncio.Timeout(ctx, 100*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 				time.Sleep(10 * time.Millisecond) // pretend we crunch some numbers
@@ -223,20 +233,21 @@ func TestTimeout_test_nested_timeouts_concurrent(t *testing.T) {
 			// Python's assertRaises(TimeoutError) around the inner
 			// block: the outer's cancellation goes through it.
 			if !errors.Is(err, asyncio.ErrCancelled) {
-				t.Errorf("inner: %v", err)
+				t.Errorf("inner: got %v, want an error matching asyncio.ErrCancelled", err)
 			}
 			return err
 		})
 		if !errors.Is(err, asyncio.ErrTimeout) {
-			t.Errorf("outer: %v", err)
+			t.Errorf("outer: got %v, want an error matching asyncio.ErrTimeout", err)
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_nested_timeouts_loop_busy(t *testing.T) {
 	// After the inner timeout comes an expensive operation, which the
 	// outer timeout stops.
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		t0 := loop.Time()
 		err := asyncio.Timeout(ctx, 100*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error { // (1)
 			err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error { // (2)
@@ -254,13 +265,14 @@ func TestTimeout_test_nested_timeouts_loop_busy(t *testing.T) {
 		})
 		t1 := loop.Time()
 		if !errors.Is(err, asyncio.ErrTimeout) || t1.Sub(t0) > time.Second {
-			t.Errorf("outer: %v after %v", err, t1.Sub(t0))
+			t.Errorf("outer: got %v after %v; want errors.Is(err, asyncio.ErrTimeout) && t1.Sub(t0) <= time.Second", err, t1.Sub(t0))
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_reschedule(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fut := asyncio.NewFuture[*asyncio.TimeoutScope](loop)
 		deadline1 := loop.Time().Add(10 * time.Second)
 		deadline2 := deadline1.Add(20 * time.Second)
@@ -272,29 +284,30 @@ func TestTimeout_test_reschedule(t *testing.T) {
 		})
 		cm, _ := asyncio.Await(ctx, fut)
 		if !cm.When().Equal(deadline1) {
-			t.Errorf("when %v", cm.When())
+			t.Errorf("got when %v; want cm.When().Equal(deadline1)", cm.When())
 		}
 		cm.Reschedule(deadline2)
 		if !cm.When().Equal(deadline2) {
-			t.Errorf("when %v", cm.When())
+			t.Errorf("got when %v; want cm.When().Equal(deadline2)", cm.When())
 		}
 		cm.Reschedule(time.Time{})
 		if !cm.When().IsZero() {
-			t.Errorf("when %v", cm.When())
+			t.Errorf("got when %v; want cm.When().IsZero()", cm.When())
 		}
 		task.Cancel("")
 		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) || cm.Expired() {
-			t.Errorf("err %v, expired %v", err, cm.Expired())
+			t.Errorf("got err %v, expired %v; want errors.Is(err, asyncio.ErrCancelled) && !cm.Expired()", err, cm.Expired())
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_repr(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		// test_repr_active
 		asyncio.Timeout(ctx, 10*time.Second, func(ctx context.Context, cm *asyncio.TimeoutScope) error {
 			if !regexp.MustCompile(`^<Timeout \[active\] when=.+>$`).MatchString(cm.String()) {
-				t.Errorf("repr %s", cm)
+				t.Errorf("got repr %s; want regexp.MustCompile(`^<Timeout \\[active\\] when=.+>$`).MatchString(cm.String())", cm)
 			}
 			return nil
 		})
@@ -305,7 +318,7 @@ func TestTimeout_test_repr(t *testing.T) {
 			return asyncio.Sleep(ctx, 10*time.Second)
 		})
 		if s := cm.String(); s != "<Timeout [expired]>" {
-			t.Errorf("repr %s", s)
+			t.Errorf("repr: got %s, want %s", s, "<Timeout [expired]>")
 		}
 		// test_repr_finished
 		asyncio.Timeout(ctx, 10*time.Second, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
@@ -313,20 +326,21 @@ func TestTimeout_test_repr(t *testing.T) {
 			return asyncio.Sleep(ctx, 0)
 		})
 		if s := cm.String(); s != "<Timeout [finished]>" {
-			t.Errorf("repr %s", s)
+			t.Errorf("repr: got %s, want %s", s, "<Timeout [finished]>")
 		}
 		// test_repr_disabled
 		asyncio.TimeoutAt(ctx, time.Time{}, func(ctx context.Context, cm *asyncio.TimeoutScope) error {
 			if s := cm.String(); s != "<Timeout [active] when=None>" {
-				t.Errorf("repr %s", s)
+				t.Errorf("repr: got %s, want %s", s, "<Timeout [active] when=None>")
 			}
 			return nil
 		})
+		return nil
 	})
 }
 
 func TestTimeout_test_nested_timeout_in_finally(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 			err := asyncio.Sleep(ctx, time.Second)
 			// finally:
@@ -334,37 +348,39 @@ func TestTimeout_test_nested_timeout_in_finally(t *testing.T) {
 				return asyncio.Sleep(ctx, 10*time.Second)
 			})
 			if !errors.Is(inner, asyncio.ErrTimeout) {
-				t.Errorf("inner: %v", inner)
+				t.Errorf("inner: got %v, want an error matching asyncio.ErrTimeout", inner)
 			}
 			return err
 		})
 		if !errors.Is(err, asyncio.ErrTimeout) {
-			t.Errorf("outer: %v", err)
+			t.Errorf("outer: got %v, want an error matching asyncio.ErrTimeout", err)
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_timeout_after_cancellation(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		asyncio.CurrentTask(ctx).Cancel("")
 		if err := asyncio.Sleep(ctx, time.Second); !errors.Is(err, asyncio.ErrCancelled) { // work which will be cancelled
-			t.Errorf("sleep: %v", err)
+			t.Errorf("sleep: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		// finally:
 		err := asyncio.Timeout(ctx, 0, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 			return asyncio.Sleep(ctx, time.Second) // some cleanup
 		})
 		if !errors.Is(err, asyncio.ErrTimeout) {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want an error matching asyncio.ErrTimeout", err)
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_cancel_in_timeout_after_cancellation(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		asyncio.CurrentTask(ctx).Cancel("")
 		if err := asyncio.Sleep(ctx, time.Second); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("sleep: %v", err)
+			t.Errorf("sleep: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		// finally:
 		err := asyncio.Timeout(ctx, time.Second, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
@@ -372,59 +388,58 @@ func TestTimeout_test_cancel_in_timeout_after_cancellation(t *testing.T) {
 			return asyncio.Sleep(ctx, 2*time.Second) // some cleanup
 		})
 		if !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
+		return nil
 	})
 }
 
-// reschedulePanic returns the panic of cm.Reschedule, as a string.
-func reschedulePanic(cm *asyncio.TimeoutScope, when time.Time) string {
-	return fmt.Sprint(recoverPanic(func() { cm.Reschedule(when) }))
-}
-
 func TestTimeout_test_timeout_finished(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cm *asyncio.TimeoutScope
 		asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
 			cm = tm
 			return nil
 		})
-		if p := reschedulePanic(cm, loop.Time().Add(20*time.Millisecond)); !strings.Contains(p, "finished") {
-			t.Errorf("panic %q", p)
+		if p := mustPanic(t, func() { cm.Reschedule(loop.Time().Add(20 * time.Millisecond)) }); !strings.Contains(p, "finished") {
+			t.Errorf("Reschedule: got panic %q, want it to contain %q", p, "finished")
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_timeout_expired(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var cm *asyncio.TimeoutScope
 		err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, tm *asyncio.TimeoutScope) error {
 			cm = tm
 			return asyncio.Sleep(ctx, time.Second)
 		})
 		if !errors.Is(err, asyncio.ErrTimeout) {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want an error matching asyncio.ErrTimeout", err)
 		}
-		if p := reschedulePanic(cm, loop.Time().Add(20*time.Millisecond)); !strings.Contains(p, "expired") {
-			t.Errorf("panic %q", p)
+		if p := mustPanic(t, func() { cm.Reschedule(loop.Time().Add(20 * time.Millisecond)) }); !strings.Contains(p, "expired") {
+			t.Errorf("Reschedule: got panic %q, want it to contain %q", p, "expired")
 		}
+		return nil
 	})
 }
 
 func TestTimeout_test_timeout_expiring(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, cm *asyncio.TimeoutScope) error {
 			if err := asyncio.Sleep(ctx, time.Second); !errors.Is(err, asyncio.ErrCancelled) {
-				t.Errorf("sleep: %v", err)
+				t.Errorf("sleep: got %v, want an error matching asyncio.ErrCancelled", err)
 			}
-			if p := reschedulePanic(cm, loop.Time().Add(20*time.Millisecond)); !strings.Contains(p, "expiring") {
-				t.Errorf("panic %q", p)
+			if p := mustPanic(t, func() { cm.Reschedule(loop.Time().Add(20 * time.Millisecond)) }); !strings.Contains(p, "expiring") {
+				t.Errorf("Reschedule: got panic %q, want it to contain %q", p, "expiring")
 			}
 			return nil
 		})
 		if err != nil {
-			t.Errorf("err %v", err)
+			t.Errorf("err: got %v, want nil", err)
 		}
+		return nil
 	})
 }
 
@@ -437,7 +452,7 @@ func TestTimeout_test_timeout_without_task(t *testing.T) {
 		var err2 error
 		onLoop(ctx, loop, func(ctx context.Context) { err2 = asyncio.Timeout(ctx, 10*time.Millisecond, body) })
 		if !errors.Is(err1, asyncio.ErrAwaitOutsideTask) || !errors.Is(err2, asyncio.ErrAwaitOutsideTask) || ran {
-			t.Errorf("errs %v, %v; ran %v", err1, err2, ran)
+			t.Errorf("got errs %v, %v; ran %v; want errors.Is(err1, asyncio.ErrAwaitOutsideTask) && errors.Is(err2, asyncio.ErrAwaitOutsideTask) && !ran", err1, err2, ran)
 		}
 	})
 }
@@ -445,17 +460,18 @@ func TestTimeout_test_timeout_without_task(t *testing.T) {
 // Go's own: a panic in the body goes through, and the timer is cancelled
 // (the timeout never fires into the code that recovered).
 func TestTimeout_PanicGoesThrough(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
-		v := recoverPanic(func() {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		v := panicValue(t, "Timeout whose body panics", func() {
 			asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
 				panic("boom")
 			})
 		})
 		if v != "boom" {
-			t.Errorf("panic %v", v)
+			t.Errorf("panic: got %v, want boom", v)
 		}
 		if err := asyncio.Sleep(ctx, 100*time.Millisecond); err != nil {
-			t.Errorf("sleep after the panic: %v", err)
+			t.Errorf("sleep after the panic: got %v, want nil", err)
 		}
+		return nil
 	})
 }

@@ -64,7 +64,7 @@ func TestFutures_test_tb_logger_abandoned(t *testing.T) {
 	if got := gcReports(t, func(ctx context.Context, loop *asyncio.Loop) {
 		asyncio.NewFuture[int](loop)
 	}); len(got) != 0 {
-		t.Errorf("reported: %+v", got)
+		t.Errorf("reported: got %+v; want len(got) == 0", got)
 	}
 }
 
@@ -74,7 +74,7 @@ func TestFutures_test_tb_logger_not_called_after_cancel(t *testing.T) {
 		f.SetException(errors.New("Exception"))
 		f.Cancel("")
 	}); len(got) != 0 {
-		t.Errorf("reported: %+v", got)
+		t.Errorf("reported: got %+v; want len(got) == 0", got)
 	}
 }
 
@@ -82,7 +82,7 @@ func TestFutures_test_tb_logger_result_unretrieved(t *testing.T) {
 	if got := gcReports(t, func(ctx context.Context, loop *asyncio.Loop) {
 		asyncio.NewFuture[int](loop).SetResult(42)
 	}); len(got) != 0 {
-		t.Errorf("reported: %+v", got)
+		t.Errorf("reported: got %+v; want len(got) == 0", got)
 	}
 }
 
@@ -92,7 +92,7 @@ func TestFutures_test_tb_logger_result_retrieved(t *testing.T) {
 		f.SetResult(42)
 		f.Result()
 	}); len(got) != 0 {
-		t.Errorf("reported: %+v", got)
+		t.Errorf("reported: got %+v; want len(got) == 0", got)
 	}
 }
 
@@ -102,7 +102,7 @@ func TestFutures_test_tb_logger_exception_unretrieved(t *testing.T) {
 		asyncio.NewFuture[int](loop).SetException(boom)
 	})
 	if len(got) != 1 || got[0].Err != boom {
-		t.Errorf("reports: %+v", got)
+		t.Errorf("reports: got %+v; want len(got) == 1 && got[0].Err == boom", got)
 	}
 }
 
@@ -112,7 +112,7 @@ func TestFutures_test_tb_logger_exception_retrieved(t *testing.T) {
 		f.SetException(errors.New("boom"))
 		f.Exception()
 	}); len(got) != 0 {
-		t.Errorf("reported: %+v", got)
+		t.Errorf("reported: got %+v; want len(got) == 0", got)
 	}
 }
 
@@ -122,7 +122,7 @@ func TestFutures_test_tb_logger_exception_result_retrieved(t *testing.T) {
 		f.SetException(errors.New("boom"))
 		f.Result()
 	}); len(got) != 0 {
-		t.Errorf("reported: %+v", got)
+		t.Errorf("reported: got %+v; want len(got) == 0", got)
 	}
 }
 
@@ -135,14 +135,14 @@ func TestFutures_test_future_exception_never_retrieved(t *testing.T) {
 			loop.SetDebug(false)
 		})
 		if len(got) != 1 {
-			t.Fatalf("debug=%v: reports: %+v", debug, got)
+			t.Fatalf("debug=%v: got reports: %+v; want len(got) == 1", debug, got)
 		}
 		ec := got[0]
 		if ec.Message != "Future exception was never retrieved" || ec.Err != memoryError {
-			t.Errorf("debug=%v: %+v", debug, ec)
+			t.Errorf("debug=%v: got %+v; want ec.Message == \"Future exception was never retrieved\" && ec.Err == memoryError", debug, ec)
 		}
 		if hasSrc := strings.Contains(ec.SourceTraceback, "unretrieved_test.go"); hasSrc != debug {
-			t.Errorf("debug=%v: source traceback %q", debug, ec.SourceTraceback)
+			t.Errorf("debug=%v: got source traceback %q; want hasSrc == debug", debug, ec.SourceTraceback)
 		}
 	}
 }
@@ -156,10 +156,10 @@ func TestTasks_exception_never_retrieved(t *testing.T) {
 		asyncio.Sleep(ctx, 0) // the task runs and fails
 	})
 	if len(got) != 1 {
-		t.Fatalf("reports: %+v", got)
+		t.Fatalf("reports: got %+v; want len(got) == 1", got)
 	}
 	if got[0].Message != "Task exception was never retrieved" || got[0].Err != boom || got[0].Object != "failing" {
-		t.Errorf("%+v", got[0])
+		t.Errorf("got %+v; want got[0].Message == \"Task exception was never retrieved\" && got[0].Err == boom && got[0].Object == \"failing\"", got[0])
 	}
 }
 
@@ -173,6 +173,6 @@ func TestTasks_test_tb_logger_not_called_after_cancel(t *testing.T) {
 		asyncio.Sleep(ctx, 5*time.Millisecond)
 		task.Cancel("")
 	}); len(got) != 0 {
-		t.Errorf("reported: %+v", got)
+		t.Errorf("reported: got %+v; want len(got) == 0", got)
 	}
 }

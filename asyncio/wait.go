@@ -73,7 +73,7 @@ func (o TimeoutOption) applyWait(c *waitConfig) { c.timeout, c.hasTimeout = o.d,
 // FirstException, the error of a failed awaitable counts as retrieved, as
 // in CPython.
 //
-// A coroutine-level call: ctx is the running task's. It panics if aws is
+// Call it only from a coroutine, with its ctx. It panics if aws is
 // empty, holds a nil, or the ReturnWhen is not one of the three
 // (asyncio's ValueError). Cost: a future, a done callback per awaitable,
 // a timer with WaitTimeout, and the two result slices.

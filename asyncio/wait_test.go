@@ -34,37 +34,38 @@ func sameSet[A comparable](got []A, want ...A) bool {
 }
 
 func TestWait_test_wait(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 100*time.Millisecond, 0)
 		b := sleeper(ctx, 150*time.Millisecond, 0)
 		foo := func(ctx context.Context) (int, error) {
 			done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[int]{b, a})
 			if err != nil || !sameSet(done, a, b) || len(pending) != 0 {
-				t.Errorf("done %v, pending %v, err %v", done, pending, err)
+				t.Errorf("got done %v, pending %v, err %v; want err == nil && sameSet(done, a, b) && len(pending) == 0", done, pending, err)
 			}
 			return 42, nil
 		}
-		if res, _ := asyncio.Await(ctx, asyncio.CreateTask(ctx, foo)); res != 42 || elapsed(start) != 150*time.Millisecond {
-			t.Errorf("res %v at %v", res, elapsed(start))
+		if res, _ := asyncio.Await(ctx, asyncio.CreateTask(ctx, foo)); res != 42 || time.Since(start) != 150*time.Millisecond {
+			t.Errorf("got res %v at %v; want res == 42 && time.Since(start) == 150 * time.Millisecond", res, time.Since(start))
 		}
 		// Doing it again takes no time and exercises a different path.
-		if res, _ := asyncio.Await(ctx, asyncio.CreateTask(ctx, foo)); res != 42 || elapsed(start) != 150*time.Millisecond {
-			t.Errorf("res %v at %v", res, elapsed(start))
+		if res, _ := asyncio.Await(ctx, asyncio.CreateTask(ctx, foo)); res != 42 || time.Since(start) != 150*time.Millisecond {
+			t.Errorf("got res %v at %v; want res == 42 && time.Since(start) == 150 * time.Millisecond", res, time.Since(start))
 		}
+		return nil
 	})
 }
 
 func TestWait_test_wait_duplicate_coroutines(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		coro := func(s string) func(context.Context) (string, error) {
 			return func(context.Context) (string, error) { return s, nil }
 		}
 		c := asyncio.CreateTask(ctx, coro("test"))
 		done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[string]{c, c, asyncio.CreateTask(ctx, coro("spam"))})
 		if err != nil || len(pending) != 0 || len(done) != 2 {
-			t.Errorf("done %v, pending %v, err %v", done, pending, err)
-			return
+			t.Errorf("got done %v, pending %v, err %v; want err == nil && len(pending) == 0 && len(done) == 2", done, pending, err)
+			return nil
 		}
 		var results []string
 		for _, f := range done {
@@ -72,41 +73,40 @@ func TestWait_test_wait_duplicate_coroutines(t *testing.T) {
 			results = append(results, v)
 		}
 		if !sameSet(results, "test", "spam") {
-			t.Errorf("results %v", results)
+			t.Errorf("got results %v; want sameSet(results, \"test\", \"spam\")", results)
 		}
+		return nil
 	})
 }
 
 func TestWait_test_wait_errors(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
-		if recoverPanic(func() { asyncio.Wait(ctx, []asyncio.Awaitable{}) }) == nil {
-			t.Error("Wait of an empty set: no panic")
-		}
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		panicValue(t, "Wait of an empty set", func() { asyncio.Wait(ctx, []asyncio.Awaitable{}) })
 		s := sleeper(ctx, 10*time.Second, 0)
-		if recoverPanic(func() { asyncio.Wait(ctx, []asyncio.Awaitable{s}, asyncio.ReturnWhen(-1)) }) == nil {
-			t.Error("Wait with ReturnWhen(-1): no panic")
-		}
+		panicValue(t, "Wait with ReturnWhen(-1)", func() { asyncio.Wait(ctx, []asyncio.Awaitable{s}, asyncio.ReturnWhen(-1)) })
 		s.Cancel("")
+		return nil
 	})
 }
 
 func TestWait_test_wait_first_completed(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 10*time.Second, 0)
 		b := sleeper(ctx, 100*time.Millisecond, 0)
 		done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[int]{b, a}, asyncio.FirstCompleted)
-		if err != nil || !sameSet(done, b) || !sameSet(pending, a) || a.Done() || !b.Done() || elapsed(start) != 100*time.Millisecond {
-			t.Errorf("done %v, pending %v, err %v, at %v", done, pending, err, elapsed(start))
+		if err != nil || !sameSet(done, b) || !sameSet(pending, a) || a.Done() || !b.Done() || time.Since(start) != 100*time.Millisecond {
+			t.Errorf("got done %v, pending %v, err %v, at %v; want err == nil && sameSet(done, b) && sameSet(pending, a) && !a.Done() && b.Done() && time.Since(start) == 100 * time.Millisecond", done, pending, err, time.Since(start))
 		}
 		a.Cancel("")
+		return nil
 	})
 }
 
 func TestWait_test_wait_really_done(t *testing.T) {
 	// Some tasks in the pending list may have become done while their
 	// callbacks have not all run yet.
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		a := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			return 0, asyncio.Sleep(ctx, 0)
 		})
@@ -120,28 +120,30 @@ func TestWait_test_wait_really_done(t *testing.T) {
 		})
 		done, err := asyncio.Await(ctx, task)
 		if err != nil || !sameSet(done, a, b) || !a.Done() || !b.Done() {
-			t.Errorf("done %v, err %v", done, err)
+			t.Errorf("got done %v, err %v; want err == nil && sameSet(done, a, b) && a.Done() && b.Done()", done, err)
 		}
+		return nil
 	})
 }
 
 func TestWait_test_wait_first_exception(t *testing.T) {
 	// FirstException, and a task already has an exception.
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 10*time.Second, 0)
 		b := asyncio.CreateTask(ctx, func(context.Context) (int, error) { return 0, errZeroDivision })
 		done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[int]{b, a}, asyncio.FirstException)
-		if err != nil || !sameSet(done, b) || !sameSet(pending, a) || elapsed(start) != 0 {
-			t.Errorf("done %v, pending %v, err %v, at %v", done, pending, err, elapsed(start))
+		if err != nil || !sameSet(done, b) || !sameSet(pending, a) || time.Since(start) != 0 {
+			t.Errorf("got done %v, pending %v, err %v, at %v; want err == nil && sameSet(done, b) && sameSet(pending, a) && time.Since(start) == 0", done, pending, err, time.Since(start))
 		}
 		a.Cancel("")
+		return nil
 	})
 }
 
 func TestWait_test_wait_first_exception_in_wait(t *testing.T) {
 	// FirstException, and an exception while waiting.
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 10*time.Second, 0)
 		b := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
@@ -149,15 +151,16 @@ func TestWait_test_wait_first_exception_in_wait(t *testing.T) {
 			return 0, errZeroDivision
 		})
 		done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[int]{b, a}, asyncio.FirstException)
-		if err != nil || !sameSet(done, b) || !sameSet(pending, a) || elapsed(start) != 10*time.Millisecond {
-			t.Errorf("done %v, pending %v, err %v, at %v", done, pending, err, elapsed(start))
+		if err != nil || !sameSet(done, b) || !sameSet(pending, a) || time.Since(start) != 10*time.Millisecond {
+			t.Errorf("got done %v, pending %v, err %v, at %v; want err == nil && sameSet(done, b) && sameSet(pending, a) && time.Since(start) == 10 * time.Millisecond", done, pending, err, time.Since(start))
 		}
 		a.Cancel("")
+		return nil
 	})
 }
 
 func TestWait_test_wait_with_exception(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 100*time.Millisecond, 0)
 		b := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
@@ -173,40 +176,42 @@ func TestWait_test_wait_with_exception(t *testing.T) {
 				}
 			}
 			if err != nil || len(done) != 2 || len(pending) != 0 || failed != 1 {
-				t.Errorf("done %v, pending %v, err %v", done, pending, err)
+				t.Errorf("got done %v, pending %v, err %v; want err == nil && len(done) == 2 && len(pending) == 0 && failed == 1", done, pending, err)
 			}
 			return 0, nil
 		}
 		for range 2 {
 			asyncio.Await(ctx, asyncio.CreateTask(ctx, foo))
-			if elapsed(start) != 150*time.Millisecond {
-				t.Errorf("at %v", elapsed(start))
+			if time.Since(start) != 150*time.Millisecond {
+				t.Errorf("at: got %v, want %v", time.Since(start), 150*time.Millisecond)
 			}
 		}
+		return nil
 	})
 }
 
 func TestWait_test_wait_with_timeout(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 100*time.Millisecond, 0)
 		b := sleeper(ctx, 150*time.Millisecond, 0)
 		asyncio.Await(ctx, asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			done, pending, err := asyncio.Wait(ctx, []*asyncio.Task[int]{b, a}, asyncio.WaitTimeout(110*time.Millisecond))
 			if err != nil || !sameSet(done, a) || !sameSet(pending, b) {
-				t.Errorf("done %v, pending %v, err %v", done, pending, err)
+				t.Errorf("got done %v, pending %v, err %v; want err == nil && sameSet(done, a) && sameSet(pending, b)", done, pending, err)
 			}
 			return 0, nil
 		}))
-		if elapsed(start) != 110*time.Millisecond {
-			t.Errorf("at %v", elapsed(start))
+		if time.Since(start) != 110*time.Millisecond {
+			t.Errorf("at: got %v, want %v", time.Since(start), 110*time.Millisecond)
 		}
 		b.Cancel("")
+		return nil
 	})
 }
 
 func TestWait_test_wait_concurrent_complete(t *testing.T) {
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		start := time.Now()
 		a := sleeper(ctx, 100*time.Millisecond, 0)
 		b := sleeper(ctx, 150*time.Millisecond, 0)
@@ -217,17 +222,18 @@ func TestWait_test_wait_concurrent_complete(t *testing.T) {
 			return [2][]*asyncio.Task[int]{done, pending}, err
 		})
 		r, err := asyncio.Await(ctx, w)
-		if err != nil || !sameSet(r[0], a) || !sameSet(r[1], b) || elapsed(start) != 100*time.Millisecond {
-			t.Errorf("done %v, pending %v, err %v, at %v", r[0], r[1], err, elapsed(start))
+		if err != nil || !sameSet(r[0], a) || !sameSet(r[1], b) || time.Since(start) != 100*time.Millisecond {
+			t.Errorf("got done %v, pending %v, err %v, at %v; want err == nil && sameSet(r[0], a) && sameSet(r[1], b) && time.Since(start) == 100 * time.Millisecond", r[0], r[1], err, time.Since(start))
 		}
 		b.Cancel("")
+		return nil
 	})
 }
 
 func TestWait_test_yield_wait_does_not_shield_cancel(t *testing.T) {
 	// Cancelling outer() makes Wait return early, and leaves inner()
 	// running.
-	aio(t, func(ctx context.Context, loop *asyncio.Loop) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		proof := 0
 		waiter := asyncio.NewFuture[int](loop)
 		inner := func(ctx context.Context) (int, error) {
@@ -247,13 +253,14 @@ func TestWait_test_yield_wait_does_not_shield_cancel(t *testing.T) {
 		runBriefly(ctx)
 		f.Cancel("")
 		if _, err := asyncio.Await(ctx, f); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Errorf("outer: %v", err)
+			t.Errorf("outer: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 		waiter.SetResult(0)
 		runBriefly(ctx)
 		if proof != 1 {
-			t.Errorf("proof %d", proof)
+			t.Errorf("proof: got %d, want %d", proof, 1)
 		}
+		return nil
 	})
 }
 
@@ -263,7 +270,7 @@ func TestWait_Flavor(t *testing.T) {
 		onLoop(ctx, loop, func(ctx context.Context) {
 			f := asyncio.NewFuture[int](loop)
 			if _, _, err := asyncio.Wait(ctx, []asyncio.Awaitable{f}); !errors.Is(err, asyncio.ErrAwaitOutsideTask) {
-				t.Errorf("Wait from a callback: %v", err)
+				t.Errorf("Wait from a callback: got %v, want an error matching asyncio.ErrAwaitOutsideTask", err)
 			}
 		})
 	})
@@ -273,12 +280,12 @@ func TestWait_Flavor(t *testing.T) {
 			runTask(ctx, one, func(ctx context.Context) (int, error) {
 				mine := asyncio.NewFuture[string](one)
 				if _, _, err := asyncio.Wait(ctx, []asyncio.Awaitable{mine, foreign}); !errors.Is(err, asyncio.ErrForeignFuture) {
-					t.Errorf("Wait with a foreign future: %v", err)
+					t.Errorf("Wait with a foreign future: got %v, want an error matching asyncio.ErrForeignFuture", err)
 				}
 				mine.SetResult("x")
 				done, pending, err := asyncio.Wait(ctx, []asyncio.Awaitable{mine, sleeper(ctx, time.Millisecond, 1.5)})
 				if err != nil || len(done) != 2 || len(pending) != 0 {
-					t.Errorf("done %v, pending %v, err %v", done, pending, err)
+					t.Errorf("got done %v, pending %v, err %v; want err == nil && len(done) == 2 && len(pending) == 0", done, pending, err)
 				}
 				return 0, nil
 			})

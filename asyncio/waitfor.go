@@ -21,8 +21,8 @@ import (
 // use Await.
 //
 // If the waiting task is cancelled meanwhile, aw is cancelled too and a
-// *CancelledError is returned. A coroutine-level call: ctx is the running
-// task's (else ErrAwaitOutsideTask). Built on Timeout; costs one timer.
+// *CancelledError is returned. Call it only from a coroutine, with its
+// ctx (else ErrAwaitOutsideTask). Built on Timeout; costs one timer.
 func WaitFor[T any](ctx context.Context, aw AwaitableOf[T], timeout time.Duration) (T, error) {
 	checkAwaitable(aw, "WaitFor")
 	var zero T

@@ -11,9 +11,7 @@ package gojaloop
 
 import (
 	"runtime"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/dop251/goja"
 	nodeloop "github.com/dop251/goja_nodejs/eventloop"
@@ -64,15 +62,6 @@ func runScript(b *testing.B, loop jsLoop, setup func(vm *goja.Runtime), script s
 	<-done
 	b.StopTimer()
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
-}
-
-// cpuTime is the process's user+system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // A setTimeout(f, 0) chain: each callback schedules the next.

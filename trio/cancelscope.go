@@ -95,6 +95,17 @@ func (s *CancelScope) Cancel() {
 	s.cancelWith(&CancelledError{Scope: s, Reason: "Cancel called"})
 }
 
+// CancelWithReason is Cancel with a reason for people, which the scope's
+// *CancelledError (and so context.Cause of its ctx) carries: "shutting
+// down", "cancelled by asyncio: bye". A later Cancel or deadline does not
+// replace it.
+func (s *CancelScope) CancelWithReason(reason string) {
+	if reason == "" {
+		reason = "Cancel called"
+	}
+	s.cancelWith(&CancelledError{Scope: s, Reason: reason})
+}
+
 func (s *CancelScope) cancelWith(cause *CancelledError) {
 	s.mu.Lock()
 	if s.cancelCalled {
@@ -290,9 +301,9 @@ func (s *CancelScope) owns(err error, deadline bool) bool {
 	case errors.As(err, &ce):
 		return s.encloses(ce.Scope)
 	case deadline:
-		return errors.Is(err, context.DeadlineExceeded)
+		return wraps(err, context.DeadlineExceeded)
 	default:
-		return errors.Is(err, context.Canceled)
+		return wraps(err, context.Canceled)
 	}
 }
 

@@ -458,3 +458,19 @@ func testZeroDeadline(t *testing.T) {
 		t.Errorf("scope with the deadline removed: Run = %v, CancelCalled %v", err, s.CancelCalled())
 	}
 }
+
+// CancelWithReason's reason reaches the scope's ctx as its cause.
+func TestCancelWithReason(t *testing.T) {
+	var s trio.CancelScope
+	err := s.Run(context.Background(), func(ctx context.Context) error {
+		s.CancelWithReason("bye")
+		var ce *trio.CancelledError
+		if !errors.As(context.Cause(ctx), &ce) || ce.Reason != "bye" || !strings.Contains(ce.Error(), "bye") {
+			t.Errorf("cause: got %v, want a *trio.CancelledError with reason bye", context.Cause(ctx))
+		}
+		return trio.Checkpoint(ctx)
+	})
+	if err != nil || !s.CancelledCaught() {
+		t.Errorf("Run: got %v (caught %v), want nil, caught", err, s.CancelledCaught())
+	}
+}

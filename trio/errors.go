@@ -64,11 +64,41 @@ func (e *CancelledError) Is(target error) bool {
 func (e *CancelledError) Unwrap() error { return e.cause }
 
 // IsCancellation reports whether err is (or wraps) a cancellation: a trio
-// [CancelledError], [context.Canceled] or [context.DeadlineExceeded].
+// [CancelledError], or [context.Canceled] or [context.DeadlineExceeded]
+// themselves, as ctx-aware APIs return ctx.Err().
+//
+// An error that only claims to match a context error through an Is method
+// of its own (asyncio's CancelledError matches context.Canceled so that
+// Go code sees it as a cancellation) is not trio's: scopes neither
+// absorb it nor collapse it with their own cancellations.
 func IsCancellation(err error) bool {
 	return err != nil && (errors.Is(err, ErrCancelled) ||
-		errors.Is(err, context.Canceled) ||
-		errors.Is(err, context.DeadlineExceeded))
+		wraps(err, context.Canceled) ||
+		wraps(err, context.DeadlineExceeded))
+}
+
+// wraps reports whether target is in err's chain itself (errors.Is
+// without the chain's Is methods).
+func wraps(err, target error) bool {
+	for err != nil {
+		if err == target {
+			return true
+		}
+		switch x := err.(type) {
+		case interface{ Unwrap() error }:
+			err = x.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range x.Unwrap() {
+				if wraps(e, target) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // cancelError returns the cancellation of a done ctx as a *CancelledError:

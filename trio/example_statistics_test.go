@@ -98,3 +98,16 @@ func ExampleUnlimitedTokens() {
 	fmt.Println(c.BorrowedTokens(), c.AvailableTokens() == trio.UnlimitedTokens)
 	// Output: 1000 true
 }
+
+// A channel's Statistics: what is buffered, and who holds handles.
+func ExampleMemoryChannelStatistics() {
+	tx, rx := trio.OpenMemoryChannel[int](2)
+	ctx := context.Background()
+	tx.Send(ctx, 1)
+	tx.Send(ctx, 2)
+	rx.Receive(ctx)
+	s := tx.Statistics()
+	fmt.Println(s.CurrentBufferUsed, s.MaxBufferSize, s.PeakBufferUsed, s.OpenSendChannels, s.OpenReceiveChannels)
+	// Output:
+	// 1 2 2 1 1
+}

@@ -20,6 +20,14 @@ import (
 	"github.com/trioasyncio/trioasyncio/trio"
 )
 
+// Tests of the synchronous testing loop: RunForever/Stop rounds,
+// RunUntilComplete and RunFutureUntilComplete, Close and its teardown,
+// the turns taken between the caller and the loop (with and without
+// synctest, in debug mode), failures between runs and at Close, and the
+// cases of trio-asyncio's tests/aiotest that need a loop stopped and run
+// again (TestAiotest<File>_<case>; the rest are in asyncio's
+// aiotest_test.go).
+//
 // Code running on the loop (callbacks, coroutines) must not call
 // t.Fatal/t.FailNow: it reports with t.Error and returns.
 
@@ -30,7 +38,7 @@ func newLoop(t *testing.T) *asynciotest.Loop {
 	l := asynciotest.NewLoop()
 	t.Cleanup(func() {
 		if err := l.Close(); err != nil {
-			t.Errorf("Close: %v", err)
+			t.Errorf("Close: got %v, want nil", err)
 		}
 	})
 	return l
@@ -59,12 +67,15 @@ type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
+// mustPanic returns the message (fmt.Sprint) of the value fn panics with,
+// failing the test if fn returns without panicking: the same helper as
+// package asyncio's tests have, which a package boundary keeps apart.
 func mustPanic(t *testing.T, fn func()) (msg string) {
 	t.Helper()
 	defer func() {
 		v := recover()
 		if v == nil {
-			t.Error("no panic")
+			t.Error("the call: got no panic, want one")
 		}
 		msg = fmt.Sprint(v)
 	}()
@@ -83,10 +94,10 @@ func TestRunForeverStopRounds(t *testing.T) {
 			loop.Stop()
 		})
 		if err := l.RunForever(); err != nil {
-			t.Fatalf("round %d: %v", round, err)
+			t.Fatalf("round %d: got %v; want err == nil", round, err)
 		}
 		if !slices.Equal(result, []int{0, 1, 2}[:round+1]) {
-			t.Fatalf("round %d: %v", round, result)
+			t.Fatalf("round %d: got %v; want slices.Equal(result, []int{0, 1, 2}[:round+1])", round, result)
 		}
 	}
 }
@@ -100,10 +111,10 @@ func TestAiotestCallback_test_call_soon(t *testing.T) {
 		l.Stop()
 	})
 	if err := l.RunForever(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("l.RunForever: got %v, want nil", err)
 	}
 	if !slices.Equal(result, []string{"Hello World"}) {
-		t.Errorf("%v", result)
+		t.Errorf("result: got %v, want %v", result, []string{"Hello World"})
 	}
 }
 
@@ -121,10 +132,10 @@ func TestAiotestCallback_test_call_soon_control(t *testing.T) {
 		result = append(result, fmt.Sprint(result))
 	})
 	if err := l.RunForever(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("l.RunForever: got %v, want nil", err)
 	}
 	if !slices.Equal(result, []string{"[]", "yes"}) {
-		t.Errorf("%v", result)
+		t.Errorf("result: got %v, want %v", result, []string{"[]", "yes"})
 	}
 }
 
@@ -134,34 +145,34 @@ func TestAiotestCallback_test_close(t *testing.T) {
 	l := asynciotest.NewLoop()
 	loop, ctx := l.Loop(), l.Ctx()
 	if l.IsClosed() {
-		t.Error("IsClosed before Close")
+		t.Errorf("IsClosed before Close: l.IsClosed() got true, want false")
 	}
 	fut := asyncio.NewFuture[int](loop)
 	if err := l.Close(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("l.Close: got %v, want nil", err)
 	}
 	if !l.IsClosed() || !loop.IsClosed() {
-		t.Error("not closed after Close")
+		t.Errorf("not closed after Close: got !l.IsClosed() || !loop.IsClosed(), want l.IsClosed() && loop.IsClosed()")
 	}
 	// Close more than once.
 	if err := l.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
+		t.Errorf("second Close: got %v, want nil", err)
 	}
 	if err := l.Close(); err != nil {
-		t.Errorf("third Close: %v", err)
+		t.Errorf("third Close: got %v, want nil", err)
 	}
 	if err := l.RunForever(); !errors.Is(err, asyncio.ErrLoopClosed) {
-		t.Errorf("RunForever: %v", err)
+		t.Errorf("RunForever: got %v, want an error matching asyncio.ErrLoopClosed", err)
 	}
 	if _, err := asynciotest.RunFutureUntilComplete(l, fut); !errors.Is(err, asyncio.ErrLoopClosed) {
-		t.Errorf("RunFutureUntilComplete: %v", err)
+		t.Errorf("RunFutureUntilComplete: got %v, want an error matching asyncio.ErrLoopClosed", err)
 	}
 	ran := false
 	if _, err := asynciotest.RunUntilComplete(l, func(context.Context) (int, error) { ran = true; return 0, nil }); !errors.Is(err, asyncio.ErrLoopClosed) || err.Error() != "asyncio: event loop is closed" {
-		t.Errorf("RunUntilComplete: %v", err)
+		t.Errorf("RunUntilComplete: got %v; want errors.Is(err, asyncio.ErrLoopClosed) && err.Error() == \"asyncio: event loop is closed\"", err)
 	}
 	if ran {
-		t.Error("the coroutine ran")
+		t.Errorf("the coroutine ran: ran got true, want false")
 	}
 	fn := func(context.Context) {}
 	for name, call := range map[string]func(){
@@ -171,17 +182,17 @@ func TestAiotestCallback_test_close(t *testing.T) {
 		"CreateTask": func() { asyncio.CreateTask(ctx, func(context.Context) (int, error) { return 0, nil }) },
 	} {
 		if msg := mustPanic(t, call); !strings.Contains(msg, "event loop is closed") {
-			t.Errorf("%s: %q", name, msg)
+			t.Errorf("%s: got %q; want strings.Contains(msg, \"event loop is closed\")", name, msg)
 		}
 	}
 	if _, err := loop.CallSoonThreadsafe(fn); !errors.Is(err, asyncio.ErrLoopClosed) {
-		t.Errorf("CallSoonThreadsafe: %v", err)
+		t.Errorf("CallSoonThreadsafe: got %v, want an error matching asyncio.ErrLoopClosed", err)
 	}
 	if ctx.Err() == nil {
-		t.Error("Ctx is not done after Close")
+		t.Errorf("Ctx is not done after Close: got ctx.Err() == nil, want ctx.Err() != nil")
 	}
 	if _, err := asyncio.GetRunningLoop(ctx); !errors.Is(err, asyncio.ErrNoRunningLoop) {
-		t.Errorf("GetRunningLoop: %v", err)
+		t.Errorf("GetRunningLoop: got %v, want an error matching asyncio.ErrNoRunningLoop", err)
 	}
 	l.Stop() // harmless
 }
@@ -201,23 +212,23 @@ func TestAiotestTimer_test_later_stop_later(t *testing.T) {
 		})
 		t0 := time.Now()
 		if err := l.RunForever(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("l.RunForever: got %v, want nil", err)
 		}
 		if dt := time.Since(t0); dt != 25*time.Millisecond {
-			t.Errorf("first run took %v", dt)
+			t.Errorf("first run took: got %v, want %v", dt, 25*time.Millisecond)
 		}
 		time.Sleep(100 * time.Millisecond)
 		if !slices.Equal(result, []string{"Hello"}) {
-			t.Fatalf("%v", result)
+			t.Fatalf("result: got %v, want %v", result, []string{"Hello"})
 		}
 		if err := l.RunForever(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("l.RunForever: got %v, want nil", err)
 		}
 		if !slices.Equal(result, []string{"Hello", "World"}) {
-			t.Errorf("%v", result)
+			t.Errorf("result: got %v, want %v", result, []string{"Hello", "World"})
 		}
 		if dt := time.Since(t0); dt != 125*time.Millisecond {
-			t.Errorf("the second run waited: %v", dt)
+			t.Errorf("the second run waited: got %v, want %v", dt, 125*time.Millisecond)
 		}
 	})
 }
@@ -244,10 +255,10 @@ func TestAiotestTimer_test_display_date(t *testing.T) {
 		}
 		loop.CallSoon(displayDate)
 		if err := l.RunForever(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("l.RunForever: got %v, want nil", err)
 		}
 		if len(result) != count {
-			t.Errorf("%d calls: %v", len(result), result)
+			t.Errorf("%d calls: got %v; want len(result) == count", len(result), result)
 		}
 	})
 }
@@ -263,10 +274,10 @@ func TestRunForeverCallLater(t *testing.T) {
 			l.Stop()
 		})
 		if err := l.RunForever(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("l.RunForever: got %v, want nil", err)
 		}
 		if !slices.Equal(results, []string{"hello world"}) || time.Since(t0) != 100*time.Millisecond {
-			t.Errorf("%v after %v", results, time.Since(t0))
+			t.Errorf("got %v after %v; want slices.Equal(results, []string{\"hello world\"}) && time.Since(t0) == 100 * time.Millisecond", results, time.Since(t0))
 		}
 	})
 }
@@ -288,34 +299,34 @@ func TestPendingStopRunsOneIteration(t *testing.T) {
 		loop.CallSoon(a)
 		t0 := time.Now()
 		if err := l.RunForever(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("l.RunForever: got %v, want nil", err)
 		}
 		if !slices.Equal(log, []string{"a"}) || time.Since(t0) != 0 {
-			t.Fatalf("%v after %v", log, time.Since(t0))
+			t.Fatalf("got %v after %v; want slices.Equal(log, []string{\"a\"}) && time.Since(t0) == 0", log, time.Since(t0))
 		}
 		// Nothing ready at all: one empty iteration, at once.
 		loop.CallSoon(func(context.Context) { loop.Stop() })
 		if err := l.RunForever(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("l.RunForever: got %v, want nil", err)
 		}
 		if !slices.Equal(log, []string{"a", "b"}) {
-			t.Fatalf("%v", log)
+			t.Fatalf("log: got %v, want %v", log, []string{"a", "b"})
 		}
 		l.Stop()
 		if err := l.RunForever(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("l.RunForever: got %v, want nil", err)
 		}
 		if !slices.Equal(log, []string{"a", "b"}) || time.Since(t0) != 0 {
-			t.Fatalf("%v after %v", log, time.Since(t0))
+			t.Fatalf("got %v after %v; want slices.Equal(log, []string{\"a\", \"b\"}) && time.Since(t0) == 0", log, time.Since(t0))
 		}
 		// The idiom call_soon(stop); run_forever() runs what is ready once.
 		loop.CallSoon(a)
 		loop.CallSoon(func(context.Context) { loop.Stop() })
 		if err := l.RunForever(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("l.RunForever: got %v, want nil", err)
 		}
 		if !slices.Equal(log, []string{"a", "b", "a"}) {
-			t.Fatalf("%v", log)
+			t.Fatalf("log: got %v, want %v", log, []string{"a", "b", "a"})
 		}
 		timer.Cancel()
 	})
@@ -327,7 +338,7 @@ func TestRunUntilCompleteCoroutine(t *testing.T) {
 		t0 := time.Now()
 		v, err := asynciotest.RunUntilComplete(l, func(ctx context.Context) (string, error) {
 			if !l.IsRunning() {
-				t.Error("IsRunning is false in a task")
+				t.Errorf("IsRunning is false in a task: l.IsRunning() got false, want true")
 			}
 			if err := asyncio.Sleep(ctx, 100*time.Millisecond); err != nil {
 				return "", err
@@ -335,13 +346,13 @@ func TestRunUntilCompleteCoroutine(t *testing.T) {
 			return "done", nil
 		})
 		if v != "done" || err != nil {
-			t.Fatalf("%q, %v", v, err)
+			t.Fatalf("asynciotest.RunUntilComplete: got %q, %v; want v == \"done\" && err == nil", v, err)
 		}
 		if dt := time.Since(t0); dt != 100*time.Millisecond {
-			t.Errorf("took %v", dt)
+			t.Errorf("took: got %v, want %v", dt, 100*time.Millisecond)
 		}
 		if l.IsRunning() {
-			t.Error("IsRunning after the run")
+			t.Errorf("IsRunning after the run: l.IsRunning() got true, want false")
 		}
 		// Rounds repeat.
 		for i := range 3 {
@@ -349,7 +360,7 @@ func TestRunUntilCompleteCoroutine(t *testing.T) {
 				return i * 2, asyncio.Sleep(ctx, 0)
 			})
 			if v != i*2 || err != nil {
-				t.Fatalf("round %d: %v, %v", i, v, err)
+				t.Fatalf("round %d: got %v, %v; want v == i * 2 && err == nil", i, v, err)
 			}
 		}
 	})
@@ -361,14 +372,14 @@ func TestRunUntilCompleteErrors(t *testing.T) {
 	if _, err := asynciotest.RunUntilComplete(l, func(ctx context.Context) (int, error) {
 		return 0, errBoom
 	}); err != errBoom {
-		t.Errorf("error: %v", err)
+		t.Errorf("error: got %v, want %v", err, errBoom)
 	}
 	_, err := asynciotest.RunUntilComplete(l, func(ctx context.Context) (int, error) {
 		panic("kaboom")
 	})
 	var pe *trio.PanicError
 	if !errors.As(err, &pe) || pe.Value != "kaboom" {
-		t.Errorf("panic: %v", err)
+		t.Errorf("panic: got %v; want errors.As(err, &pe) && pe.Value == \"kaboom\"", err)
 	}
 	_, err = asynciotest.RunUntilComplete(l, func(ctx context.Context) (int, error) {
 		asyncio.CurrentTask(ctx).Cancel("bye")
@@ -376,7 +387,7 @@ func TestRunUntilCompleteErrors(t *testing.T) {
 	})
 	var ce *asyncio.CancelledError
 	if !errors.As(err, &ce) || ce.Msg != "bye" {
-		t.Errorf("cancelled: %v", err)
+		t.Errorf("cancelled: got %v; want errors.As(err, &ce) && ce.Msg == \"bye\"", err)
 	}
 }
 
@@ -387,27 +398,27 @@ func TestRunFutureUntilComplete(t *testing.T) {
 		fut := asyncio.NewFuture[int](loop)
 		loop.CallLater(time.Second, func(context.Context) { fut.SetResult(7) })
 		if v, err := asynciotest.RunFutureUntilComplete(l, fut); v != 7 || err != nil {
-			t.Fatalf("%v, %v", v, err)
+			t.Fatalf("asynciotest.RunFutureUntilComplete: got %v, %v; want v == 7 && err == nil", v, err)
 		}
 		// A task made by the caller between runs.
 		task := asyncio.CreateTask(l.Ctx(), func(ctx context.Context) (string, error) {
 			return "task", asyncio.Sleep(ctx, time.Second)
 		})
 		if v, err := asynciotest.RunFutureUntilComplete(l, task); v != "task" || err != nil {
-			t.Fatalf("%v, %v", v, err)
+			t.Fatalf("asynciotest.RunFutureUntilComplete: got %v, %v; want v == \"task\" && err == nil", v, err)
 		}
 		// A failed future's error.
 		errBoom := errors.New("boom")
 		f2 := asyncio.NewFuture[int](loop)
 		loop.CallSoon(func(context.Context) { f2.SetException(errBoom) })
 		if _, err := asynciotest.RunFutureUntilComplete(l, f2); err != errBoom {
-			t.Fatalf("%v", err)
+			t.Fatalf("asynciotest.RunFutureUntilComplete: got %v, want %v", err, errBoom)
 		}
 		// A cancelled one.
 		f3 := asyncio.NewFuture[int](loop)
 		loop.CallSoon(func(context.Context) { f3.Cancel("") })
 		if _, err := asynciotest.RunFutureUntilComplete(l, f3); !errors.Is(err, asyncio.ErrCancelled) {
-			t.Fatalf("%v", err)
+			t.Fatalf("asynciotest.RunFutureUntilComplete: got %v, want an error matching asyncio.ErrCancelled", err)
 		}
 	})
 }
@@ -429,18 +440,18 @@ func TestRunUntilCompleteStopsAfterDoneCallback(t *testing.T) {
 		})
 	})
 	if v, err := asynciotest.RunFutureUntilComplete(l, fut); v != 1 || err != nil {
-		t.Fatalf("%v, %v", v, err)
+		t.Fatalf("asynciotest.RunFutureUntilComplete: got %v, %v; want v == 1 && err == nil", v, err)
 	}
 	if !slices.Equal(log, []string{"A", "B"}) {
-		t.Fatalf("%v", log)
+		t.Fatalf("log: got %v, want %v", log, []string{"A", "B"})
 	}
 	// A done future: one iteration, the callbacks ready before it run.
 	loop.CallSoon(func(context.Context) { log = append(log, "D") })
 	if v, err := asynciotest.RunFutureUntilComplete(l, fut); v != 1 || err != nil {
-		t.Fatalf("%v, %v", v, err)
+		t.Fatalf("asynciotest.RunFutureUntilComplete: got %v, %v; want v == 1 && err == nil", v, err)
 	}
 	if !slices.Equal(log, []string{"A", "B", "C", "D"}) {
-		t.Fatalf("%v", log)
+		t.Fatalf("log: got %v, want %v", log, []string{"A", "B", "C", "D"})
 	}
 }
 
@@ -455,20 +466,20 @@ func TestRunUntilCompleteStoppedEarly(t *testing.T) {
 			return 3, asyncio.Sleep(ctx, 100*time.Millisecond)
 		})
 		if _, err := asynciotest.RunFutureUntilComplete(l, task); !errors.Is(err, asynciotest.ErrStoppedEarly) {
-			t.Fatalf("%v", err)
+			t.Fatalf("asynciotest.RunFutureUntilComplete: got %v, want an error matching asynciotest.ErrStoppedEarly", err)
 		}
 		if task.Done() {
-			t.Fatal("task done")
+			t.Fatalf("task done: task.Done() got true, want false")
 		}
 		if v, err := asynciotest.RunFutureUntilComplete(l, task); v != 3 || err != nil {
-			t.Fatalf("%v, %v", v, err)
+			t.Fatalf("asynciotest.RunFutureUntilComplete: got %v, %v; want v == 3 && err == nil", v, err)
 		}
 		// The same with a coroutine.
 		if _, err := asynciotest.RunUntilComplete(l, func(ctx context.Context) (int, error) {
 			l.Stop()
 			return 0, asyncio.Sleep(ctx, 100*time.Millisecond)
 		}); !errors.Is(err, asynciotest.ErrStoppedEarly) || err.Error() != "asyncio: event loop stopped before future completed" {
-			t.Fatalf("%v", err)
+			t.Fatalf("asynciotest.RunUntilComplete: got %v; want errors.Is(err, asynciotest.ErrStoppedEarly) && err.Error() == \"asyncio: event loop stopped before future completed\"", err)
 		}
 	})
 }
@@ -479,14 +490,14 @@ func TestRunFutureUntilCompleteOtherLoop(t *testing.T) {
 	l1, l2 := newLoop(t), newLoop(t)
 	fut := asyncio.NewFuture[int](l1.Loop())
 	if _, err := asynciotest.RunFutureUntilComplete(l2, fut); !errors.Is(err, asyncio.ErrDifferentLoop) {
-		t.Errorf("%v", err)
+		t.Errorf("asynciotest.RunFutureUntilComplete: got %v, want an error matching asyncio.ErrDifferentLoop", err)
 	}
 	if l2.IsRunning() {
-		t.Error("running after the refusal")
+		t.Errorf("running after the refusal: l2.IsRunning() got true, want false")
 	}
 	fut.SetResult(1)
 	if v, err := asynciotest.RunFutureUntilComplete(l1, fut); v != 1 || err != nil {
-		t.Errorf("%v, %v", v, err)
+		t.Errorf("asynciotest.RunFutureUntilComplete: got %v, %v; want v == 1 && err == nil", v, err)
 	}
 }
 
@@ -508,19 +519,19 @@ func TestNesting(t *testing.T) {
 		errs = append(errs, err)
 		errs = append(errs, l.Close())
 		if !l.IsRunning() || l.IsClosed() {
-			t.Error("IsRunning false or IsClosed true in a callback")
+			t.Errorf("IsRunning false or IsClosed true in a callback: got !l.IsRunning() || l.IsClosed(), want l.IsRunning() && !l.IsClosed()")
 		}
 		loop.Stop()
 	})
 	if err := l.RunForever(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("l.RunForever: got %v, want nil", err)
 	}
 	want := []error{asynciotest.ErrRunning, asynciotest.ErrRunning, asynciotest.ErrRunning, asynciotest.ErrCloseRunning}
 	if !slices.Equal(errs, want) {
-		t.Errorf("%v", errs)
+		t.Errorf("errs: got %v, want %v", errs, want)
 	}
 	if asynciotest.ErrRunning.Error() != "asyncio: this event loop is already running" {
-		t.Error(asynciotest.ErrRunning)
+		t.Errorf("got %v; want asynciotest.ErrRunning.Error() == \"asyncio: this event loop is already running\"", asynciotest.ErrRunning)
 	}
 	// From a task.
 	var runErr, closeErr error
@@ -529,13 +540,13 @@ func TestNesting(t *testing.T) {
 		closeErr = l.Close()
 		return 0, nil
 	}); err != nil {
-		t.Fatal(err)
+		t.Fatalf("asynciotest.RunUntilComplete: got %v, want nil", err)
 	}
 	if runErr != asynciotest.ErrRunning || closeErr != asynciotest.ErrCloseRunning {
-		t.Errorf("%v, %v", runErr, closeErr)
+		t.Errorf("got %v, %v; want runErr == asynciotest.ErrRunning && closeErr == asynciotest.ErrCloseRunning", runErr, closeErr)
 	}
 	if len(asyncio.AllTasks(loop)) != 0 {
-		t.Errorf("tasks left: %v", asyncio.AllTasks(loop))
+		t.Errorf("tasks left: got %v; want len(asyncio.AllTasks(loop)) == 0", asyncio.AllTasks(loop))
 	}
 }
 
@@ -552,22 +563,22 @@ func TestCloseCancelsTasks(t *testing.T) {
 				defer func() { log = append(log, fmt.Sprint("deferred ", i)) }()
 				err := asyncio.Sleep(ctx, time.Hour)
 				if !errors.Is(err, asyncio.ErrCancelled) {
-					t.Errorf("task %d: %v", i, err)
+					t.Errorf("task %d: got %v; want errors.Is(err, asyncio.ErrCancelled)", i, err)
 				}
 				if !l.IsClosed() || l.IsRunning() {
-					t.Error("IsClosed false or IsRunning true during the teardown")
+					t.Errorf("IsClosed false or IsRunning true during the teardown: got !l.IsClosed() || l.IsRunning(), want l.IsClosed() && !l.IsRunning()")
 				}
 				if err := l.RunForever(); !errors.Is(err, asyncio.ErrLoopClosed) {
-					t.Errorf("RunForever during the teardown: %v", err)
+					t.Errorf("RunForever during the teardown: got %v, want an error matching asyncio.ErrLoopClosed", err)
 				}
 				if err := l.Close(); err != nil {
-					t.Errorf("Close during the teardown: %v", err)
+					t.Errorf("Close during the teardown: got %v, want nil", err)
 				}
 				// A Stop during the teardown does not pause the loop.
 				l.Stop()
 				// Cleanup may still await.
 				if err := asyncio.Sleep(ctx, time.Millisecond); err != nil {
-					t.Errorf("task %d: sleep while cancelled: %v", i, err)
+					t.Errorf("task %d: got sleep while cancelled: %v; want err == nil", i, err)
 				}
 				log = append(log, fmt.Sprint("cleaned ", i))
 				return 0, err
@@ -576,7 +587,7 @@ func TestCloseCancelsTasks(t *testing.T) {
 		// Let them start.
 		loop.CallSoon(func(context.Context) { loop.Stop() })
 		if err := l.RunForever(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("l.RunForever: got %v, want nil", err)
 		}
 		timer := false
 		loop.CallLater(time.Minute, func(context.Context) { timer = true })
@@ -584,19 +595,19 @@ func TestCloseCancelsTasks(t *testing.T) {
 		loop.CallSoon(func(context.Context) { queued = true })
 		l.Stop() // pending: the teardown ignores it
 		if err := l.Close(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("l.Close: got %v, want nil", err)
 		}
 		want := []string{"cleaned 0", "deferred 0", "cleaned 1", "deferred 1", "cleaned 2", "deferred 2"}
 		if !slices.Equal(log, want) {
-			t.Errorf("%v", log)
+			t.Errorf("log: got %v, want %v", log, want)
 		}
 		for i, task := range tasks {
 			if !task.Cancelled() {
-				t.Errorf("task %d: %v", i, task)
+				t.Errorf("task %d: got %v; want task.Cancelled()", i, task)
 			}
 		}
 		if !queued || timer {
-			t.Errorf("queued callback ran: %v; timer ran: %v", queued, timer)
+			t.Errorf("queued callback ran: got %v; timer ran: %v; want queued && !timer", queued, timer)
 		}
 	})
 	goleak.VerifyNone(t)
@@ -617,10 +628,10 @@ func TestCloseStuckTask(t *testing.T) {
 		}
 	})
 	if err := l.Close(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("l.Close: got %v, want nil", err)
 	}
 	if !deferred {
-		t.Error("the coroutine's deferred call did not run")
+		t.Errorf("the coroutine's deferred call did not run: deferred got false, want true")
 	}
 	goleak.VerifyNone(t)
 }
@@ -648,17 +659,17 @@ func TestTurns(t *testing.T) {
 				return counter, nil
 			})
 			if err := l.RunForever(); err != nil {
-				t.Fatal(err)
+				t.Fatalf("l.RunForever: got %v, want nil", err)
 			}
 			if !task.Done() {
 				// The stop timer came first (round 0): finish the task.
 				if _, err := asynciotest.RunFutureUntilComplete(l, task); err != nil {
-					t.Fatal(err)
+					t.Fatalf("asynciotest.RunFutureUntilComplete: got %v, want nil", err)
 				}
 			}
 			counter++
 			if want := 6 * (round + 1); counter != want {
-				t.Fatalf("round %d: counter %d, want %d", round, counter, want)
+				t.Fatalf("round %d: counter: got %d, want %d", round, counter, want)
 			}
 		}
 	})
@@ -676,11 +687,11 @@ func TestTurnsRealClock(t *testing.T) {
 			loop.Stop()
 		})
 		if err := l.RunForever(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("l.RunForever: got %v, want nil", err)
 		}
 	}
 	if n != 100 {
-		t.Errorf("%d", n)
+		t.Errorf("n: got %d, want %d", n, 100)
 	}
 }
 
@@ -709,19 +720,19 @@ func TestDebugModeTurns(t *testing.T) {
 		loop.Stop()
 	})
 	if err := l.RunForever(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("l.RunForever: got %v, want nil", err)
 	}
 	if msg := <-foreign; !strings.Contains(msg, "called from a goroutine other than the loop's") {
-		t.Errorf("foreign goroutine: %q", msg)
+		t.Errorf("foreign goroutine: got %q, want it to contain %q", msg, "called from a goroutine other than the loop's")
 	}
 	fut.SetResult(5)
 	if v, err := asynciotest.RunFutureUntilComplete(l, task); v != 5 || err != nil {
-		t.Fatalf("%v, %v", v, err)
+		t.Fatalf("asynciotest.RunFutureUntilComplete: got %v, %v; want v == 5 && err == nil", v, err)
 	}
 	if v, err := asynciotest.RunUntilComplete(l, func(ctx context.Context) (int, error) {
 		return 6, asyncio.Sleep(ctx, 0)
 	}); v != 6 || err != nil {
-		t.Fatalf("%v, %v", v, err)
+		t.Fatalf("asynciotest.RunUntilComplete: got %v, %v; want v == 6 && err == nil", v, err)
 	}
 }
 
@@ -741,20 +752,20 @@ func TestCallbackPanicEndsRun(t *testing.T) {
 	err := l.RunForever()
 	var pe *trio.PanicError
 	if !errors.As(err, &pe) || pe.Value != "kaboom" || !strings.Contains(err.Error(), "Exception in callback") {
-		t.Fatalf("%v", err)
+		t.Fatalf("got %v; want errors.As(err, &pe) && pe.Value == \"kaboom\" && strings.Contains(err.Error(), \"Exception in callback\")", err)
 	}
 	if !after || next {
-		t.Errorf("the rest of the iteration ran: %v; the next iteration ran: %v", after, next)
+		t.Errorf("the rest of the iteration ran: got %v; the next iteration ran: %v; want after && !next", after, next)
 	}
 	if !strings.Contains(logs(), "kaboom") {
-		t.Errorf("not logged: %s", logs())
+		t.Errorf("not logged: got %s, want it to contain %q", logs(), "kaboom")
 	}
 	// The loop goes on; the failure is not reported twice.
 	if v, err := asynciotest.RunUntilComplete(l, func(ctx context.Context) (int, error) { return 1, nil }); v != 1 || err != nil {
-		t.Fatalf("%v, %v", v, err)
+		t.Fatalf("asynciotest.RunUntilComplete: got %v, %v; want v == 1 && err == nil", v, err)
 	}
 	if !next {
-		t.Error("the next iteration did not run in the next run")
+		t.Errorf("the next iteration did not run in the next run: next got false, want true")
 	}
 }
 
@@ -769,7 +780,7 @@ func TestFailureStopsRunUntilComplete(t *testing.T) {
 	})
 	var pe *trio.PanicError
 	if !errors.Is(err, asynciotest.ErrStoppedEarly) || !errors.As(err, &pe) {
-		t.Fatalf("%v", err)
+		t.Fatalf("got %v; want errors.Is(err, asynciotest.ErrStoppedEarly) && errors.As(err, &pe)", err)
 	}
 }
 
@@ -791,7 +802,7 @@ func TestFailuresBetweenRunsAndAtClose(t *testing.T) {
 		})
 	})
 	if err := l.RunForever(); !errors.Is(err, errBetween) || !ran {
-		t.Fatalf("%v, ran %v", err, ran)
+		t.Fatalf("l.RunForever: got %v, ran %v; want errors.Is(err, errBetween) && ran", err, ran)
 	}
 	errTeardown := errors.New("teardown")
 	asyncio.CreateTask(l.Ctx(), func(ctx context.Context) (int, error) {
@@ -800,13 +811,13 @@ func TestFailuresBetweenRunsAndAtClose(t *testing.T) {
 		// Still alive when the callback runs: the teardown goes on until
 		// the last task has ended, then drops what is left.
 		if err := asyncio.Sleep(ctx, 0); err != nil {
-			t.Error(err)
+			t.Errorf("asyncio.Sleep: got %v, want nil", err)
 		}
 		return 0, err
 	})
 	err := l.Close()
 	if !errors.Is(err, errTeardown) || errors.Is(err, errBetween) {
-		t.Fatalf("Close: %v", err)
+		t.Fatalf("Close: got %v; want errors.Is(err, errTeardown) && !errors.Is(err, errBetween)", err)
 	}
 }
 
@@ -828,13 +839,13 @@ func TestCustomExceptionHandler(t *testing.T) {
 		loop.CallSoon(func(context.Context) { next = true })
 	})
 	if err := l.RunForever(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("l.RunForever: got %v, want nil", err)
 	}
 	if len(got) != 1 || !strings.HasPrefix(got[0], "Exception in callback") {
-		t.Errorf("%v", got)
+		t.Errorf("got %v; want len(got) == 1 && strings.HasPrefix(got[0], \"Exception in callback\")", got)
 	}
 	if next {
-		t.Error("the loop ran an iteration after the one that stopped it")
+		t.Errorf("the loop ran an iteration after the one that stopped it: next got true, want false")
 	}
 }
 
@@ -849,18 +860,18 @@ func TestLoopGoroutineDies(t *testing.T) {
 	l.Loop().CallSoon(func(context.Context) { panic("kaboom") })
 	err := l.RunForever()
 	if err == nil || !strings.Contains(err.Error(), "the event loop's goroutine ended") {
-		t.Fatalf("%v", err)
+		t.Fatalf("l.RunForever: got %v; want err != nil && strings.Contains(err.Error(), \"the event loop's goroutine ended\")", err)
 	}
 	if err := l.RunForever(); err == nil || !strings.Contains(err.Error(), "the event loop's goroutine ended") {
-		t.Fatalf("second run: %v", err)
+		t.Fatalf("second run: got %v; want err != nil && strings.Contains(err.Error(), \"the event loop's goroutine ended\")", err)
 	}
 	slog.SetDefault(old)
 	msg := mustPanic(t, func() { l.Close() })
 	if !strings.Contains(msg, "logger on fire") {
-		t.Errorf("Close panicked with %q", msg)
+		t.Errorf("Close panicked with: got %q, want it to contain %q", msg, "logger on fire")
 	}
 	if err := l.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
+		t.Errorf("second Close: got %v, want nil", err)
 	}
 	goleak.VerifyNone(t)
 }
@@ -882,13 +893,13 @@ func TestLoopGoroutineGoexit(t *testing.T) {
 				})
 			}
 			if err == nil || !strings.Contains(err.Error(), "t.FailNow in a callback or task?") {
-				t.Fatalf("%v", err)
+				t.Fatalf("got %v; want err != nil && strings.Contains(err.Error(), \"t.FailNow in a callback or task?\")", err)
 			}
 			if err := l.RunForever(); err == nil || !strings.Contains(err.Error(), "goroutine ended") {
-				t.Fatalf("second run: %v", err)
+				t.Fatalf("second run: got %v; want err != nil && strings.Contains(err.Error(), \"goroutine ended\")", err)
 			}
 			if err := l.Close(); err != nil {
-				t.Fatal(err)
+				t.Fatalf("l.Close: got %v, want nil", err)
 			}
 			goleak.VerifyNone(t)
 		})
@@ -907,10 +918,10 @@ func TestCtx(t *testing.T) {
 	l := newLoop(t)
 	got, err := asyncio.GetRunningLoop(l.Ctx())
 	if got != l.Loop() || err != nil {
-		t.Errorf("%v, %v", got, err)
+		t.Errorf("asyncio.GetRunningLoop: got %v, %v; want got == l.Loop() && err == nil", got, err)
 	}
 	if l.Ctx().Err() != nil {
-		t.Error("Ctx done before Close")
+		t.Errorf("Ctx done before Close: got l.Ctx().Err() != nil, want l.Ctx().Err() == nil")
 	}
 }
 
@@ -923,10 +934,10 @@ func TestTwoLoops(t *testing.T) {
 	})
 	f1.SetResult(1)
 	if v, err := asynciotest.RunFutureUntilComplete(l2, t2); v != 2 || err != nil {
-		t.Fatalf("%v, %v", v, err)
+		t.Fatalf("asynciotest.RunFutureUntilComplete: got %v, %v; want v == 2 && err == nil", v, err)
 	}
 	if v, err := asynciotest.RunFutureUntilComplete(l1, f1); v != 1 || err != nil {
-		t.Fatalf("%v, %v", v, err)
+		t.Fatalf("asynciotest.RunFutureUntilComplete: got %v, %v; want v == 1 && err == nil", v, err)
 	}
 }
 

@@ -54,7 +54,7 @@ func demoTeardown(ctx context.Context, say func(string, ...any)) error {
 	moved, err := trio.MoveOnAfter(ctx, 100*time.Millisecond, func(ctx context.Context) error {
 		return asyncio.OpenLoop(ctx, func(ctx context.Context, loop *asyncio.Loop) error {
 			loopRef = loop
-			asyncio.RunSync(ctx, func(context.Context) (struct{}, error) {
+			asyncio.RunSync(ctx, func(ctx context.Context) (struct{}, error) {
 				asyncio.CreateTask(ctx, func(ctx context.Context) (struct{}, error) {
 					err := asyncio.Sleep(ctx, time.Hour)
 					say("a forgotten task is cancelled by the teardown: %v", err)

@@ -1,0 +1,409 @@
+//go:build linux
+
+package asyncio
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"syscall"
+)
+
+func newStreamSocket(family int) (int, error) {
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, os.NewSyscallError("socket", err)
+	}
+	return fd, nil
+}
+
+func familyOf(a netip.Addr) int {
+	if a.Is4() || a.Is4In6() {
+		return syscall.AF_INET
+	}
+	return syscall.AF_INET6
+}
+
+func resolve(ctx context.Context, network, host string, port int) ([]netip.AddrPort, error) {
+	ipnet := "ip"
+	switch network {
+	case "tcp4":
+		ipnet = "ip4"
+	case "tcp6":
+		ipnet = "ip6"
+	}
+	aps, err := Getaddrinfo(ctx, ipnet, host, port)
+	if err != nil {
+		return nil, err
+	}
+	if len(aps) == 0 {
+		return nil, fmt.Errorf("asyncio: getaddrinfo(%q) returned empty list", host)
+	}
+	return aps, nil
+}
+
+// connectOne makes a socket for ap and connects it; the fd on success.
+func connectOne(ctx context.Context, ap netip.AddrPort, local string) (int, error) {
+	fam := familyOf(ap.Addr())
+	fd, err := newStreamSocket(fam)
+	if err != nil {
+		return -1, err
+	}
+	if local != "" {
+		lap, err := netip.ParseAddrPort(local)
+		if err != nil {
+			lh, lp, serr := net.SplitHostPort(local)
+			if serr != nil {
+				syscall.Close(fd)
+				return -1, serr
+			}
+			var port int
+			fmt.Sscan(lp, &port)
+			laps, rerr := Getaddrinfo(ctx, "ip", lh, port)
+			if rerr != nil || len(laps) == 0 {
+				syscall.Close(fd)
+				return -1, fmt.Errorf("asyncio: local address %q: %w", local, rerr)
+			}
+			lap = laps[0]
+		}
+		if err := syscall.Bind(fd, inetSockaddr(fam, lap)); err != nil {
+			syscall.Close(fd)
+			return -1, fmt.Errorf("asyncio: error while attempting to bind on address %v: %w", lap, os.NewSyscallError("bind", err))
+		}
+	}
+	if err := connectFd(ctx, fd, inetSockaddr(fam, ap)); err != nil {
+		syscall.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// startTransport makes the transport for a connected fd and waits until
+// ConnectionMade has run.
+func startTransport[P BaseProtocol](ctx context.Context, l *Loop, fd int, factory func() P, cfg *tls.Config, topts TLSOptions) (Transport, P, error) {
+	var zero P
+	proto := factory()
+	waiter := NewFuture[struct{}](l)
+	var rawProto BaseProtocol = proto
+	var sp *sslProtocol
+	if cfg != nil {
+		var err error
+		if sp, err = newSSLProtocol(l, proto, cfg, false, topts, waiter); err != nil {
+			syscall.Close(fd)
+			return nil, zero, err
+		}
+		rawProto = sp
+	}
+	rawWaiter := waiter
+	if sp != nil {
+		rawWaiter = nil
+	}
+	t, err := newSocketTransport(l, fd, rawProto, nil, rawWaiter)
+	if err != nil {
+		syscall.Close(fd)
+		return nil, zero, err
+	}
+	if _, err := Await(ctx, waiter); err != nil {
+		t.Close()
+		if sp != nil {
+			sp.stopGoroutines()
+		}
+		return nil, zero, err
+	}
+	if sp != nil {
+		return sp, proto, nil
+	}
+	return t, proto, nil
+}
+
+// CreateConnection opens a TCP connection to host:port and returns its
+// transport and the protocol factory made for it, once the protocol's
+// ConnectionMade has run (asyncio's loop.create_connection). The host is
+// resolved off the loop (Getaddrinfo); its addresses are tried in order
+// until one connects; TCP_NODELAY is set. A coroutine: call it from a task.
+//
+// Errors: the connect's (*os.SyscallError wrapping ECONNREFUSED,
+// ENETUNREACH…); for several addresses all failing, an error joining
+// them (errors.Is matches each). Cancelled, it closes what it opened and
+// returns the CancelledError. The transport belongs to the loop: it is
+// closed, without callbacks, when the OpenLoop block exits.
+func CreateConnection[P BaseProtocol](ctx context.Context, factory func() P, host string, port int, opts *ConnectOptions) (Transport, P, error) {
+	var zero P
+	l, err := GetRunningLoop(ctx)
+	if err != nil {
+		return nil, zero, err
+	}
+	if opts == nil {
+		opts = &ConnectOptions{}
+	}
+	aps, err := resolve(ctx, opts.Network, host, port)
+	if err != nil {
+		return nil, zero, err
+	}
+	var errs []error
+	fd := -1
+	for _, ap := range aps {
+		fd, err = connectOne(ctx, ap, opts.LocalAddr)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, ErrCancelled) {
+			return nil, zero, err
+		}
+		errs = append(errs, fmt.Errorf("connect to %v: %w", ap, err))
+	}
+	if fd < 0 {
+		if len(errs) == 1 {
+			return nil, zero, errs[0]
+		}
+		return nil, zero, fmt.Errorf("asyncio: multiple exceptions: %w", errors.Join(errs...))
+	}
+	var topts TLSOptions
+	if opts.TLS != nil {
+		topts = opts.TLSOptions
+		if topts.ServerHostname == "" && opts.TLS.ServerName == "" {
+			topts.ServerHostname = host
+		}
+	}
+	return startTransport(ctx, l, fd, factory, opts.TLS, topts)
+}
+
+// CreateUnixConnection opens a connection to the Unix socket at path
+// (asyncio's loop.create_unix_connection); as CreateConnection.
+func CreateUnixConnection[P BaseProtocol](ctx context.Context, factory func() P, path string) (Transport, P, error) {
+	var zero P
+	l, err := GetRunningLoop(ctx)
+	if err != nil {
+		return nil, zero, err
+	}
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, zero, os.NewSyscallError("socket", err)
+	}
+	if err := connectFd(ctx, fd, &syscall.SockaddrUnix{Name: path}); err != nil {
+		syscall.Close(fd)
+		return nil, zero, err
+	}
+	return startTransport(ctx, l, fd, factory, nil, TLSOptions{})
+}
+
+// ConnectAcceptedSocket wraps an accepted (or otherwise connected) conn
+// into a transport and protocol (asyncio's loop.connect_accepted_socket).
+// The loop takes conn over: it duplicates its socket and closes conn.
+// conn is a *net.TCPConn or *net.UnixConn (anything with SyscallConn). A
+// coroutine, as CreateConnection.
+func ConnectAcceptedSocket[P BaseProtocol](ctx context.Context, factory func() P, conn net.Conn) (Transport, P, error) {
+	var zero P
+	l, err := GetRunningLoop(ctx)
+	if err != nil {
+		return nil, zero, err
+	}
+	fd, err := dupConn(conn)
+	if err != nil {
+		return nil, zero, err
+	}
+	return startTransport(ctx, l, fd, factory, nil, TLSOptions{})
+}
+
+// dupConn takes a socket over from a net.Conn or listener: a non-blocking
+// duplicate of its fd; the original is closed.
+func dupConn(conn any) (int, error) {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return -1, fmt.Errorf("asyncio: %T has no socket", conn)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	var derr error
+	if err := rc.Control(func(u uintptr) {
+		var r uintptr
+		var e syscall.Errno
+		r, _, e = syscall.Syscall(syscall.SYS_FCNTL, u, syscall.F_DUPFD_CLOEXEC, 0)
+		if e != 0 {
+			derr = os.NewSyscallError("dup", e)
+			return
+		}
+		fd = int(r)
+	}); err != nil {
+		return -1, err
+	}
+	if derr != nil {
+		return -1, derr
+	}
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return -1, err
+	}
+	if c, ok := conn.(interface{ Close() error }); ok {
+		c.Close()
+	}
+	return fd, nil
+}
+
+func listenFd(family int, sa syscall.Sockaddr, o *ServerOptions) (int, error) {
+	fd, err := newStreamSocket(family)
+	if err != nil {
+		return -1, err
+	}
+	if family != syscall.AF_UNIX {
+		if !o.NoReuseAddress {
+			syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
+		}
+		if o.ReusePort {
+			if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, soReusePort, 1); err != nil {
+				syscall.Close(fd)
+				return -1, os.NewSyscallError("setsockopt SO_REUSEPORT", err)
+			}
+		}
+		if family == syscall.AF_INET6 {
+			syscall.SetsockoptInt(fd, syscall.IPPROTO_IPV6, syscall.IPV6_V6ONLY, 1)
+		}
+	}
+	if err := syscall.Bind(fd, sa); err != nil {
+		syscall.Close(fd)
+		return -1, os.NewSyscallError("bind", err)
+	}
+	if err := syscall.Listen(fd, o.Backlog); err != nil {
+		syscall.Close(fd)
+		return -1, os.NewSyscallError("listen", err)
+	}
+	return fd, nil
+}
+
+const soReusePort = 0xf // SO_REUSEPORT on Linux
+
+func serverDefaults(opts *ServerOptions) *ServerOptions {
+	o := ServerOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	if o.Backlog <= 0 {
+		o.Backlog = 100
+	}
+	return &o
+}
+
+func startServer(l *Loop, srv *Server, o *ServerOptions) (*Server, error) {
+	if !o.NoStartServing {
+		srv.StartServing()
+	}
+	return srv, nil
+}
+
+// CreateServer listens for TCP connections on host:port (and on each of
+// opts.Hosts) and returns the Server, serving unless NoStartServing
+// (asyncio's loop.create_server). For each connection it calls factory
+// and gives the protocol its transport. host "" listens on all
+// interfaces, IPv4 and IPv6; port 0 picks a free port (one per socket).
+// SO_REUSEADDR is set unless NoReuseAddress, IPV6_V6ONLY on IPv6 sockets.
+// A coroutine: call it from a task. Errors: the resolver's, or bind's
+// (*os.SyscallError wrapping EADDRINUSE…), with every socket opened
+// closed.
+func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host string, port int, opts *ServerOptions) (*Server, error) {
+	l, err := GetRunningLoop(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := l.ioState(); err != nil {
+		return nil, err
+	}
+	o := serverDefaults(opts)
+	hosts := append([]string{host}, o.Hosts...)
+	var aps []netip.AddrPort
+	for _, h := range hosts {
+		if h == "" {
+			aps = append(aps, netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(port)))
+			if ipv6Available() {
+				aps = append(aps, netip.AddrPortFrom(netip.IPv6Unspecified(), uint16(port)))
+			}
+			continue
+		}
+		r, err := resolve(ctx, "tcp", h, port)
+		if err != nil {
+			return nil, err
+		}
+		aps = append(aps, r...)
+	}
+	srv := newServer(l, serverFactory(l, factory, o), o.Backlog)
+	seen := map[netip.AddrPort]bool{}
+	for _, ap := range aps {
+		if seen[ap] {
+			continue
+		}
+		seen[ap] = true
+		fam := familyOf(ap.Addr())
+		fd, err := listenFd(fam, inetSockaddr(fam, ap), o)
+		if err == nil {
+			err = srv.addListener(fd)
+			if err != nil {
+				syscall.Close(fd)
+			}
+		}
+		if err != nil {
+			srv.Close()
+			return nil, fmt.Errorf("asyncio: error while attempting to bind on address %v: %w", ap, err)
+		}
+	}
+	return startServer(l, srv, o)
+}
+
+// CreateUnixServer listens on the Unix socket path (asyncio's
+// loop.create_unix_server); a stale socket file at path is removed first,
+// and the file is removed again when the server closes. As CreateServer
+// (Hosts and ReusePort do not apply).
+func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, path string, opts *ServerOptions) (*Server, error) {
+	l, err := GetRunningLoop(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := l.ioState(); err != nil {
+		return nil, err
+	}
+	o := serverDefaults(opts)
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		os.Remove(path)
+	}
+	fd, err := listenFd(syscall.AF_UNIX, &syscall.SockaddrUnix{Name: path}, o)
+	if err != nil {
+		return nil, fmt.Errorf("asyncio: error while attempting to bind on address %q: %w", path, err)
+	}
+	srv := newServer(l, serverFactory(l, factory, o), o.Backlog)
+	if err := srv.addListener(fd); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	srv.unixPaths = append(srv.unixPaths, path)
+	return startServer(l, srv, o)
+}
+
+// serverFactory makes the protocols of a server's connections: the
+// application's, under TLS if the server has a TLS config.
+func serverFactory[P BaseProtocol](l *Loop, factory func() P, o *ServerOptions) func() (BaseProtocol, error) {
+	if o.TLS == nil {
+		return func() (BaseProtocol, error) { return factory(), nil }
+	}
+	cfg, topts := o.TLS, o.TLSOptions
+	return func() (BaseProtocol, error) {
+		sp, err := newSSLProtocol(l, factory(), cfg, true, topts, nil)
+		if err != nil {
+			return nil, err
+		}
+		return sp, nil
+	}
+}
+
+func ipv6Available() bool {
+	fd, err := syscall.Socket(syscall.AF_INET6, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer syscall.Close(fd)
+	return syscall.Bind(fd, &syscall.SockaddrInet6{Addr: netip.IPv6Loopback().As16()}) == nil
+}

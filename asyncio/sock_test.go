@@ -1,0 +1,454 @@
+//go:build linux
+
+package asyncio_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/trioasyncio/trioasyncio/asyncio"
+)
+
+// socketpair returns two connected non-blocking Unix stream sockets as
+// files, closed at the end of the test.
+func socketpair(t *testing.T) (*os.File, *os.File) {
+	t.Helper()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := os.NewFile(uintptr(fds[0]), "a"), os.NewFile(uintptr(fds[1]), "b")
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+func rawFd(f *os.File) int {
+	rc, _ := f.SyscallConn()
+	var fd int
+	rc.Control(func(u uintptr) { fd = int(u) })
+	return fd
+}
+
+// newSock returns a fresh non-blocking socket as a file.
+func newSock(t *testing.T, family, typ int) *os.File {
+	t.Helper()
+	fd, err := syscall.Socket(family, typ|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(fd), "sock")
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// trio-asyncio aiotest test_add_reader.py: test_add_reader. The reader
+// runs while the fd stays readable (level-triggered), here one byte per
+// run.
+func TestAddReader_test_add_reader(t *testing.T) {
+	a, b := socketpair(t)
+	fd := rawFd(a)
+	got, err := runMain(t, func(ctx context.Context) (string, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		done := asyncio.NewFuture[string](loop)
+		var buf []byte
+		if err := loop.AddReader(fd, func(context.Context) {
+			var one [1]byte
+			n, _ := syscall.Read(fd, one[:])
+			buf = append(buf, one[:n]...)
+			if len(buf) == 5 {
+				done.SetResult(string(buf))
+			}
+		}); err != nil {
+			return "", err
+		}
+		b.Write([]byte("hello"))
+		s, err := asyncio.Await(ctx, done)
+		if ok, err := loop.RemoveReader(fd); !ok || err != nil {
+			t.Errorf("RemoveReader = %v, %v; want true", ok, err)
+		}
+		if ok, _ := loop.RemoveReader(fd); ok {
+			t.Errorf("second RemoveReader = true")
+		}
+		return s, err
+	})
+	if err != nil || got != "hello" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// trio-asyncio aiotest test_add_reader.py: test_add_writer.
+func TestAddReader_test_add_writer(t *testing.T) {
+	a, b := socketpair(t)
+	fd := rawFd(a)
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		done := asyncio.NewFuture[int](loop)
+		runs := 0
+		if err := loop.AddWriter(fd, func(context.Context) {
+			runs++
+			syscall.Write(fd, []byte("x"))
+			if runs == 3 {
+				loop.RemoveWriter(fd)
+				done.SetResult(runs)
+			}
+		}); err != nil {
+			return 0, err
+		}
+		return asyncio.Await(ctx, done)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf [8]byte
+	n, _ := b.Read(buf[:])
+	if string(buf[:n]) != "xxx" {
+		t.Fatalf("peer got %q", buf[:n])
+	}
+}
+
+// trio-asyncio aiotest test_add_reader.py: test_remove_reader_cancels.
+// A reader removed after its run was scheduled does not run.
+func TestAddReader_test_remove_reader_cancels(t *testing.T) {
+	a, b := socketpair(t)
+	fd := rawFd(a)
+	b.Write([]byte("x"))
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		ran := false
+		if err := loop.AddReader(fd, func(context.Context) { ran = true }); err != nil {
+			return 0, err
+		}
+		loop.RemoveReader(fd)
+		asyncio.Sleep(ctx, 10*time.Millisecond)
+		if ran {
+			t.Error("removed reader ran")
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAddReader_invalid_fd(t *testing.T) {
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		if err := loop.AddReader(-1, func(context.Context) {}); !errors.Is(err, asyncio.ErrInvalidFd) {
+			t.Errorf("AddReader(-1) = %v, want ErrInvalidFd", err)
+		}
+		f, err := os.CreateTemp(t.TempDir(), "x")
+		if err != nil {
+			return 0, err
+		}
+		defer f.Close()
+		if err := loop.AddReader(rawFd(f), func(context.Context) {}); err == nil {
+			t.Errorf("AddReader(regular file) = nil, want the poller's refusal")
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_sock_lowlevel.py: test_sock_client_ops (the parts that do not need
+// an HTTP server: connect, sendall, recv, recv_into).
+func TestSockLowlevel_test_sock_client_ops(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		var buf [64]byte
+		n, _ := c.Read(buf[:])
+		c.Write(bytes.ToUpper(buf[:n]))
+	}()
+	sock := newSock(t, syscall.AF_INET, syscall.SOCK_STREAM)
+	got, err := runMain(t, func(ctx context.Context) (string, error) {
+		if err := asyncio.SockConnect(ctx, sock, ln.Addr()); err != nil {
+			return "", err
+		}
+		if err := asyncio.SockSendall(ctx, sock, []byte("get /\r\n")); err != nil {
+			return "", err
+		}
+		buf := make([]byte, 1)
+		n, err := asyncio.SockRecvInto(ctx, sock, buf)
+		if err != nil || n != 1 {
+			return "", err
+		}
+		rest, err := asyncio.SockRecv(ctx, sock, 1024)
+		return string(buf[:n]) + string(rest), err
+	})
+	if err != nil || got != "GET /\r\n" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// test_sock_lowlevel.py: test_unix_sock_client_ops.
+func TestSockLowlevel_test_unix_sock_client_ops(t *testing.T) {
+	path := t.TempDir() + "/s"
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.Write([]byte("hi"))
+	}()
+	sock := newSock(t, syscall.AF_UNIX, syscall.SOCK_STREAM)
+	got, err := runMain(t, func(ctx context.Context) (string, error) {
+		if err := asyncio.SockConnect(ctx, sock, ln.Addr()); err != nil {
+			return "", err
+		}
+		var all []byte
+		for {
+			b, err := asyncio.SockRecv(ctx, sock, 1024)
+			if err != nil || len(b) == 0 {
+				return string(all), err
+			}
+			all = append(all, b...)
+		}
+	})
+	if err != nil || got != "hi" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// test_sock_lowlevel.py: test_sock_client_fail (connection refused).
+func TestSockLowlevel_test_sock_client_fail(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr()
+	ln.Close()
+	sock := newSock(t, syscall.AF_INET, syscall.SOCK_STREAM)
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		return 0, asyncio.SockConnect(ctx, sock, addr)
+	})
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("err = %v, want ECONNREFUSED", err)
+	}
+}
+
+// test_sock_lowlevel.py: test_sock_accept.
+func TestSockLowlevel_test_sock_accept(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err == nil {
+			c.Write([]byte("x"))
+			c.Close()
+		}
+	}()
+	got, err := runMain(t, func(ctx context.Context) (string, error) {
+		c, addr, err := asyncio.SockAccept(ctx, ln.(*net.TCPListener))
+		if err != nil {
+			return "", err
+		}
+		defer c.Close()
+		if addr.(*net.TCPAddr).IP.String() != "127.0.0.1" {
+			t.Errorf("peer %v", addr)
+		}
+		b, err := asyncio.SockRecv(ctx, c.(syscall.Conn), 10)
+		return string(b), err
+	})
+	if err != nil || got != "x" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// test_sock_lowlevel.py: test_cancel_sock_accept. A cancelled accept
+// leaves the listener unwatched.
+func TestSockLowlevel_test_cancel_sock_accept(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, err = runMain(t, func(ctx context.Context) (int, error) {
+		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+			_, _, err := asyncio.SockAccept(ctx, ln.(*net.TCPListener))
+			return 0, err
+		})
+		asyncio.Sleep(ctx, 10*time.Millisecond)
+		task.Cancel("")
+		_, err := asyncio.Await(ctx, task)
+		if !errors.Is(err, asyncio.ErrCancelled) {
+			t.Errorf("accept = %v, want cancelled", err)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_sock_lowlevel.py: test_huge_content. 16 MiB through SockSendall
+// and SockRecvInto over a real connection arrive whole.
+func TestSockLowlevel_test_huge_content(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<20)
+	got := make(chan []byte, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer c.Close()
+		var all bytes.Buffer
+		all.ReadFrom(c)
+		got <- all.Bytes()
+	}()
+	sock := newSock(t, syscall.AF_INET, syscall.SOCK_STREAM)
+	_, err = runMain(t, func(ctx context.Context) (int, error) {
+		if err := asyncio.SockConnect(ctx, sock, ln.Addr()); err != nil {
+			return 0, err
+		}
+		if err := asyncio.SockSendall(ctx, sock, data); err != nil {
+			return 0, err
+		}
+		return 0, syscall.Shutdown(rawFd(sock), syscall.SHUT_WR)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; !bytes.Equal(b, data) {
+		t.Fatalf("peer got %d bytes, want %d", len(b), len(data))
+	}
+}
+
+// test_sock_lowlevel.py: test_recvfrom and test_sendto_blocking (UDP).
+func TestSockLowlevel_test_recvfrom(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	go func() {
+		buf := make([]byte, 100)
+		n, addr, err := pc.ReadFrom(buf)
+		if err == nil {
+			pc.WriteTo(bytes.ToUpper(buf[:n]), addr)
+		}
+	}()
+	sock := newSock(t, syscall.AF_INET, syscall.SOCK_DGRAM)
+	got, err := runMain(t, func(ctx context.Context) (string, error) {
+		if _, err := asyncio.SockSendto(ctx, sock, []byte("ping"), pc.LocalAddr()); err != nil {
+			return "", err
+		}
+		b, addr, err := asyncio.SockRecvfrom(ctx, sock, 100)
+		if err == nil && addr.String() != pc.LocalAddr().String() {
+			t.Errorf("from %v, want %v", addr, pc.LocalAddr())
+		}
+		return string(b), err
+	})
+	if err != nil || got != "PING" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// test_sock_lowlevel.py: the socket must be non-blocking.
+func TestSockLowlevel_blocking_socket(t *testing.T) {
+	fd, _ := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	f := os.NewFile(uintptr(fd), "blocking")
+	defer f.Close()
+	_, err := runMain(t, func(ctx context.Context) ([]byte, error) {
+		return asyncio.SockRecv(ctx, f, 10)
+	})
+	if !errors.Is(err, asyncio.ErrBlockingSocket) {
+		t.Fatalf("err = %v, want ErrBlockingSocket", err)
+	}
+}
+
+// test_sendfile.py: sock_sendfile sends the file's bytes and leaves its
+// offset after them.
+func TestSockSendfile(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	data := bytes.Repeat([]byte("sendfile"), 1<<17)
+	path := t.TempDir() + "/f"
+	os.WriteFile(path, data, 0o600)
+	file, _ := os.Open(path)
+	defer file.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer c.Close()
+		var all bytes.Buffer
+		all.ReadFrom(c)
+		got <- all.Bytes()
+	}()
+	sock := newSock(t, syscall.AF_INET, syscall.SOCK_STREAM)
+	n, err := runMain(t, func(ctx context.Context) (int64, error) {
+		if err := asyncio.SockConnect(ctx, sock, ln.Addr()); err != nil {
+			return 0, err
+		}
+		n, err := asyncio.SockSendfile(ctx, sock, file, 100, 0)
+		syscall.Shutdown(rawFd(sock), syscall.SHUT_WR)
+		return n, err
+	})
+	if err != nil || n != int64(len(data)-100) {
+		t.Fatalf("sent %d, %v", n, err)
+	}
+	if b := <-got; !bytes.Equal(b, data[100:]) {
+		t.Fatalf("peer got %d bytes", len(b))
+	}
+	if off, _ := file.Seek(0, 1); off != int64(len(data)) {
+		t.Fatalf("file offset %d", off)
+	}
+}
+
+func TestGetaddrinfo(t *testing.T) {
+	got, err := runMain(t, func(ctx context.Context) (string, error) {
+		aps, err := asyncio.Getaddrinfo(ctx, "ip", "127.0.0.1", 80)
+		if err != nil {
+			return "", err
+		}
+		if len(aps) != 1 {
+			t.Errorf("got %v", aps)
+		}
+		aps2, err := asyncio.Getaddrinfo(ctx, "ip4", "localhost", 80)
+		if err != nil || len(aps2) == 0 {
+			t.Errorf("localhost: %v, %v", aps2, err)
+		}
+		host, port, err := asyncio.Getnameinfo(ctx, aps[0])
+		if err != nil || host == "" || port != "80" {
+			t.Errorf("Getnameinfo = %q, %q, %v", host, port, err)
+		}
+		return aps[0].String(), nil
+	})
+	if err != nil || got != "127.0.0.1:80" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}

@@ -1,0 +1,103 @@
+package asyncio
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors of transports.
+var (
+	// ErrWriteAfterEOF is returned by Write after WriteEOF.
+	ErrWriteAfterEOF = errors.New("asyncio: cannot call Write after WriteEOF")
+	// ErrTransportClosing is returned by Write and WriteEOF once the
+	// transport is closing (Close, Abort, or a lost connection): the data
+	// was not queued.
+	ErrTransportClosing = errors.New("asyncio: transport is closing")
+	// ErrWriteBufferLimits is returned by SetWriteBufferLimits unless
+	// high >= low >= 0.
+	ErrWriteBufferLimits = errors.New("asyncio: write buffer limits must satisfy high >= low >= 0")
+	// ErrNotAProtocol is returned when a protocol factory's value is
+	// neither a Protocol nor a BufferedProtocol.
+	ErrNotAProtocol = errors.New("asyncio: not a Protocol or BufferedProtocol")
+)
+
+// Transport is a bidirectional stream transport: a connection as seen by
+// its protocol (asyncio.Transport, with BaseTransport, ReadTransport and
+// WriteTransport). The loop creates them (CreateConnection, CreateServer,
+// StartTLS…) and hands them to the protocol's ConnectionMade.
+//
+// Loop-confined: call its methods from the loop's callbacks and tasks.
+type Transport interface {
+	// GetExtraInfo returns information about the transport, or nil:
+	// "peername" and "sockname" (net.Addr), "socket" (the socket's fd, an
+	// int, owned by the transport: for getsockopt/setsockopt only), and
+	// for TLS "sslcontext" (*tls.Config), "peercert"
+	// (*x509.Certificate), "cipher" (string), "ssl_object"
+	// (tls.ConnectionState).
+	GetExtraInfo(name string) any
+	// IsClosing reports whether the transport is closing or closed.
+	IsClosing() bool
+	// Close closes the transport: it stops reading at once, writes what is
+	// buffered, then closes the connection and calls the protocol's
+	// ConnectionLost(nil). A second Close does nothing.
+	Close()
+	// SetProtocol switches the protocol receiving the callbacks.
+	SetProtocol(p BaseProtocol)
+	// GetProtocol returns the current protocol.
+	GetProtocol() BaseProtocol
+
+	// IsReading reports whether the transport is receiving.
+	IsReading() bool
+	// PauseReading stops the protocol's data callbacks until
+	// ResumeReading (the bytes wait in the kernel). Idempotent.
+	PauseReading()
+	// ResumeReading resumes the data callbacks. Idempotent.
+	ResumeReading()
+
+	// Write queues data to send, never blocking: what the kernel does
+	// not take at once is copied into the write buffer and sent as the
+	// socket drains. data may be reused once Write returns. Use the
+	// protocol's PauseWriting/ResumeWriting to keep the buffer bounded.
+	// It returns ErrWriteAfterEOF after WriteEOF and ErrTransportClosing
+	// once closing (the data is then dropped, as asyncio drops it).
+	Write(data []byte) error
+	// WriteLines writes each of lines, in order, as Write.
+	WriteLines(lines [][]byte) error
+	// WriteEOF closes the write side once the buffer is sent (half
+	// close); the peer then reads end of stream. Reading goes on.
+	WriteEOF() error
+	// CanWriteEOF reports whether WriteEOF is supported (false for TLS).
+	CanWriteEOF() bool
+	// Abort closes the transport at once, dropping the write buffer; the
+	// protocol's ConnectionLost(nil) follows, as in asyncio.
+	Abort()
+	// SetWriteBufferLimits sets the write buffer's high- and low-water
+	// marks: PauseWriting is called when the buffer grows over high,
+	// ResumeWriting when it drains to low or below. -1 means the default:
+	// high 64 KiB, low high/4 (and high 4×low if only low is given).
+	SetWriteBufferLimits(high, low int) error
+	// GetWriteBufferLimits returns the marks.
+	GetWriteBufferLimits() (low, high int)
+	// GetWriteBufferSize returns the number of bytes buffered, not yet
+	// sent.
+	GetWriteBufferSize() int
+}
+
+const defaultHighWater = 64 * 1024
+
+func writeBufferLimits(high, low int) (int, int, error) {
+	if high < 0 {
+		if low < 0 {
+			high = defaultHighWater
+		} else {
+			high = 4 * low
+		}
+	}
+	if low < 0 {
+		low = high / 4
+	}
+	if !(high >= low && low >= 0) {
+		return 0, 0, fmt.Errorf("%w (high %d, low %d)", ErrWriteBufferLimits, high, low)
+	}
+	return high, low, nil
+}
