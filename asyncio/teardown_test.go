@@ -85,3 +85,30 @@ func TestTeardown_leftover_task_error_fails_the_block_unless_retrieved(t *testin
 		t.Errorf("handler got %v", got)
 	}
 }
+
+// The same case through asyncio.Run, as CPython writes it.
+func TestRunners_test_asyncio_run_reports_hanging_tasks_errors_Run(t *testing.T) {
+	errDiv := errors.New("division by zero")
+	var got []asyncio.ExceptionContext
+	var loTask *asyncio.Task[int]
+	v, err := asyncio.Run(context.Background(), func(ctx context.Context) (int, error) {
+		loop, err := asyncio.GetRunningLoop(ctx)
+		if err != nil {
+			return 0, err
+		}
+		loop.SetExceptionHandler(func(_ *asyncio.Loop, ec asyncio.ExceptionContext) { got = append(got, ec) })
+		loTask = asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+			if err := asyncio.Sleep(ctx, 100*time.Millisecond); errors.Is(err, asyncio.ErrCancelled) {
+				return 0, errDiv
+			}
+			return 0, nil
+		})
+		return 123, nil
+	})
+	if v != 123 || err != nil || !loTask.Done() {
+		t.Fatalf("Run: %v, %v; leftover done %v", v, err, loTask.Done())
+	}
+	if len(got) != 1 || !strings.Contains(got[0].Message, "shutdown") || got[0].Err != errDiv || got[0].Task != asyncio.AnyTask(loTask) {
+		t.Errorf("handler got %+v", got)
+	}
+}
