@@ -53,10 +53,13 @@ func TestRunners_test_asyncio_run_reports_hanging_tasks_errors(t *testing.T) {
 func TestTeardown_leftover_task_error_fails_the_block_unless_retrieved(t *testing.T) {
 	errLeft := errors.New("left over")
 	err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		started := make(chan struct{})
 		_, err := asyncio.StartTask(ctx, func(ctx context.Context) (int, error) {
+			close(started)
 			asyncio.Sleep(ctx, time.Hour)
 			return 0, errLeft
 		})
+		<-started // a task that never started would end cancelled, not failing
 		return err
 	})
 	if !errors.Is(err, errLeft) {
@@ -66,14 +69,17 @@ func TestTeardown_leftover_task_error_fails_the_block_unless_retrieved(t *testin
 	var got []asyncio.ExceptionContext
 	err = asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
 		loop.SetExceptionHandler(func(_ *asyncio.Loop, ec asyncio.ExceptionContext) { got = append(got, ec) })
+		started := make(chan struct{})
 		_, err := asyncio.StartTask(ctx, func(ctx context.Context) (int, error) {
 			inner := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 				asyncio.Sleep(ctx, time.Hour)
 				return 0, errLeft
 			})
+			close(started)
 			_, err := asyncio.Await(ctx, inner) // the teardown cancels this task too; it retrieves inner's error
 			return 0, err
 		})
+		<-started // both tasks exist when the body returns
 		return err
 	})
 	if err != nil {
