@@ -2,9 +2,12 @@ package asyncio_test
 
 // Transcriptions of trio-asyncio's tests/aiotest (test_callback.py,
 // test_timer.py, test_coroutine.py, test_thread.py), named
-// TestAiotest<File>_<case>. Where a case stops the loop and waits for
-// that from trio code (loop.stop(), await loop.wait_stopped()), the test
-// uses Loop.Stop and Loop.WaitStopped.
+// TestAiotest<File>_<case>. The Loop has no run_forever or
+// run_until_complete: it runs for the length of an OpenLoop block. Where a
+// case stops the loop and waits for that from trio code (loop.stop(),
+// await loop.wait_stopped()), the test uses Loop.Stop and
+// Loop.WaitStopped; where it runs the loop to observe a result, the test
+// observes from trio-flavored code instead (onLoop, runTask).
 
 import (
 	"context"
@@ -151,7 +154,7 @@ func TestAiotestTimer_test_later_stop_later(t *testing.T) {
 		})
 		start := time.Now()
 		if err := loop.WaitStopped(ctx); err != nil {
-			t.Fatal(err)
+			t.Errorf("WaitStopped: got %v, want nil", err)
 		}
 		if d := time.Since(start); d != 25*time.Millisecond {
 			t.Errorf("WaitStopped returned after %v, want 25ms", d)

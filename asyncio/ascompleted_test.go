@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
@@ -173,7 +172,7 @@ func TestAsCompleted_ErrorsCancelAndBreak(t *testing.T) {
 }
 
 func TestAsCompleted_test_as_completed_resume_iterator(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		coro := func(i int) func(ctx context.Context) (int, error) {
 			return func(ctx context.Context) (int, error) { return i, asyncio.Sleep(ctx, 0) }
 		}
@@ -207,28 +206,26 @@ func TestAsCompleted_test_as_completed_resume_iterator(t *testing.T) {
 // Resuming after the awaitables not yet yielded completed in between, and
 // after the timeout, which runs across the range loops.
 func TestAsCompleted_resume_after_completion_and_timeout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
-			fast := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return 1, asyncio.Sleep(ctx, time.Second) })
-			mid := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return 2, asyncio.Sleep(ctx, 2*time.Second) })
-			slow := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return 3, asyncio.Sleep(ctx, time.Hour) })
-			it := asyncio.AsCompleted(ctx, []*asyncio.Task[int]{slow, mid, fast}, asyncio.WaitTimeout(10*time.Second))
-			for v, err := range it {
-				if v != 1 || err != nil {
-					t.Errorf("first: %v, %v", v, err)
-				}
-				break
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		fast := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return 1, asyncio.Sleep(ctx, time.Second) })
+		mid := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return 2, asyncio.Sleep(ctx, 2*time.Second) })
+		slow := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return 3, asyncio.Sleep(ctx, time.Hour) })
+		it := asyncio.AsCompleted(ctx, []*asyncio.Task[int]{slow, mid, fast}, asyncio.WaitTimeout(10*time.Second))
+		for v, err := range it {
+			if v != 1 || err != nil {
+				t.Errorf("first: %v, %v", v, err)
 			}
-			asyncio.Sleep(ctx, 5*time.Second) // mid completes while nobody ranges
-			var got []string
-			for v, err := range it {
-				got = append(got, fmt.Sprint(v, " ", err != nil && errors.Is(err, asyncio.ErrTimeout)))
-			}
-			if want := []string{"2 false", "0 true"}; !slices.Equal(got, want) {
-				t.Errorf("resumed range: %q, want %q", got, want)
-			}
-			slow.Cancel("")
-			return nil
-		})
+			break
+		}
+		asyncio.Sleep(ctx, 5*time.Second) // mid completes while nobody ranges
+		var got []string
+		for v, err := range it {
+			got = append(got, fmt.Sprint(v, " ", err != nil && errors.Is(err, asyncio.ErrTimeout)))
+		}
+		if want := []string{"2 false", "0 true"}; !slices.Equal(got, want) {
+			t.Errorf("resumed range: %q, want %q", got, want)
+		}
+		slow.Cancel("")
+		return nil
 	})
 }

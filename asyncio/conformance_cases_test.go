@@ -34,7 +34,7 @@ var (
 // The body exits at once (no await) while its only task fails: the
 // group's cancellation of the parent is taken back.
 func TestTaskGroup_test_cancelling_level_preserved(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, tg *asyncio.TaskGroup) error {
 			_, err := asyncio.CreateTaskIn(tg, raiseAfter(0, errRuntimeC))
 			return err
@@ -50,7 +50,7 @@ func TestTaskGroup_test_cancelling_level_preserved(t *testing.T) {
 }
 
 func TestTaskGroup_test_nested_groups_both_cancelled(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		self := asyncio.CurrentTask(ctx)
 		err := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, outer *asyncio.TaskGroup) error {
 			inner := asyncio.OpenTaskGroup(ctx, func(ctx context.Context, inner *asyncio.TaskGroup) error {
@@ -77,7 +77,7 @@ func TestTaskGroup_test_nested_groups_both_cancelled(t *testing.T) {
 }
 
 func TestTaskGroup_test_error_and_cancel(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		event := &asyncio.Event{}
 		raiseError := func(ctx context.Context) (struct{}, error) {
 			event.Set()
@@ -126,31 +126,29 @@ func TestTaskGroup_test_error_and_cancel(t *testing.T) {
 // group's error escapes, not a TimeoutError (Python also checks the
 // chaining of __context__/__cause__, which Go errors do not have).
 func TestTimeout_test_timeout_taskgroup(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		errDiv := errors.New("ZeroDivisionError")
-		inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
-			task := func(ctx context.Context) (struct{}, error) {
-				asyncio.Sleep(ctx, 2*time.Second) // interrupted by the timeout
-				return struct{}{}, errDiv         // crash in cleanup
-			}
-			err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
-				return asyncio.OpenTaskGroup(ctx, func(ctx context.Context, tg *asyncio.TaskGroup) error {
-					asyncio.CreateTaskIn(tg, task)
-					asyncio.Sleep(ctx, time.Second) // "finally: await sleep(1)", cancelled by the timeout
-					return errValueC
-				})
+	errDiv := errors.New("ZeroDivisionError")
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		task := func(ctx context.Context) (struct{}, error) {
+			asyncio.Sleep(ctx, 2*time.Second) // interrupted by the timeout
+			return struct{}{}, errDiv         // crash in cleanup
+		}
+		err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
+			return asyncio.OpenTaskGroup(ctx, func(ctx context.Context, tg *asyncio.TaskGroup) error {
+				asyncio.CreateTaskIn(tg, task)
+				asyncio.Sleep(ctx, time.Second) // "finally: await sleep(1)", cancelled by the timeout
+				return errValueC
 			})
-			var tge *asyncio.TaskGroupError
-			if !errors.As(err, &tge) || !errors.Is(err, errDiv) || !errors.Is(err, errValueC) || errors.Is(err, asyncio.ErrTimeout) {
-				t.Errorf("Timeout: %v, want the group's error with both", err)
-			}
-			return nil
 		})
+		var tge *asyncio.TaskGroupError
+		if !errors.As(err, &tge) || !errors.Is(err, errDiv) || !errors.Is(err, errValueC) || errors.Is(err, asyncio.ErrTimeout) {
+			t.Errorf("Timeout: %v, want the group's error with both", err)
+		}
+		return nil
 	})
 }
 
 func TestTasks_test_uncancel_resets_must_cancel(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		fut := asyncio.NewFuture[struct{}](loop)
 		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			if _, err := asyncio.Await(ctx, fut); err != nil {
@@ -178,7 +176,7 @@ func TestTasks_test_uncancel_resets_must_cancel(t *testing.T) {
 // A panic raised while a task handles its cancellation (Python: a
 // BaseException) fails the task; it is not cancelled.
 func TestTasks_test_baseexception_during_cancel(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 			if err := asyncio.Sleep(ctx, 10*time.Second); errors.Is(err, asyncio.ErrCancelled) {
 				panic("SystemExit")
@@ -202,7 +200,7 @@ func TestTasks_test_baseexception_during_cancel(t *testing.T) {
 // Tiny sleeps do not make the loop spin: the iterations that wait stay
 // few (CPython allows 20 _run_once calls for the five sleeps).
 func TestEvents_test_timeout_rounding(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		before := asyncio.LoopWaits(loop)
 		for _, d := range []float64{1e-2, 1e-4, 1e-6, 1e-8, 1e-10} {
 			if err := asyncio.Sleep(ctx, time.Duration(d*float64(time.Second))); err != nil {
@@ -218,7 +216,7 @@ func TestEvents_test_timeout_rounding(t *testing.T) {
 
 // Several past-due timers run in deadline order, the most overdue first.
 func TestBaseEvents_test_call_later_negative_delays(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var calls []string
 		loop.CallLater(-time.Second, func(context.Context) { calls = append(calls, "a") })
 		loop.CallLater(-2*time.Second, func(context.Context) { calls = append(calls, "b") })
@@ -252,7 +250,7 @@ func TestBaseEvents_test_log_slow_callbacks_task_step(t *testing.T) {
 // trio-asyncio's aiotest test_thread.py TestThread.test_ident: a function
 // run in the executor runs on a goroutine other than the loop's.
 func TestAiotestThread_test_ident(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		var loopID string
 		done := asyncio.NewFuture[struct{}](loop)
 		loop.CallSoon(func(context.Context) { loopID = curGoid(); done.SetResult(struct{}{}) })
@@ -304,7 +302,7 @@ func TestRunners_test_debug_and_non_debug(t *testing.T) {
 // its own values after the callback ran).
 func TestTasks_test_context_2_default_callback_ctx(t *testing.T) {
 	type key struct{}
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		tctx := context.WithValue(ctx, key{}, "task")
 		task := asyncio.CreateTask(tctx, func(ctx context.Context) (int, error) {
 			fut := asyncio.NewFuture[int](loop)
@@ -338,24 +336,22 @@ func TestTasks_test_context_2_default_callback_ctx(t *testing.T) {
 // the task is not left cancelling. (Python also checks the
 // __context__/__cause__ chain, which Go errors do not have.)
 func TestTimeout_test_foreign_exception_on_timeout_2(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		errDiv := errors.New("ZeroDivisionError")
-		inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
-			err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
-				var err error = errValueC
-				if e := asyncio.Sleep(ctx, time.Second); e != nil {
-					err = e // the cancellation replaces the ValueError
-				}
-				_ = err // "raise KeyError", superseded by:
-				return errDiv
-			})
-			if err != errDiv || errors.Is(err, asyncio.ErrTimeout) {
-				t.Errorf("Timeout: %v, want the cleanup's error", err)
+	errDiv := errors.New("ZeroDivisionError")
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		err := asyncio.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
+			var err error = errValueC
+			if e := asyncio.Sleep(ctx, time.Second); e != nil {
+				err = e // the cancellation replaces the ValueError
 			}
-			if n := asyncio.CurrentTask(ctx).Cancelling(); n != 0 {
-				t.Errorf("cancelling %d", n)
-			}
-			return nil
+			_ = err // "raise KeyError", superseded by:
+			return errDiv
 		})
+		if err != errDiv || errors.Is(err, asyncio.ErrTimeout) {
+			t.Errorf("Timeout: %v, want the cleanup's error", err)
+		}
+		if n := asyncio.CurrentTask(ctx).Cancelling(); n != 0 {
+			t.Errorf("cancelling %d", n)
+		}
+		return nil
 	})
 }

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// eagerTestTasks makes aio's loops use EagerTaskFactory.
+// eagerTestTasks makes mainTask's loops use EagerTaskFactory.
 var eagerTestTasks atomic.Bool
 
 // TestEagerTaskTaskGroup runs the task group suite again with every task

@@ -266,12 +266,12 @@ func (l *Loop) close() {
 	for c := l.tasks.Front(); c != nil; c = l.tasks.Front() {
 		c.abandon()
 	}
-	l.reportShutdownErrors()
 	for _, co := range l.idleCoros {
 		co.stop()
 	}
 	l.idleCoros = nil
 	l.closeIO()
+	l.reportShutdownErrors()
 	l.reportPanics()
 	l.ready, l.slab = nil, nil
 	l.timer.Stop()

@@ -13,10 +13,11 @@ type AnyCoroutine interface {
 	newTask(ctx context.Context, opts []TaskOption) AnyTask
 }
 
-// typedCoro is a coroutine with its result type, as an AnyCoroutine.
-type typedCoro[T any] func(ctx context.Context) (T, error)
+// coroutineOf is a coroutine function with its result type, as an
+// AnyCoroutine.
+type coroutineOf[T any] func(ctx context.Context) (T, error)
 
-func (c typedCoro[T]) newTask(ctx context.Context, opts []TaskOption) AnyTask {
+func (c coroutineOf[T]) newTask(ctx context.Context, opts []TaskOption) AnyTask {
 	l := loopOf(ctx)
 	if l == nil {
 		panic(ErrNoRunningLoop)
@@ -71,7 +72,7 @@ func (l *Loop) GetTaskFactory() TaskFactory {
 
 // createByFactory is CreateTask through the loop's task factory.
 func createByFactory[T any](ctx context.Context, f TaskFactory, coro func(ctx context.Context) (T, error), opts []TaskOption) *Task[T] {
-	at := f(ctx, typedCoro[T](coro), opts...)
+	at := f(ctx, coroutineOf[T](coro), opts...)
 	t, ok := at.(*Task[T])
 	if !ok || t == nil {
 		panic(fmt.Sprintf("asyncio: the task factory returned %T, not the %T that NewTask made for the coroutine", at, t))

@@ -19,7 +19,7 @@ import (
 )
 
 func TestBaseEvents_test_set_task_factory(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		made := 0
 		factory := func(ctx context.Context, coro asyncio.AnyCoroutine, opts ...asyncio.TaskOption) asyncio.AnyTask {
 			made++
@@ -49,7 +49,7 @@ func TestBaseEvents_test_set_task_factory(t *testing.T) {
 }
 
 func TestBaseEvents_test_create_named_task_with_custom_factory(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		loop.SetTaskFactory(func(ctx context.Context, coro asyncio.AnyCoroutine, opts ...asyncio.TaskOption) asyncio.AnyTask {
 			return asyncio.NewTask(ctx, coro, opts...)
 		})
@@ -65,7 +65,7 @@ func TestBaseEvents_test_create_named_task_with_custom_factory(t *testing.T) {
 // A factory that returns another task than the one NewTask made is a
 // programming error CreateTask reports.
 func TestTaskFactory_returning_a_foreign_task_panics(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		loop.SetTaskFactory(func(ctx context.Context, coro asyncio.AnyCoroutine, opts ...asyncio.TaskOption) asyncio.AnyTask {
 			asyncio.NewTask(ctx, coro, opts...)
 			return nil
@@ -111,7 +111,7 @@ func TestTasks_test_run_coroutine_threadsafe_task_factory_exception(t *testing.T
 // EagerTaskFactory (the setUp of EagerTaskFactoryLoopTests).
 func inEagerTask(t *testing.T, fn func(ctx context.Context, loop *asyncio.Loop) error) {
 	t.Helper()
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		loop.SetTaskFactory(asyncio.EagerTaskFactory)
 		return fn(ctx, loop)
 	})
@@ -345,7 +345,7 @@ func TestEagerTaskFactory_failing_eager_step(t *testing.T) {
 
 // WithEagerStart without a factory; the last of several options wins.
 func TestWithEagerStart(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		coro := func(context.Context) (int, error) { return 1, nil }
 		if !asyncio.CreateTask(ctx, coro, asyncio.WithEagerStart(true)).Done() {
 			t.Errorf("WithEagerStart(true): not done")
@@ -492,7 +492,7 @@ func TestEagerTaskFactory_leaves_never_scheduled(t *testing.T) {
 // In debug mode, the goroutine checks accept an eager step run from a
 // task and from a callback, and the creator runs on afterwards.
 func TestEagerStart_debug_mode(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		loop.SetDebug(true)
 		defer loop.SetDebug(false)
 		coro := func(ctx context.Context) (int, error) {
@@ -523,7 +523,7 @@ func TestEagerStart_debug_mode(t *testing.T) {
 // the error.
 func TestTaskGroup_test_cancels_task_if_created_during_creation(t *testing.T) {
 	for _, eager := range []bool{false, true} {
-		inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+		mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 			if eager {
 				loop.SetTaskFactory(asyncio.EagerTaskFactory)
 			}

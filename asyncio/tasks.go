@@ -138,8 +138,8 @@ func loopOf(ctx context.Context) *Loop {
 // TaskOption is an option of CreateTask.
 type TaskOption struct {
 	name  string
-	src   *source // debug mode: where the boundary call that creates the task was made
 	eager int8    // WithEagerStart: 1 eager, -1 not, 0 unset (taskfactory.go)
+	src   *source // debug mode: where the boundary call that creates the task was made
 }
 
 // WithName names the task (asyncio's create_task(name=)).

@@ -13,7 +13,7 @@ import (
 
 func TestFutures_test_wrap_future(t *testing.T) {
 	// A goroutine's work (CPython: an executor's) as a loop future.
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f1 := asyncio.NewConcurrentFuture[string]()
 		go func() { f1.SetResult("oi") }()
 		f2 := asyncio.WrapFuture(ctx, f1)
@@ -48,7 +48,7 @@ func TestFutures_test_wrap_future_without_loop(t *testing.T) {
 }
 
 func TestFutures_test_wrap_future_use_running_loop(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f1 := asyncio.NewConcurrentFuture[int]()
 		f2 := asyncio.WrapFuture(ctx, f1)
 		if f2.Loop() != loop {
@@ -61,7 +61,7 @@ func TestFutures_test_wrap_future_use_running_loop(t *testing.T) {
 }
 
 func TestFutures_test_wrap_future_cancel(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f1 := asyncio.NewConcurrentFuture[int]()
 		f2 := asyncio.WrapFuture(ctx, f1)
 		f2.Cancel("")
@@ -74,7 +74,7 @@ func TestFutures_test_wrap_future_cancel(t *testing.T) {
 }
 
 func TestFutures_test_wrap_future_cancel2(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f1 := asyncio.NewConcurrentFuture[int]()
 		f2 := asyncio.WrapFuture(ctx, f1)
 		f1.SetResult(42)
@@ -96,7 +96,7 @@ func TestFutures_test_wrap_future_cancel2(t *testing.T) {
 // The other way round: the concurrent future cancelled by its goroutine
 // cancels the loop future, with the message.
 func TestWrapFuture_cancelled_concurrent_future_cancels_the_loop_future(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		f1 := asyncio.NewConcurrentFuture[int]()
 		f2 := asyncio.WrapFuture(ctx, f1)
 		go f1.Cancel()
@@ -111,7 +111,7 @@ func TestWrapFuture_cancelled_concurrent_future_cancels_the_loop_future(t *testi
 // A future of RunCoroutineThreadsafe wrapped on its own loop: cancelling
 // the wrapper cancels the task behind it.
 func TestWrapFuture_cancel_reaches_the_task_of_RunCoroutineThreadsafe(t *testing.T) {
-	inTask(t, func(ctx context.Context, loop *asyncio.Loop) error {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
 		started := asyncio.NewFuture[struct{}](loop)
 		var inner error
 		cf := asyncio.RunCoroutineThreadsafe(loop, func(ctx context.Context) (int, error) {

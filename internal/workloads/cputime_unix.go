@@ -1,11 +1,12 @@
 //go:build unix
 
-package asyncio_test
+package workloads
 
 import "syscall"
 
-// cpuTime returns the process's user+system CPU time in nanoseconds.
-func cpuTime() int64 {
+// CPUTime returns the process's user+system CPU time in nanoseconds, or 0
+// where it is not measured.
+func CPUTime() int64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
