@@ -53,10 +53,13 @@ func TestRunners_test_asyncio_run_reports_hanging_tasks_errors(t *testing.T) {
 func TestTeardown_leftover_task_error_fails_the_block_unless_retrieved(t *testing.T) {
 	errLeft := errors.New("left over")
 	err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		started := make(chan struct{})
 		_, err := asyncio.StartTask(ctx, func(ctx context.Context) (int, error) {
+			close(started)
 			asyncio.Sleep(ctx, time.Hour)
 			return 0, errLeft
 		})
+		<-started // a task that never started would end cancelled, not failing
 		return err
 	})
 	if !errors.Is(err, errLeft) {
@@ -66,14 +69,17 @@ func TestTeardown_leftover_task_error_fails_the_block_unless_retrieved(t *testin
 	var got []asyncio.ExceptionContext
 	err = asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
 		loop.SetExceptionHandler(func(_ *asyncio.Loop, ec asyncio.ExceptionContext) { got = append(got, ec) })
+		started := make(chan struct{})
 		_, err := asyncio.StartTask(ctx, func(ctx context.Context) (int, error) {
 			inner := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
 				asyncio.Sleep(ctx, time.Hour)
 				return 0, errLeft
 			})
+			close(started)
 			_, err := asyncio.Await(ctx, inner) // the teardown cancels this task too; it retrieves inner's error
 			return 0, err
 		})
+		<-started // both tasks exist when the body returns
 		return err
 	})
 	if err != nil {
@@ -83,5 +89,32 @@ func TestTeardown_leftover_task_error_fails_the_block_unless_retrieved(t *testin
 	// one report, for the outer task.
 	if len(got) != 1 || got[0].Err != errLeft {
 		t.Errorf("handler got %v", got)
+	}
+}
+
+// The same case through asyncio.Run, as CPython writes it.
+func TestRunners_test_asyncio_run_reports_hanging_tasks_errors_Run(t *testing.T) {
+	errDiv := errors.New("division by zero")
+	var got []asyncio.ExceptionContext
+	var loTask *asyncio.Task[int]
+	v, err := asyncio.Run(context.Background(), func(ctx context.Context) (int, error) {
+		loop, err := asyncio.GetRunningLoop(ctx)
+		if err != nil {
+			return 0, err
+		}
+		loop.SetExceptionHandler(func(_ *asyncio.Loop, ec asyncio.ExceptionContext) { got = append(got, ec) })
+		loTask = asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+			if err := asyncio.Sleep(ctx, 100*time.Millisecond); errors.Is(err, asyncio.ErrCancelled) {
+				return 0, errDiv
+			}
+			return 0, nil
+		})
+		return 123, nil
+	})
+	if v != 123 || err != nil || !loTask.Done() {
+		t.Fatalf("Run: %v, %v; leftover done %v", v, err, loTask.Done())
+	}
+	if len(got) != 1 || !strings.Contains(got[0].Message, "shutdown") || got[0].Err != errDiv || got[0].Task != asyncio.AnyTask(loTask) {
+		t.Errorf("handler got %+v", got)
 	}
 }
