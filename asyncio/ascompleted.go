@@ -3,6 +3,7 @@ package asyncio
 import (
 	"context"
 	"iter"
+	"time"
 )
 
 // AsCompleted returns an iterator over the outcomes of aws in the order
@@ -21,16 +22,31 @@ import (
 // mistake (ErrAwaitOutsideTask, ErrForeignFuture) is yielded once, and
 // the iteration ends.
 //
-// The waiting starts when the range loop does, and a range loop left
-// early stops it (the timer and callbacks are removed). Call it only from a
-// coroutine, ranging over it in the task ctx belongs to. It panics if one of aws
-// is nil. Cost: a done callback per awaitable, a future per wait, a timer
-// with WaitTimeout.
+// The iterator is resumable, as CPython's is: a range loop left early
+// (break) stops waiting (the timer and callbacks are removed), and a later
+// range loop over the same iterator goes on with the awaitables not yet
+// yielded; those that completed in between come first, in the order of
+// aws. The timeout runs from the start of the first range loop, across
+// all of them. Once every awaitable has been yielded, ranging again
+// yields nothing.
+//
+// Call it only from a coroutine, ranging over it in the task ctx belongs
+// to. It panics if one of aws is nil. Cost: a done callback per awaitable
+// and range loop, a future per wait, a timer with WaitTimeout.
 func AsCompleted[T any, A AwaitableOf[T]](ctx context.Context, aws []A, opts ...TimeoutOption) iter.Seq2[T, error] {
 	var cfg waitConfig
 	for _, o := range opts {
 		o.applyWait(&cfg)
 	}
+	// The state the range loops over the iterator share.
+	var (
+		fs       []A
+		yielded  []bool // fs[i] has been yielded
+		left     int    // iterations left
+		started  bool
+		timedOut bool // the timeout has passed: the rest yield *TimeoutError
+		deadline time.Time
+	)
 	return func(yield func(T, error) bool) {
 		var zero T
 		c, err := runningTask(ctx, "AsCompleted")
@@ -38,16 +54,25 @@ func AsCompleted[T any, A AwaitableOf[T]](ctx context.Context, aws []A, opts ...
 			yield(zero, err)
 			return
 		}
-		fs, err := distinct(c, aws, "AsCompleted")
-		if err != nil {
-			yield(zero, err)
+		if !started {
+			if fs, err = distinct(c, aws, "AsCompleted"); err != nil {
+				yield(zero, err)
+				return
+			}
+			started = true
+			yielded = make([]bool, len(fs))
+			left = len(fs)
+			if cfg.hasTimeout {
+				deadline = c.loop.Time().Add(cfg.timeout)
+			}
+		}
+		if left == 0 {
 			return
 		}
 		l := c.loop
-		const timedOut = -1
 		var (
-			done    []int // indices into fs, or timedOut, in completion order
-			todo    = len(fs)
+			done    []int // indices into fs, in completion order
+			todo    int
 			handles = make([]*Handle, len(fs))
 			waiter  *Future[struct{}]
 			th      *TimerHandle
@@ -57,32 +82,39 @@ func AsCompleted[T any, A AwaitableOf[T]](ctx context.Context, aws []A, opts ...
 				waiter.SetResult(struct{}{})
 			}
 		}
-		for i, f := range fs {
-			handles[i] = f.AddDoneCallback(func(context.Context) {
-				if todo == 0 {
-					return // the timeout came first
+		expire := func() {
+			for i, f := range fs {
+				if h := handles[i]; h != nil {
+					removeCallback(f, h)
+					handles[i] = nil
 				}
-				todo--
-				handles[i] = nil
-				done = append(done, i)
-				if todo == 0 && th != nil {
-					th.Cancel()
-				}
-				wake()
-			})
+			}
+			todo = 0
+			timedOut = true
+			wake()
 		}
-		if todo > 0 && cfg.hasTimeout {
-			th = l.CallLater(cfg.timeout, func(context.Context) {
-				for i, f := range fs {
-					if h := handles[i]; h != nil {
-						removeCallback(f, h)
-						handles[i] = nil
-						done = append(done, timedOut)
-					}
+		if !timedOut {
+			for i, f := range fs {
+				if yielded[i] {
+					continue
 				}
-				todo = 0
-				wake()
-			})
+				todo++
+				handles[i] = f.AddDoneCallback(func(context.Context) {
+					if todo == 0 {
+						return // the timeout came first
+					}
+					todo--
+					handles[i] = nil
+					done = append(done, i)
+					if todo == 0 && th != nil {
+						th.Cancel()
+					}
+					wake()
+				})
+			}
+			if todo > 0 && cfg.hasTimeout {
+				th = l.CallAt(deadline, func(context.Context) { expire() })
+			}
 		}
 		defer func() {
 			if th != nil {
@@ -94,27 +126,37 @@ func AsCompleted[T any, A AwaitableOf[T]](ctx context.Context, aws []A, opts ...
 				}
 			}
 		}()
-		for range fs {
-			if len(done) == 0 {
+		for left > 0 {
+			if len(done) == 0 && !timedOut {
 				waiter = NewFuture[struct{}](l)
 				_, err := Await(ctx, waiter)
 				waiter = nil
 				if err != nil {
+					left--
 					if !yield(zero, err) || !isCancellation(err) {
 						return
 					}
 					continue
 				}
 			}
-			i := done[0]
-			done = done[1:]
 			var v T
 			var err error
-			if i == timedOut {
-				err = &TimeoutError{}
-			} else {
+			if len(done) > 0 {
+				i := done[0]
+				done = done[1:]
+				yielded[i] = true
 				v, err = fs[i].Result()
+			} else {
+				// Timed out: the next awaitable not yielded yet.
+				for i := range fs {
+					if !yielded[i] && handles[i] == nil {
+						yielded[i] = true
+						break
+					}
+				}
+				err = &TimeoutError{}
 			}
+			left--
 			if !yield(v, err) {
 				return
 			}

@@ -3,6 +3,7 @@ package asyncio_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -166,6 +167,65 @@ func TestAsCompleted_ErrorsCancelAndBreak(t *testing.T) {
 		if v, err := asyncio.Await(ctx, slow); v != 2 || err != nil {
 			t.Errorf("got slow %v, %v; want v == 2 && err == nil", v, err)
 		}
+		return nil
+	})
+}
+
+func TestAsCompleted_test_as_completed_resume_iterator(t *testing.T) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		coro := func(i int) func(ctx context.Context) (int, error) {
+			return func(ctx context.Context) (int, error) { return i, asyncio.Sleep(ctx, 0) }
+		}
+		tasks := []*asyncio.Task[int]{asyncio.CreateTask(ctx, coro(0)), asyncio.CreateTask(ctx, coro(1)), asyncio.CreateTask(ctx, coro(2))}
+		it := asyncio.AsCompleted(ctx, tasks)
+		var values []int
+		for v, err := range it {
+			if err != nil {
+				t.Errorf("first range: %v", err)
+			}
+			values = append(values, v)
+			break
+		}
+		for v, err := range it {
+			if err != nil {
+				t.Errorf("second range: %v", err)
+			}
+			values = append(values, v)
+		}
+		slices.Sort(values)
+		if !slices.Equal(values, []int{0, 1, 2}) {
+			t.Errorf("values %v, want each of 0, 1, 2 once", values)
+		}
+		for range it {
+			t.Errorf("a third range yielded again")
+		}
+		return nil
+	})
+}
+
+// Resuming after the awaitables not yet yielded completed in between, and
+// after the timeout, which runs across the range loops.
+func TestAsCompleted_resume_after_completion_and_timeout(t *testing.T) {
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		fast := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return 1, asyncio.Sleep(ctx, time.Second) })
+		mid := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return 2, asyncio.Sleep(ctx, 2*time.Second) })
+		slow := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return 3, asyncio.Sleep(ctx, time.Hour) })
+		it := asyncio.AsCompleted(ctx, []*asyncio.Task[int]{slow, mid, fast}, asyncio.WaitTimeout(10*time.Second))
+		for v, err := range it {
+			if v != 1 || err != nil {
+				t.Errorf("first: %v, %v", v, err)
+			}
+			break
+		}
+		asyncio.Sleep(ctx, 5*time.Second) // mid completes while nobody ranges
+		var got []string
+		for v, err := range it {
+			got = append(got, fmt.Sprint(v, " ", err != nil && errors.Is(err, asyncio.ErrTimeout)))
+		}
+		if want := []string{"2 false", "0 true"}; !slices.Equal(got, want) {
+			t.Errorf("resumed range: %q, want %q", got, want)
+		}
+		slow.Cancel("")
 		return nil
 	})
 }

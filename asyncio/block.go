@@ -105,6 +105,7 @@ func (l *Loop) shutdown() {
 func (l *Loop) beginShutdown(context.Context) {
 	l.state = stateDraining
 	for c := l.tasks.Front(); c != nil; c = l.tasks.Next(c) {
+		l.reportAtShutdown(c)
 		c.owner.Cancel("")
 	}
 	l.blk.mu.Lock()

@@ -61,6 +61,9 @@ var ErrWrongFlavor = errors.New("asyncio: trio-flavored call from asyncio code (
 // call (RunTrio) fails its future; if nobody has retrieved it when the
 // loop closes, it goes to the exception handler then, at the latest. A
 // panic in body is re-raised once the teardown is done.
+// The error of a task that the teardown cancelled but that ended failing,
+// if nobody retrieved it, goes to the exception handler once the teardown
+// is done ("unhandled error during loop shutdown").
 //
 // Any number of loops may be open at once, nested or side by side; each
 // is independent, and the innermost one is the one ctx carries. It panics

@@ -1376,9 +1376,11 @@ func TestTrioAsyncio_test_trio_asyncio_error_direct(t *testing.T) {
 	})
 }
 
-// An asyncio async context manager used from trio: __aenter__ and
-// __aexit__ are two calls (T10).
-func TestTrioAsyncio_test_call_asyncio_ctx(t *testing.T) {
+// Not test_call_asyncio_ctx (Go has no async context managers; that case
+// is not transferable): what trio-asyncio does for one, __aenter__ and
+// __aexit__ as two separate RunAsyncio calls whose effects are seen in
+// order by the trio code between them (T10).
+func TestTrioAsyncio_enter_and_exit_as_two_RunAsyncio_calls(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		didIt := 0
 		asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
@@ -1407,8 +1409,9 @@ func TestTrioAsyncio_test_call_asyncio_ctx(t *testing.T) {
 	})
 }
 
-// A trio async context manager used from asyncio: two trio calls (A12).
-func TestTrioAsyncio_test_call_trio_ctx(t *testing.T) {
+// Not test_call_trio_ctx (no async context managers in Go): the two
+// separate trio calls trio-asyncio makes for one, in order (A12).
+func TestTrioAsyncio_enter_and_exit_as_two_RunTrio_calls(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
 		asTask(t, ctx, func(ctx context.Context) error {
 			didIt := 0
@@ -1600,12 +1603,12 @@ func cancelLoopWithTasks(t *testing.T, shield, bodyRaises bool) {
 	})
 }
 
-// RunInExecutor with a one-goroutine executor from a RunAsyncio: no
-// deadlock.
+// RunInExecutor on a TrioExecutor bounded by a one-token CapacityLimiter,
+// from a RunAsyncio: the function takes the token once (trio-asyncio once
+// took it twice, and hung).
 func TestTrioAsyncio_test_executor_limiter_deadlock(t *testing.T) {
 	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
-		ex := asyncio.NewPoolExecutor(1)
-		defer ex.Shutdown(context.Background())
+		ex := asyncio.NewTrioExecutor(ctx, trio.NewCapacityLimiter(1))
 		moved, err := trio.MoveOnAfter(ctx, 10*time.Second, func(ctx context.Context) error {
 			return second(asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
 				return asyncio.Await(ctx, asyncio.RunInExecutor(ctx, ex, func(context.Context) (int, error) { return 0, nil }))

@@ -191,3 +191,95 @@ func ExampleLoop_WaitStopped() {
 	// round 2 stopped
 	// still serving <nil>
 }
+
+// A goroutine's work, handed over as a ConcurrentFuture, is awaited on
+// the loop through WrapFuture.
+func ExampleWrapFuture() {
+	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		cf := asyncio.NewConcurrentFuture[int]()
+		go func() { cf.SetResult(6 * 7) }()
+		v, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
+			return asyncio.Await(ctx, asyncio.WrapFuture(ctx, cf))
+		})
+		fmt.Println(v, err)
+		return nil
+	})
+	// Output: 42 <nil>
+}
+
+// A TrioExecutor runs RunInExecutor's functions as trio code in the
+// loop's nursery, as many at once as its CapacityLimiter admits.
+func ExampleTrioExecutor() {
+	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		ex := asyncio.NewTrioExecutor(ctx, trio.NewCapacityLimiter(1))
+		v, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (string, error) {
+			return asyncio.Await(ctx, asyncio.RunInExecutor(ctx, ex, func(ctx context.Context) (string, error) {
+				if err := trio.Sleep(ctx, time.Millisecond); err != nil {
+					return "", err
+				}
+				return "done in trio", nil
+			}))
+		})
+		fmt.Println(v, err)
+		return nil
+	})
+	// Output: done in trio <nil>
+}
+
+// Trio code ranges over the values an asyncio-flavored producer yields
+// on the loop; breaking out cancels the producer and waits for it.
+func ExampleIterAsyncio() {
+	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		for v, err := range asyncio.IterAsyncio(ctx, func(ctx context.Context, yield func(int) error) error {
+			for i := 1; ; i++ {
+				if err := asyncio.Sleep(ctx, time.Millisecond); err != nil {
+					return err
+				}
+				if err := yield(i * i); err != nil {
+					fmt.Println("producer stopped")
+					return err
+				}
+			}
+		}) {
+			if err != nil {
+				return err
+			}
+			fmt.Println(v)
+			if v >= 9 {
+				break
+			}
+		}
+		return nil
+	})
+	// Output:
+	// 1
+	// 4
+	// 9
+	// producer stopped
+}
+
+// A coroutine ranges over the values a trio-flavored producer yields.
+func ExampleIterTrio() {
+	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		sum, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
+			sum := 0
+			for v, err := range asyncio.IterTrio(ctx, func(ctx context.Context, yield func(int) error) error {
+				for i := 1; i <= 4; i++ {
+					if err := yield(i); err != nil {
+						return err
+					}
+				}
+				return nil
+			}) {
+				if err != nil {
+					return 0, err
+				}
+				sum += v
+			}
+			return sum, nil
+		})
+		fmt.Println(sum, err)
+		return nil
+	})
+	// Output: 10 <nil>
+}

@@ -77,6 +77,9 @@ func mainTask(t *testing.T, main func(t *testing.T, ctx context.Context, loop *a
 	synctest.Test(t, func(t *testing.T) {
 		t.Helper()
 		withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+			if eagerTestTasks.Load() {
+				loop.SetTaskFactory(asyncio.EagerTaskFactory)
+			}
 			_, err := runTask(ctx, loop, func(ctx context.Context) (struct{}, error) {
 				return struct{}{}, main(t, ctx, loop)
 			})

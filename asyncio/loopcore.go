@@ -41,6 +41,12 @@ type loopCore struct {
 	wakes   atomic.Uint64
 	loopGid atomic.Int64 // the loop goroutine's id (debug checks)
 	curGid  atomic.Int64 // the running task's coroutine's id (debug checks): 0 when no task runs, unknownGid when its coroutine is not known yet
+
+	// taskFactory is the loop's task factory (SetTaskFactory), nil for
+	// none: goroutine-safe, read by every CreateTask.
+	taskFactory atomic.Pointer[TaskFactory]
+	// shutdownTasks are the tasks the teardown cancelled (teardown.go).
+	shutdownTasks []*taskCore
 }
 
 type loopState uint8
@@ -265,6 +271,7 @@ func (l *Loop) close() {
 	}
 	l.idleCoros = nil
 	l.closeIO()
+	l.reportShutdownErrors()
 	l.reportPanics()
 	l.ready, l.slab = nil, nil
 	l.timer.Stop()

@@ -116,11 +116,16 @@ func CreateTaskIn[T any](tg *TaskGroup, coro func(ctx context.Context) (T, error
 		return nil, fmt.Errorf("%w: %v is shutting down", ErrTaskGroupClosed, tg)
 	}
 	t := CreateTask(tg.ctx, coro, opts...)
-	if t.Done() {
-		// Cancelled at birth: the loop is closing.
+	if t.Done() && tg.loop.state > stateDraining {
+		// Cancelled at birth: the loop is closing (and runs no more
+		// callbacks).
 		tg.onTaskDone(t, nil)
 		return t, nil
 	}
+	// A task already done (an eager task that completed inside
+	// CreateTask) also goes through its done callback, in a coming
+	// iteration: handled at once, its failure would abort the group
+	// before the task creating it is in the group (CPython gh-128550).
 	e := tg.tasks.PushBack(AnyTask(t))
 	t.AddDoneCallback(func(context.Context) { tg.onTaskDone(t, e) })
 	return t, nil
@@ -136,13 +141,6 @@ func (tg *TaskGroup) exit(ctx context.Context, et error, p *trio.PanicError) err
 	var propagateCancellation error
 	if isCancellation(et) {
 		propagateCancellation = et
-	}
-	if tg.parentCancelRequested {
-		// The group cancelled its parent: take that request back. If
-		// none is left, the parent was not cancelled from outside.
-		if tg.parent.Uncancel() == 0 {
-			propagateCancellation = nil
-		}
 	}
 	if (et != nil || p != nil) && !tg.aborting {
 		// body failed, or the parent task is being cancelled.
@@ -163,6 +161,14 @@ func (tg *TaskGroup) exit(ctx context.Context, et error, p *trio.PanicError) err
 	if tg.baseErr != nil {
 		panic(tg.baseErr)
 	}
+	if tg.parentCancelRequested {
+		// The group cancelled its parent: take that request back, once
+		// every task has ended (CPython 3.12+). If none is left, the
+		// parent was not cancelled from outside.
+		if tg.parent.Uncancel() == 0 {
+			propagateCancellation = nil
+		}
+	}
 	// Errors have priority over the cancellation.
 	if propagateCancellation != nil && len(tg.errs) == 0 {
 		return propagateCancellation
@@ -171,6 +177,13 @@ func (tg *TaskGroup) exit(ctx context.Context, et error, p *trio.PanicError) err
 		tg.errs = append(tg.errs, et)
 	}
 	if len(tg.errs) > 0 {
+		if tg.parent.Cancelling() > 0 {
+			// The parent is being cancelled from outside: the errors
+			// take the cancellation's place here, so cancel it again,
+			// keeping the count, for its next Await to see.
+			tg.parent.Uncancel()
+			tg.parent.Cancel("")
+		}
 		err := &TaskGroupError{Errs: tg.errs}
 		tg.errs = nil
 		return err

@@ -137,8 +137,9 @@ func loopOf(ctx context.Context) *Loop {
 
 // TaskOption is an option of CreateTask.
 type TaskOption struct {
-	name string
-	src  *source // debug mode: where the boundary call that creates the task was made
+	name  string
+	eager int8    // WithEagerStart: 1 eager, -1 not, 0 unset (taskfactory.go)
+	src   *source // debug mode: where the boundary call that creates the task was made
 }
 
 // WithName names the task (asyncio's create_task(name=)).
@@ -155,6 +156,10 @@ func WithName(name string) TaskOption { return TaskOption{name: name} }
 // with an error matching ErrLoopClosed, if the loop has closed. While the
 // loop shuts down, the task is cancelled at once (it never starts if it
 // was not running).
+//
+// If the loop has a task factory (Loop.SetTaskFactory), CreateTask lets
+// it make the task. With WithEagerStart(true) (or EagerTaskFactory), the
+// task's first step runs at once, inside CreateTask (see WithEagerStart).
 func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, error), opts ...TaskOption) *Task[T] {
 	if coro == nil {
 		panic("asyncio: CreateTask with a nil coroutine")
@@ -163,6 +168,14 @@ func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 	if l == nil {
 		panic(ErrNoRunningLoop)
 	}
+	if f := l.taskFactory.Load(); f != nil {
+		return createByFactory(ctx, *f, coro, opts)
+	}
+	return newTask(ctx, l, coro, opts)
+}
+
+// newTask is CreateTask without the loop's task factory.
+func newTask[T any](ctx context.Context, l *Loop, coro func(ctx context.Context) (T, error), opts []TaskOption) *Task[T] {
 	debug := l.debug.Load()
 	if debug {
 		l.checkGoroutine("CreateTask")
@@ -203,6 +216,10 @@ func CreateTask[T any](ctx context.Context, coro func(ctx context.Context) (T, e
 		return t
 	}
 	l.tasks.PushBack(c)
+	if eagerStart(opts) && l.state == stateRunning && !l.blk.held.Load() {
+		l.eagerStep(c)
+		return t
+	}
 	l.ready = append(l.ready, &c.stepH)
 	if l.state == stateDraining {
 		t.Cancel("")
@@ -626,11 +643,15 @@ func (t *Task[T]) Cancelling() int { return t.core.numCancels }
 // Uncancel takes back one cancellation request and returns the number
 // left. Code that cancelled a task (a timeout, a task group) calls it once
 // it has handled the cancellation, so that the task is not left
-// "cancelling".
+// "cancelling". When no request is left, a cancellation not delivered
+// yet (the task has not resumed since Cancel) is dropped as well.
 func (t *Task[T]) Uncancel() int {
 	t.fut.core.check("Task.Uncancel")
 	if t.core.numCancels > 0 {
 		t.core.numCancels--
+		if t.core.numCancels == 0 {
+			t.core.mustCancel = false // no request left: none pending either
+		}
 	}
 	return t.core.numCancels
 }

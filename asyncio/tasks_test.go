@@ -1,7 +1,7 @@
 package asyncio_test
 
 // Transcriptions of the semantic task tests of CPython's
-// Lib/test/test_asyncio/test_tasks.py (3.11), named TestTasks_<case>.
+// Lib/test/test_asyncio/test_tasks.py (3.11, with the 3.12 and 3.13 cases added since), named TestTasks_<case>.
 // "run_briefly" is runBriefly (two loop iterations); run_until_complete(t)
 // is Await(ctx, t) from a main task. White-box assertions on private
 // attributes (_fut_waiter, _must_cancel) are left out. Cases not
@@ -818,7 +818,7 @@ func TestTasks_test_current_task_no_running_loop(t *testing.T) {
 //   tracebacks), test_log_destroyed_pending_task (a pending task is
 //   referenced by its loop until the loop closes and stops its coroutine;
 //   it is never collected pending), test_error_in_call_soon (monkeypatches
-//   call_soon), test_step_result_future, test_baseexception_during_cancel,
+//   call_soon), test_step_result_future,
 //   test_coroutine_non_gen_function*, test_iscoroutinefunction,
 //   test_task_del_collect, test_context_3..6 beyond what test_context_1/2
 //   show (contextvars.Context.run), test_subclasses_ctask_cfuture,

@@ -3,6 +3,8 @@ package asyncio
 import (
 	"context"
 	"sync"
+
+	"github.com/trioasyncio/trioasyncio/trio"
 )
 
 // RunCoroutineThreadsafe submits coro to loop from any goroutine
@@ -14,7 +16,9 @@ import (
 // never runs; if the loop closes before the task has ended, the future
 // fails with ErrLoopClosed then. Cancelling the
 // future cancels the task. Calling Result of the future on the loop
-// itself would deadlock: from asyncio code, Await the task instead.
+// itself would deadlock: from asyncio code, Await the task instead. If
+// the loop's task factory panics, the future fails with that panic (a
+// *trio.PanicError), which goes on to the loop's exception handler too.
 // It panics if loop or coro is nil. Cost: the future (with a channel), a
 // task, and two CallSoonThreadsafe calls at most.
 func RunCoroutineThreadsafe[T any](loop *Loop, coro func(ctx context.Context) (T, error), opts ...TaskOption) *ConcurrentFuture[T] {
@@ -34,6 +38,16 @@ func RunCoroutineThreadsafe[T any](loop *Loop, coro func(ctx context.Context) (T
 			stop()
 			return // cancelled before it started: never run coro
 		}
+		defer func() {
+			if v := recover(); v != nil {
+				// The task factory panicked: the future fails with the
+				// panic, and the exception handler gets it too.
+				pe := trio.NewPanicError(v)
+				stop()
+				f.set(zero, pe, false)
+				panic(pe)
+			}
+		}()
 		t := CreateTask(ctx, coro, opts...)
 		f.task = t
 		t.AddDoneCallback(func(context.Context) {
@@ -52,8 +66,10 @@ func RunCoroutineThreadsafe[T any](loop *Loop, coro func(ctx context.Context) (T
 }
 
 // A ConcurrentFuture is the result of a coroutine submitted from another
-// goroutine with RunCoroutineThreadsafe (a concurrent.futures.Future).
-// Unlike Future, it is goroutine-safe, and it blocks: Result waits.
+// goroutine with RunCoroutineThreadsafe (a concurrent.futures.Future), or
+// of any goroutine's work (NewConcurrentFuture; WrapFuture turns it into a
+// loop future). Unlike Future, it is goroutine-safe, and it blocks: Result
+// waits.
 type ConcurrentFuture[T any] struct {
 	loop *Loop
 	task *Task[T] // loop-confined: set and read on the loop
@@ -63,14 +79,15 @@ type ConcurrentFuture[T any] struct {
 	state futState
 	v     T
 	err   error
+	cbs   []func() // guarded by mu: AddDoneCallback's, run once done
 }
 
 // set makes the future done, unless it already is; it reports whether it
 // did.
 func (f *ConcurrentFuture[T]) set(v T, err error, cancelled bool) bool {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if f.state != statePending {
+		f.mu.Unlock()
 		return false
 	}
 	f.v, f.err = v, err
@@ -79,6 +96,12 @@ func (f *ConcurrentFuture[T]) set(v T, err error, cancelled bool) bool {
 		f.state = stateCancelled
 	}
 	close(f.done)
+	cbs := f.cbs
+	f.cbs = nil
+	f.mu.Unlock()
+	for _, fn := range cbs {
+		fn()
+	}
 	return true
 }
 
@@ -90,7 +113,7 @@ func (f *ConcurrentFuture[T]) set(v T, err error, cancelled bool) bool {
 // In debug mode, a call from the loop's own goroutine (where it would
 // deadlock) panics.
 func (f *ConcurrentFuture[T]) Result(ctx context.Context) (T, error) {
-	if l := f.loop; l.debug.Load() {
+	if l := f.loop; l != nil && l.debug.Load() {
 		if g := goid(); g == l.loopGid.Load() || g == l.curGid.Load() {
 			panic("asyncio: ConcurrentFuture.Result called on its own loop, where it would deadlock: Await the task instead (debug-mode check)")
 		}
@@ -136,6 +159,9 @@ func (f *ConcurrentFuture[T]) Cancel() bool {
 	var zero T
 	if !f.set(zero, &CancelledError{}, true) {
 		return f.Cancelled()
+	}
+	if f.loop == nil {
+		return true // NewConcurrentFuture's: no task
 	}
 	f.loop.CallSoonThreadsafe(func(context.Context) { // ErrLoopClosed: nothing to cancel
 		if f.task != nil {

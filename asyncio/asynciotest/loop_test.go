@@ -940,3 +940,28 @@ func TestTwoLoops(t *testing.T) {
 		t.Fatalf("asynciotest.RunFutureUntilComplete: got %v, %v; want v == 1 && err == nil", v, err)
 	}
 }
+
+// CPython's test_base_events.py test_run_forever_keyboard_interrupt: a
+// panic in the coroutine of a run (Python's KeyboardInterrupt) comes back
+// from RunUntilComplete and is not reported to the exception handler as
+// well, neither then nor when the loop closes.
+func TestBaseEvents_test_run_forever_keyboard_interrupt(t *testing.T) {
+	l := asynciotest.NewLoop()
+	var calls []asyncio.ExceptionContext
+	l.Loop().SetExceptionHandler(func(_ *asyncio.Loop, ec asyncio.ExceptionContext) { calls = append(calls, ec) })
+	_, err := asynciotest.RunUntilComplete(l, func(ctx context.Context) (int, error) {
+		panic("KeyboardInterrupt")
+	})
+	var pe *trio.PanicError
+	if !errors.As(err, &pe) || pe.Value != "KeyboardInterrupt" {
+		t.Errorf("RunUntilComplete: %v", err)
+	}
+	if err := l.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	runtime.GC()
+	runtime.GC()
+	if len(calls) != 0 {
+		t.Errorf("exception handler called: %v", calls)
+	}
+}
