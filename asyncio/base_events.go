@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"time"
 )
 
 // Getaddrinfo resolves host to its IP addresses, each with port, off the
@@ -61,6 +62,17 @@ type ConnectOptions struct {
 	// Network restricts the address family: "tcp" (either), "tcp4" or
 	// "tcp6".
 	Network string
+	// HappyEyeballsDelay, if positive, races the host's addresses (RFC
+	// 8305, asyncio's happy_eyeballs_delay): the next address is tried
+	// when the previous one fails or has not connected within the delay
+	// (250 ms is the RFC's recommendation); the first to connect wins and
+	// the others are abandoned. Zero tries the addresses one after the
+	// other.
+	HappyEyeballsDelay time.Duration
+	// Interleave reorders the addresses by family, this many of the first
+	// family before one of the other (default 1 with HappyEyeballsDelay,
+	// else 0: the resolver's order).
+	Interleave int
 	// Limit is the StreamReader's limit, for OpenConnection (0:
 	// DefaultStreamLimit).
 	Limit int

@@ -82,6 +82,120 @@ func connectOne(ctx context.Context, ap netip.AddrPort, local string) (int, erro
 	return fd, nil
 }
 
+// interleaveAddrs reorders aps by family: n of the first family, then
+// one of the other, and so on (asyncio's _interleave_addrinfos).
+func interleaveAddrs(aps []netip.AddrPort, n int) []netip.AddrPort {
+	if n <= 0 || len(aps) < 2 {
+		return aps
+	}
+	first := aps[0].Addr().Is4()
+	var a, b []netip.AddrPort
+	for _, ap := range aps {
+		if ap.Addr().Is4() == first {
+			a = append(a, ap)
+		} else {
+			b = append(b, ap)
+		}
+	}
+	out := make([]netip.AddrPort, 0, len(aps))
+	for len(a) > 0 || len(b) > 0 {
+		k := min(n, len(a))
+		out = append(out, a[:k]...)
+		a = a[k:]
+		if len(b) > 0 {
+			out = append(out, b[0])
+			b = b[1:]
+		}
+	}
+	return out
+}
+
+// connectAddrs connects to one of aps: in order, or raced (happy
+// eyeballs); the fd of the connection made.
+func connectAddrs(ctx context.Context, l *Loop, aps []netip.AddrPort, opts *ConnectOptions) (int, error) {
+	il := opts.Interleave
+	if il == 0 && opts.HappyEyeballsDelay > 0 {
+		il = 1
+	}
+	aps = interleaveAddrs(aps, il)
+	var errs []error
+	joined := func() error {
+		if len(errs) == 1 {
+			return errs[0]
+		}
+		return fmt.Errorf("asyncio: multiple exceptions: %w", errors.Join(errs...))
+	}
+	if opts.HappyEyeballsDelay <= 0 || len(aps) == 1 {
+		for _, ap := range aps {
+			fd, err := connectOne(ctx, ap, opts.LocalAddr)
+			if err == nil {
+				return fd, nil
+			}
+			if errors.Is(err, ErrCancelled) {
+				return -1, err
+			}
+			errs = append(errs, fmt.Errorf("connect to %v: %w", ap, err))
+		}
+		return -1, joined()
+	}
+	// Happy eyeballs (asyncio's staggered_race).
+	winner := NewFuture[int](l)
+	var tasks []*Task[int]
+	next, running := 0, 0
+	var start func()
+	start = func() {
+		if next >= len(aps) || winner.Done() {
+			return
+		}
+		ap := aps[next]
+		next++
+		running++
+		task := CreateTask(ctx, func(ctx context.Context) (int, error) { return connectOne(ctx, ap, opts.LocalAddr) })
+		tasks = append(tasks, task)
+		nextStarted := false // by the timer, or by this attempt's failure
+		timer := l.CallLater(opts.HappyEyeballsDelay, func(context.Context) {
+			nextStarted = true
+			start()
+		})
+		task.AddDoneCallback(func(context.Context) {
+			running--
+			fd, err := task.Result()
+			if err == nil {
+				if winner.Done() {
+					syscall.Close(fd)
+				} else {
+					winner.SetResult(fd)
+				}
+				return
+			}
+			if !errors.Is(err, ErrCancelled) {
+				errs = append(errs, fmt.Errorf("connect to %v: %w", ap, err))
+			}
+			if !nextStarted {
+				nextStarted = true
+				timer.Cancel()
+				start()
+			}
+			if running == 0 && next >= len(aps) && !winner.Done() {
+				winner.SetException(joined())
+			}
+		})
+	}
+	start()
+	fd, err := Await(ctx, winner)
+	for _, t := range tasks {
+		t.Cancel("")
+	}
+	if err != nil {
+		if winner.Done() && !winner.Cancelled() && winner.Exception() == nil {
+			won, _ := winner.Result()
+			syscall.Close(won) // we were cancelled just as one connected
+		}
+		winner.Cancel("") // later winners close their fds
+	}
+	return fd, err
+}
+
 // startTransport makes the transport for a connected fd and waits until
 // ConnectionMade has run.
 func startTransport[P BaseProtocol](ctx context.Context, l *Loop, fd int, factory func() P, cfg *tls.Config, topts TLSOptions) (Transport, P, error) {
@@ -144,23 +258,9 @@ func CreateConnection[P BaseProtocol](ctx context.Context, factory func() P, hos
 	if err != nil {
 		return nil, zero, err
 	}
-	var errs []error
-	fd := -1
-	for _, ap := range aps {
-		fd, err = connectOne(ctx, ap, opts.LocalAddr)
-		if err == nil {
-			break
-		}
-		if errors.Is(err, ErrCancelled) {
-			return nil, zero, err
-		}
-		errs = append(errs, fmt.Errorf("connect to %v: %w", ap, err))
-	}
-	if fd < 0 {
-		if len(errs) == 1 {
-			return nil, zero, errs[0]
-		}
-		return nil, zero, fmt.Errorf("asyncio: multiple exceptions: %w", errors.Join(errs...))
+	fd, err := connectAddrs(ctx, l, aps, opts)
+	if err != nil {
+		return nil, zero, err
 	}
 	var topts TLSOptions
 	if opts.TLS != nil {

@@ -13,8 +13,7 @@ import (
 //	go test -run '^$' -bench W4 ./asyncio/
 //
 // The NoSleep pair is the same without the Sleep: there an eager task
-// completes inside CreateTask and is never scheduled. The bodies live in
-// internal/workloads.
+// completes inside CreateTask and is never scheduled.
 func BenchmarkW4SpawnEager(b *testing.B) { bench(b, workloads.W4SpawnEager) }
 
 // BenchmarkW4SpawnNoSleep is W4 with coroutines that return at once.

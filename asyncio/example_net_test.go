@@ -554,3 +554,140 @@ func ExampleLoop_AddReader() {
 	})
 	// Output: ping
 }
+
+// exampleDgram answers each datagram.
+type exampleDgram struct {
+	asyncio.ProtocolBase
+	t    asyncio.DatagramTransport
+	got  chan string
+	echo bool
+}
+
+func (p *exampleDgram) ConnectionMade(t asyncio.DatagramTransport) { p.t = t }
+func (p *exampleDgram) DatagramReceived(b []byte, addr net.Addr) {
+	if p.echo {
+		p.t.SendTo([]byte(strings.ToUpper(string(b))), addr)
+		return
+	}
+	p.got <- string(b)
+}
+
+// A DatagramProtocol on a UDP endpoint; the DatagramTransport sends.
+func ExampleDatagramProtocol() {
+	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
+			srv, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *exampleDgram { return &exampleDgram{echo: true} }, "127.0.0.1:0", "", nil)
+			if err != nil {
+				return 0, err
+			}
+			defer srv.Close()
+			client := &exampleDgram{got: make(chan string, 1)}
+			var t asyncio.DatagramTransport
+			t, _, err = asyncio.CreateDatagramEndpoint(ctx, func() *exampleDgram { return client }, "", srv.GetExtraInfo("sockname").(net.Addr).String(),
+				&asyncio.DatagramOptions{})
+			if err != nil {
+				return 0, err
+			}
+			defer t.Close()
+			t.SendTo([]byte("hello, udp"), nil)
+			for len(client.got) == 0 {
+				asyncio.Sleep(ctx, time.Millisecond)
+			}
+			fmt.Println(<-client.got)
+			return 0, nil
+		})
+		return err
+	})
+	// Output: HELLO, UDP
+}
+
+// BaseProtocol is what every stream protocol implements; ProtocolBase
+// gives it for free.
+func ExampleBaseProtocol() {
+	var p asyncio.BaseProtocol = &exampleEcho{}
+	_, isProtocol := p.(asyncio.Protocol)
+	_, isBuffered := p.(asyncio.BufferedProtocol)
+	fmt.Println(isProtocol, isBuffered)
+	// Output: true false
+}
+
+// TLSOptions: a TLS server and client (certificates generated for the
+// example), with a short handshake timeout.
+func ExampleTLSOptions() {
+	serverCfg, clientCfg := testCerts()
+	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
+			srv, err := asyncio.StartServer(ctx, streamEcho, "127.0.0.1", 0, &asyncio.ServerOptions{TLS: serverCfg})
+			if err != nil {
+				return 0, err
+			}
+			defer srv.Close()
+			r, w, err := asyncio.OpenConnection(ctx, "127.0.0.1", srv.Sockets()[0].(*net.TCPAddr).Port,
+				&asyncio.ConnectOptions{TLS: clientCfg, TLSOptions: asyncio.TLSOptions{HandshakeTimeout: 5 * time.Second}})
+			if err != nil {
+				return 0, err
+			}
+			w.Write([]byte("over TLS\n"))
+			line, _ := r.ReadLine(ctx)
+			fmt.Printf("%q %v\n", line, w.GetExtraInfo("peercert") != nil)
+			w.Close()
+			return 0, nil
+		})
+		return err
+	})
+	// Output: "over TLS\n" true
+}
+
+// A DatagramTransport queues what the kernel cannot take, and closes
+// after sending it.
+func ExampleDatagramTransport() {
+	pc, _ := net.ListenPacket("udp", "127.0.0.1:0")
+	defer pc.Close()
+	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
+			t, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *exampleDgram { return &exampleDgram{} }, "127.0.0.1:0", "", nil)
+			if err != nil {
+				return 0, err
+			}
+			t.SendTo([]byte("one"), pc.LocalAddr())
+			t.SendTo([]byte("two"), pc.LocalAddr())
+			t.Close()
+			fmt.Println("closing:", t.IsClosing())
+			return 0, nil
+		})
+		return err
+	})
+	b := make([]byte, 16)
+	for i := 0; i < 2; i++ {
+		n, _, _ := pc.ReadFrom(b)
+		fmt.Println(string(b[:n]))
+	}
+	// Output:
+	// closing: true
+	// one
+	// two
+}
+
+// DatagramOptions: two endpoints share a port with ReusePort.
+func ExampleDatagramOptions() {
+	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
+			o := &asyncio.DatagramOptions{ReusePort: true}
+			a, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *exampleDgram { return &exampleDgram{} }, "127.0.0.1:0", "", o)
+			if err != nil {
+				return 0, err
+			}
+			defer a.Close()
+			addr := a.GetExtraInfo("sockname").(net.Addr).String()
+			b, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *exampleDgram { return &exampleDgram{} }, addr, "", o)
+			if err != nil {
+				return 0, err
+			}
+			defer b.Close()
+			fmt.Println(b.GetExtraInfo("sockname").(net.Addr).String() == addr)
+			return 0, nil
+		})
+		return err
+	})
+	// Output: true
+}

@@ -102,3 +102,15 @@ func (s *Server) Loop() *Loop                          { return nil }
 func (s *Server) ServeForever(ctx context.Context) error {
 	return ErrNotSupported
 }
+
+// DatagramOptions are CreateDatagramEndpoint's options.
+type DatagramOptions struct {
+	ReusePort      bool
+	AllowBroadcast bool
+}
+
+// CreateDatagramEndpoint returns ErrNotSupported on this platform.
+func CreateDatagramEndpoint[P DatagramProtocol](ctx context.Context, factory func() P, localAddr, remoteAddr string, opts *DatagramOptions) (DatagramTransport, P, error) {
+	var zero P
+	return nil, zero, ErrNotSupported
+}

@@ -50,15 +50,43 @@ type BufferedProtocol interface {
 	EOFReceived() bool
 }
 
-// DatagramProtocol receives datagrams (asyncio.DatagramProtocol).
+// DatagramProtocol receives datagrams (asyncio.DatagramProtocol), from
+// a DatagramTransport made by CreateDatagramEndpoint. Embed ProtocolBase
+// and define ConnectionMade(DatagramTransport) to get the other defaults.
 type DatagramProtocol interface {
-	BaseProtocol
+	// ConnectionMade is called once the endpoint is ready.
+	ConnectionMade(t DatagramTransport)
+	// ConnectionLost is called once, when the endpoint is closed.
+	ConnectionLost(err error)
+	PauseWriting()
+	ResumeWriting()
 	// DatagramReceived is called with each datagram and its sender; data
 	// is valid only during the call.
 	DatagramReceived(data []byte, addr net.Addr)
 	// ErrorReceived is called when a send or receive fails (an ICMP
 	// error, ECONNREFUSED…); the transport stays open.
 	ErrorReceived(err error)
+}
+
+// DatagramTransport sends datagrams (asyncio.DatagramTransport).
+// Loop-confined.
+type DatagramTransport interface {
+	// GetExtraInfo: "peername" (connected endpoints), "sockname",
+	// "socket" (the fd, an int).
+	GetExtraInfo(name string) any
+	IsClosing() bool
+	// Close closes the endpoint once the queued datagrams are sent; the
+	// protocol's ConnectionLost(nil) follows.
+	Close()
+	// Abort closes at once, dropping the queued datagrams.
+	Abort()
+	// SendTo sends data to addr (nil: the connected peer) without
+	// blocking: a datagram the kernel cannot take yet is queued (a copy).
+	// Errors of the send go to the protocol's ErrorReceived; SendTo itself
+	// returns ErrTransportClosing once closing.
+	SendTo(data []byte, addr net.Addr) error
+	// GetWriteBufferSize returns the bytes queued.
+	GetWriteBufferSize() int
 }
 
 // ProtocolBase gives a protocol the default behaviour of asyncio's base

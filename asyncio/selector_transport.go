@@ -48,6 +48,8 @@ type socketTransport struct {
 	protoPaused bool
 	closedFd    bool
 	hup         bool                // the poller reported a hang-up or error
+	sendfiling  bool                // Sendfile runs: Write is refused
+	wwait       *Future[struct{}]   // Sendfile waits for writability
 	emptyWait   []*Future[struct{}] // Drain-style waiters for an empty buffer
 
 	readFn, lostNil func(context.Context)
@@ -219,7 +221,7 @@ func (t *socketTransport) readReady(bits uint32) {
 		}
 		buf = t.io.rbuf
 	}
-	n, err := syscall.Read(t.fd, buf)
+	n, err := rawRead(t.fd, buf)
 	if err != nil {
 		if err == syscall.EAGAIN || err == syscall.EINTR {
 			return
@@ -288,6 +290,9 @@ func (t *socketTransport) Write(data []byte) error {
 	if t.eof {
 		return ErrWriteAfterEOF
 	}
+	if t.sendfiling {
+		return ErrSendfileInProgress
+	}
 	if len(data) == 0 {
 		return nil
 	}
@@ -299,15 +304,22 @@ func (t *socketTransport) Write(data []byte) error {
 		return ErrTransportClosing
 	}
 	if !t.writing {
-		n, err := syscall.Write(t.fd, data)
-		if err != nil {
-			if err != syscall.EAGAIN && err != syscall.EINTR {
-				t.fatalError(os.NewSyscallError("write", err), "Fatal write error on socket transport")
-				return nil
+		// Write until the kernel refuses (EAGAIN): only then is a
+		// writability edge sure to come (the poller is edge-triggered).
+		for len(data) > 0 {
+			n, err := rawWrite(t.fd, data)
+			if err != nil {
+				if err == syscall.EINTR {
+					continue
+				}
+				if err != syscall.EAGAIN {
+					t.fatalError(os.NewSyscallError("write", err), "Fatal write error on socket transport")
+					return nil
+				}
+				break
 			}
-			n = 0
+			data = data[n:]
 		}
-		data = data[n:]
 		if len(data) == 0 {
 			return nil
 		}
@@ -328,35 +340,48 @@ func (t *socketTransport) WriteLines(lines [][]byte) error {
 }
 
 func (t *socketTransport) writeReady() {
-	if !t.writing || t.connLost > 0 {
-		return
+	if f := t.wwait; f != nil {
+		t.wwait = nil
+		if !f.Done() {
+			f.SetResult(struct{}{})
+		}
 	}
-	n, err := syscall.Write(t.fd, t.wbuf[t.woff:])
-	if err != nil {
-		if err == syscall.EAGAIN || err == syscall.EINTR {
+	// Write until the buffer is empty or the kernel refuses (EAGAIN: the
+	// next writability edge will bring us back). ResumeWriting may queue
+	// more on the way; it is written in the same go.
+	for t.writing && t.connLost == 0 {
+		n, err := rawWrite(t.fd, t.wbuf[t.woff:])
+		if err != nil {
+			if err == syscall.EINTR {
+				continue
+			}
+			if err == syscall.EAGAIN {
+				if t.woff > 64*1024 && t.woff > len(t.wbuf)/2 {
+					t.wbuf = t.wbuf[:copy(t.wbuf, t.wbuf[t.woff:])]
+					t.woff = 0
+				}
+				return
+			}
+			t.writing = false
+			t.wbuf, t.woff = t.wbuf[:0], 0
+			err = os.NewSyscallError("write", err)
+			t.fatalError(err, "Fatal write error on socket transport")
+			t.wakeEmpty(err)
 			return
 		}
-		t.writing = false
-		t.wbuf, t.woff = t.wbuf[:0], 0
-		err = os.NewSyscallError("write", err)
-		t.fatalError(err, "Fatal write error on socket transport")
-		t.wakeEmpty(err)
-		return
-	}
-	t.woff += n
-	t.maybeResumeProtocol() // may append to the buffer
-	if t.woff == len(t.wbuf) {
-		t.writing = false
-		t.wbuf, t.woff = t.wbuf[:0], 0
-		t.wakeEmpty(nil)
-		if t.closing {
-			t.callConnectionLost(nil)
-		} else if t.eof {
-			syscall.Shutdown(t.fd, syscall.SHUT_WR)
+		t.woff += n
+		t.maybeResumeProtocol() // may append to the buffer
+		if t.woff == len(t.wbuf) {
+			t.writing = false
+			t.wbuf, t.woff = t.wbuf[:0], 0
+			t.wakeEmpty(nil)
+			if t.closing {
+				t.callConnectionLost(nil)
+			} else if t.eof {
+				syscall.Shutdown(t.fd, syscall.SHUT_WR)
+			}
+			return
 		}
-	} else if t.woff > len(t.wbuf)/2 && t.woff > 64*1024 {
-		t.wbuf = t.wbuf[:copy(t.wbuf, t.wbuf[t.woff:])]
-		t.woff = 0
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"syscall"
@@ -450,5 +451,62 @@ func TestGetaddrinfo(t *testing.T) {
 	})
 	if err != nil || got != "127.0.0.1:80" {
 		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// test_sendfile.py: test_sendfile / test_sendfile_ssl: loop.sendfile over
+// a transport sends the file's bytes, Write is refused meanwhile, and
+// the file's offset is left after them.
+func TestSendfile_test_sendfile(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789"), 400_000)
+	path := t.TempDir() + "/f"
+	os.WriteFile(path, data, 0o600)
+	for _, useTLS := range []bool{false, true} {
+		t.Run(fmt.Sprint("tls=", useTLS), func(t *testing.T) {
+			file, _ := os.Open(path)
+			defer file.Close()
+			serverCfg, clientCfg := testCerts()
+			_, err := runMain(t, func(ctx context.Context) (int, error) {
+				loop, _ := asyncio.GetRunningLoop(ctx)
+				done := asyncio.NewFuture[struct{}](loop)
+				sink := &sinkProto{want: int64(len(data) - 10), done: func() { done.SetResult(struct{}{}) }}
+				so := &asyncio.ServerOptions{}
+				co := &asyncio.ConnectOptions{}
+				if useTLS {
+					so.TLS, co.TLS = serverCfg, clientCfg
+				}
+				srv, err := asyncio.CreateServer(ctx, func() *sinkProto { return sink }, "127.0.0.1", 0, so)
+				if err != nil {
+					return 0, err
+				}
+				defer srv.Close()
+				tr, _, err := asyncio.CreateConnection(ctx, func() *echoProto { return &echoProto{} }, "127.0.0.1", mustAddr(t, srv).Port, co)
+				if err != nil {
+					return 0, err
+				}
+				defer tr.Close()
+				task := asyncio.CreateTask(ctx, func(ctx context.Context) (int64, error) {
+					return asyncio.Sendfile(ctx, tr, file, 10, 0)
+				})
+				asyncio.Sleep(ctx, 0)
+				if !useTLS && !task.Done() {
+					if err := tr.Write([]byte("x")); !errors.Is(err, asyncio.ErrSendfileInProgress) && !task.Done() {
+						t.Errorf("Write during Sendfile = %v", err)
+					}
+				}
+				n, err := asyncio.Await(ctx, task)
+				if err != nil || n != int64(len(data)-10) {
+					t.Errorf("Sendfile = %d, %v", n, err)
+				}
+				asyncio.Await(ctx, done)
+				if off, _ := file.Seek(0, 1); off != int64(len(data)) {
+					t.Errorf("offset %d", off)
+				}
+				return 0, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

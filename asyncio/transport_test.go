@@ -879,3 +879,84 @@ func TestSelectorEvents_test_pause_resume_reading_eof_while_paused(t *testing.T)
 		t.Fatal(err)
 	}
 }
+
+// Flow control: a protocol that writes more from ResumeWriting (as a pump
+// does) keeps the stream going: 64 MiB arrive whole.
+func TestFlowControl_resume_writing_refills(t *testing.T) {
+	const total = 64 << 20
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		done := asyncio.NewFuture[struct{}](loop)
+		srv, err := asyncio.CreateServer(ctx, func() *sinkProto {
+			return &sinkProto{want: total, done: func() { done.SetResult(struct{}{}) }}
+		}, "127.0.0.1", 0, nil)
+		if err != nil {
+			return 0, err
+		}
+		defer srv.Close()
+		tr, p, err := asyncio.CreateConnection(ctx, func() *pumpProto { return &pumpProto{} }, "127.0.0.1", mustAddr(t, srv).Port, nil)
+		if err != nil {
+			return 0, err
+		}
+		defer tr.Close()
+		p.left = total
+		p.pump()
+		return 0, asyncio.Timeout(ctx, 60*time.Second, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
+			_, err := asyncio.Await(ctx, done)
+			return err
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_selector_events.py: test_set_protocol / get_protocol, and
+// Server.AbortClients (3.13): the new protocol gets the data and the
+// ConnectionLost; an aborted client's peer sees the connection end.
+func TestSelectorEvents_test_set_protocol_and_abort_clients(t *testing.T) {
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		first := newRecProto(t, loop)
+		second := newRecProto(t, loop)
+		second.state = "CONNECTED"
+		srv, err := asyncio.CreateServer(ctx, func() *recProto { return first }, "127.0.0.1", 0, nil)
+		if err != nil {
+			return 0, err
+		}
+		defer srv.Close()
+		client := newRecProto(t, loop)
+		tr, _, err := asyncio.CreateConnection(ctx, func() *recProto { return client }, "127.0.0.1", mustAddr(t, srv).Port, nil)
+		if err != nil {
+			return 0, err
+		}
+		asyncio.Await(ctx, first.connected)
+		st := first.transport
+		if st.GetProtocol() != asyncio.BaseProtocol(first) {
+			t.Error("GetProtocol")
+		}
+		st.SetProtocol(second)
+		second.transport = st
+		tr.Write([]byte("to the second"))
+		for second.data.Len() < 13 {
+			second.gotData.Clear()
+			second.gotData.Wait(ctx)
+		}
+		if first.data.Len() != 0 {
+			t.Error("the first protocol got data after SetProtocol")
+		}
+		if st.GetExtraInfo("no such key") != nil {
+			t.Error("unknown extra info key")
+		}
+		srv.AbortClients()
+		asyncio.Await(ctx, second.done)
+		asyncio.Await(ctx, client.done)
+		if first.state != "CONNECTED" || second.state != "CLOSED" || client.state != "CLOSED" {
+			t.Errorf("states %s %s %s", first.state, second.state, client.state)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

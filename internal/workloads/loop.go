@@ -342,21 +342,21 @@ func W3FloorChan(t Timer, n int) error {
 // W4Spawn is W4 on the loop: create n tasks, each does Sleep(ctx, 0) once
 // and returns its index; gather them all (the main task awaits each in
 // turn). One op = one task.
-func W4Spawn(t Timer, n int) error { return w4(t, n, false, true) }
+func W4Spawn(t Timer, n int) error { return spawn(t, n, false, true) }
 
 // W4SpawnEager is W4Spawn on a loop whose task factory is
-// asyncio.EagerTaskFactory, so each task's first step (up to its
-// Sleep(ctx, 0)) runs inside CreateTask.
-func W4SpawnEager(t Timer, n int) error { return w4(t, n, true, true) }
+// EagerTaskFactory: each task's first step, up to its Sleep(ctx, 0), runs
+// inside CreateTask.
+func W4SpawnEager(t Timer, n int) error { return spawn(t, n, true, true) }
 
 // W4SpawnNoSleep is W4Spawn with coroutines that return at once.
-func W4SpawnNoSleep(t Timer, n int) error { return w4(t, n, false, false) }
+func W4SpawnNoSleep(t Timer, n int) error { return spawn(t, n, false, false) }
 
 // W4SpawnNoSleepEager is W4SpawnNoSleep with eager tasks: each completes
 // inside CreateTask and is never scheduled.
-func W4SpawnNoSleepEager(t Timer, n int) error { return w4(t, n, true, false) }
+func W4SpawnNoSleepEager(t Timer, n int) error { return spawn(t, n, true, false) }
 
-func w4(t Timer, n int, eager, sleep bool) error {
+func spawn(t Timer, n int, eager, sleep bool) error {
 	return withLoop(func(ctx context.Context, loop *asyncio.Loop) error {
 		if eager {
 			loop.SetTaskFactory(asyncio.EagerTaskFactory)
