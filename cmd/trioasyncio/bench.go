@@ -52,7 +52,7 @@ type benchCase struct {
 	n      int         // the reference size
 	quickN int         // the size of the -quick round
 	ours   benchImpl   // the headline figure
-	also   []benchImpl // other figures of the loop (W5: streams, two loops)
+	also   []benchImpl // other figures of the loop (W4: eager tasks; W5: streams, two loops)
 	floors []benchImpl // the first is the reference of the ratios
 	// peerRef names the peer that is the reference when there is no Go
 	// floor (goja_nodejs for W7).
@@ -89,6 +89,7 @@ func benchCases() []benchCase {
 			}},
 		{id: "W4", title: "W4 spawn", op: "task", n: workloads.W4N, quickN: 2_000,
 			ours: benchImpl{"asyncio loop (CreateTask, Sleep 0)", workloads.W4Spawn},
+			also: []benchImpl{{"the same, eager tasks (EagerTaskFactory)", workloads.W4SpawnEager}},
 			floors: []benchImpl{
 				{"Go floor: goroutines + WaitGroup", workloads.W4FloorGoroutines},
 				{"Go floor: the same, GOMAXPROCS 1", workloads.W4FloorGoroutines1P},
