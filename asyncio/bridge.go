@@ -352,7 +352,11 @@ func (c *bridgeCall[T]) createTask() {
 		close(c.done)
 		return
 	}
-	c.fut = CreateTask(&c.parent, coro, TaskOption{src: c.src})
+	if c.src != nil {
+		c.fut = CreateTask(&c.parent, coro, TaskOption{src: c.src})
+	} else {
+		c.fut = CreateTask(&c.parent, coro) // no options: no allocation for them
+	}
 	c.watch()
 }
 
