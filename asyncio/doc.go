@@ -56,12 +56,29 @@
 // on the loop (the way to touch loop-confined objects), and
 // [Loop.WaitStopped] waits for [Loop.Stop]. From asyncio code: [RunTrio]
 // runs trio code in the loop's nursery and returns a future of its
-// result. Cancellation is translated exactly both ways: a trio
+// result. Values cross too: [IterAsyncio] lets trio code range over what
+// an asyncio producer yields, [IterTrio] the other way round; [WrapFuture]
+// makes a [ConcurrentFuture] awaitable; a [TrioExecutor] runs executor
+// functions as trio code under a CapacityLimiter. Cancellation is
+// translated exactly both ways: a trio
 // cancellation of a RunAsyncio caller becomes one Task.Cancel, and the
 // caller gets trio's cancellation back once the task has ended; cancelling
 // a RunTrio future cancels the trio call's own scope. The boundary
 // functions called with the wrong flavor of ctx return [ErrWrongFlavor]
 // or [ErrAwaitOutsideTask] instead of blocking the loop.
+//
+// # Networking, processes and signals
+//
+// Network I/O follows asyncio's two styles: transports and protocols
+// (callbacks: [CreateServer], [CreateConnection], [Protocol]) and
+// streams (coroutines: [StartServer], [OpenConnection], [StreamReader],
+// [StreamWriter]), with TLS, Unix sockets and datagram endpoints
+// ([CreateDatagramEndpoint]). Subprocesses ([CreateSubprocessExec]),
+// pipes ([ConnectReadPipe]) and signal handlers
+// ([Loop.AddSignalHandler]) belong to the loop too. The readiness of
+// file descriptors comes from an epoll the loop owns, on Linux; elsewhere
+// these functions return [ErrNotSupported]. Everything the loop owns is
+// closed, killed or restored by its teardown.
 //
 // # Teardown
 //
