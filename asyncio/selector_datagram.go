@@ -495,12 +495,12 @@ func (t *datagramTransport) SendTo(data []byte, addr net.Addr) error {
 	} else if !t.connected {
 		return fmt.Errorf("%w: no address and no remote address", ErrDatagramAddress)
 	}
-	if t.connLost > 0 || t.closing {
-		if t.connLost >= logThresholdConnLostWrites {
-			t.loop.CallExceptionHandler(ExceptionContext{Message: "socket.sendto() raised exception."})
-		}
-		t.connLost++
+	if t.connLost > 0 {
+		t.connLost++ // counts sends to a lost endpoint, as asyncio's _conn_lost
 		return ErrTransportClosing
+	}
+	if t.closing {
+		return ErrTransportClosing // refused; what is buffered still goes
 	}
 	if len(t.queue) == t.qhead {
 		err := t.send(data, to)

@@ -415,9 +415,12 @@ func (t *writePipeTransport) Write(data []byte) error {
 	if len(data) == 0 {
 		return nil
 	}
-	if t.connLost > 0 || t.closing {
-		t.connLost++
+	if t.connLost > 0 {
+		t.connLost++ // counts writes to a lost pipe, as asyncio's _conn_lost
 		return ErrTransportClosing
+	}
+	if t.closing {
+		return ErrTransportClosing // refused; what is buffered still goes
 	}
 	if !t.writing {
 		n, err := syscall.Write(t.fd, data)
