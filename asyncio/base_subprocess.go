@@ -21,6 +21,11 @@ import (
 // (SIGKILL) and the block waits for its watcher, so no zombie and no
 // goroutine is left behind.
 
+const (
+	fSetPipeSz = 1031 // F_SETPIPE_SZ
+	pipeSize   = 1 << 20
+)
+
 // SubprocessExec starts program with args and connects its standard
 // streams as opts says, with a SubprocessProtocol made by factory
 // (asyncio's loop.subprocess_exec). It returns once the protocol's
@@ -135,6 +140,10 @@ func startSubprocess[P SubprocessProtocol](ctx context.Context, factory func() P
 			if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
 				return fail(os.NewSyscallError("pipe2", err))
 			}
+			// A bigger pipe than the 64 KiB default: fewer wake-ups of
+			// the loop per MiB (best effort; the limit is
+			// /proc/sys/fs/pipe-max-size).
+			syscall.Syscall(syscall.SYS_FCNTL, uintptr(p[0]), fSetPipeSz, pipeSize)
 			child, mine := p[0], p[1]
 			if i > 0 {
 				child, mine = p[1], p[0]

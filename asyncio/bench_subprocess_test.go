@@ -52,6 +52,43 @@ func BenchmarkSubprocessSpawnWait(b *testing.B) {
 	})
 }
 
+// BenchmarkSubprocessSpawnWaitPaired alternates the two ways in one run
+// (one op = one child each way), so that the load of a shared machine
+// weighs on both alike; it reports each way's time per child and their
+// ratio (target: loop/exec <= 1.2).
+func BenchmarkSubprocessSpawnWaitPaired(b *testing.B) {
+	var tExec, tLoop time.Duration
+	err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				if err := exec.Command("/bin/true").Run(); err != nil {
+					return 0, err
+				}
+				t1 := time.Now()
+				p, err := asyncio.CreateSubprocessExec(ctx, nil, "/bin/true")
+				if err != nil {
+					return 0, err
+				}
+				if _, err := p.Wait(ctx); err != nil {
+					return 0, err
+				}
+				tExec += t1.Sub(t0)
+				tLoop += time.Since(t1)
+			}
+			return 0, nil
+		})
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(tExec.Nanoseconds())/float64(b.N), "ns-exec/child")
+	b.ReportMetric(float64(tLoop.Nanoseconds())/float64(b.N), "ns-loop/child")
+	b.ReportMetric(float64(tLoop)/float64(tExec), "loop/exec")
+}
+
 const communicateSize = 256 << 20
 
 func BenchmarkCommunicateCat(b *testing.B) {
@@ -104,6 +141,67 @@ func BenchmarkCommunicateCat(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
+}
+
+// execCat pipes input through cat with exec.Cmd and io.Copy.
+func execCat(b *testing.B, input []byte) {
+	cmd := exec.Command("cat")
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		in.Write(input)
+		in.Close()
+	}()
+	var buf bytes.Buffer
+	io.Copy(&buf, out)
+	wg.Wait()
+	if err := cmd.Wait(); err != nil || buf.Len() != len(input) {
+		b.Fatal(err, buf.Len())
+	}
+}
+
+// BenchmarkCommunicateCatPaired alternates exec.Cmd+io.Copy and
+// Process.Communicate, 256 MiB through cat each, and reports each way's
+// throughput and their ratio (target: loop/exec >= 0.9).
+func BenchmarkCommunicateCatPaired(b *testing.B) {
+	input := bytes.Repeat([]byte("0123456789abcdef"), communicateSize/16)
+	var tExec, tLoop time.Duration
+	err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				execCat(b, input)
+				t1 := time.Now()
+				p, err := asyncio.CreateSubprocessExec(ctx, &asyncio.SubprocessOptions{Stdin: asyncio.StdioPipe, Stdout: asyncio.StdioPipe}, "cat")
+				if err != nil {
+					return 0, err
+				}
+				out, _, err := p.Communicate(ctx, input)
+				if err != nil || len(out) != communicateSize {
+					b.Error(err, len(out))
+					return 0, err
+				}
+				tExec += t1.Sub(t0)
+				tLoop += time.Since(t1)
+			}
+			return 0, nil
+		})
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mb := float64(communicateSize) * float64(b.N) / 1e6
+	b.ReportMetric(mb/tExec.Seconds(), "MB/s-exec")
+	b.ReportMetric(mb/tLoop.Seconds(), "MB/s-loop")
+	b.ReportMetric(tExec.Seconds()/tLoop.Seconds(), "loop/exec")
 }
 
 // udpClients runs 4 clients doing n round trips in all against addr and
