@@ -860,3 +860,41 @@ func TestSubprocess_watcher_leaves_other_children_alone(t *testing.T) {
 		t.Fatalf("the other child's Wait: %v, want exit status 5", err)
 	}
 }
+
+// Communicate cancelled mid-way leaves what it had read in the readers.
+func TestSubprocess_communicate_cancelled_keeps_output(t *testing.T) {
+	defer noChildren(t)
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		p, err := asyncio.CreateSubprocessShell(ctx, &asyncio.SubprocessOptions{Stdout: asyncio.StdioPipe, Stderr: asyncio.StdioPipe},
+			"printf out; printf err >&2; exec sleep 3600")
+		if err != nil {
+			return 0, err
+		}
+		// Let the output arrive first.
+		for i := 0; i < 1000; i++ {
+			if err := asyncio.Sleep(ctx, time.Millisecond); err != nil {
+				return 0, err
+			}
+		}
+		err = asyncio.Timeout(ctx, 100*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
+			_, _, err := p.Communicate(ctx, nil)
+			return err
+		})
+		if !errors.Is(err, asyncio.ErrTimeout) {
+			t.Errorf("Communicate under a timeout: %v", err)
+		}
+		out, err := p.Stdout.Read(ctx, 100)
+		if string(out) != "out" || err != nil {
+			t.Errorf("Stdout after the cancel: %q %v", out, err)
+		}
+		errb, err := p.Stderr.Read(ctx, 100)
+		if string(errb) != "err" || err != nil {
+			t.Errorf("Stderr after the cancel: %q %v", errb, err)
+		}
+		p.Kill()
+		return p.Wait(ctx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
