@@ -477,3 +477,42 @@ func TestDatagram_flow_control_pause_resume_unixgram(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestEvents_test_create_datagram_endpoint_sock(t *testing.T) {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := conn.LocalAddr().(*net.UDPAddr)
+	_, err = runProcLoop(t, func(ctx context.Context) (int, error) {
+		l, _ := asyncio.GetRunningLoop(ctx)
+		p := newDgramProto(l)
+		tr, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *dgramProto { return p }, &asyncio.DatagramOptions{Conn: conn})
+		if err != nil {
+			return 0, err
+		}
+		if got := tr.GetExtraInfo("sockname").(*net.UDPAddr); got.Port != addr.Port {
+			t.Errorf("sockname %v, want %v", got, addr)
+		}
+		c, err := net.DialUDP("udp", nil, addr)
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close()
+		c.Write([]byte("to an adopted socket"))
+		if err := p.gotData.Wait(ctx); err != nil {
+			return 0, err
+		}
+		if p.got[0] != "to an adopted socket" {
+			t.Errorf("got %q", p.got)
+		}
+		if _, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *dgramProto { return p }, &asyncio.DatagramOptions{Conn: conn, LocalAddr: "127.0.0.1:0"}); !errors.Is(err, asyncio.ErrDatagramOptions) {
+			t.Errorf("Conn with an address: %v", err)
+		}
+		tr.Close()
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
