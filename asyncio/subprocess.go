@@ -145,7 +145,8 @@ type SubprocessTransport interface {
 	SetProtocol(p SubprocessProtocol)
 }
 
-// signalOf turns a signal into its number for the exit status.
+// returncodeOf is a child's Returncode: its exit code, or -N if signal N
+// killed it.
 func returncodeOf(ps *os.ProcessState) int {
 	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return -int(ws.Signal())

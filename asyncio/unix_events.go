@@ -19,7 +19,7 @@ import (
 // pipeFd takes f over: it duplicates f's descriptor (close-on-exec), makes
 // the copy non-blocking, closes f and returns the copy. Only pipes, FIFOs,
 // sockets and character devices (ttys) are accepted, as in asyncio.
-func pipeFd(f *os.File, write bool) (int, error) {
+func pipeFd(f *os.File) (int, error) {
 	if f == nil {
 		return -1, fmt.Errorf("%w: nil file", ErrInvalidFd)
 	}
@@ -82,7 +82,7 @@ func ConnectReadPipe[P Protocol](ctx context.Context, factory func() P, f *os.Fi
 	if err != nil {
 		return nil, zero, err
 	}
-	fd, err := pipeFd(f, false)
+	fd, err := pipeFd(f)
 	if err != nil {
 		return nil, zero, err
 	}
@@ -121,7 +121,7 @@ func ConnectWritePipe[P BaseProtocol](ctx context.Context, factory func() P, f *
 	if err != nil {
 		return nil, zero, err
 	}
-	fd, err := pipeFd(f, true)
+	fd, err := pipeFd(f)
 	if err != nil {
 		return nil, zero, err
 	}
