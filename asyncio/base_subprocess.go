@@ -90,6 +90,8 @@ func startSubprocess[P SubprocessProtocol](ctx context.Context, factory func() P
 	if err != nil {
 		return nil, zero, err
 	}
+	// The protocol first, as asyncio: a factory that fails leaves no child.
+	proto := factory()
 	if opts.Stdin.kind == stdioStdout || opts.Stdout.kind == stdioStdout {
 		return nil, zero, fmt.Errorf("%w: StdioStdout is only for Stderr", ErrBadStdio)
 	}
@@ -170,7 +172,6 @@ func startSubprocess[P SubprocessProtocol](ctx context.Context, factory func() P
 		return fail(err)
 	}
 	t := &subprocessTransport{loop: l, io: s, proc: proc, pid: proc.Pid, done: make(chan struct{}), pending: []func(){}}
-	proto := factory()
 	t.proto = proto
 	s.owned[t] = struct{}{}
 	// Watch the child: one goroutine waiting for this pid only.
