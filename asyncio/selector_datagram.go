@@ -112,7 +112,10 @@ func CreateDatagramEndpoint[P DatagramProtocol](ctx context.Context, factory fun
 			return fail(fmt.Errorf("asyncio: connect %s: %w", opts.RemoteAddr, os.NewSyscallError("connect", err)))
 		}
 	}
-	p := factory()
+	var p P
+	if perr := protectCall(func() { p = factory() }); perr != nil {
+		return fail(perr)
+	}
 	waiter := NewFuture[struct{}](l)
 	t, err := newDatagramTransport(l, fd, fam, p, remote != nil, waiter)
 	if err != nil {
@@ -172,7 +175,11 @@ func datagramFromConn[P DatagramProtocol](ctx context.Context, l *Loop, factory 
 	}
 	_, perr := syscall.Getpeername(fd)
 	conn.Close()
-	p := factory()
+	var p P
+	if ferr := protectCall(func() { p = factory() }); ferr != nil {
+		syscall.Close(fd)
+		return nil, zero, ferr
+	}
 	waiter := NewFuture[struct{}](l)
 	t, err := newDatagramTransport(l, fd, fam, p, perr == nil, waiter)
 	if err != nil {
@@ -184,6 +191,17 @@ func datagramFromConn[P DatagramProtocol](ctx context.Context, l *Loop, factory 
 		return nil, zero, err
 	}
 	return t, p, nil
+}
+
+// protectCall runs fn, turning its panic into an error.
+func protectCall(fn func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = trio.NewPanicError(v)
+		}
+	}()
+	fn()
+	return nil
 }
 
 // resolveUDP resolves "host:port" (a literal address at once, a name off

@@ -82,11 +82,11 @@ func ConnectReadPipe[P Protocol](ctx context.Context, factory func() P, f *os.Fi
 	if err != nil {
 		return nil, zero, err
 	}
+	p := factory() // first, as asyncio: a failing factory leaks nothing
 	fd, err := pipeFd(f)
 	if err != nil {
 		return nil, zero, err
 	}
-	p := factory()
 	waiter := NewFuture[struct{}](l)
 	t, err := newReadPipeTransport(l, fd, p, waiter)
 	if err != nil {
@@ -121,11 +121,11 @@ func ConnectWritePipe[P BaseProtocol](ctx context.Context, factory func() P, f *
 	if err != nil {
 		return nil, zero, err
 	}
+	p := factory() // first, as asyncio: a failing factory leaks nothing
 	fd, err := pipeFd(f)
 	if err != nil {
 		return nil, zero, err
 	}
-	p := factory()
 	waiter := NewFuture[struct{}](l)
 	t, err := newWritePipeTransport(l, fd, p, waiter)
 	if err != nil {
