@@ -316,15 +316,17 @@ func BenchmarkUDPEchoPaired(b *testing.B) {
 	}()
 	defer func() { pc.Close(); <-done }()
 	err = asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
-		tr, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (asyncio.DatagramTransport, error) {
+		loopAddr, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (string, error) {
 			tr, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *exampleUDPEchoRaw { return &exampleUDPEchoRaw{} },
 				&asyncio.DatagramOptions{LocalAddr: "127.0.0.1:0"})
-			return tr, err
+			if err != nil {
+				return "", err
+			}
+			return tr.GetExtraInfo("sockname").(net.Addr).String(), nil
 		})
 		if err != nil {
 			return err
 		}
-		loopAddr, _ := asyncio.RunSync(ctx, func() (string, error) { return tr.GetExtraInfo("sockname").(net.Addr).String(), nil })
 		const clients, block = 4, 200
 		var mu sync.Mutex
 		var tG, tL time.Duration
