@@ -23,7 +23,7 @@ import (
 
 const (
 	fSetPipeSz = 1031 // F_SETPIPE_SZ
-	pipeSize   = 1 << 20
+	pipeSize   = 256 << 10
 )
 
 // SubprocessExec starts program with args and connects its standard
@@ -143,8 +143,10 @@ func startSubprocess[P SubprocessProtocol](ctx context.Context, factory func() P
 				return fail(os.NewSyscallError("pipe2", err))
 			}
 			// A bigger pipe than the 64 KiB default: fewer wake-ups of
-			// the loop per MiB (best effort; the limit is
-			// /proc/sys/fs/pipe-max-size).
+			// the loop per MiB. Best effort, and kept modest: pipe
+			// buffers count against the user's pipe-user-pages-soft
+			// (64 MiB by default), past which the kernel gives every new
+			// pipe of that user a single page.
 			syscall.Syscall(syscall.SYS_FCNTL, uintptr(p[0]), fSetPipeSz, pipeSize)
 			child, mine := p[0], p[1]
 			if i > 0 {
