@@ -21,6 +21,11 @@ import (
 // (SIGKILL) and the block waits for its watcher, so no zombie and no
 // goroutine is left behind.
 
+const (
+	fSetPipeSz = 1031 // F_SETPIPE_SZ
+	pipeSize   = 256 << 10
+)
+
 // SubprocessExec starts program with args and connects its standard
 // streams as opts says, with a SubprocessProtocol made by factory
 // (asyncio's loop.subprocess_exec). It returns once the protocol's
@@ -85,6 +90,8 @@ func startSubprocess[P SubprocessProtocol](ctx context.Context, factory func() P
 	if err != nil {
 		return nil, zero, err
 	}
+	// The protocol first, as asyncio: a factory that fails leaves no child.
+	proto := factory()
 	if opts.Stdin.kind == stdioStdout || opts.Stdout.kind == stdioStdout {
 		return nil, zero, fmt.Errorf("%w: StdioStdout is only for Stderr", ErrBadStdio)
 	}
@@ -135,6 +142,12 @@ func startSubprocess[P SubprocessProtocol](ctx context.Context, factory func() P
 			if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
 				return fail(os.NewSyscallError("pipe2", err))
 			}
+			// A bigger pipe than the 64 KiB default: fewer wake-ups of
+			// the loop per MiB. Best effort, and kept modest: pipe
+			// buffers count against the user's pipe-user-pages-soft
+			// (64 MiB by default), past which the kernel gives every new
+			// pipe of that user a single page.
+			syscall.Syscall(syscall.SYS_FCNTL, uintptr(p[0]), fSetPipeSz, pipeSize)
 			child, mine := p[0], p[1]
 			if i > 0 {
 				child, mine = p[1], p[0]
@@ -161,7 +174,6 @@ func startSubprocess[P SubprocessProtocol](ctx context.Context, factory func() P
 		return fail(err)
 	}
 	t := &subprocessTransport{loop: l, io: s, proc: proc, pid: proc.Pid, done: make(chan struct{}), pending: []func(){}}
-	proto := factory()
 	t.proto = proto
 	s.owned[t] = struct{}{}
 	// Watch the child: one goroutine waiting for this pid only.

@@ -3,6 +3,7 @@ package asyncio
 import (
 	"errors"
 	"net"
+	"syscall"
 )
 
 // Errors of datagram endpoints.
@@ -55,4 +56,13 @@ type DatagramOptions struct {
 	ReusePort bool
 	// AllowBroadcast sets SO_BROADCAST.
 	AllowBroadcast bool
+	// Conn, if not nil, is an existing datagram socket (a *net.UDPConn or
+	// *net.UnixConn, bound or connected already) to use instead of making
+	// one (asyncio's sock=): the addresses and options above must then be
+	// empty. The loop takes it over: it duplicates its descriptor and
+	// closes Conn.
+	Conn interface {
+		SyscallConn() (syscall.RawConn, error)
+		Close() error
+	}
 }

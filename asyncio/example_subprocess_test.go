@@ -287,3 +287,42 @@ func ExampleDatagramOptions() {
 	})
 	// Output: hello over unixgram
 }
+
+// exampleEchoChild prints what the child echoes and closes the transport
+// after the first reply, which kills the child.
+type exampleEchoChild struct {
+	asyncio.SubprocessProtocolBase
+	t    asyncio.SubprocessTransport
+	done *asyncio.Future[struct{}]
+}
+
+func (p *exampleEchoChild) ConnectionMade(t asyncio.SubprocessTransport) { p.t = t }
+func (p *exampleEchoChild) PipeDataReceived(fd int, data []byte) {
+	fmt.Printf("fd %d: %s", fd, data)
+	p.t.Close() // the child is still running: Close kills it
+}
+func (p *exampleEchoChild) ProcessExited() {
+	rc, _ := p.t.GetReturncode()
+	fmt.Println("killed:", rc == -int(syscall.SIGKILL))
+}
+func (p *exampleEchoChild) ConnectionLost(error) { p.done.SetResult(struct{}{}) }
+
+// The transport of a child: write to its stdin pipe, close it to kill it.
+func ExampleSubprocessTransport() {
+	_ = asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
+			p := &exampleEchoChild{done: asyncio.NewFuture[struct{}](loop)}
+			t, _, err := asyncio.SubprocessExec(ctx, func() *exampleEchoChild { return p }, nil, "cat")
+			if err != nil {
+				return 0, err
+			}
+			t.GetPipeTransport(0).Write([]byte("hello, cat\n"))
+			_, err = asyncio.Await(ctx, p.done)
+			return 0, err
+		})
+		return err
+	})
+	// Output:
+	// fd 1: hello, cat
+	// killed: true
+}

@@ -40,6 +40,12 @@ func CreateDatagramEndpoint[P DatagramProtocol](ctx context.Context, factory fun
 	if err != nil {
 		return nil, zero, err
 	}
+	if opts != nil && opts.Conn != nil {
+		if opts.LocalAddr != "" || opts.RemoteAddr != "" || opts.ReusePort || opts.AllowBroadcast || opts.Network != "" {
+			return nil, zero, fmt.Errorf("%w: Conn with other options", ErrDatagramOptions)
+		}
+		return datagramFromConn(ctx, l, factory, opts.Conn)
+	}
 	if opts == nil || (opts.LocalAddr == "" && opts.RemoteAddr == "") {
 		return nil, zero, fmt.Errorf("%w: neither a local nor a remote address", ErrDatagramOptions)
 	}
@@ -106,7 +112,10 @@ func CreateDatagramEndpoint[P DatagramProtocol](ctx context.Context, factory fun
 			return fail(fmt.Errorf("asyncio: connect %s: %w", opts.RemoteAddr, os.NewSyscallError("connect", err)))
 		}
 	}
-	p := factory()
+	var p P
+	if perr := protectCall(func() { p = factory() }); perr != nil {
+		return fail(perr)
+	}
 	waiter := NewFuture[struct{}](l)
 	t, err := newDatagramTransport(l, fd, fam, p, remote != nil, waiter)
 	if err != nil {
@@ -117,6 +126,82 @@ func CreateDatagramEndpoint[P DatagramProtocol](ctx context.Context, factory fun
 		return nil, zero, err
 	}
 	return t, p, nil
+}
+
+// datagramFromConn takes an existing datagram socket over.
+func datagramFromConn[P DatagramProtocol](ctx context.Context, l *Loop, factory func() P, conn interface {
+	SyscallConn() (syscall.RawConn, error)
+	Close() error
+}) (DatagramTransport, P, error) {
+	var zero P
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return nil, zero, err
+	}
+	fd := -1
+	var derr error
+	if cerr := rc.Control(func(ofd uintptr) {
+		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, ofd, syscall.F_DUPFD_CLOEXEC, 0)
+		if e != 0 {
+			derr = os.NewSyscallError("fcntl", e)
+			return
+		}
+		fd = int(r)
+	}); cerr != nil {
+		return nil, zero, cerr
+	}
+	if derr != nil {
+		return nil, zero, derr
+	}
+	if sockType(fd) != syscall.SOCK_DGRAM {
+		syscall.Close(fd)
+		return nil, zero, fmt.Errorf("%w: Conn is not a datagram socket", ErrDatagramOptions)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		syscall.Close(fd)
+		return nil, zero, os.NewSyscallError("getsockname", err)
+	}
+	fam := syscall.AF_INET
+	switch sa.(type) {
+	case *syscall.SockaddrInet6:
+		fam = syscall.AF_INET6
+	case *syscall.SockaddrUnix:
+		fam = syscall.AF_UNIX
+	}
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return nil, zero, os.NewSyscallError("fcntl", err)
+	}
+	_, perr := syscall.Getpeername(fd)
+	conn.Close()
+	var p P
+	if ferr := protectCall(func() { p = factory() }); ferr != nil {
+		syscall.Close(fd)
+		return nil, zero, ferr
+	}
+	waiter := NewFuture[struct{}](l)
+	t, err := newDatagramTransport(l, fd, fam, p, perr == nil, waiter)
+	if err != nil {
+		syscall.Close(fd)
+		return nil, zero, err
+	}
+	if _, err := Await(ctx, waiter); err != nil {
+		t.Abort()
+		return nil, zero, err
+	}
+	return t, p, nil
+}
+
+// protectCall runs fn, turning its panic into an error.
+func protectCall(fn func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = trio.NewPanicError(v)
+		}
+	}()
+	fn()
+	return nil
 }
 
 // resolveUDP resolves "host:port" (a literal address at once, a name off
@@ -495,12 +580,12 @@ func (t *datagramTransport) SendTo(data []byte, addr net.Addr) error {
 	} else if !t.connected {
 		return fmt.Errorf("%w: no address and no remote address", ErrDatagramAddress)
 	}
-	if t.connLost > 0 || t.closing {
-		if t.connLost >= logThresholdConnLostWrites {
-			t.loop.CallExceptionHandler(ExceptionContext{Message: "socket.sendto() raised exception."})
-		}
-		t.connLost++
+	if t.connLost > 0 {
+		t.connLost++ // counts sends to a lost endpoint, as asyncio's _conn_lost
 		return ErrTransportClosing
+	}
+	if t.closing {
+		return ErrTransportClosing // refused; what is buffered still goes
 	}
 	if len(t.queue) == t.qhead {
 		err := t.send(data, to)

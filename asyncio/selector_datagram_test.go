@@ -409,3 +409,110 @@ func TestDatagram_teardown_closes_endpoints(t *testing.T) {
 		t.Errorf("fds %d before, %d after", fds0, fds)
 	}
 }
+
+// flowDgram records PauseWriting/ResumeWriting with the buffer size.
+type flowDgram struct {
+	dgramProto
+	marks []int // buffer size at PauseWriting (positive), ResumeWriting (negative)
+}
+
+func (p *flowDgram) PauseWriting()  { p.marks = append(p.marks, p.tr.GetWriteBufferSize()) }
+func (p *flowDgram) ResumeWriting() { p.marks = append(p.marks, -p.tr.GetWriteBufferSize()) }
+
+// Flow control, made certain with a Unix datagram socket: a receiver that
+// does not read makes sendto fail with EAGAIN, so the sender buffers,
+// pauses its protocol over the high-water mark and resumes it at the low
+// one; every datagram arrives, in order.
+func TestDatagram_flow_control_pause_resume_unixgram(t *testing.T) {
+	dir := t.TempDir()
+	const n = 2000
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		l, _ := asyncio.GetRunningLoop(ctx)
+		rp := newDgramProto(l)
+		next, inOrder := 0, true
+		rp.onData = func(p *dgramProto, data []byte, addr net.Addr) {
+			v := int(data[0])<<8 | int(data[1])
+			if v != next {
+				inOrder = false
+			}
+			next = v + 1
+			if v == n-1 {
+				p.gotData.Set()
+			}
+		}
+		rtr, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *dgramProto { return rp }, &asyncio.DatagramOptions{Network: "unixgram", LocalAddr: filepath.Join(dir, "r")})
+		if err != nil {
+			return 0, err
+		}
+		rtr.PauseReading()
+		sp := &flowDgram{dgramProto: *newDgramProto(l)}
+		str, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *flowDgram { return sp }, &asyncio.DatagramOptions{Network: "unixgram", RemoteAddr: filepath.Join(dir, "r")})
+		if err != nil {
+			return 0, err
+		}
+		str.SetWriteBufferLimits(8*1024, 2*1024)
+		for i := 0; i < n; i++ {
+			b := make([]byte, 100)
+			b[0], b[1] = byte(i>>8), byte(i)
+			if err := str.Write(b); err != nil {
+				return 0, err
+			}
+		}
+		if len(sp.marks) != 1 || sp.marks[0] <= 8*1024 {
+			t.Errorf("marks %v after the burst, want one pause over 8 KiB", sp.marks)
+		}
+		rtr.ResumeReading()
+		if err := rp.gotData.Wait(ctx); err != nil {
+			return 0, err
+		}
+		if len(sp.marks) != 2 || -sp.marks[1] > 2*1024 {
+			t.Errorf("marks %v, want a resume at 2 KiB or less", sp.marks)
+		}
+		if !inOrder || rp.received != n || len(sp.errs) != 0 {
+			t.Errorf("received %d of %d, in order %v, errors %v", rp.received, n, inOrder, sp.errs)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEvents_test_create_datagram_endpoint_sock(t *testing.T) {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := conn.LocalAddr().(*net.UDPAddr)
+	_, err = runProcLoop(t, func(ctx context.Context) (int, error) {
+		l, _ := asyncio.GetRunningLoop(ctx)
+		p := newDgramProto(l)
+		tr, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *dgramProto { return p }, &asyncio.DatagramOptions{Conn: conn})
+		if err != nil {
+			return 0, err
+		}
+		if got := tr.GetExtraInfo("sockname").(*net.UDPAddr); got.Port != addr.Port {
+			t.Errorf("sockname %v, want %v", got, addr)
+		}
+		c, err := net.DialUDP("udp", nil, addr)
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close()
+		c.Write([]byte("to an adopted socket"))
+		if err := p.gotData.Wait(ctx); err != nil {
+			return 0, err
+		}
+		if p.got[0] != "to an adopted socket" {
+			t.Errorf("got %q", p.got)
+		}
+		if _, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *dgramProto { return p }, &asyncio.DatagramOptions{Conn: conn, LocalAddr: "127.0.0.1:0"}); !errors.Is(err, asyncio.ErrDatagramOptions) {
+			t.Errorf("Conn with an address: %v", err)
+		}
+		tr.Close()
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

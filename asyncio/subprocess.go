@@ -145,7 +145,8 @@ type SubprocessTransport interface {
 	SetProtocol(p SubprocessProtocol)
 }
 
-// signalOf turns a signal into its number for the exit status.
+// returncodeOf is a child's Returncode: its exit code, or -N if signal N
+// killed it.
 func returncodeOf(ps *os.ProcessState) int {
 	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return -int(ws.Signal())
@@ -206,6 +207,43 @@ func createProcess(ctx context.Context, opts *SubprocessOptions, shell bool, pro
 	return &Process{t: t, proto: proto, Stdin: proto.stdin, Stdout: proto.stdout, Stderr: proto.stderr}, nil
 }
 
+// communicateChunk is how much of its input Communicate hands the stdin
+// pipe at once.
+const communicateChunk = 256 << 10
+
+// A collector takes a pipe's data for Communicate, bypassing its
+// StreamReader's limit and flow control (Communicate reads all anyway).
+type collector struct {
+	buf  []byte
+	done *Future[struct{}]
+}
+
+// collect reads the stream of fd to its end for Communicate: what r has
+// buffered, then every byte as it arrives, without pausing the pipe.
+// Cancelled, it puts what it took back into r, in order.
+func (p *subprocessStreamProtocol) collect(ctx context.Context, fd int, r *StreamReader) ([]byte, error) {
+	if r.eof || r.err != nil || r.waiter != nil || p.collectors[fd] != nil {
+		return r.Read(ctx, -1)
+	}
+	c := &collector{buf: r.buf, done: NewFuture[struct{}](p.loop)}
+	r.buf = nil
+	p.collectors[fd] = c
+	if r.paused {
+		r.paused = false
+		r.transport.ResumeReading()
+	}
+	_, err := Await(ctx, c.done)
+	p.collectors[fd] = nil
+	if err != nil {
+		r.buf = append(c.buf, r.buf...)
+		return nil, err
+	}
+	if c.buf == nil {
+		c.buf = []byte{}
+	}
+	return c.buf, nil
+}
+
 // subprocessStreamProtocol feeds a Process's streams
 // (asyncio.subprocess.SubprocessStreamProtocol).
 type subprocessStreamProtocol struct {
@@ -218,6 +256,7 @@ type subprocessStreamProtocol struct {
 	stdinProto             *StreamReaderProtocol // the stdin pipe's flow control
 	pipes                  map[int]bool
 	exited, transportClose bool
+	collectors             [3]*collector // Communicate's, while it reads
 }
 
 func (p *subprocessStreamProtocol) ConnectionMade(t SubprocessTransport) {
@@ -242,6 +281,11 @@ func (p *subprocessStreamProtocol) ConnectionMade(t SubprocessTransport) {
 }
 
 func (p *subprocessStreamProtocol) PipeDataReceived(fd int, data []byte) {
+	if fd >= 0 && fd < 3 && p.collectors[fd] != nil {
+		c := p.collectors[fd]
+		c.buf = append(c.buf, data...)
+		return
+	}
 	switch fd {
 	case 1:
 		if p.stdout != nil {
@@ -270,6 +314,13 @@ func (p *subprocessStreamProtocol) PipeConnectionLost(fd int, err error) {
 				r.FeedEOF()
 			} else {
 				r.SetException(err)
+			}
+		}
+		if c := p.collectors[fd]; c != nil {
+			if err == nil {
+				c.done.SetResult(struct{}{})
+			} else {
+				c.done.SetException(err)
 			}
 		}
 	}
@@ -347,35 +398,43 @@ func (p *Process) Wait(ctx context.Context) (int, error) {
 // communicate). It returns what was read (nil for a stream that is not a
 // pipe). A child that stops reading its stdin early (a broken pipe) is
 // not an error. Cancelled, it returns the CancelledError: the child keeps
-// running, and what was read so far is lost. A coroutine.
+// running, and what was read so far stays in Stdout and Stderr. Cost: the
+// output is gathered in memory (no flow control: Communicate reads
+// everything anyway), input is handed to the pipe in 256 KiB chunks. A
+// coroutine.
 func (p *Process) Communicate(ctx context.Context, input []byte) (stdout, stderr []byte, err error) {
 	feed := CreateTask(ctx, func(ctx context.Context) ([]byte, error) {
 		if p.Stdin == nil {
 			return nil, nil
 		}
-		if len(input) > 0 {
-			if werr := p.Stdin.Write(input); werr == nil {
-				if derr := p.Stdin.Drain(ctx); derr != nil && !brokenPipe(derr) {
-					return nil, derr
+		// In chunks, so that the transport never copies all of input.
+		for off := 0; off < len(input); off += communicateChunk {
+			if werr := p.Stdin.Write(input[off:min(off+communicateChunk, len(input))]); werr != nil {
+				break // the pipe is closed: the child does not read
+			}
+			if derr := p.Stdin.Drain(ctx); derr != nil {
+				if brokenPipe(derr) {
+					break
 				}
+				return nil, derr
 			}
 		}
 		p.Stdin.Close()
 		return nil, nil
 	})
-	read := func(r *StreamReader) *Task[[]byte] {
+	read := func(fd int, r *StreamReader) *Task[[]byte] {
 		return CreateTask(ctx, func(ctx context.Context) ([]byte, error) {
 			if r == nil {
 				return nil, nil
 			}
-			b, err := r.Read(ctx, -1)
+			b, err := p.proto.collect(ctx, fd, r)
 			if err != nil && brokenPipe(err) {
 				err = nil
 			}
 			return b, err
 		})
 	}
-	outT, errT := read(p.Stdout), read(p.Stderr)
+	outT, errT := read(1, p.Stdout), read(2, p.Stderr)
 	res, err := Await[[][]byte](ctx, Gather[[]byte](ctx, feed, outT, errT))
 	if err != nil {
 		return nil, nil, err

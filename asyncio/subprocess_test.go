@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -827,5 +828,73 @@ func waitGoroutines(t *testing.T, n int) {
 			return
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// The child watcher waits for the loop's own children only: a child
+// started by os/exec beside the loop's keeps its status for its Cmd.
+func TestSubprocess_watcher_leaves_other_children_alone(t *testing.T) {
+	defer noChildren(t)
+	other := exec.Command("sh", "-c", "sleep 0.2; exit 5")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		for i := 0; i < 5; i++ {
+			p, err := asyncio.CreateSubprocessShell(ctx, nil, "sleep 0.1")
+			if err != nil {
+				return 0, err
+			}
+			if _, err := p.Wait(ctx); err != nil {
+				return 0, err
+			}
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = other.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 5 {
+		t.Fatalf("the other child's Wait: %v, want exit status 5", err)
+	}
+}
+
+// Communicate cancelled mid-way leaves what it had read in the readers.
+func TestSubprocess_communicate_cancelled_keeps_output(t *testing.T) {
+	defer noChildren(t)
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		p, err := asyncio.CreateSubprocessShell(ctx, &asyncio.SubprocessOptions{Stdout: asyncio.StdioPipe, Stderr: asyncio.StdioPipe},
+			"printf out; printf err >&2; exec sleep 3600")
+		if err != nil {
+			return 0, err
+		}
+		// Let the output arrive first.
+		for i := 0; i < 1000; i++ {
+			if err := asyncio.Sleep(ctx, time.Millisecond); err != nil {
+				return 0, err
+			}
+		}
+		err = asyncio.Timeout(ctx, 100*time.Millisecond, func(ctx context.Context, _ *asyncio.TimeoutScope) error {
+			_, _, err := p.Communicate(ctx, nil)
+			return err
+		})
+		if !errors.Is(err, asyncio.ErrTimeout) {
+			t.Errorf("Communicate under a timeout: %v", err)
+		}
+		out, err := p.Stdout.Read(ctx, 100)
+		if string(out) != "out" || err != nil {
+			t.Errorf("Stdout after the cancel: %q %v", out, err)
+		}
+		errb, err := p.Stderr.Read(ctx, 100)
+		if string(errb) != "err" || err != nil {
+			t.Errorf("Stderr after the cancel: %q %v", errb, err)
+		}
+		p.Kill()
+		return p.Wait(ctx)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

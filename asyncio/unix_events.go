@@ -19,7 +19,7 @@ import (
 // pipeFd takes f over: it duplicates f's descriptor (close-on-exec), makes
 // the copy non-blocking, closes f and returns the copy. Only pipes, FIFOs,
 // sockets and character devices (ttys) are accepted, as in asyncio.
-func pipeFd(f *os.File, write bool) (int, error) {
+func pipeFd(f *os.File) (int, error) {
 	if f == nil {
 		return -1, fmt.Errorf("%w: nil file", ErrInvalidFd)
 	}
@@ -82,11 +82,11 @@ func ConnectReadPipe[P Protocol](ctx context.Context, factory func() P, f *os.Fi
 	if err != nil {
 		return nil, zero, err
 	}
-	fd, err := pipeFd(f, false)
+	p := factory() // first, as asyncio: a failing factory leaks nothing
+	fd, err := pipeFd(f)
 	if err != nil {
 		return nil, zero, err
 	}
-	p := factory()
 	waiter := NewFuture[struct{}](l)
 	t, err := newReadPipeTransport(l, fd, p, waiter)
 	if err != nil {
@@ -121,11 +121,11 @@ func ConnectWritePipe[P BaseProtocol](ctx context.Context, factory func() P, f *
 	if err != nil {
 		return nil, zero, err
 	}
-	fd, err := pipeFd(f, true)
+	p := factory() // first, as asyncio: a failing factory leaks nothing
+	fd, err := pipeFd(f)
 	if err != nil {
 		return nil, zero, err
 	}
-	p := factory()
 	waiter := NewFuture[struct{}](l)
 	t, err := newWritePipeTransport(l, fd, p, waiter)
 	if err != nil {
@@ -415,9 +415,12 @@ func (t *writePipeTransport) Write(data []byte) error {
 	if len(data) == 0 {
 		return nil
 	}
-	if t.connLost > 0 || t.closing {
-		t.connLost++
+	if t.connLost > 0 {
+		t.connLost++ // counts writes to a lost pipe, as asyncio's _conn_lost
 		return ErrTransportClosing
+	}
+	if t.closing {
+		return ErrTransportClosing // refused; what is buffered still goes
 	}
 	if !t.writing {
 		n, err := syscall.Write(t.fd, data)

@@ -246,3 +246,89 @@ func TestUnixPipes_teardown_closes_them(t *testing.T) {
 		t.Errorf("fds %d before, %d after", fds0, fds)
 	}
 }
+
+func TestUnixWritePipe_test_write_eof_pending_abort_and_write_after_close(t *testing.T) {
+	for _, abort := range []bool{false, true} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := make(chan int, 1)
+		release := make(chan struct{})
+		go func() {
+			<-release
+			b, _ := io.ReadAll(r)
+			r.Close()
+			read <- len(b)
+		}()
+		_, err = runProcLoop(t, func(ctx context.Context) (int, error) {
+			l, _ := asyncio.GetRunningLoop(ctx)
+			p := newRecProto(t, l)
+			tr, _, err := asyncio.ConnectWritePipe(ctx, func() *recProto { return p }, w)
+			if err != nil {
+				return 0, err
+			}
+			tr.SetWriteBufferLimits(1<<30, -1)
+			tr.Write(make([]byte, 1<<20)) // more than the pipe holds: some is buffered
+			if tr.GetWriteBufferSize() == 0 {
+				t.Error("nothing buffered")
+			}
+			if abort {
+				tr.Abort()
+			} else {
+				tr.WriteEOF()
+				tr.Close() // a second close does nothing
+			}
+			if !tr.IsClosing() {
+				t.Error("not closing")
+			}
+			if err := tr.Write([]byte("x")); !errors.Is(err, asyncio.ErrTransportClosing) {
+				t.Errorf("Write after close: %v", err)
+			}
+			close(release)
+			if _, err := asyncio.Await(ctx, p.done); err != nil {
+				return 0, err
+			}
+			if p.lostErr != nil {
+				t.Errorf("lost with %v", p.lostErr)
+			}
+			return 0, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := <-read
+		if !abort && n != 1<<20 {
+			t.Errorf("WriteEOF: reader got %d bytes, want all", n)
+		}
+		if abort && n >= 1<<20 {
+			t.Errorf("Abort: reader got %d bytes, want the buffer dropped", n)
+		}
+	}
+}
+
+func TestUnixReadPipe_test__read_ready_eof_protocol_order(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = runProcLoop(t, func(ctx context.Context) (int, error) {
+		l, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, l)
+		if _, _, err := asyncio.ConnectReadPipe(ctx, func() *recProto { return p }, r); err != nil {
+			return 0, err
+		}
+		w.Close()
+		if _, err := asyncio.Await(ctx, p.done); err != nil {
+			return 0, err
+		}
+		// recProto checks the order: ConnectionMade, EOFReceived, ConnectionLost.
+		if p.state != "CLOSED" || p.lostErr != nil {
+			t.Errorf("state %s lost %v", p.state, p.lostErr)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
