@@ -167,7 +167,7 @@ func (l *Loop) CallSoon(cb func(ctx context.Context), opts ...CallOption) *Handl
 	if l.in.pending.Load() {
 		// Callbacks the loop's own code queued with CallSoonThreadsafe
 		// go first: CPython keeps the two in one FIFO queue.
-		l.ready = l.in.drain(l.ready)
+		l.ready = l.in.drainCalls(l.ready)
 	}
 	l.ready = append(l.ready, h)
 	return h

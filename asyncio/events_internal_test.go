@@ -5,6 +5,7 @@ package asyncio
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 )
@@ -103,5 +104,27 @@ func TestTimerHeap_order(t *testing.T) {
 			t.Fatalf("pop order: got %+v after %+v, want no timer before the one popped ahead of it", th, prev)
 		}
 		prev = th
+	}
+}
+
+// I/O readiness posted to the inbox joins the ready queue at the start of
+// the next iteration, behind what the loop's own code scheduled meanwhile,
+// even when a CallSoon drains the inbox to keep CallSoonThreadsafe FIFO.
+func TestInbox_io_readiness_never_overtakes_CallSoon(t *testing.T) {
+	var order []string
+	err := OpenLoop(context.Background(), func(ctx context.Context, loop *Loop) error {
+		onLoopInternal(loop, func(ctx context.Context) {
+			loop.in.postIO(&Handle{run: callback(func(context.Context) { order = append(order, "io") }), ctx: loop.ctxI})
+			loop.CallSoonThreadsafe(func(context.Context) { order = append(order, "threadsafe") })
+			loop.CallSoon(func(context.Context) { order = append(order, "soon") })
+		})
+		loop.Synchronize(ctx)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"threadsafe", "soon", "io"}; !slices.Equal(order, want) {
+		t.Errorf("order: got %v, want %v", order, want)
 	}
 }

@@ -11,17 +11,22 @@ import (
 // exceptions never retrieved all arrive as handles posted here. The loop
 // goroutine moves them to its ready queue at the start of each iteration,
 // before the timers that are due, as CPython's call_soon_threadsafe
-// callbacks join its _ready deque. A new source of events from outside
-// the loop (I/O readiness, say) is one more caller of post.
+// callbacks join its _ready deque. I/O readiness arrives here too,
+// through postIO: it joins the ready queue only at the start of an
+// iteration, as CPython's selector events do, so that it never overtakes
+// a callback the loop's own code scheduled earlier (a protocol's
+// ConnectionMade before its first DataReceived).
 //
-// Locking: mu guards items and refuse; it is held only to append or to
-// swap the slice, never while a callback runs. pending mirrors
-// len(items) > 0 so that the loop can look without the lock.
+// Locking: mu guards items, io and refuse; it is held only to append or
+// to swap the slices, never while a callback runs. pending mirrors
+// len(items)+len(io) > 0 so that the loop can look without the lock.
 type inbox struct {
-	mu     sync.Mutex
-	items  []*Handle // guarded by mu
-	refuse bool      // guarded by mu: the loop has closed to outside work
-	spare  []*Handle // loop goroutine only: the previous drain's slice
+	mu      sync.Mutex
+	items   []*Handle // guarded by mu
+	io      []*Handle // guarded by mu: I/O readiness, after items
+	refuse  bool      // guarded by mu: the loop has closed to outside work
+	spare   []*Handle // loop goroutine only: the previous drain's slice
+	ioSpare []*Handle // loop goroutine only
 
 	pending atomic.Bool
 	// wake has capacity one: posts coalesce into one wakeup, and a post
@@ -45,6 +50,20 @@ func (in *inbox) post(h *Handle) error {
 		return ErrLoopClosed
 	}
 	in.items = append(in.items, h)
+	in.pending.Store(true)
+	in.mu.Unlock()
+	in.wakeup()
+	return nil
+}
+
+// postIO queues the handling of I/O readiness, as post does.
+func (in *inbox) postIO(h *Handle) error {
+	in.mu.Lock()
+	if in.refuse {
+		in.mu.Unlock()
+		return ErrLoopClosed
+	}
+	in.io = append(in.io, h)
 	in.pending.Store(true)
 	in.mu.Unlock()
 	in.wakeup()
@@ -77,13 +96,30 @@ func (in *inbox) wakeup() {
 	}
 }
 
-// drain appends what was posted to ready and returns it. Loop goroutine
-// only.
+// drain appends what was posted, I/O readiness last, to ready and
+// returns it: the start of an iteration. Loop goroutine only.
 func (in *inbox) drain(ready []*Handle) []*Handle {
+	in.mu.Lock()
+	items, io := in.items, in.io
+	in.items, in.io = in.spare, in.ioSpare
+	in.pending.Store(false)
+	in.mu.Unlock()
+	ready = append(ready, items...)
+	ready = append(ready, io...)
+	clear(items)
+	clear(io)
+	in.spare, in.ioSpare = items[:0], io[:0]
+	return ready
+}
+
+// drainCalls appends what was posted, but not I/O readiness, to ready and
+// returns it: CallSoon's, which keeps the loop's own CallSoonThreadsafe
+// and CallSoon calls in one FIFO order. Loop goroutine only.
+func (in *inbox) drainCalls(ready []*Handle) []*Handle {
 	in.mu.Lock()
 	items := in.items
 	in.items = in.spare
-	in.pending.Store(false)
+	in.pending.Store(len(in.io) > 0)
 	in.mu.Unlock()
 	ready = append(ready, items...)
 	clear(items)
@@ -97,8 +133,8 @@ func (in *inbox) close() []*Handle {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.refuse = true
-	items := in.items
-	in.items, in.spare = nil, nil
+	items := append(in.items, in.io...)
+	in.items, in.io, in.spare, in.ioSpare = nil, nil, nil, nil
 	in.pending.Store(false)
 	return items
 }

@@ -160,7 +160,7 @@ func (po *poller) run() {
 		h := &po.doneH[po.doneI]
 		po.doneI ^= 1
 		h.run, h.ctx = callback(po.ackFn), context.Background()
-		if po.loop.in.post(h) != nil {
+		if po.loop.in.postIO(h) != nil {
 			<-po.quit // the loop is closing
 			return
 		}

@@ -152,7 +152,7 @@ func (e *fdEntry) post(bits uint32) {
 	h := &e.hs[e.hi]
 	e.hi ^= 1
 	h.run, h.ctx = callback(e.runFn), context.Background()
-	_ = e.loop.in.post(h) // refused only once the loop is closing
+	_ = e.loop.in.postIO(h) // refused only once the loop is closing
 }
 
 func (e *fdEntry) run(context.Context) {

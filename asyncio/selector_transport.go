@@ -296,11 +296,16 @@ func (t *socketTransport) Write(data []byte) error {
 	if len(data) == 0 {
 		return nil
 	}
-	if t.connLost > 0 || t.closing {
+	if t.connLost > 0 {
 		if t.connLost >= logThresholdConnLostWrites {
 			slog.Warn("asyncio: socket.send() raised exception.")
 		}
-		t.connLost++
+		t.connLost++ // counts writes to a lost connection, as asyncio's _conn_lost
+		return ErrTransportClosing
+	}
+	if t.closing {
+		// Refused; what is buffered still goes (counting this write as
+		// lost would stop the flush, and ConnectionLost would never come).
 		return ErrTransportClosing
 	}
 	if !t.writing {

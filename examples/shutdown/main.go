@@ -38,6 +38,7 @@ func run(ctx context.Context, out io.Writer, ready chan<- int) error {
 				if _, err := r.ReadLine(ctx); err != nil {
 					return err
 				}
+				w.Write([]byte("working\n"))
 				asyncio.Sleep(ctx, 100*time.Millisecond) // a request that takes a while
 				w.Write([]byte("done\n"))
 				return w.Drain(ctx)
