@@ -169,6 +169,26 @@ func ExampleSubprocessProtocolBase() {
 	// Output: exited with 0 after 100000 bytes
 }
 
+// A SubprocessProtocol hears which pipe each piece of output came from
+// (fd 1 or 2), then that the child exited, then that the transport
+// closed.
+func ExampleSubprocessProtocol() {
+	_ = asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
+			c := &exampleCounter{done: asyncio.NewFuture[int](loop)}
+			var p asyncio.SubprocessProtocol = c
+			_, _, err := asyncio.SubprocessShell(ctx, func() asyncio.SubprocessProtocol { return p },
+				&asyncio.SubprocessOptions{Stdout: asyncio.StdioPipe}, "printf hello")
+			if err != nil {
+				return 0, err
+			}
+			return asyncio.Await(ctx, c.done)
+		})
+		return err
+	})
+	// Output: exited with 0 after 5 bytes
+}
+
 // A signal handler on the loop; SIGKILL cannot be caught.
 func ExampleLoop_AddSignalHandler() {
 	_ = asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
