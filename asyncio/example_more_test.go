@@ -205,3 +205,31 @@ func ExampleTaskGroupError() {
 	// Output:
 	// true 1 true
 }
+
+// Synchronize waits until the callbacks queued before it have run.
+func ExampleLoop_Synchronize() {
+	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		ran := 0
+		for range 3 {
+			loop.CallSoonThreadsafe(func(context.Context) { ran++ })
+		}
+		if err := loop.Synchronize(ctx); err != nil {
+			return err
+		}
+		fmt.Println("callbacks run:", ran) // they ran before Synchronize returned
+		return nil
+	})
+	// Output: callbacks run: 3
+}
+
+// Stop wakes WaitStopped; the loop goes on serving until its block ends.
+func ExampleLoop_Stop() {
+	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		loop.CallSoonThreadsafe(func(context.Context) { loop.Stop() })
+		err := loop.WaitStopped(ctx)
+		v, _ := asyncio.RunAsyncio(ctx, func(context.Context) (string, error) { return "still serving", nil })
+		fmt.Println(err, v)
+		return nil
+	})
+	// Output: <nil> still serving
+}
