@@ -253,17 +253,16 @@ type datagramTransport struct {
 	connected bool // to a remote address
 	extra     map[string]any
 
-	made        bool
-	closing     bool
-	paused      bool
-	connLost    int
-	closedFd    bool
-	readQueued  bool
-	queue       []pendingDatagram
-	qhead       int
-	bufSize     int
-	high, low   int
-	protoPaused bool
+	made       bool
+	closing    bool
+	paused     bool
+	connLost   int
+	closedFd   bool
+	readQueued bool
+	queue      []pendingDatagram
+	qhead      int
+	bufSize    int
+	writeFlow
 
 	readFn func(context.Context)
 
@@ -286,7 +285,7 @@ func newDatagramTransport(l *Loop, fd, fam int, p DatagramProtocol, connected bo
 		return nil, err
 	}
 	t := &datagramTransport{loop: l, io: s, fd: fd, fam: fam, proto: p, connected: connected,
-		high: defaultHighWater, low: defaultHighWater / 4}
+		writeFlow: newWriteFlow()}
 	t.readFn = func(context.Context) { t.readQueued = false; t.readReady(readyRead) }
 	e, err := s.own(fd, t.readReady, t.writeReady)
 	if err != nil {
@@ -414,16 +413,6 @@ func (t *datagramTransport) scheduleRead() {
 	}
 }
 
-func (t *datagramTransport) protect(fn func()) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = trio.NewPanicError(v)
-		}
-	}()
-	fn()
-	return nil
-}
-
 func (t *datagramTransport) readReady(uint32) {
 	if t.io.rbuf == nil {
 		t.io.rbuf = make([]byte, maxReadSize)
@@ -444,13 +433,13 @@ func (t *datagramTransport) readReady(uint32) {
 			// ICMP errors (ECONNREFUSED…): the protocol hears of them,
 			// the endpoint stays open.
 			e := os.NewSyscallError("recvfrom", err)
-			if perr := t.protect(func() { t.proto.ErrorReceived(e) }); perr != nil {
+			if perr := protect(func() { t.proto.ErrorReceived(e) }); perr != nil {
 				t.fatalError(perr, "Fatal error: protocol.error_received() call failed.")
 				return
 			}
 			continue
 		}
-		if perr := t.protect(func() { t.proto.DatagramReceived(buf[:n], addr) }); perr != nil {
+		if perr := protect(func() { t.proto.DatagramReceived(buf[:n], addr) }); perr != nil {
 			t.fatalError(perr, "Fatal error: protocol.datagram_received() call failed.")
 			return
 		}
@@ -594,7 +583,7 @@ func (t *datagramTransport) SendTo(data []byte, addr net.Addr) error {
 		}
 		if err != syscall.EAGAIN {
 			e := os.NewSyscallError("sendto", err)
-			if perr := t.protect(func() { t.proto.ErrorReceived(e) }); perr != nil {
+			if perr := protect(func() { t.proto.ErrorReceived(e) }); perr != nil {
 				t.fatalError(perr, "Fatal error: protocol.error_received() call failed.")
 			}
 			return nil
@@ -632,7 +621,7 @@ func (t *datagramTransport) writeReady() {
 		t.bufSize -= len(d.data)
 		if err != nil {
 			e := os.NewSyscallError("sendto", err)
-			if perr := t.protect(func() { t.proto.ErrorReceived(e) }); perr != nil {
+			if perr := protect(func() { t.proto.ErrorReceived(e) }); perr != nil {
 				t.fatalError(perr, "Fatal error: protocol.error_received() call failed.")
 				return
 			}
@@ -702,36 +691,20 @@ func (t *datagramTransport) closeNow() {
 	syscall.Close(t.fd)
 }
 
+func (t *datagramTransport) GetWriteBufferSize() int { return t.bufSize }
+
 func (t *datagramTransport) maybePauseProtocol() {
-	if t.bufSize <= t.high || t.protoPaused {
-		return
-	}
-	t.protoPaused = true
-	if perr := t.protect(t.proto.PauseWriting); perr != nil {
-		t.loop.CallExceptionHandler(ExceptionContext{Message: "protocol.pause_writing() failed", Err: perr,
-			Extra: map[string]any{"transport": t, "protocol": t.proto}})
-	}
+	t.writeFlow.maybePause(t.bufSize, t.loop, t, t.proto)
 }
 
 func (t *datagramTransport) maybeResumeProtocol() {
-	if t.protoPaused && t.bufSize <= t.low {
-		t.protoPaused = false
-		if perr := t.protect(t.proto.ResumeWriting); perr != nil {
-			t.loop.CallExceptionHandler(ExceptionContext{Message: "protocol.resume_writing() failed", Err: perr,
-				Extra: map[string]any{"transport": t, "protocol": t.proto}})
-		}
-	}
+	t.writeFlow.maybeResume(t.bufSize, t.loop, t, t.proto)
 }
 
 func (t *datagramTransport) SetWriteBufferLimits(high, low int) error {
-	h, lo, err := writeBufferLimits(high, low)
-	if err != nil {
+	if err := t.setLimits(high, low); err != nil {
 		return err
 	}
-	t.high, t.low = h, lo
 	t.maybePauseProtocol()
 	return nil
 }
-
-func (t *datagramTransport) GetWriteBufferLimits() (low, high int) { return t.low, t.high }
-func (t *datagramTransport) GetWriteBufferSize() int               { return t.bufSize }

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"syscall"
-
-	"github.com/trioasyncio/trioasyncio/trio"
 )
 
 // maxReadSize is how much a transport reads at once (asyncio's max_size).
@@ -36,21 +34,20 @@ type socketTransport struct {
 	bproto    BufferedProtocol
 	connected bool // ConnectionMade has been called or scheduled
 
-	closing     bool
-	paused      bool // reading paused
-	eof         bool // WriteEOF called
-	connLost    int
-	readQueued  bool // a read is scheduled with CallSoon
-	wbuf        []byte
-	woff        int
-	writing     bool // the buffer is not empty: waiting for writability
-	high, low   int
-	protoPaused bool
-	closedFd    bool
-	hup         bool                // the poller reported a hang-up or error
-	sendfiling  bool                // Sendfile runs: Write is refused
-	wwait       *Future[struct{}]   // Sendfile waits for writability
-	emptyWait   []*Future[struct{}] // Drain-style waiters for an empty buffer
+	closing    bool
+	paused     bool // reading paused
+	eof        bool // WriteEOF called
+	connLost   int
+	readQueued bool // a read is scheduled with CallSoon
+	wbuf       []byte
+	woff       int
+	writing    bool // the buffer is not empty: waiting for writability
+	writeFlow
+	closedFd   bool
+	hup        bool                // the poller reported a hang-up or error
+	sendfiling bool                // Sendfile runs: Write is refused
+	wwait      *Future[struct{}]   // Sendfile waits for writability
+	emptyWait  []*Future[struct{}] // Drain-style waiters for an empty buffer
 
 	readFn, lostNil func(context.Context)
 }
@@ -66,7 +63,7 @@ func newSocketTransport(l *Loop, fd int, proto BaseProtocol, server *Server, wai
 	if err != nil {
 		return nil, err
 	}
-	t := &socketTransport{loop: l, io: s, fd: fd, server: server, high: defaultHighWater, low: defaultHighWater / 4}
+	t := &socketTransport{loop: l, io: s, fd: fd, server: server, writeFlow: newWriteFlow()}
 	if err := t.setProto(proto); err != nil {
 		return nil, err
 	}
@@ -239,18 +236,18 @@ func (t *socketTransport) readReady(bits uint32) {
 		t.scheduleRead()
 	}
 	if t.bproto != nil {
-		if perr := t.protect(func() { t.bproto.BufferUpdated(n) }); perr != nil {
+		if perr := protect(func() { t.bproto.BufferUpdated(n) }); perr != nil {
 			t.fatalError(perr, "Fatal error: protocol.buffer_updated() call failed.")
 		}
 		return
 	}
-	if perr := t.protect(func() { t.dproto.DataReceived(buf[:n]) }); perr != nil {
+	if perr := protect(func() { t.dproto.DataReceived(buf[:n]) }); perr != nil {
 		t.fatalError(perr, "Fatal error: protocol.data_received() call failed.")
 	}
 }
 
 func (t *socketTransport) getBuffer() (buf []byte, err error) {
-	err = t.protect(func() { buf = t.bproto.GetBuffer(-1) })
+	err = protect(func() { buf = t.bproto.GetBuffer(-1) })
 	if err == nil && len(buf) == 0 {
 		err = errors.New("asyncio: GetBuffer returned an empty buffer")
 	}
@@ -259,15 +256,6 @@ func (t *socketTransport) getBuffer() (buf []byte, err error) {
 
 // protect runs a protocol callback, turning its panic into an error (as
 // asyncio's transports catch the protocol's exceptions).
-func (t *socketTransport) protect(fn func()) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = trio.NewPanicError(v)
-		}
-	}()
-	fn()
-	return nil
-}
 
 func (t *socketTransport) onEOF() {
 	var keepOpen bool
@@ -275,7 +263,7 @@ func (t *socketTransport) onEOF() {
 	if t.bproto != nil {
 		eofProto = t.bproto
 	}
-	if perr := t.protect(func() { keepOpen = eofProto.EOFReceived() }); perr != nil {
+	if perr := protect(func() { keepOpen = eofProto.EOFReceived() }); perr != nil {
 		t.fatalError(perr, "Fatal error: protocol.eof_received() call failed.")
 		return
 	}
@@ -480,39 +468,6 @@ func (t *socketTransport) closeNow() {
 	syscall.Close(t.fd)
 }
 
-func (t *socketTransport) maybePauseProtocol() {
-	if t.GetWriteBufferSize() <= t.high || t.protoPaused {
-		return
-	}
-	t.protoPaused = true
-	if perr := t.protect(t.proto.PauseWriting); perr != nil {
-		t.loop.CallExceptionHandler(ExceptionContext{Message: "protocol.pause_writing() failed", Err: perr,
-			Extra: map[string]any{"transport": t, "protocol": t.proto}})
-	}
-}
-
-func (t *socketTransport) maybeResumeProtocol() {
-	if t.protoPaused && t.GetWriteBufferSize() <= t.low {
-		t.protoPaused = false
-		if perr := t.protect(t.proto.ResumeWriting); perr != nil {
-			t.loop.CallExceptionHandler(ExceptionContext{Message: "protocol.resume_writing() failed", Err: perr,
-				Extra: map[string]any{"transport": t, "protocol": t.proto}})
-		}
-	}
-}
-
-func (t *socketTransport) SetWriteBufferLimits(high, low int) error {
-	h, lo, err := writeBufferLimits(high, low)
-	if err != nil {
-		return err
-	}
-	t.high, t.low = h, lo
-	t.maybePauseProtocol()
-	return nil
-}
-
-func (t *socketTransport) GetWriteBufferLimits() (low, high int) { return t.low, t.high }
-
 func (t *socketTransport) GetWriteBufferSize() int { return len(t.wbuf) - t.woff }
 
 // waitEmpty returns a future done once the write buffer is empty.
@@ -524,4 +479,20 @@ func (t *socketTransport) waitEmpty() *Future[struct{}] {
 		t.emptyWait = append(t.emptyWait, f)
 	}
 	return f
+}
+
+func (t *socketTransport) maybePauseProtocol() {
+	t.writeFlow.maybePause(t.GetWriteBufferSize(), t.loop, t, t.proto)
+}
+
+func (t *socketTransport) maybeResumeProtocol() {
+	t.writeFlow.maybeResume(t.GetWriteBufferSize(), t.loop, t, t.proto)
+}
+
+func (t *socketTransport) SetWriteBufferLimits(high, low int) error {
+	if err := t.setLimits(high, low); err != nil {
+		return err
+	}
+	t.maybePauseProtocol()
+	return nil
 }

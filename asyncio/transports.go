@@ -1,6 +1,8 @@
 package asyncio
 
 import (
+	"github.com/trioasyncio/trioasyncio/trio"
+
 	"errors"
 	"fmt"
 )
@@ -84,6 +86,71 @@ type Transport interface {
 }
 
 const defaultHighWater = 64 * 1024
+
+// writeFlow is the flow control of a transport's write side, the same in
+// every transport (asyncio's _FlowControlMixin): the protocol's
+// PauseWriting once the buffer grows past the high-water mark,
+// ResumeWriting once it falls back to the low one, each called once per
+// crossing. newWriteFlow gives asyncio's defaults (64 KiB, 16 KiB).
+type writeFlow struct {
+	high, low   int
+	protoPaused bool
+}
+
+func newWriteFlow() writeFlow { return writeFlow{high: defaultHighWater, low: defaultHighWater / 4} }
+
+// maybePause pauses p if the buffer, now size bytes, is past the
+// high-water mark. A panic in p goes to l's exception handler.
+func (f *writeFlow) maybePause(size int, l *Loop, t any, p BaseProtocol) {
+	if size <= f.high || f.protoPaused {
+		return
+	}
+	f.protoPaused = true
+	if err := protect(p.PauseWriting); err != nil {
+		reportProtocolPanic(l, "protocol.pause_writing() failed", err, t, p)
+	}
+}
+
+// maybeResume resumes p if it is paused and the buffer, now size bytes,
+// is down to the low-water mark.
+func (f *writeFlow) maybeResume(size int, l *Loop, t any, p BaseProtocol) {
+	if f.protoPaused && size <= f.low {
+		f.protoPaused = false
+		if err := protect(p.ResumeWriting); err != nil {
+			reportProtocolPanic(l, "protocol.resume_writing() failed", err, t, p)
+		}
+	}
+}
+
+// setLimits sets the marks as SetWriteBufferLimits documents.
+func (f *writeFlow) setLimits(high, low int) error {
+	h, lo, err := writeBufferLimits(high, low)
+	if err != nil {
+		return err
+	}
+	f.high, f.low = h, lo
+	return nil
+}
+
+// GetWriteBufferLimits returns the low- and high-water marks.
+func (f *writeFlow) GetWriteBufferLimits() (low, high int) { return f.low, f.high }
+
+func reportProtocolPanic(l *Loop, msg string, err error, t any, p BaseProtocol) {
+	l.CallExceptionHandler(ExceptionContext{Message: msg, Err: err,
+		Extra: map[string]any{"transport": t, "protocol": p}})
+}
+
+// protect calls a protocol's callback, turning a panic into a
+// *trio.PanicError.
+func protect(fn func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = trio.NewPanicError(v)
+		}
+	}()
+	fn()
+	return nil
+}
 
 func writeBufferLimits(high, low int) (int, int, error) {
 	if high < 0 {

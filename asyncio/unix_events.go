@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"os"
 	"syscall"
-
-	"github.com/trioasyncio/trioasyncio/trio"
 )
 
 // Pipe transports (asyncio's _UnixReadPipeTransport and
@@ -166,16 +164,6 @@ func (t *pipeBase) GetExtraInfo(name string) any {
 func (t *pipeBase) IsClosing() bool           { return t.closing }
 func (t *pipeBase) GetProtocol() BaseProtocol { return t.proto }
 
-func (t *pipeBase) protect(fn func()) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = trio.NewPanicError(v)
-		}
-	}()
-	fn()
-	return nil
-}
-
 func (t *pipeBase) report(err error, msg string, self any) {
 	var se *os.SyscallError
 	if !errors.As(err, &se) {
@@ -296,7 +284,7 @@ func (t *readPipeTransport) readReady(bits uint32) {
 		t.closing = true
 		t.connLost++
 		t.io.drop(t.ent)
-		if perr := t.protect(func() { t.dproto.EOFReceived() }); perr != nil {
+		if perr := protect(func() { t.dproto.EOFReceived() }); perr != nil {
 			t.report(perr, "Fatal error: protocol.eof_received() call failed.", t)
 		}
 		t.loop.CallSoon(func(context.Context) { t.callConnectionLost(nil) })
@@ -305,7 +293,7 @@ func (t *readPipeTransport) readReady(bits uint32) {
 	if n == len(buf) || t.hup {
 		t.scheduleRead()
 	}
-	if perr := t.protect(func() { t.dproto.DataReceived(buf[:n]) }); perr != nil {
+	if perr := protect(func() { t.dproto.DataReceived(buf[:n]) }); perr != nil {
 		t.fatalError(perr, "Fatal error: protocol.data_received() call failed.")
 	}
 }
@@ -360,11 +348,10 @@ func (t *readPipeTransport) GetWriteBufferSize() int                  { return 0
 // writePipeTransport is a pipe the loop writes.
 type writePipeTransport struct {
 	pipeBase
-	wbuf        []byte
-	woff        int
-	writing     bool
-	high, low   int
-	protoPaused bool
+	wbuf    []byte
+	woff    int
+	writing bool
+	writeFlow
 }
 
 var _ Transport = (*writePipeTransport)(nil)
@@ -374,7 +361,7 @@ func newWritePipeTransport(l *Loop, fd int, p BaseProtocol, waiter *Future[struc
 	if err != nil {
 		return nil, err
 	}
-	t := &writePipeTransport{pipeBase: pipeBase{loop: l, io: s, fd: fd, proto: p}, high: defaultHighWater, low: defaultHighWater / 4}
+	t := &writePipeTransport{pipeBase: pipeBase{loop: l, io: s, fd: fd, proto: p}, writeFlow: newWriteFlow()}
 	e, err := s.own(fd, t.readReady, t.writeReady)
 	if err != nil {
 		return nil, err
@@ -530,40 +517,26 @@ func (t *writePipeTransport) callConnectionLost(err error) {
 
 func (t *writePipeTransport) closeNow() { t.closeFd(t) }
 
-func (t *writePipeTransport) maybePauseProtocol() {
-	if t.GetWriteBufferSize() <= t.high || t.protoPaused {
-		return
-	}
-	t.protoPaused = true
-	if perr := t.protect(t.proto.PauseWriting); perr != nil {
-		t.report(perr, "protocol.pause_writing() failed", t)
-	}
-}
-
-func (t *writePipeTransport) maybeResumeProtocol() {
-	if t.protoPaused && t.GetWriteBufferSize() <= t.low {
-		t.protoPaused = false
-		if perr := t.protect(t.proto.ResumeWriting); perr != nil {
-			t.report(perr, "protocol.resume_writing() failed", t)
-		}
-	}
-}
-
-func (t *writePipeTransport) SetWriteBufferLimits(high, low int) error {
-	h, lo, err := writeBufferLimits(high, low)
-	if err != nil {
-		return err
-	}
-	t.high, t.low = h, lo
-	t.maybePauseProtocol()
-	return nil
-}
-
-func (t *writePipeTransport) GetWriteBufferLimits() (low, high int) { return t.low, t.high }
-func (t *writePipeTransport) GetWriteBufferSize() int               { return len(t.wbuf) - t.woff }
+func (t *writePipeTransport) GetWriteBufferSize() int { return len(t.wbuf) - t.woff }
 
 // A write pipe has no reading side.
 
 func (t *writePipeTransport) IsReading() bool { return false }
 func (t *writePipeTransport) PauseReading()   {}
 func (t *writePipeTransport) ResumeReading()  {}
+
+func (t *writePipeTransport) maybePauseProtocol() {
+	t.writeFlow.maybePause(t.GetWriteBufferSize(), t.loop, t, t.proto)
+}
+
+func (t *writePipeTransport) maybeResumeProtocol() {
+	t.writeFlow.maybeResume(t.GetWriteBufferSize(), t.loop, t, t.proto)
+}
+
+func (t *writePipeTransport) SetWriteBufferLimits(high, low int) error {
+	if err := t.setLimits(high, low); err != nil {
+		return err
+	}
+	t.maybePauseProtocol()
+	return nil
+}
