@@ -253,18 +253,15 @@ type datagramTransport struct {
 	connected bool // to a remote address
 	extra     map[string]any
 
-	made       bool
-	closing    bool
-	paused     bool
-	connLost   int
-	closedFd   bool
-	readQueued bool
-	queue      []pendingDatagram
-	qhead      int
-	bufSize    int
+	made    bool
+	closing bool
+	readSide
+	connLost int
+	closedFd bool
+	queue    []pendingDatagram
+	qhead    int
+	bufSize  int
 	writeFlow
-
-	readFn func(context.Context)
 
 	// Address caches, so that a steady exchange with the same peers
 	// allocates nothing per datagram: received sender -> net.Addr, and
@@ -286,7 +283,7 @@ func newDatagramTransport(l *Loop, fd, fam int, p DatagramProtocol, connected bo
 	}
 	t := &datagramTransport{loop: l, io: s, fd: fd, fam: fam, proto: p, connected: connected,
 		writeFlow: newWriteFlow()}
-	t.readFn = func(context.Context) { t.readQueued = false; t.readReady(readyRead) }
+	t.initRead(l, &t.closing, t.readReady)
 	e, err := s.own(fd, t.readReady, t.writeReady)
 	if err != nil {
 		return nil, err
@@ -389,29 +386,6 @@ func (t *datagramTransport) SetProtocol(p BaseProtocol) {
 }
 
 func (t *datagramTransport) GetProtocol() BaseProtocol { return t.proto }
-
-func (t *datagramTransport) IsReading() bool { return !t.closing && !t.paused }
-
-func (t *datagramTransport) PauseReading() {
-	if t.IsReading() {
-		t.paused = true
-	}
-}
-
-func (t *datagramTransport) ResumeReading() {
-	if t.closing || !t.paused {
-		return
-	}
-	t.paused = false
-	t.scheduleRead()
-}
-
-func (t *datagramTransport) scheduleRead() {
-	if !t.readQueued {
-		t.readQueued = true
-		t.loop.CallSoon(t.readFn)
-	}
-}
 
 func (t *datagramTransport) readReady(uint32) {
 	if t.io.rbuf == nil {

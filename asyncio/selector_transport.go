@@ -34,14 +34,13 @@ type socketTransport struct {
 	bproto    BufferedProtocol
 	connected bool // ConnectionMade has been called or scheduled
 
-	closing    bool
-	paused     bool // reading paused
-	eof        bool // WriteEOF called
-	connLost   int
-	readQueued bool // a read is scheduled with CallSoon
-	wbuf       []byte
-	woff       int
-	writing    bool // the buffer is not empty: waiting for writability
+	closing bool
+	readSide
+	eof      bool // WriteEOF called
+	connLost int
+	wbuf     []byte
+	woff     int
+	writing  bool // the buffer is not empty: waiting for writability
 	writeFlow
 	closedFd   bool
 	hup        bool                // the poller reported a hang-up or error
@@ -49,7 +48,7 @@ type socketTransport struct {
 	wwait      *Future[struct{}]   // Sendfile waits for writability
 	emptyWait  []*Future[struct{}] // Drain-style waiters for an empty buffer
 
-	readFn, lostNil func(context.Context)
+	lostNil func(context.Context)
 }
 
 var _ Transport = (*socketTransport)(nil)
@@ -67,7 +66,7 @@ func newSocketTransport(l *Loop, fd int, proto BaseProtocol, server *Server, wai
 	if err := t.setProto(proto); err != nil {
 		return nil, err
 	}
-	t.readFn = func(context.Context) { t.readQueued = false; t.readReady(readyRead) }
+	t.initRead(l, &t.closing, t.readReady)
 	t.lostNil = func(context.Context) { t.callConnectionLost(nil) }
 	if sockType(fd) == syscall.SOCK_STREAM {
 		if sa, err := syscall.Getsockname(fd); err == nil {
@@ -168,31 +167,6 @@ func (t *socketTransport) SetProtocol(p BaseProtocol) {
 }
 
 func (t *socketTransport) GetProtocol() BaseProtocol { return t.proto }
-
-func (t *socketTransport) IsReading() bool { return !t.closing && !t.paused }
-
-func (t *socketTransport) PauseReading() {
-	if !t.IsReading() {
-		return
-	}
-	t.paused = true
-}
-
-func (t *socketTransport) ResumeReading() {
-	if t.closing || !t.paused {
-		return
-	}
-	t.paused = false
-	// Bytes may have arrived while paused: their edge is gone, so try.
-	t.scheduleRead()
-}
-
-func (t *socketTransport) scheduleRead() {
-	if !t.readQueued {
-		t.readQueued = true
-		t.loop.CallSoon(t.readFn)
-	}
-}
 
 // readReady reads once and hands the bytes to the protocol.
 func (t *socketTransport) readReady(bits uint32) {

@@ -1,6 +1,8 @@
 package asyncio
 
 import (
+	"context"
+
 	"github.com/trioasyncio/trioasyncio/trio"
 
 	"errors"
@@ -86,6 +88,51 @@ type Transport interface {
 }
 
 const defaultHighWater = 64 * 1024
+
+// readSide is the reading half every transport shares: PauseReading and
+// ResumeReading (flow control from the protocol's side), and the read
+// scheduled on the loop. A read is also tried on resuming: bytes that
+// arrived while paused have had their readiness edge already.
+type readSide struct {
+	rloop      *Loop
+	rclosing   *bool // the transport's closing
+	paused     bool  // reading paused
+	readQueued bool  // a read is scheduled with CallSoon
+	readFn     func(context.Context)
+}
+
+// initRead ties the read side to its transport: its loop, its closing
+// flag and its handler of readability.
+func (r *readSide) initRead(l *Loop, closing *bool, readReady func(uint32)) {
+	r.rloop, r.rclosing = l, closing
+	r.readFn = func(context.Context) { r.readQueued = false; readReady(readyRead) }
+}
+
+// IsReading reports whether the transport reads: not closing, not paused.
+func (r *readSide) IsReading() bool { return !*r.rclosing && !r.paused }
+
+// PauseReading stops handing data to the protocol until ResumeReading.
+func (r *readSide) PauseReading() {
+	if r.IsReading() {
+		r.paused = true
+	}
+}
+
+// ResumeReading hands data to the protocol again.
+func (r *readSide) ResumeReading() {
+	if *r.rclosing || !r.paused {
+		return
+	}
+	r.paused = false
+	r.scheduleRead()
+}
+
+func (r *readSide) scheduleRead() {
+	if !r.readQueued {
+		r.readQueued = true
+		r.rloop.CallSoon(r.readFn)
+	}
+}
 
 // writeFlow is the flow control of a transport's write side, the same in
 // every transport (asyncio's _FlowControlMixin): the protocol's

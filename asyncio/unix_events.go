@@ -187,11 +187,9 @@ func (t *pipeBase) closeFd(self ioCloser) {
 // readPipeTransport is a pipe the loop reads.
 type readPipeTransport struct {
 	pipeBase
-	dproto     Protocol
-	paused     bool
-	readQueued bool
-	hup        bool
-	readFn     func(context.Context)
+	dproto Protocol
+	readSide
+	hup bool
 }
 
 var _ Transport = (*readPipeTransport)(nil)
@@ -202,7 +200,7 @@ func newReadPipeTransport(l *Loop, fd int, p Protocol, waiter *Future[struct{}])
 		return nil, err
 	}
 	t := &readPipeTransport{pipeBase: pipeBase{loop: l, io: s, fd: fd, proto: p}, dproto: p}
-	t.readFn = func(context.Context) { t.readQueued = false; t.readReady(readyRead) }
+	t.initRead(l, &t.closing, t.readReady)
 	e, err := s.own(fd, t.readReady, nil)
 	if err != nil {
 		return nil, err
@@ -236,29 +234,6 @@ func (t *readPipeTransport) SetProtocol(p BaseProtocol) {
 		panic(fmt.Errorf("%w: %T", ErrNotAProtocol, p))
 	}
 	t.proto, t.dproto = p, dp
-}
-
-func (t *readPipeTransport) IsReading() bool { return !t.closing && !t.paused }
-
-func (t *readPipeTransport) PauseReading() {
-	if t.IsReading() {
-		t.paused = true
-	}
-}
-
-func (t *readPipeTransport) ResumeReading() {
-	if t.closing || !t.paused {
-		return
-	}
-	t.paused = false
-	t.scheduleRead()
-}
-
-func (t *readPipeTransport) scheduleRead() {
-	if !t.readQueued {
-		t.readQueued = true
-		t.loop.CallSoon(t.readFn)
-	}
 }
 
 func (t *readPipeTransport) readReady(bits uint32) {
