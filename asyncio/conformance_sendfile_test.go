@@ -33,7 +33,7 @@ func (p *closeAfterProto) ConnectionMade(tr asyncio.Transport) {
 	p.tr = tr
 	// test_sendfile.py's reduce_receive_buffer_size: a small receive
 	// buffer so that the sender meets the close mid-way.
-	if fd, ok := tr.GetExtraInfo("socket").(int); ok {
+	if fd, ok := tr.GetExtraInfo("socket").(int); ok && p.closeAfter > 0 && p.closeAfter < 4096 {
 		syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
 	}
 }
@@ -198,7 +198,7 @@ func sendfileToServer(t *testing.T, closeAfter int, send func(ctx context.Contex
 		if err != nil {
 			return nil, err
 		}
-		if fd, ok := tr.GetExtraInfo("socket").(int); ok {
+		if fd, ok := tr.GetExtraInfo("socket").(int); ok && closeAfter > 0 && closeAfter < 4096 {
 			syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF, 4096)
 		}
 		send(ctx, tr)
