@@ -232,3 +232,60 @@ func TestUnixEvents_test_sigchld_two_children_terminating_together(t *testing.T)
 		t.Fatalf("return codes %v, want [-15 -9]", rcs)
 	}
 }
+
+// UnixWritePipeTransportTests.test__write_ready_closing and test_close:
+// Close with data still buffered stops taking writes at once, sends all
+// that is buffered as the reader drains, then loses the connection with
+// nil.
+func TestUnixEvents_test__write_ready_closing(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	read := make(chan int, 1)
+	go func() {
+		<-release
+		b, _ := io.ReadAll(r)
+		r.Close()
+		read <- len(b)
+	}()
+	var releaseOnce sync.Once
+	releaseReader := func() { releaseOnce.Do(func() { close(release) }) }
+	defer releaseReader()
+	_, err = runProcLoop(t, func(ctx context.Context) (int, error) {
+		l, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, l)
+		tr, _, err := asyncio.ConnectWritePipe(ctx, func() *recProto { return p }, w)
+		if err != nil {
+			return 0, err
+		}
+		tr.SetWriteBufferLimits(1<<30, -1)
+		tr.Write(make([]byte, 1<<20)) // more than the pipe holds
+		if tr.GetWriteBufferSize() == 0 {
+			t.Error("nothing buffered")
+		}
+		tr.Close()
+		if err := tr.Write([]byte("x")); !errors.Is(err, asyncio.ErrTransportClosing) {
+			t.Errorf("Write after Close: %v, want ErrTransportClosing", err)
+		}
+		if p.state != "CONNECTED" {
+			t.Errorf("state %s right after Close with data buffered, want CONNECTED", p.state)
+		}
+		releaseReader()
+		if _, err := asyncio.Await(ctx, p.done); err != nil {
+			return 0, err
+		}
+		if p.lostErr != nil {
+			t.Errorf("ConnectionLost(%v), want nil", p.lostErr)
+		}
+		return 0, nil
+	})
+	releaseReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := <-read; n != 1<<20 {
+		t.Fatalf("reader got %d bytes, want all %d", n, 1<<20)
+	}
+}
