@@ -249,17 +249,23 @@ func SockAccept(ctx context.Context, ln syscall.Conn) (net.Conn, net.Addr, error
 // loop.sock_sendfile; count 0 means up to the end of the file) with
 // sendfile(2), waiting on the loop while the socket is full, and returns
 // the number of bytes sent. The file's offset is left after the bytes
-// sent, as in asyncio. As SockRecv.
+// sent, as in asyncio. A file sendfile(2) cannot send from (a pipe, a
+// character device) is read and sent instead, from where it stands, up to
+// count bytes or its end: as asyncio falls back; offset must then be 0.
+// As SockRecv.
 func SockSendfile(ctx context.Context, sock syscall.Conn, file *os.File, offset int64, count int64) (int64, error) {
 	fd, err := sockFd(sock)
 	if err != nil {
 		return 0, err
 	}
+	st, err := file.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if !st.Mode().IsRegular() {
+		return sockSendStream(ctx, sock, file, offset, count)
+	}
 	if count == 0 {
-		st, err := file.Stat()
-		if err != nil {
-			return 0, err
-		}
 		count = st.Size() - offset
 	}
 	rc, err := file.SyscallConn()
@@ -320,6 +326,37 @@ func sockSendfileFallback(ctx context.Context, sock syscall.Conn, file *os.File,
 	}
 	_, err := file.Seek(offset+sent, io.SeekStart)
 	return sent, err
+}
+
+// sockSendStream sends what reading file gives, up to count bytes (0:
+// to its end): SockSendfile's way for files that cannot be sent from an
+// offset.
+func sockSendStream(ctx context.Context, sock syscall.Conn, file *os.File, offset, count int64) (int64, error) {
+	if offset != 0 {
+		return 0, fmt.Errorf("asyncio: SockSendfile from offset %d of %s: %w", offset, file.Name(), syscall.ESPIPE)
+	}
+	buf := make([]byte, 64<<10)
+	var sent int64
+	for count == 0 || sent < count {
+		want := int64(len(buf))
+		if count > 0 {
+			want = min(want, count-sent)
+		}
+		n, err := file.Read(buf[:want])
+		if n > 0 {
+			if err := SockSendall(ctx, sock, buf[:n]); err != nil {
+				return sent, err
+			}
+			sent += int64(n)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
 }
 
 // sockType returns the socket type of fd (SOCK_STREAM, SOCK_DGRAM).
