@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -147,6 +148,47 @@ func TestServer_test_wait_closed_race(t *testing.T) {
 		}
 		_, err = asyncio.Await(ctx, task)
 		return 0, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_server.py (3.13): test_unix_server_addr_cleanup: closing a Unix
+// server removes its socket file.
+func TestServer_test_unix_server_addr_cleanup(t *testing.T) {
+	path := t.TempDir() + "/srv"
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		srv, err := asyncio.StartUnixServer(ctx, func(context.Context, *asyncio.StreamReader, *asyncio.StreamWriter) error { return nil }, path, nil)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("socket file while serving: %v", err)
+		}
+		srv.Close()
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("socket file after Close: %v, want it gone", err)
+		}
+		return 0, srv.WaitClosed(ctx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_server.py (3.13): test_unix_server_cleanup_gone: the socket file
+// already removed by someone else, Close does not fail.
+func TestServer_test_unix_server_cleanup_gone(t *testing.T) {
+	path := t.TempDir() + "/srv"
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		srv, err := asyncio.StartUnixServer(ctx, func(context.Context, *asyncio.StreamReader, *asyncio.StreamWriter) error { return nil }, path, nil)
+		if err != nil {
+			return 0, err
+		}
+		os.Remove(path)
+		srv.Close()
+		return 0, srv.WaitClosed(ctx)
 	})
 	if err != nil {
 		t.Fatal(err)
