@@ -424,3 +424,210 @@ func TestSSL_test_flush_before_shutdown(t *testing.T) {
 		t.Error("server did not finish")
 	}
 }
+
+// test_ssl.py: test_ssl_connect_accepted_socket (test_connect_accepted_socket
+// with server_ssl): an accepted socket made a transport, then TLS on the
+// server side (ConnectAcceptedSocket has no TLS option: StartTLS does the
+// handshake); a TLS client's message is received and answered, then the
+// protocol sees EOF and ConnectionLost in order.
+func TestSSL_test_ssl_connect_accepted_socket(t *testing.T) {
+	serverCfg, clientCfg := testCerts()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	message := []byte("test data")
+	response := make(chan string, 1)
+	goAhead := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		cfg := clientCfg.Clone()
+		cfg.ServerName = "localhost"
+		raw, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			response <- err.Error()
+			return
+		}
+		defer raw.Close()
+		// the handshake starts once the server side is in StartTLS
+		// (upstream hands ssl= to connect_accepted_socket itself)
+		<-goAhead
+		c := tls.Client(raw, cfg)
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		c.Write(message)
+		b := make([]byte, 99)
+		n, _ := c.Read(b)
+		response <- string(b[:n])
+	}()
+	defer wg.Wait()
+	conn, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, loop)
+		var tlsTr asyncio.Transport
+		answered := false
+		p.onData = func(p *recProto, b []byte) {
+			// data may arrive before StartTLS's caller resumes
+			if tlsTr != nil && !answered {
+				answered = true
+				tlsTr.Write([]byte("roger"))
+			}
+		}
+		tr, _, err := asyncio.ConnectAcceptedSocket(ctx, func() *recProto { return p }, conn)
+		if err != nil {
+			conn.Close()
+			return err
+		}
+		start := asyncio.CreateTask(ctx, func(ctx context.Context) (asyncio.Transport, error) {
+			return asyncio.StartTLS(ctx, tr, p, serverCfg, true, &asyncio.TLSOptions{HandshakeTimeout: 30 * time.Second})
+		})
+		asyncio.Sleep(ctx, 0)
+		close(goAhead)
+		tlsTr, err = asyncio.Await(ctx, start)
+		if err != nil {
+			return err
+		}
+		if p.data.Len() > 0 && !answered {
+			answered = true
+			tlsTr.Write([]byte("roger"))
+		}
+		if tlsTr.GetExtraInfo("peercert") == nil && tlsTr.GetExtraInfo("sslcontext") == nil {
+			t.Error("the transport after StartTLS has no TLS extra info")
+		}
+		if _, err := asyncio.WaitFor[struct{}](ctx, p.done, 30*time.Second); err != nil {
+			return err
+		}
+		if p.state != "CLOSED" || p.data.String() != string(message) {
+			t.Errorf("state %s, data %q", p.state, p.data.String())
+		}
+		tlsTr.Close()
+		return nil
+	})
+	if got := <-response; got != "roger" {
+		t.Errorf("client got %q, want roger", got)
+	}
+}
+
+// test_ssl.py / test_sslproto.py: test_start_tls_client_corrupted_ssl:
+// the server writes garbage into the raw connection under TLS; the
+// client's ReadLine fails with a TLS error (not a clean EOF), and Close
+// still completes.
+func TestSSL_test_start_tls_client_corrupted_ssl(t *testing.T) {
+	serverCfg, clientCfg := testCerts()
+	addr := goTCPServer(t, 1, func(c net.Conn) {
+		tc := tls.Server(c, serverCfg)
+		if _, err := tc.Write([]byte("A\n")); err != nil {
+			return
+		}
+		tc.Read(make([]byte, 1))
+		c.Write([]byte("please corrupt the SSL connection"))
+	})
+	res := ""
+	streamsMain(t, func(ctx context.Context) error {
+		r, w, err := asyncio.OpenConnection(ctx, "127.0.0.1", addr.Port,
+			&asyncio.ConnectOptions{TLS: clientCfg, TLSOptions: asyncio.TLSOptions{ServerHostname: "localhost"}})
+		if err != nil {
+			return err
+		}
+		if line, err := r.ReadLine(ctx); err != nil || string(line) != "A\n" {
+			t.Errorf("ReadLine = %q, %v", line, err)
+		}
+		w.Write([]byte("B"))
+		line, err := r.ReadLine(ctx)
+		if err == nil {
+			t.Errorf("ReadLine over a corrupted TLS stream = %q, nil; want an error", line)
+		}
+		w.Close()
+		w.WaitClosed(ctx) // may return the TLS error, as upstream
+		res = "OK"
+		return nil
+	})
+	if res != "OK" {
+		t.Error("client did not finish")
+	}
+}
+
+// test_sslproto.py: test_get_extra_info_on_closed_connection, over a
+// real TLS connection: "socket" is there while connected, nil once the
+// connection is lost.
+func TestSSLProto_test_get_extra_info_on_closed_connection(t *testing.T) {
+	serverCfg, clientCfg := testCerts()
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		srv, err := asyncio.CreateServer(ctx, func() *echoProto { return &echoProto{} }, "127.0.0.1", 0, &asyncio.ServerOptions{TLS: serverCfg})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		p := newRecProto(t, loop)
+		tr, _, err := asyncio.CreateConnection(ctx, func() *recProto { return p }, "127.0.0.1", mustAddr(t, srv).Port,
+			&asyncio.ConnectOptions{TLS: clientCfg, TLSOptions: asyncio.TLSOptions{ServerHostname: "localhost"}})
+		if err != nil {
+			return err
+		}
+		if tr.GetExtraInfo("socket") == nil {
+			t.Error(`GetExtraInfo("socket") = nil while connected`)
+		}
+		tr.Close()
+		if _, err := asyncio.WaitFor[struct{}](ctx, p.done, 10*time.Second); err != nil {
+			return err
+		}
+		if v := tr.GetExtraInfo("socket"); v != nil {
+			t.Errorf(`GetExtraInfo("socket") = %v after the connection is lost, want nil`, v)
+		}
+		return nil
+	})
+}
+
+// test_sslproto.py: test_write_after_closing and
+// test_data_received_after_closing, over a real TLS connection: a Write
+// after Close does not panic and sends nothing; data the peer sends
+// after the Close reaches no DataReceived.
+func TestSSLProto_test_write_after_closing(t *testing.T) {
+	serverCfg, clientCfg := testCerts()
+	got := make(chan string, 1)
+	addr := goTCPServer(t, 1, func(c net.Conn) {
+		tc := tls.Server(c, serverCfg)
+		b := make([]byte, 5)
+		if _, err := io.ReadFull(tc, b); err != nil {
+			got <- err.Error()
+			return
+		}
+		tc.Write([]byte("late data"))
+		rest, _ := io.ReadAll(tc)
+		got <- string(b) + string(rest)
+	})
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, loop)
+		tr, _, err := asyncio.CreateConnection(ctx, func() *recProto { return p }, "127.0.0.1", addr.Port,
+			&asyncio.ConnectOptions{TLS: clientCfg, TLSOptions: asyncio.TLSOptions{ServerHostname: "localhost"}})
+		if err != nil {
+			return err
+		}
+		tr.Write([]byte("first"))
+		tr.Close()
+		tr.Write([]byte("data")) // must not panic
+		if _, err := asyncio.WaitFor[struct{}](ctx, p.done, 10*time.Second); err != nil {
+			return err
+		}
+		if p.data.Len() != 0 {
+			t.Errorf("DataReceived after Close: %q", p.data.String())
+		}
+		return nil
+	})
+	select {
+	case s := <-got:
+		if s != "first" {
+			t.Errorf("server received %q, want \"first\"", s)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("server did not finish")
+	}
+}
