@@ -631,3 +631,91 @@ func TestSSLProto_test_write_after_closing(t *testing.T) {
 		t.Error("server did not finish")
 	}
 }
+
+// tlsServerProto is test_ssl.py's ServerProto for test_start_tls_server_1.
+type tlsServerProto struct {
+	asyncio.ProtocolBase
+	onCon     *asyncio.Future[asyncio.Transport]
+	onEOF     *asyncio.Future[struct{}]
+	onConLost *asyncio.Future[struct{}]
+	data      bytes.Buffer
+}
+
+func (p *tlsServerProto) ConnectionMade(tr asyncio.Transport) { p.onCon.SetResult(tr) }
+func (p *tlsServerProto) DataReceived(b []byte)               { p.data.Write(b) }
+func (p *tlsServerProto) EOFReceived() bool                   { p.onEOF.SetResult(struct{}{}); return false }
+func (p *tlsServerProto) ConnectionLost(err error) {
+	if err == nil {
+		p.onConLost.SetResult(struct{}{})
+	} else {
+		p.onConLost.SetException(err)
+	}
+}
+
+// test_ssl.py / test_sslproto.py: test_start_tls_server_1: a Protocol
+// server sends a plain hello, then StartTLS (server side); the client
+// sends its hello over TLS and shuts TLS down: the protocol gets the
+// data, EOFReceived, then ConnectionLost(nil).
+func TestSSL_test_start_tls_server_1(t *testing.T) {
+	serverCfg, clientCfg := testCerts()
+	hello := bytes.Repeat([]byte("1"), tlsPayload)
+	var clientWG sync.WaitGroup
+	defer clientWG.Wait()
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		proto := &tlsServerProto{onCon: asyncio.NewFuture[asyncio.Transport](loop),
+			onEOF: asyncio.NewFuture[struct{}](loop), onConLost: asyncio.NewFuture[struct{}](loop)}
+		srv, err := asyncio.CreateServer(ctx, func() *tlsServerProto { return proto }, "127.0.0.1", 0, nil)
+		if err != nil {
+			return err
+		}
+		defer func() { srv.Close(); srv.WaitClosed(ctx) }()
+		addr := srv.Sockets()[0].String()
+		clientWG.Add(1)
+		go func() {
+			defer clientWG.Done()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Errorf("client: %v", err)
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(30 * time.Second))
+			if _, err := io.ReadFull(c, make([]byte, tlsPayload)); err != nil {
+				t.Errorf("client: plain hello: %v", err)
+				return
+			}
+			cfg := clientCfg.Clone()
+			cfg.ServerName = "localhost"
+			tc := tls.Client(c, cfg)
+			if _, err := tc.Write(hello); err != nil {
+				t.Errorf("client: hello over TLS: %v", err)
+				return
+			}
+			tc.CloseWrite() // unwrap
+		}()
+		tr, err := asyncio.WaitFor[asyncio.Transport](ctx, proto.onCon, 30*time.Second)
+		if err != nil {
+			return err
+		}
+		tr.Write(hello)
+		if proto.data.Len() != 0 {
+			t.Errorf("data before StartTLS: %d bytes", proto.data.Len())
+		}
+		newTr, err := asyncio.StartTLS(ctx, tr, proto, serverCfg, true, &asyncio.TLSOptions{HandshakeTimeout: 30 * time.Second})
+		if err != nil {
+			return err
+		}
+		if _, err := asyncio.WaitFor[struct{}](ctx, proto.onEOF, 30*time.Second); err != nil {
+			t.Errorf("EOFReceived: %v", err)
+		}
+		if _, err := asyncio.WaitFor[struct{}](ctx, proto.onConLost, 30*time.Second); err != nil {
+			t.Errorf("ConnectionLost: %v", err)
+		}
+		if !bytes.Equal(proto.data.Bytes(), hello) {
+			t.Errorf("received %d bytes over TLS, want %d", proto.data.Len(), len(hello))
+		}
+		newTr.Close()
+		return nil
+	})
+}
