@@ -334,3 +334,95 @@ func TestSelectorEvents_test_get_buffer_error(t *testing.T) {
 		}
 	}
 }
+
+// test_selector_events.py: test_read_ready_eof: at the peer's EOF, an
+// EOFReceived returning false closes the transport: ConnectionLost(nil).
+func TestSelectorEvents_test_read_ready_eof(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, loop)
+		tr, _, err := asyncio.CreateConnection(ctx, func() *recProto { return p }, "127.0.0.1", pp.port(), nil)
+		if err != nil {
+			return err
+		}
+		pp.peer(ctx).(*net.TCPConn).CloseWrite()
+		if _, err := asyncio.WaitFor[struct{}](ctx, p.done, 10*time.Second); err != nil {
+			return err
+		}
+		if p.lostErr != nil || !tr.IsClosing() {
+			t.Errorf("ConnectionLost(%v), IsClosing %v; want nil, true", p.lostErr, tr.IsClosing())
+		}
+		return nil
+	})
+}
+
+// test_selector_events.py: test_pause_resume_reading (the public part):
+// PauseReading and ResumeReading are idempotent and IsReading follows
+// them; once the transport is closing, IsReading is false and both are
+// no-ops.
+func TestSelectorEvents_test_pause_resume_reading(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, loop)
+		tr, _, err := asyncio.CreateConnection(ctx, func() *recProto { return p }, "127.0.0.1", pp.port(), nil)
+		if err != nil {
+			return err
+		}
+		if !tr.IsReading() {
+			t.Error("not IsReading at start")
+		}
+		tr.PauseReading()
+		tr.PauseReading()
+		if tr.IsReading() {
+			t.Error("IsReading after PauseReading")
+		}
+		tr.ResumeReading()
+		tr.ResumeReading()
+		if !tr.IsReading() {
+			t.Error("not IsReading after ResumeReading")
+		}
+		pp.peer(ctx).Write([]byte("x"))
+		if err := p.gotData.Wait(ctx); err != nil {
+			return err
+		}
+		tr.Close()
+		if tr.IsReading() {
+			t.Error("IsReading after Close")
+		}
+		tr.PauseReading()
+		tr.ResumeReading()
+		if tr.IsReading() {
+			t.Error("IsReading after ResumeReading on a closing transport")
+		}
+		_, err = asyncio.WaitFor[struct{}](ctx, p.done, 10*time.Second)
+		return err
+	})
+}
+
+// test_selector_events.py: test_write_closing and
+// test_write_eof_after_close: Write and WriteEOF after Close do not panic
+// and send nothing more; the peer gets what was written before.
+func TestSelectorEvents_test_write_closing(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, loop)
+		tr, _, err := asyncio.CreateConnection(ctx, func() *recProto { return p }, "127.0.0.1", pp.port(), nil)
+		if err != nil {
+			return err
+		}
+		tr.Write([]byte("before"))
+		tr.Close()
+		tr.Write([]byte("after"))
+		tr.WriteEOF()
+		peer := pp.peer(ctx)
+		got := offLoop(ctx, func() string { b, _ := io.ReadAll(peer); return string(b) })
+		if got != "before" {
+			t.Errorf("peer received %q, want \"before\"", got)
+		}
+		_, err = asyncio.WaitFor[struct{}](ctx, p.done, 10*time.Second)
+		return err
+	})
+}
