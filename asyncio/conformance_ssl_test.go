@@ -719,3 +719,53 @@ func TestSSL_test_start_tls_server_1(t *testing.T) {
 		return nil
 	})
 }
+
+// test_ssl.py / test_sslproto.py: test_create_connection_ssl_slow_handshake:
+// a server that reads and never answers the handshake; CreateConnection
+// with a 1 s handshake timeout fails with ErrTLSHandshakeTimeout naming
+// the timeout, reporting nothing to the exception handler.
+func TestSSL_test_create_connection_ssl_slow_handshake(t *testing.T) {
+	_, clientCfg := testCerts()
+	addr := goTCPServer(t, 1, func(c net.Conn) { io.Copy(io.Discard, c) })
+	msgs := streamsMain(t, func(ctx context.Context) error {
+		start := time.Now()
+		_, _, err := asyncio.CreateConnection(ctx, func() *asyncio.ProtocolBase { return &asyncio.ProtocolBase{} }, "127.0.0.1", addr.Port,
+			&asyncio.ConnectOptions{TLS: clientCfg, TLSOptions: asyncio.TLSOptions{ServerHostname: "localhost", HandshakeTimeout: time.Second}})
+		if !errors.Is(err, asyncio.ErrTLSHandshakeTimeout) || !strings.Contains(err.Error(), "1s") {
+			t.Errorf("CreateConnection = %v, want ErrTLSHandshakeTimeout after 1s", err)
+		}
+		if d := time.Since(start); d < 900*time.Millisecond || d > 20*time.Second {
+			t.Errorf("gave up after %v, want about 1s", d)
+		}
+		return nil
+	})
+	if len(msgs) != 0 {
+		t.Errorf("exception handler got %v", msgs)
+	}
+}
+
+// test_sslproto.py: test_handshake_timeout_zero and
+// test_handshake_timeout_negative. asyncio refuses them with ValueError;
+// TLSOptions documents 0 as "the default (60 s)", and a negative value
+// is taken the same way: the handshake is not cut short.
+func TestSSLProto_test_handshake_timeout_zero_or_negative(t *testing.T) {
+	serverCfg, clientCfg := testCerts()
+	for _, d := range []time.Duration{0, -10 * time.Second} {
+		streamsMain(t, func(ctx context.Context) error {
+			srv, err := asyncio.CreateServer(ctx, func() *echoProto { return &echoProto{} }, "127.0.0.1", 0,
+				&asyncio.ServerOptions{TLS: serverCfg, TLSOptions: asyncio.TLSOptions{HandshakeTimeout: d}})
+			if err != nil {
+				return err
+			}
+			defer srv.Close()
+			tr, _, err := asyncio.CreateConnection(ctx, func() *echoProto { return &echoProto{} }, "127.0.0.1", mustAddr(t, srv).Port,
+				&asyncio.ConnectOptions{TLS: clientCfg, TLSOptions: asyncio.TLSOptions{ServerHostname: "localhost", HandshakeTimeout: d}})
+			if err != nil {
+				t.Errorf("HandshakeTimeout %v: %v", d, err)
+				return nil
+			}
+			tr.Close()
+			return nil
+		})
+	}
+}
