@@ -769,3 +769,36 @@ func TestSSLProto_test_handshake_timeout_zero_or_negative(t *testing.T) {
 		})
 	}
 }
+
+// test_sslproto.py: test_eof_received_waiter and test_connection_lost
+// (#472), over real sockets: the peer half-closes (EOF), or resets, the
+// connection during the handshake; CreateConnection returns an error
+// (asyncio's waiter gets ConnectionResetError / the connection's error)
+// instead of hanging.
+func TestSSLProto_test_eof_received_waiter(t *testing.T) {
+	_, clientCfg := testCerts()
+	for _, how := range []string{"eof", "reset"} {
+		addr := goTCPServer(t, 1, func(c net.Conn) {
+			c.Read(make([]byte, 16*1024))
+			if how == "eof" {
+				c.(*net.TCPConn).CloseWrite()
+				io.Copy(io.Discard, c)
+			} else {
+				c.(*net.TCPConn).SetLinger(0)
+			}
+		})
+		streamsMain(t, func(ctx context.Context) error {
+			_, _, err := asyncio.CreateConnection(ctx, func() *asyncio.ProtocolBase { return &asyncio.ProtocolBase{} }, "127.0.0.1", addr.Port,
+				&asyncio.ConnectOptions{TLS: clientCfg, TLSOptions: asyncio.TLSOptions{ServerHostname: "localhost", HandshakeTimeout: 20 * time.Second}})
+			switch {
+			case err == nil:
+				t.Errorf("%s during the handshake: CreateConnection succeeded", how)
+			case errors.Is(err, asyncio.ErrTLSHandshakeTimeout):
+				t.Errorf("%s during the handshake: %v, want the connection's error, not a timeout", how, err)
+			case how == "reset" && !errors.Is(err, syscall.ECONNRESET):
+				t.Errorf("reset during the handshake: %v, want ECONNRESET", err)
+			}
+			return nil
+		})
+	}
+}
