@@ -802,3 +802,64 @@ func TestSSLProto_test_eof_received_waiter(t *testing.T) {
 		})
 	}
 }
+
+// test_ssl.py: test_remote_shutdown_receives_trailing_data: the server
+// shuts its side down (close_notify, or a plain TCP EOF under TLS) while
+// the client still has a large write backlog; the client's reader ends
+// (EOF or a reset) and the server still receives all the data. Upstream
+// fills the backlog with a private hook; here with 4 MiB of Writes.
+func TestSSL_test_remote_shutdown_receives_trailing_data(t *testing.T) {
+	const chunk, size = 1024 * 128, 32
+	serverCfg, clientCfg := testCerts()
+	for _, how := range []string{"close_notify", "eof"} {
+		got := make(chan int, 1)
+		addr := goTCPServer(t, 1, func(c net.Conn) {
+			tc := tls.Server(c, serverCfg)
+			ping := make([]byte, 4)
+			if _, err := io.ReadFull(tc, ping); err != nil || string(ping) != "ping" {
+				t.Errorf("server: ping %q, %v", ping, err)
+			}
+			tc.Write([]byte("pong"))
+			time.Sleep(200 * time.Millisecond) // let the client fill its backlog
+			if how == "close_notify" {
+				tc.CloseWrite()
+			} else {
+				c.(*net.TCPConn).CloseWrite()
+			}
+			n, _ := io.Copy(io.Discard, tc)
+			got <- int(n)
+		})
+		streamsMain(t, func(ctx context.Context) error {
+			r, w, err := asyncio.OpenConnection(ctx, "127.0.0.1", addr.Port,
+				&asyncio.ConnectOptions{TLS: clientCfg, TLSOptions: asyncio.TLSOptions{ServerHostname: "localhost"}})
+			if err != nil {
+				return err
+			}
+			w.Write([]byte("ping"))
+			if b, err := r.ReadExactly(ctx, 4); err != nil || string(b) != "pong" {
+				t.Errorf("ReadExactly = %q, %v", b, err)
+			}
+			for range size {
+				w.Write(bytes.Repeat([]byte("x"), chunk))
+			}
+			if b, err := r.Read(ctx, -1); len(b) != 0 || (err != nil && !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE)) {
+				t.Errorf("%s: Read(-1) = %q, %v; want EOF or a reset", how, b, err)
+			}
+			n := offLoop(ctx, func() int {
+				select {
+				case n := <-got:
+					return n
+				case <-time.After(30 * time.Second):
+					t.Errorf("%s: server did not finish", how)
+					return -1
+				}
+			})
+			if n != chunk*size {
+				t.Errorf("%s: server received %d bytes, want %d", how, n, chunk*size)
+			}
+			w.Close()
+			w.WaitClosed(ctx)
+			return nil
+		})
+	}
+}
