@@ -3,6 +3,7 @@
 package asyncio_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -24,6 +25,154 @@ func sockTask(t *testing.T, main func(ctx context.Context) error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// test_sock_lowlevel.py: test_sock_client_racing, its recv part
+// (_basetest_sock_recv_racing): a SockRecv cancelled while waiting leaves
+// the socket usable; the next SockRecv gets the answer.
+func TestSockLowlevel_test_sock_client_racing_recv(t *testing.T) {
+	addr := runTestServer(t, "tcp", "127.0.0.1:0")
+	sock := newSock(t, syscall.AF_INET, syscall.SOCK_STREAM)
+	sockTask(t, func(ctx context.Context) error {
+		if err := asyncio.SockConnect(ctx, sock, addr); err != nil {
+			return err
+		}
+		task := asyncio.CreateTask(ctx, func(ctx context.Context) ([]byte, error) { return asyncio.SockRecv(ctx, sock, 1024) })
+		asyncio.Sleep(ctx, 0)
+		task.Cancel()
+		send := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+			return 0, asyncio.SockSendall(ctx, sock, []byte("GET / HTTP/1.0\r\n\r\n"))
+		})
+		var data []byte
+		for !bytes.Contains(data, []byte("Test message")) {
+			b, err := asyncio.SockRecv(ctx, sock, 1024)
+			if err != nil {
+				return err
+			}
+			if len(b) == 0 {
+				break
+			}
+			data = append(data, b...)
+		}
+		if !bytes.HasPrefix(data, []byte("HTTP/1.0 200 OK")) {
+			t.Errorf("received %q", data)
+		}
+		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
+			t.Errorf("cancelled SockRecv = %v", err)
+		}
+		_, err := asyncio.Await(ctx, send)
+		return err
+	})
+}
+
+// test_sock_lowlevel.py: test_sock_client_racing, its recv_into part
+// (_basetest_sock_recv_into_racing).
+func TestSockLowlevel_test_sock_client_racing_recv_into(t *testing.T) {
+	addr := runTestServer(t, "tcp", "127.0.0.1:0")
+	sock := newSock(t, syscall.AF_INET, syscall.SOCK_STREAM)
+	sockTask(t, func(ctx context.Context) error {
+		if err := asyncio.SockConnect(ctx, sock, addr); err != nil {
+			return err
+		}
+		buf := make([]byte, 1024)
+		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return asyncio.SockRecvInto(ctx, sock, buf) })
+		asyncio.Sleep(ctx, 0)
+		task.Cancel()
+		send := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+			return 0, asyncio.SockSendall(ctx, sock, []byte("GET / HTTP/1.0\r\n\r\n"))
+		})
+		n := 0
+		for n < len(httpdResponse) {
+			m, err := asyncio.SockRecvInto(ctx, sock, buf[n:])
+			if err != nil {
+				return err
+			}
+			if m == 0 {
+				break
+			}
+			n += m
+		}
+		if string(buf[:n]) != httpdResponse {
+			t.Errorf("received %q", buf[:n])
+		}
+		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
+			t.Errorf("cancelled SockRecvInto = %v", err)
+		}
+		_, err := asyncio.Await(ctx, send)
+		return err
+	})
+}
+
+// test_sock_lowlevel.py: test_sock_client_racing, its send part
+// (_basetest_sock_send_racing): with the send buffer full, a SockSendall
+// cancelled while waiting leaves the socket usable; the next SockSendall
+// is received whole.
+func TestSockLowlevel_test_sock_client_racing_send(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	sock := newSock(t, syscall.AF_INET, syscall.SOCK_STREAM)
+	fd := rawFd(sock)
+	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF, 1024); err != nil {
+		t.Fatal(err)
+	}
+	sockTask(t, func(ctx context.Context) error {
+		if err := asyncio.SockConnect(ctx, sock, ln.Addr()); err != nil {
+			return err
+		}
+		server, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		defer server.Close()
+		// fill the buffer until sending 4 bytes would block
+		for size := 8192; size >= 4; size /= 2 {
+			chunk := bytes.Repeat([]byte(" "), size)
+			for {
+				if _, err := syscall.Write(fd, chunk); err != nil {
+					if !errors.Is(err, syscall.EAGAIN) {
+						return err
+					}
+					break
+				}
+			}
+		}
+		// cancel a blocked SockSendall
+		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+			return 0, asyncio.SockSendall(ctx, sock, []byte("hello"))
+		})
+		asyncio.Sleep(ctx, 0)
+		if task.Done() {
+			t.Error("SockSendall did not block on a full send buffer")
+		}
+		task.Cancel()
+		recvAll := asyncio.CreateTask(ctx, func(ctx context.Context) ([]byte, error) {
+			var rv []byte
+			for {
+				b, err := asyncio.SockRecv(ctx, server.(*net.TCPConn), 8192)
+				if err != nil || len(b) == 0 {
+					return rv, err
+				}
+				rv = append(rv, bytes.TrimSpace(b)...)
+			}
+		})
+		if err := asyncio.SockSendall(ctx, sock, []byte("world")); err != nil {
+			return err
+		}
+		if err := syscall.Shutdown(fd, syscall.SHUT_WR); err != nil {
+			return err
+		}
+		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
+			t.Errorf("cancelled SockSendall = %v", err)
+		}
+		data, err := asyncio.Await(ctx, recvAll)
+		if err != nil || !bytes.HasSuffix(data, []byte("world")) {
+			t.Errorf("received %q, %v; want it to end with world", data, err)
+		}
+		return nil
+	})
 }
 
 // test_sock_lowlevel.py: test_sock_client_connect_racing: a SockConnect

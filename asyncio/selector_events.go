@@ -213,7 +213,7 @@ func (c *fdCallback) recheck() {
 	}
 }
 
-func (l *Loop) addFdCallback(fd int, dir uint32, cb func(ctx context.Context), opts []CallOption, method string) error {
+func (l *Loop) addFdCallback(fd int, dir uint32, cb func(ctx context.Context), opts []CallOption, method string) (*fdCallback, error) {
 	if cb == nil {
 		panic("asyncio: Loop." + method + " with a nil callback")
 	}
@@ -222,14 +222,14 @@ func (l *Loop) addFdCallback(fd int, dir uint32, cb func(ctx context.Context), o
 	}
 	s, err := l.ioState()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if e := s.fds[fd]; e != nil && e.owned {
-		return fmt.Errorf("%w: fd %d", ErrFdInUse, fd)
+		return nil, fmt.Errorf("%w: fd %d", ErrFdInUse, fd)
 	}
 	e, err := s.entry(fd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c := &fdCallback{e: e, dir: dir, cb: cb, opts: opts}
 	c.callFn = c.call
@@ -245,10 +245,17 @@ func (l *Loop) addFdCallback(fd int, dir uint32, cb func(ctx context.Context), o
 	if pollNow(fd, dir) != 0 {
 		c.fire()
 	}
-	return nil
+	return c, nil
 }
 
 func (l *Loop) removeFdCallback(fd int, dir uint32, method string) (bool, error) {
+	return l.removeFdCallbackOf(fd, dir, nil, method)
+}
+
+// removeFdCallbackOf removes fd's callback for dir, if it is only (nil:
+// whichever is there): a waiter removes its own callback, never one that
+// replaced it since.
+func (l *Loop) removeFdCallbackOf(fd int, dir uint32, only *fdCallback, method string) (bool, error) {
 	if l.GetDebug() {
 		l.checkGoroutine("Loop." + method)
 	}
@@ -268,7 +275,7 @@ func (l *Loop) removeFdCallback(fd int, dir uint32, method string) (bool, error)
 		slot = &e.writer
 	}
 	c := *slot
-	if c == nil {
+	if c == nil || (only != nil && c != only) {
 		return false, nil
 	}
 	c.removed = true
@@ -298,7 +305,8 @@ func (l *Loop) removeFdCallback(fd int, dir uint32, method string) (bool, error)
 // instance and a goroutine); each readiness is one hop through the loop's
 // inbox, plus one poll(2) after each run of cb.
 func (l *Loop) AddReader(fd int, cb func(ctx context.Context), opts ...CallOption) error {
-	return l.addFdCallback(fd, readyRead, cb, opts, "AddReader")
+	_, err := l.addFdCallback(fd, readyRead, cb, opts, "AddReader")
+	return err
 }
 
 // RemoveReader stops watching fd for reading and reports whether it was
@@ -312,7 +320,8 @@ func (l *Loop) RemoveReader(fd int) (bool, error) {
 // cb runs in each iteration while fd is writable, until RemoveWriter.
 // Loop-confined; errors and costs as AddReader's.
 func (l *Loop) AddWriter(fd int, cb func(ctx context.Context), opts ...CallOption) error {
-	return l.addFdCallback(fd, readyWrite, cb, opts, "AddWriter")
+	_, err := l.addFdCallback(fd, readyWrite, cb, opts, "AddWriter")
+	return err
 }
 
 // RemoveWriter stops watching fd for writing and reports whether it was

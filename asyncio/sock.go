@@ -49,11 +49,14 @@ func waitFd(ctx context.Context, fd int, dir uint32) error {
 			fut.SetResult(struct{}{})
 		}
 	}
-	if err := l.addFdCallback(fd, dir, cb, nil, "AddReader"); err != nil {
+	c, err := l.addFdCallback(fd, dir, cb, nil, "AddReader")
+	if err != nil {
 		return err
 	}
 	_, err = Await(ctx, fut)
-	l.removeFdCallback(fd, dir, "RemoveReader")
+	// Only our own callback: a newer wait on fd (another task's, after
+	// this one was cancelled) may have taken the slot meanwhile.
+	l.removeFdCallbackOf(fd, dir, c, "RemoveReader")
 	return err
 }
 
