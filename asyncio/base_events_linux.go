@@ -479,7 +479,8 @@ func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, pat
 		syscall.Close(fd)
 		return nil, err
 	}
-	srv.unixPaths = append(srv.unixPaths, path)
+	fi, _ := os.Stat(path)
+	srv.unixPaths = append(srv.unixPaths, unixPath{path: path, file: fi})
 	return startServer(l, srv, o)
 }
 

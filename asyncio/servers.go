@@ -44,7 +44,14 @@ type Server struct {
 	waiters   []*Future[struct{}] // nil once woken
 	woken     bool
 	forever   *Future[struct{}]
-	unixPaths []string
+	unixPaths []unixPath
+}
+
+// unixPath is a Unix server's socket file, and its identity when bound,
+// so that Close removes it only if it is still that file.
+type unixPath struct {
+	path string
+	file os.FileInfo
 }
 
 type listener struct {
@@ -175,7 +182,12 @@ func (s *Server) closeNow() {
 
 func (s *Server) removeUnixPaths() {
 	for _, p := range s.unixPaths {
-		os.Remove(p) // the socket file is ours: it goes with the listener
+		// The socket file is ours and goes with the listener, unless it
+		// has been replaced since (someone else's socket now: keep it),
+		// as CPython 3.13 checks (st_dev, st_ino).
+		if fi, err := os.Stat(p.path); err == nil && p.file != nil && os.SameFile(fi, p.file) {
+			os.Remove(p.path)
+		}
 	}
 	s.unixPaths = nil
 }
