@@ -291,19 +291,7 @@ func newDatagramTransport(l *Loop, fd, fam int, p DatagramProtocol, connected bo
 	t.ent = e
 	s.owned[t] = struct{}{}
 	t.made = true
-	l.CallSoon(func(context.Context) { t.proto.ConnectionMade(t) })
-	l.CallSoon(func(context.Context) {
-		if t.IsReading() {
-			t.scheduleRead()
-		}
-	})
-	if waiter != nil {
-		l.CallSoon(func(context.Context) {
-			if !waiter.Done() {
-				waiter.SetResult(struct{}{})
-			}
-		})
-	}
+	scheduleStart(l, func() { t.proto.ConnectionMade(t) }, &t.readSide, waiter)
 	return t, nil
 }
 

@@ -86,22 +86,7 @@ func newSocketTransport(l *Loop, fd int, proto BaseProtocol, server *Server, wai
 		server.attach(t)
 	}
 	t.connected = true
-	l.CallSoon(func(context.Context) { t.proto.ConnectionMade(t) })
-	// Reading starts in the iteration after ConnectionMade, as in asyncio:
-	// data that arrived already is read then (the poller's edge may have
-	// come before the protocol was there).
-	l.CallSoon(func(context.Context) {
-		if t.IsReading() {
-			t.scheduleRead()
-		}
-	})
-	if waiter != nil {
-		l.CallSoon(func(context.Context) {
-			if !waiter.Done() {
-				waiter.SetResult(struct{}{})
-			}
-		})
-	}
+	scheduleStart(l, func() { t.proto.ConnectionMade(t) }, &t.readSide, waiter)
 	return t, nil
 }
 

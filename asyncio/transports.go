@@ -134,6 +134,29 @@ func (r *readSide) scheduleRead() {
 	}
 }
 
+// scheduleStart schedules what every new transport does on the loop, in
+// asyncio's order: the protocol's ConnectionMade; then, if the transport
+// reads (r not nil), its first read, so that data that arrived already is
+// read after ConnectionMade (the poller's edge may have come before the
+// protocol was there); then waking waiter, if any.
+func scheduleStart(l *Loop, connectionMade func(), r *readSide, waiter *Future[struct{}]) {
+	l.CallSoon(func(context.Context) { connectionMade() })
+	if r != nil {
+		l.CallSoon(func(context.Context) {
+			if r.IsReading() {
+				r.scheduleRead()
+			}
+		})
+	}
+	if waiter != nil {
+		l.CallSoon(func(context.Context) {
+			if !waiter.Done() {
+				waiter.SetResult(struct{}{})
+			}
+		})
+	}
+}
+
 // writeFlow is the flow control of a transport's write side, the same in
 // every transport (asyncio's _FlowControlMixin): the protocol's
 // PauseWriting once the buffer grows past the high-water mark,

@@ -208,19 +208,7 @@ func newReadPipeTransport(l *Loop, fd int, p Protocol, waiter *Future[struct{}])
 	t.ent = e
 	s.owned[t] = struct{}{}
 	t.connected = true
-	l.CallSoon(func(context.Context) { t.dproto.ConnectionMade(t) })
-	l.CallSoon(func(context.Context) {
-		if t.IsReading() {
-			t.scheduleRead()
-		}
-	})
-	if waiter != nil {
-		l.CallSoon(func(context.Context) {
-			if !waiter.Done() {
-				waiter.SetResult(struct{}{})
-			}
-		})
-	}
+	scheduleStart(l, func() { t.dproto.ConnectionMade(t) }, &t.readSide, waiter)
 	return t, nil
 }
 
@@ -344,14 +332,7 @@ func newWritePipeTransport(l *Loop, fd int, p BaseProtocol, waiter *Future[struc
 	t.ent = e
 	s.owned[t] = struct{}{}
 	t.connected = true
-	l.CallSoon(func(context.Context) { t.proto.ConnectionMade(t) })
-	if waiter != nil {
-		l.CallSoon(func(context.Context) {
-			if !waiter.Done() {
-				waiter.SetResult(struct{}{})
-			}
-		})
-	}
+	scheduleStart(l, func() { t.proto.ConnectionMade(t) }, nil, waiter)
 	return t, nil
 }
 
