@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -29,8 +31,9 @@ const (
 // SubprocessExec starts program with args and connects its standard
 // streams as opts says, with a SubprocessProtocol made by factory
 // (asyncio's loop.subprocess_exec). It returns once the protocol's
-// ConnectionMade has run. program without a slash is looked up in PATH.
-// With nil opts the three standard streams are pipes.
+// ConnectionMade has run. program without a slash is looked up in the
+// PATH of the child's environment (opts.Env's when it is set, as Python's
+// subprocess does; the parent's otherwise). With nil opts the three standard streams are pipes.
 //
 // The transport and the child belong to the loop: when the OpenLoop block
 // exits, the pipes are closed and a child still running is killed
@@ -48,13 +51,9 @@ func SubprocessExec[P SubprocessProtocol](ctx context.Context, factory func() P,
 	if opts == nil {
 		opts = &SubprocessOptions{Stdin: StdioPipe, Stdout: StdioPipe, Stderr: StdioPipe}
 	}
-	path := program
-	if filepathHasNoSlash(program) {
-		p, err := exec.LookPath(program)
-		if err != nil {
-			return nil, zero, err
-		}
-		path = p
+	path, err := lookPath(program, opts.Env)
+	if err != nil {
+		return nil, zero, err
 	}
 	return startSubprocess(ctx, factory, opts, path, append([]string{program}, args...))
 }
@@ -66,6 +65,36 @@ func SubprocessShell[P SubprocessProtocol](ctx context.Context, factory func() P
 		opts = &SubprocessOptions{Stdin: StdioPipe, Stdout: StdioPipe, Stderr: StdioPipe}
 	}
 	return startSubprocess(ctx, factory, opts, "/bin/sh", []string{"/bin/sh", "-c", cmd})
+}
+
+// lookPath finds program as the child will see it: a name without a slash
+// is searched in the PATH of env when env is set (Python's subprocess
+// searches the child's PATH, not the parent's), and in the parent's
+// otherwise.
+func lookPath(program string, env []string) (string, error) {
+	if !filepathHasNoSlash(program) {
+		return program, nil
+	}
+	if env == nil {
+		return exec.LookPath(program)
+	}
+	dirs := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			dirs = v // the first, as the child's own getenv finds
+			break
+		}
+	}
+	for _, dir := range filepath.SplitList(dirs) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, program)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", &exec.Error{Name: program, Err: exec.ErrNotFound}
 }
 
 func filepathHasNoSlash(s string) bool {

@@ -5,6 +5,7 @@ package asyncio_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -895,6 +896,37 @@ func TestSubprocess_communicate_cancelled_keeps_output(t *testing.T) {
 		return p.Wait(ctx)
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A program name without a slash is looked up in the PATH of the child's
+// environment when opts.Env is set (as Python's subprocess does), not in
+// the parent's.
+func TestSubprocess_program_found_in_child_env_PATH(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "only-in-child-path")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho found\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runMain(t, func(ctx context.Context) (struct{}, error) {
+		env := []string{"PATH=" + dir + ":/usr/bin:/bin"}
+		p, err := asyncio.CreateSubprocessExec(ctx, &asyncio.SubprocessOptions{Stdout: asyncio.StdioPipe, Env: env}, "only-in-child-path")
+		if err != nil {
+			return struct{}{}, fmt.Errorf("CreateSubprocessExec with the program in opts.Env's PATH: %w", err)
+		}
+		out, _, err := p.Communicate(ctx, nil)
+		if err != nil || string(out) != "found\n" {
+			return struct{}{}, fmt.Errorf("Communicate = %q, %v", out, err)
+		}
+		// Not found in the child's PATH: a named error, even though the
+		// parent's PATH might have it.
+		_, err = asyncio.CreateSubprocessExec(ctx, &asyncio.SubprocessOptions{Env: []string{"PATH=" + t.TempDir()}}, "sh")
+		if !errors.Is(err, exec.ErrNotFound) {
+			t.Errorf("sh with an empty child PATH: err = %v, want exec.ErrNotFound", err)
+		}
+		return struct{}{}, nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 }
