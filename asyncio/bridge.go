@@ -622,11 +622,7 @@ func RunTrio[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 	if l == nil {
 		panic(ErrNoRunningLoop)
 	}
-	if l.debug.Load() {
-		l.checkGoroutine("RunTrio")
-	} else {
-		l.checkIdle("RunTrio")
-	}
+	l.confined("RunTrio")
 	r := &trioRun[T]{fn: fn, loop: l}
 	f := &r.f
 	f.core.loop = l

@@ -113,11 +113,7 @@ func (c *futureCore) check(method string) {
 	if c.loop == nil {
 		panic("asyncio: " + method + " on a future not made by NewFuture")
 	}
-	if c.loop.debug.Load() {
-		c.loop.checkGoroutine(method)
-	} else {
-		c.loop.checkIdle(method)
-	}
+	c.loop.confined(method)
 }
 
 func (c *futureCore) scheduleCallbacks() {

@@ -124,6 +124,17 @@ func (l *Loop) blocked(g *flavorGuard) bool {
 	return l.wakes.Load() == g.wakes && onLoopCode()
 }
 
+// confined panics when a loop-confined method is called from outside the
+// loop: from any goroutine but the loop's in debug mode (checkGoroutine),
+// or, always, while the loop waits for work (checkIdle, an atomic load).
+func (l *Loop) confined(method string) {
+	if l.debug.Load() {
+		l.checkGoroutine(method)
+	} else {
+		l.checkIdle(method)
+	}
+}
+
 // checkIdle panics when a loop-confined method is called while the loop
 // waits for work: the caller cannot be one of its callbacks or tasks, and
 // what it schedules would wait, unseen, until something else wakes the

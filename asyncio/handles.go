@@ -43,17 +43,14 @@ func (h *Handle) Cancel() { h.cancel("Handle.Cancel") }
 // cancel is Cancel; it reports whether it cancelled the handle now.
 func (h *Handle) cancel(method string) bool {
 	l := loopOf(h.ctx)
-	debug := l != nil && l.debug.Load()
-	if debug {
-		l.checkGoroutine(method)
-	} else if l != nil {
-		l.checkIdle(method)
+	if l != nil {
+		l.confined(method)
 	}
 	if h.cancelled {
 		return false
 	}
 	h.cancelled = true
-	if !debug {
+	if l == nil || !l.debug.Load() {
 		// Drop the callback now, as CPython does outside debug mode, so that
 		// what it references can be collected.
 		h.run = nil

@@ -58,11 +58,7 @@ func (b *loopBound) newWaiter(ctx context.Context, what string) (*waiter, error)
 // (kind and method are apart so that the hot path builds no string.)
 func (b *loopBound) check(kind, method string) {
 	if l := b.loop; l != nil {
-		if l.debug.Load() {
-			l.checkGoroutine(kind + "." + method)
-		} else {
-			l.checkIdle(kind + "." + method)
-		}
+		l.confined(kind + "." + method)
 	}
 }
 

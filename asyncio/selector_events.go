@@ -217,9 +217,7 @@ func (l *Loop) addFdCallback(fd int, dir uint32, cb func(ctx context.Context), o
 	if cb == nil {
 		panic("asyncio: Loop." + method + " with a nil callback")
 	}
-	if l.GetDebug() {
-		l.checkGoroutine("Loop." + method)
-	}
+	l.confined("Loop." + method)
 	s, err := l.ioState()
 	if err != nil {
 		return nil, err
@@ -256,9 +254,7 @@ func (l *Loop) removeFdCallback(fd int, dir uint32, method string) (bool, error)
 // whichever is there): a waiter removes its own callback, never one that
 // replaced it since.
 func (l *Loop) removeFdCallbackOf(fd int, dir uint32, only *fdCallback, method string) (bool, error) {
-	if l.GetDebug() {
-		l.checkGoroutine("Loop." + method)
-	}
+	l.confined("Loop." + method)
 	s := l.io
 	if s == nil || s.closed {
 		return false, nil

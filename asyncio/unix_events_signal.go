@@ -111,9 +111,7 @@ func (l *Loop) AddSignalHandler(sig syscall.Signal, cb func(ctx context.Context)
 	if cb == nil {
 		panic("asyncio: Loop.AddSignalHandler with a nil callback")
 	}
-	if l.GetDebug() {
-		l.checkGoroutine("Loop.AddSignalHandler")
-	}
+	l.confined("Loop.AddSignalHandler")
 	if err := checkSignal(sig); err != nil {
 		return err
 	}
@@ -149,9 +147,7 @@ func (l *Loop) AddSignalHandler(sig syscall.Signal, cb func(ctx context.Context)
 // returns the handler never runs again, even for a signal that arrived
 // before and was still on its way to the loop. Loop-confined.
 func (l *Loop) RemoveSignalHandler(sig syscall.Signal) (bool, error) {
-	if l.GetDebug() {
-		l.checkGoroutine("Loop.RemoveSignalHandler")
-	}
+	l.confined("Loop.RemoveSignalHandler")
 	if sig < 1 || sig >= 65 {
 		return false, fmt.Errorf("%w: %d", ErrInvalidSignal, int(sig))
 	}
