@@ -5,9 +5,11 @@ package asyncio_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -424,5 +426,485 @@ func TestSelectorEvents_test_write_closing(t *testing.T) {
 		}
 		_, err = asyncio.WaitFor[struct{}](ctx, p.done, 10*time.Second)
 		return err
+	})
+}
+
+// connectPeer opens a plain TCP connection from a transport (protocol p)
+// to a Go peer; it returns the transport and the peer's end.
+func connectPeer(ctx context.Context, t *testing.T, pp *plainPeer, p asyncio.BaseProtocol) (asyncio.Transport, net.Conn) {
+	t.Helper()
+	tr, _, err := asyncio.CreateConnection(ctx, func() asyncio.BaseProtocol { return p }, "127.0.0.1", pp.port(), nil)
+	if err != nil {
+		t.Fatalf("CreateConnection: %v", err)
+	}
+	return tr, pp.peer(ctx)
+}
+
+// fillKernel writes to the transport's socket directly until the kernel
+// refuses (EAGAIN): the next Write finds no room. It returns the bytes
+// written.
+func fillKernel(t *testing.T, tr asyncio.Transport) int {
+	t.Helper()
+	fd := tr.GetExtraInfo("socket").(int)
+	chunk := bytes.Repeat([]byte{'f'}, 64*1024)
+	n := 0
+	for {
+		k, err := syscall.Write(fd, chunk)
+		if err == syscall.EAGAIN {
+			return n
+		}
+		if err != nil {
+			t.Fatalf("filling the socket: %v", err)
+		}
+		n += k
+	}
+}
+
+// readN reads exactly n bytes from the peer, off the loop.
+func readN(ctx context.Context, peer net.Conn, n int) []byte {
+	return offLoop(ctx, func() []byte {
+		b := make([]byte, n)
+		k, _ := io.ReadFull(peer, b)
+		return b[:k]
+	})
+}
+
+// test_selector_events.py SelectorSocketTransportTests: test_ctor and
+// test_ctor_with_waiter: CreateConnection returns (asyncio's waiter is
+// done) once ConnectionMade has run with the transport, which is then
+// reading.
+func TestSelectorSocketTransport_test_ctor(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, loop)
+		tr, _ := connectPeer(ctx, t, pp, p)
+		defer tr.Close()
+		if p.state != "CONNECTED" || p.transport != tr {
+			t.Errorf("after CreateConnection: state %s, ConnectionMade's transport %v, want CONNECTED with %v", p.state, p.transport, tr)
+		}
+		if !tr.IsReading() {
+			t.Error("new transport not reading")
+		}
+		return nil
+	})
+}
+
+// test_selector_events.py: test_read_ready: the peer's bytes reach
+// DataReceived.
+func TestSelectorSocketTransport_test_read_ready(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, loop)
+		tr, peer := connectPeer(ctx, t, pp, p)
+		defer tr.Close()
+		peer.Write([]byte("data"))
+		if err := p.gotData.Wait(ctx); err != nil {
+			return err
+		}
+		if p.data.String() != "data" {
+			t.Errorf("DataReceived got %q, want \"data\"", p.data.String())
+		}
+		return nil
+	})
+}
+
+// test_selector_events.py: test_read_ready_tryagain: a read that finds
+// nothing (EAGAIN: ResumeReading reads at once, with no data there) is
+// not an error: the transport stays open and reads what comes next.
+func TestSelectorSocketTransport_test_read_ready_tryagain(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, loop)
+		tr, peer := connectPeer(ctx, t, pp, p)
+		defer tr.Close()
+		for range 3 {
+			tr.PauseReading()
+			tr.ResumeReading() // schedules a read that gets EAGAIN
+			asyncio.Sleep(ctx, 0)
+			asyncio.Sleep(ctx, 0)
+		}
+		if tr.IsClosing() || p.state != "CONNECTED" {
+			t.Fatalf("after empty reads: IsClosing %v, state %s", tr.IsClosing(), p.state)
+		}
+		peer.Write([]byte("later"))
+		if err := p.gotData.Wait(ctx); err != nil {
+			return err
+		}
+		if p.data.String() != "later" {
+			t.Errorf("DataReceived got %q", p.data.String())
+		}
+		return nil
+	})
+}
+
+// test_selector_events.py: test_write: a Write the kernel takes whole is
+// sent at once; nothing stays buffered.
+func TestSelectorSocketTransport_test_write(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		tr, peer := connectPeer(ctx, t, pp, newRecProto(t, loop))
+		defer tr.Close()
+		if err := tr.Write([]byte("data")); err != nil {
+			t.Errorf("Write = %v", err)
+		}
+		if n := tr.GetWriteBufferSize(); n != 0 {
+			t.Errorf("GetWriteBufferSize = %d after a small write, want 0", n)
+		}
+		if got := readN(ctx, peer, 4); string(got) != "data" {
+			t.Errorf("peer got %q", got)
+		}
+		return nil
+	})
+}
+
+// test_selector_events.py: test_write_partial and test_write_ready (and
+// test_write_ready_partial): the kernel takes part of a large Write, the
+// rest is buffered and sent as the socket becomes writable, in order,
+// until the buffer is empty.
+func TestSelectorSocketTransport_test_write_partial(t *testing.T) {
+	pp := newPlainPeer(t)
+	data := bytes.Repeat([]byte("0123456789abcdef"), 2<<20) // 32 MiB
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		tr, peer := connectPeer(ctx, t, pp, newRecProto(t, loop))
+		defer tr.Close()
+		tr.SetWriteBufferLimits(1<<30, -1)
+		tr.Write(data)
+		n := tr.GetWriteBufferSize()
+		if n == 0 || n >= len(data) {
+			t.Fatalf("GetWriteBufferSize = %d of %d: want part sent, part buffered", n, len(data))
+		}
+		got := readN(ctx, peer, len(data))
+		if !bytes.Equal(got, data) {
+			t.Errorf("peer got %d bytes (equal %v), want the %d written, in order", len(got), bytes.Equal(got, data), len(data))
+		}
+		if n := tr.GetWriteBufferSize(); n != 0 {
+			t.Errorf("GetWriteBufferSize = %d once the peer has it all", n)
+		}
+		return nil
+	})
+}
+
+// test_selector_events.py: test_write_bytearray and
+// test_write_partial_bytearray: the caller's slice is not kept: changing
+// it after Write returns changes nothing the peer gets, even for the part
+// that was buffered.
+func TestSelectorSocketTransport_test_write_partial_bytearray(t *testing.T) {
+	pp := newPlainPeer(t)
+	data := bytes.Repeat([]byte("0123456789abcdef"), 2<<20) // 32 MiB
+	want := bytes.Clone(data)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		tr, peer := connectPeer(ctx, t, pp, newRecProto(t, loop))
+		defer tr.Close()
+		tr.SetWriteBufferLimits(1<<30, -1)
+		tr.Write(data)
+		if tr.GetWriteBufferSize() == 0 {
+			t.Fatal("nothing buffered: the test needs a partial write")
+		}
+		for i := range data {
+			data[i] = 'X'
+		}
+		if got := readN(ctx, peer, len(want)); !bytes.Equal(got, want) {
+			t.Errorf("peer got %d bytes, equal to what was written: %v", len(got), bytes.Equal(got, want))
+		}
+		return nil
+	})
+}
+
+// test_selector_events.py: test_write_tryagain and test_write_partial_none
+// (and test_write_ready_tryagain): with the kernel's buffer full, a Write
+// sends nothing and buffers it all; it goes once the peer reads, after
+// what was there before.
+func TestSelectorSocketTransport_test_write_tryagain(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		tr, peer := connectPeer(ctx, t, pp, newRecProto(t, loop))
+		defer tr.Close()
+		filled := fillKernel(t, tr)
+		tr.Write([]byte("data"))
+		if n := tr.GetWriteBufferSize(); n != 4 {
+			t.Fatalf("GetWriteBufferSize = %d with the kernel full, want 4", n)
+		}
+		got := readN(ctx, peer, filled+4)
+		if len(got) != filled+4 || string(got[filled:]) != "data" {
+			t.Errorf("peer got %d bytes ending %q, want %d ending \"data\"", len(got), got[max(0, len(got)-4):], filled+4)
+		}
+		return nil
+	})
+}
+
+// test_selector_events.py: test_write_buffer: a Write while data is
+// buffered is not sent ahead of it: it is appended to the buffer.
+func TestSelectorSocketTransport_test_write_buffer(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		tr, peer := connectPeer(ctx, t, pp, newRecProto(t, loop))
+		defer tr.Close()
+		filled := fillKernel(t, tr)
+		tr.Write([]byte("data1"))
+		tr.Write([]byte("data2"))
+		if n := tr.GetWriteBufferSize(); n != 10 {
+			t.Fatalf("GetWriteBufferSize = %d, want 10", n)
+		}
+		got := readN(ctx, peer, filled+10)
+		if string(got[filled:]) != "data1data2" {
+			t.Errorf("peer got %q after the filler, want \"data1data2\"", got[filled:])
+		}
+		return nil
+	})
+}
+
+// test_selector_events.py: test_writelines_send_full (and the sendmsg
+// variant): WriteLines the kernel takes whole sends every line at once,
+// in order, nothing buffered.
+func TestSelectorSocketTransport_test_writelines_send_full(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		tr, peer := connectPeer(ctx, t, pp, newRecProto(t, loop))
+		defer tr.Close()
+		tr.WriteLines([][]byte{[]byte("da"), []byte("ta"), nil, []byte("!")})
+		if n := tr.GetWriteBufferSize(); n != 0 {
+			t.Errorf("GetWriteBufferSize = %d, want 0", n)
+		}
+		if got := readN(ctx, peer, 5); string(got) != "data!" {
+			t.Errorf("peer got %q", got)
+		}
+		return nil
+	})
+}
+
+// test_selector_events.py: test_writelines_send_partial (and the sendmsg
+// variant): lines the kernel does not take are buffered and follow, in
+// order.
+func TestSelectorSocketTransport_test_writelines_send_partial(t *testing.T) {
+	pp := newPlainPeer(t)
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<20) // 16 MiB
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		tr, peer := connectPeer(ctx, t, pp, newRecProto(t, loop))
+		defer tr.Close()
+		tr.SetWriteBufferLimits(1<<30, -1)
+		tr.WriteLines([][]byte{big, []byte("tail")})
+		if tr.GetWriteBufferSize() == 0 {
+			t.Fatal("nothing buffered after a 16 MiB WriteLines")
+		}
+		got := readN(ctx, peer, len(big)+4)
+		if !bytes.Equal(got[:len(big)], big) || string(got[len(big):]) != "tail" {
+			t.Errorf("peer got %d bytes, not the lines in order", len(got))
+		}
+		return nil
+	})
+}
+
+// resetPeer closes the peer's end with a reset (SO_LINGER 0).
+func resetPeer(peer net.Conn) {
+	peer.(*net.TCPConn).SetLinger(0)
+	peer.Close()
+}
+
+// test_selector_events.py: test_write_exception: a Write failing in the
+// kernel (the peer reset the connection) closes the transport with that
+// error (ConnectionLost(err)), without a report to the exception handler
+// (an OS error); later Writes are refused, and from the fifth a warning
+// "socket.send() raised exception." is logged.
+func TestSelectorSocketTransport_test_write_exception(t *testing.T) {
+	logs := captureSlog(t)
+	pp := newPlainPeer(t)
+	var p *recProto
+	msgs := streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p = newRecProto(t, loop)
+		tr, peer := connectPeer(ctx, t, pp, p)
+		tr.PauseReading() // the reset must be met by a write, not a read
+		resetPeer(peer)
+		for i := 0; i < 1000 && !p.done.Done(); i++ {
+			tr.Write([]byte("x"))
+			asyncio.Sleep(ctx, 10*time.Millisecond)
+		}
+		if !p.done.Done() {
+			t.Fatal("no ConnectionLost after writing to a reset connection")
+		}
+		if strings.Contains(logs(), "socket.send() raised exception.") {
+			t.Error("warning logged before the writes to a lost connection")
+		}
+		for range 6 {
+			if err := tr.Write([]byte("x")); !errors.Is(err, asyncio.ErrTransportClosing) {
+				t.Errorf("Write after the failure = %v, want ErrTransportClosing", err)
+			}
+		}
+		if !strings.Contains(logs(), "socket.send() raised exception.") {
+			t.Error("no warning after writes to a lost connection")
+		}
+		return nil
+	})
+	if !errors.Is(p.lostErr, syscall.ECONNRESET) && !errors.Is(p.lostErr, syscall.EPIPE) {
+		t.Errorf("ConnectionLost(%v), want ECONNRESET or EPIPE", p.lostErr)
+	}
+	if len(msgs) != 0 {
+		t.Errorf("exception handler got %v, want nothing for an OS error", msgs)
+	}
+}
+
+// test_selector_events.py: test_write_ready_exception (and the sendmsg
+// OSError variant): the flush of buffered data failing (the peer reset)
+// closes the transport with the error and drops the buffer.
+func TestSelectorSocketTransport_test_write_ready_exception(t *testing.T) {
+	pp := newPlainPeer(t)
+	var p *recProto
+	msgs := streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p = newRecProto(t, loop)
+		tr, peer := connectPeer(ctx, t, pp, p)
+		tr.PauseReading()
+		tr.SetWriteBufferLimits(1<<30, -1)
+		fillKernel(t, tr)
+		tr.Write([]byte("buffered"))
+		if tr.GetWriteBufferSize() == 0 {
+			t.Fatal("nothing buffered")
+		}
+		resetPeer(peer)
+		if _, err := asyncio.WaitFor[struct{}](ctx, p.done, 10*time.Second); err != nil {
+			return err
+		}
+		if n := tr.GetWriteBufferSize(); n != 0 {
+			t.Errorf("GetWriteBufferSize = %d after the failed flush, want 0", n)
+		}
+		return nil
+	})
+	if !errors.Is(p.lostErr, syscall.ECONNRESET) && !errors.Is(p.lostErr, syscall.EPIPE) {
+		t.Errorf("ConnectionLost(%v), want ECONNRESET or EPIPE", p.lostErr)
+	}
+	if len(msgs) != 0 {
+		t.Errorf("exception handler got %v, want nothing for an OS error", msgs)
+	}
+}
+
+// test_selector_events.py: test_write_eof: CanWriteEOF; WriteEOF shuts
+// the sending side (the peer reads to EOF) once, a second WriteEOF does
+// nothing, and the transport still reads; after the transport is closed,
+// WriteEOF is a no-op.
+func TestSelectorSocketTransport_test_write_eof(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, loop)
+		tr, peer := connectPeer(ctx, t, pp, p)
+		if !tr.CanWriteEOF() {
+			t.Error("CanWriteEOF = false")
+		}
+		tr.Write([]byte("last"))
+		if err := tr.WriteEOF(); err != nil {
+			t.Errorf("WriteEOF = %v", err)
+		}
+		if err := tr.WriteEOF(); err != nil {
+			t.Errorf("second WriteEOF = %v", err)
+		}
+		got := offLoop(ctx, func() string { b, _ := io.ReadAll(peer); return string(b) })
+		if got != "last" {
+			t.Errorf("peer read %q to EOF, want \"last\"", got)
+		}
+		peer.Write([]byte("reply"))
+		if err := p.gotData.Wait(ctx); err != nil {
+			return err
+		}
+		tr.Close()
+		if _, err := asyncio.WaitFor[struct{}](ctx, p.done, 10*time.Second); err != nil {
+			return err
+		}
+		if err := tr.WriteEOF(); err != nil {
+			t.Errorf("WriteEOF after close = %v", err)
+		}
+		return nil
+	})
+}
+
+// test_selector_events.py SelectorTransportTests: test_close: Close makes
+// the transport closing and stops reading; ConnectionLost(nil) comes
+// once, and the socket is closed (the peer reads EOF); a second Close
+// does nothing.
+func TestSelectorTransport_test_close(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, loop)
+		lost := 0
+		tr, peer := connectPeer(ctx, t, pp, &countLost{recProto: p, n: &lost})
+		tr.Close()
+		if !tr.IsClosing() || tr.IsReading() {
+			t.Errorf("after Close: IsClosing %v, IsReading %v", tr.IsClosing(), tr.IsReading())
+		}
+		tr.Close()
+		if _, err := asyncio.WaitFor[struct{}](ctx, p.done, 10*time.Second); err != nil {
+			return err
+		}
+		tr.Close()
+		asyncio.Sleep(ctx, 0)
+		asyncio.Sleep(ctx, 0)
+		if lost != 1 || p.lostErr != nil {
+			t.Errorf("ConnectionLost called %d times, last with %v; want once with nil", lost, p.lostErr)
+		}
+		if got := offLoop(ctx, func() error { _, err := io.ReadAll(peer); return err }); got != nil {
+			t.Errorf("peer's read after Close: %v, want EOF", got)
+		}
+		return nil
+	})
+}
+
+// countLost counts ConnectionLost calls.
+type countLost struct {
+	*recProto
+	n *int
+}
+
+func (c *countLost) ConnectionLost(err error) { *c.n++; c.recProto.ConnectionLost(err) }
+
+// test_selector_events.py SelectorTransportTests: test_connection_lost:
+// a transport lost with an error passes it to ConnectionLost, closes its
+// socket (the peer sees the connection end) and forgets it ("socket"
+// extra info is nil).
+func TestSelectorTransport_test_connection_lost(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, loop)
+		tr, peer := connectPeer(ctx, t, pp, p)
+		if tr.GetExtraInfo("socket") == nil {
+			t.Error("no socket while connected")
+		}
+		tr.Abort()
+		if _, err := asyncio.WaitFor[struct{}](ctx, p.done, 10*time.Second); err != nil {
+			return err
+		}
+		if v := tr.GetExtraInfo("socket"); v != nil {
+			t.Errorf("socket = %v after ConnectionLost, want nil", v)
+		}
+		if err := offLoop(ctx, func() error { _, err := io.ReadAll(peer); return err }); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("peer's read: %v, want EOF or reset", err)
+		}
+		return nil
+	})
+}
+
+// test_selector_events.py: test_set_nodelay (TestSelectorUtils): a TCP
+// transport's socket has TCP_NODELAY set.
+func TestSelectorUtils_test_set_nodelay(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		tr, _ := connectPeer(ctx, t, pp, newRecProto(t, loop))
+		defer tr.Close()
+		v, err := syscall.GetsockoptInt(tr.GetExtraInfo("socket").(int), syscall.IPPROTO_TCP, syscall.TCP_NODELAY)
+		if err != nil || v == 0 {
+			t.Errorf("TCP_NODELAY = %d, %v; want set", v, err)
+		}
+		return nil
 	})
 }
