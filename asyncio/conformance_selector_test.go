@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -907,4 +908,588 @@ func TestSelectorUtils_test_set_nodelay(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// bufRecProto is recProto as a BufferedProtocol: each read fills its
+// small buffer, BufferUpdated hands the bytes to recProto.DataReceived;
+// panicIn names a callback that panics instead.
+type bufRecProto struct {
+	*recProto
+	buf     []byte
+	panicIn string
+}
+
+func (p *bufRecProto) GetBuffer(int) []byte { return p.buf }
+func (p *bufRecProto) BufferUpdated(n int) {
+	if p.panicIn == "BufferUpdated" {
+		panic("buffer_updated boom")
+	}
+	p.recProto.DataReceived(p.buf[:n])
+}
+func (p *bufRecProto) EOFReceived() bool {
+	keep := p.recProto.EOFReceived()
+	if p.panicIn == "EOFReceived" {
+		panic("eof_received boom")
+	}
+	return keep
+}
+
+func newBufRec(t *testing.T, loop *asyncio.Loop) *bufRecProto {
+	return &bufRecProto{recProto: newRecProto(t, loop), buf: make([]byte, 3)}
+}
+
+// test_selector_events.py SelectorSocketTransportBufferedProtocolTests:
+// test_ctor: a BufferedProtocol gets ConnectionMade with the transport,
+// which reads.
+func TestSelectorSocketTransportBufferedProtocol_test_ctor(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newBufRec(t, loop)
+		tr, _ := connectPeer(ctx, t, pp, p)
+		defer tr.Close()
+		if p.state != "CONNECTED" || p.transport != tr || !tr.IsReading() {
+			t.Errorf("state %s, transport %v, IsReading %v", p.state, p.transport, tr.IsReading())
+		}
+		return nil
+	})
+}
+
+// test_selector_events.py (BufferedProtocol): test_read_ready: the peer's
+// bytes arrive through GetBuffer/BufferUpdated, in order, however small
+// the buffer.
+func TestSelectorSocketTransportBufferedProtocol_test_read_ready(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newBufRec(t, loop)
+		tr, peer := connectPeer(ctx, t, pp, p)
+		defer tr.Close()
+		peer.Write([]byte("some data"))
+		for p.data.Len() < 9 {
+			p.gotData.Clear()
+			if err := p.gotData.Wait(ctx); err != nil {
+				return err
+			}
+		}
+		if p.data.String() != "some data" {
+			t.Errorf("got %q", p.data.String())
+		}
+		return nil
+	})
+}
+
+// test_selector_events.py (BufferedProtocol): test_read_ready_tryagain
+// (and _interrupted): a read finding nothing is not an error.
+func TestSelectorSocketTransportBufferedProtocol_test_read_ready_tryagain(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newBufRec(t, loop)
+		tr, peer := connectPeer(ctx, t, pp, p)
+		defer tr.Close()
+		tr.PauseReading()
+		tr.ResumeReading()
+		asyncio.Sleep(ctx, 0)
+		asyncio.Sleep(ctx, 0)
+		if tr.IsClosing() {
+			t.Fatal("closing after an empty read")
+		}
+		peer.Write([]byte("ab"))
+		if err := p.gotData.Wait(ctx); err != nil {
+			return err
+		}
+		return nil
+	})
+}
+
+// test_selector_events.py (BufferedProtocol): test_read_ready_eof and
+// test_read_ready_eof_keep_open: at the peer's EOF, EOFReceived returning
+// false closes the transport (ConnectionLost(nil)); returning true keeps
+// it open for writing.
+func TestSelectorSocketTransportBufferedProtocol_test_read_ready_eof(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		pp := newPlainPeer(t)
+		streamsMain(t, func(ctx context.Context) error {
+			loop, _ := asyncio.GetRunningLoop(ctx)
+			p := newBufRec(t, loop)
+			p.keepOpen = keep
+			tr, peer := connectPeer(ctx, t, pp, p)
+			peer.(*net.TCPConn).CloseWrite()
+			if !keep {
+				if _, err := asyncio.WaitFor[struct{}](ctx, p.done, 10*time.Second); err != nil {
+					return err
+				}
+				if p.lostErr != nil || !tr.IsClosing() {
+					t.Errorf("keep=false: ConnectionLost(%v), IsClosing %v", p.lostErr, tr.IsClosing())
+				}
+				return nil
+			}
+			for p.state != "EOF" {
+				asyncio.Sleep(ctx, 5*time.Millisecond)
+			}
+			if tr.IsClosing() {
+				t.Error("keep=true: transport closing after EOF")
+			}
+			tr.Write([]byte("still"))
+			tr.Close()
+			if got := readN(ctx, peer, 5); string(got) != "still" {
+				t.Errorf("keep=true: peer got %q after its EOF", got)
+			}
+			return nil
+		})
+	}
+}
+
+// test_selector_events.py (BufferedProtocol): test_read_ready_conn_reset
+// and test_read_ready_err: a read error (the peer reset) closes the
+// transport with it, ConnectionLost(ECONNRESET), with no report to the
+// exception handler.
+func TestSelectorSocketTransportBufferedProtocol_test_read_ready_conn_reset(t *testing.T) {
+	pp := newPlainPeer(t)
+	var p *bufRecProto
+	msgs := streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p = newBufRec(t, loop)
+		_, peer := connectPeer(ctx, t, pp, p)
+		resetPeer(peer)
+		_, err := asyncio.WaitFor[struct{}](ctx, p.done, 10*time.Second)
+		return err
+	})
+	if !errors.Is(p.lostErr, syscall.ECONNRESET) {
+		t.Errorf("ConnectionLost(%v), want ECONNRESET", p.lostErr)
+	}
+	if len(msgs) != 0 {
+		t.Errorf("exception handler got %v", msgs)
+	}
+}
+
+// bufferedFatal: a BufferedProtocol callback panicking is reported to the
+// exception handler and closes the transport with ConnectionLost(err).
+func bufferedFatal(t *testing.T, where string, provoke func(peer net.Conn)) {
+	pp := newPlainPeer(t)
+	var p *bufRecProto
+	msgs := streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p = newBufRec(t, loop)
+		p.panicIn = where
+		tr, peer := connectPeer(ctx, t, pp, p)
+		provoke(peer)
+		if _, err := asyncio.WaitFor[struct{}](ctx, p.done, 10*time.Second); err != nil {
+			return err
+		}
+		if !tr.IsClosing() {
+			t.Error("transport not closing")
+		}
+		return nil
+	})
+	if p.lostErr == nil || !strings.Contains(p.lostErr.Error(), "boom") {
+		t.Errorf("ConnectionLost(%v), want the panic", p.lostErr)
+	}
+	if len(msgs) != 1 {
+		t.Errorf("exception handler got %d reports, want 1", len(msgs))
+	}
+}
+
+// test_selector_events.py (BufferedProtocol): test_buffer_updated_error.
+func TestSelectorSocketTransportBufferedProtocol_test_buffer_updated_error(t *testing.T) {
+	bufferedFatal(t, "BufferUpdated", func(peer net.Conn) { peer.Write([]byte("data")) })
+}
+
+// test_selector_events.py (BufferedProtocol): test_read_eof_received_error.
+func TestSelectorSocketTransportBufferedProtocol_test_read_eof_received_error(t *testing.T) {
+	bufferedFatal(t, "EOFReceived", func(peer net.Conn) { peer.(*net.TCPConn).CloseWrite() })
+}
+
+// test_selector_events.py BaseSelectorEventLoopTests: test_add_reader_existing
+// (and test_add_writer_existing): a second AddReader on an fd replaces the
+// first callback, which never runs again; test_add_reader_existing_writer:
+// adding a reader keeps the fd's writer.
+func TestBaseSelectorEventLoop_test_add_reader_existing(t *testing.T) {
+	a, b := socketpair(t)
+	fd := rawFd(a)
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		first, second, writes := 0, 0, 0
+		got := asyncio.NewFuture[struct{}](loop)
+		loop.AddWriter(fd, func(context.Context) { writes++ })
+		loop.AddReader(fd, func(context.Context) { first++ })
+		loop.AddReader(fd, func(context.Context) {
+			second++
+			var buf [16]byte
+			syscall.Read(fd, buf[:])
+			if !got.Done() {
+				got.SetResult(struct{}{})
+			}
+		})
+		b.Write([]byte("x"))
+		if _, err := asyncio.WaitFor(ctx, got, 10*time.Second); err != nil {
+			return 0, err
+		}
+		w0 := writes
+		for writes == w0 {
+			asyncio.Sleep(ctx, time.Millisecond)
+		}
+		loop.RemoveReader(fd)
+		loop.RemoveWriter(fd)
+		if first != 0 || second == 0 {
+			t.Errorf("replaced reader ran %d times, new one %d", first, second)
+		}
+		// Same for writers.
+		wfirst, wsecond := 0, 0
+		done := asyncio.NewFuture[struct{}](loop)
+		loop.AddWriter(fd, func(context.Context) { wfirst++ })
+		loop.AddWriter(fd, func(context.Context) {
+			wsecond++
+			if !done.Done() {
+				done.SetResult(struct{}{})
+			}
+		})
+		if _, err := asyncio.WaitFor(ctx, done, 10*time.Second); err != nil {
+			return 0, err
+		}
+		loop.RemoveWriter(fd)
+		if wfirst != 0 {
+			t.Errorf("replaced writer ran %d times", wfirst)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_selector_events.py: test_remove_reader_read_write and
+// test_remove_writer_read_write: with a reader and a writer on an fd,
+// RemoveReader (RemoveWriter) reports true and leaves the other one
+// running; test_remove_reader_unknown / test_remove_writer_unknown:
+// removing from an fd not watched reports false.
+func TestBaseSelectorEventLoop_test_remove_reader_read_write(t *testing.T) {
+	a, b := socketpair(t)
+	fd := rawFd(a)
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		if ok, err := loop.RemoveReader(fd); ok || err != nil {
+			t.Errorf("RemoveReader(unwatched) = %v, %v; want false", ok, err)
+		}
+		if ok, err := loop.RemoveWriter(fd); ok || err != nil {
+			t.Errorf("RemoveWriter(unwatched) = %v, %v; want false", ok, err)
+		}
+		reads, writes := 0, 0
+		loop.AddReader(fd, func(context.Context) { reads++ })
+		loop.AddWriter(fd, func(context.Context) { writes++ })
+		if ok, err := loop.RemoveReader(fd); !ok || err != nil {
+			t.Errorf("RemoveReader = %v, %v; want true", ok, err)
+		}
+		b.Write([]byte("x")) // readable now: no reader may run
+		w0 := writes
+		for writes < w0+3 {
+			asyncio.Sleep(ctx, time.Millisecond)
+		}
+		if reads != 0 {
+			t.Errorf("removed reader ran %d times", reads)
+		}
+		// Now the other way round.
+		loop.AddReader(fd, func(context.Context) { reads++ })
+		if ok, err := loop.RemoveWriter(fd); !ok || err != nil {
+			t.Errorf("RemoveWriter = %v, %v; want true", ok, err)
+		}
+		w1 := writes
+		for reads < 3 {
+			asyncio.Sleep(ctx, time.Millisecond)
+		}
+		if writes != w1 {
+			t.Errorf("removed writer ran %d more times", writes-w1)
+		}
+		if ok, _ := loop.RemoveReader(fd); !ok {
+			t.Error("RemoveReader = false for the watched fd")
+		}
+		if ok, _ := loop.RemoveReader(fd); ok {
+			t.Error("second RemoveReader = true")
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_selector_events.py: test_accept_connection_multiple (and
+// test_base_events.py's test_accept_connection_retry): one readiness of
+// the listener accepts up to the backlog, then the rest; when the queue
+// is empty (EAGAIN) the server keeps serving: 150 clients connecting at
+// once with a backlog of 100 all get a protocol.
+func TestBaseSelectorEventLoop_test_accept_connection_multiple(t *testing.T) {
+	const n = 150
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		made := 0
+		all := asyncio.NewFuture[struct{}](loop)
+		srv, err := asyncio.CreateServer(ctx, func() asyncio.BaseProtocol {
+			return &madeCounter{f: func() {
+				made++
+				if made == n {
+					all.SetResult(struct{}{})
+				}
+			}}
+		}, "127.0.0.1", 0, &asyncio.ServerOptions{Backlog: 100})
+		if err != nil {
+			return 0, err
+		}
+		defer srv.Close()
+		addr := mustAddr(t, srv).String()
+		conns = offLoop(ctx, func() []net.Conn {
+			var cs []net.Conn
+			for range n {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					break
+				}
+				cs = append(cs, c)
+			}
+			return cs
+		})
+		if len(conns) != n {
+			t.Fatalf("dialled %d of %d", len(conns), n)
+		}
+		if _, err := asyncio.WaitFor(ctx, all, 20*time.Second); err != nil {
+			t.Errorf("%d of %d connections got a protocol: %v", made, n, err)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+type madeCounter struct {
+	asyncio.ProtocolBase
+	f func()
+}
+
+func (m *madeCounter) ConnectionMade(asyncio.Transport) { m.f() }
+
+// unixgramPair makes a receiving Unix datagram endpoint at dir/r, not
+// reading, and a sender bound at dir/s (connected to dir/r if connect);
+// the sender has sent datagrams ("fill") until the receiver's queue is
+// full and one is buffered. It returns both and the number sent.
+func unixgramPair(ctx context.Context, t *testing.T, dir string, connect bool) (rtr asyncio.DatagramTransport, rp *dgramProto, str asyncio.DatagramTransport, sp *dgramProto, n int) {
+	t.Helper()
+	l, _ := asyncio.GetRunningLoop(ctx)
+	rp = newDgramProto(l)
+	rtr, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *dgramProto { return rp }, &asyncio.DatagramOptions{Network: "unixgram", LocalAddr: filepath.Join(dir, "r")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rtr.PauseReading()
+	sp = newDgramProto(l)
+	o := &asyncio.DatagramOptions{Network: "unixgram", LocalAddr: filepath.Join(dir, "s")}
+	if connect {
+		o.RemoteAddr = filepath.Join(dir, "r")
+	}
+	str, _, err = asyncio.CreateDatagramEndpoint(ctx, func() *dgramProto { return sp }, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	str.SetWriteBufferLimits(1<<30, -1)
+	var to net.Addr
+	if !connect {
+		to = &net.UnixAddr{Name: filepath.Join(dir, "r"), Net: "unixgram"}
+	}
+	for str.GetWriteBufferSize() == 0 {
+		if n == 100000 {
+			t.Fatal("the receiver's queue never filled")
+		}
+		if err := str.SendTo([]byte("fill"), to); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	return rtr, rp, str, sp, n
+}
+
+// test_selector_events.py SelectorDatagramTransportTests: test_sendto_buffer,
+// test_sendto_buffer_nodata, test_sendto_tryagain, test_sendto_ready and
+// test_sendto_ready_tryagain: while the kernel refuses (EAGAIN) datagrams
+// are buffered, an empty one too, and go out in order as the receiver
+// reads.
+func TestSelectorDatagramTransport_test_sendto_buffer(t *testing.T) {
+	dir := t.TempDir()
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		rtr, rp, str, sp, n := unixgramPair(ctx, t, dir, true)
+		str.SendTo([]byte("data1"), nil)
+		str.SendTo([]byte{}, nil)
+		str.SendTo([]byte("data2"), nil)
+		if got := str.GetWriteBufferSize(); got != 4+5+5 {
+			t.Errorf("GetWriteBufferSize = %d, want 14", got)
+		}
+		rtr.ResumeReading()
+		for rp.received < n+3 {
+			rp.gotData.Clear()
+			if err := asyncio.Timeout(ctx, 10*time.Second, func(ctx context.Context, _ *asyncio.TimeoutScope) error { return rp.gotData.Wait(ctx) }); err != nil {
+				t.Fatalf("received %d of %d: %v", rp.received, n+3, err)
+			}
+		}
+		tail := rp.got[len(rp.got)-3:]
+		if tail[0] != "data1" || tail[1] != "" || tail[2] != "data2" {
+			t.Errorf("last datagrams %q, want data1, empty, data2", tail)
+		}
+		if str.GetWriteBufferSize() != 0 || len(sp.errs) != 0 {
+			t.Errorf("buffer %d, errors %v", str.GetWriteBufferSize(), sp.errs)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_selector_events.py: test_sendto_ready_closing: Close with
+// datagrams buffered sends them all first, then ConnectionLost(nil).
+func TestSelectorDatagramTransport_test_sendto_ready_closing(t *testing.T) {
+	dir := t.TempDir()
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		rtr, rp, str, sp, n := unixgramPair(ctx, t, dir, true)
+		str.SendTo([]byte("last"), nil)
+		str.Close()
+		if !str.IsClosing() || str.GetWriteBufferSize() == 0 {
+			t.Errorf("after Close: IsClosing %v, buffer %d", str.IsClosing(), str.GetWriteBufferSize())
+		}
+		asyncio.Sleep(ctx, 0)
+		if sp.done.Done() {
+			t.Error("ConnectionLost before the buffer was sent")
+		}
+		rtr.ResumeReading()
+		if _, err := asyncio.WaitFor(ctx, sp.done, 10*time.Second); err != nil {
+			return 0, err
+		}
+		if sp.lostErr != nil {
+			t.Errorf("ConnectionLost(%v), want nil", sp.lostErr)
+		}
+		for rp.received < n+1 {
+			rp.gotData.Clear()
+			if err := asyncio.Timeout(ctx, 10*time.Second, func(ctx context.Context, _ *asyncio.TimeoutScope) error { return rp.gotData.Wait(ctx) }); err != nil {
+				t.Fatalf("received %d of %d: %v", rp.received, n+1, err)
+			}
+		}
+		if rp.got[len(rp.got)-1] != "last" {
+			t.Errorf("last datagram %q", rp.got[len(rp.got)-1])
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_selector_events.py: test_sendto_ready_error_received: a buffered
+// datagram whose send fails when the buffer is flushed (here: to a path
+// nobody is bound to) goes to ErrorReceived; the rest is sent and the
+// endpoint stays open.
+func TestSelectorDatagramTransport_test_sendto_ready_error_received(t *testing.T) {
+	dir := t.TempDir()
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		rtr, rp, str, sp, n := unixgramPair(ctx, t, dir, false)
+		r := &net.UnixAddr{Name: filepath.Join(dir, "r"), Net: "unixgram"}
+		str.SendTo([]byte("lost"), &net.UnixAddr{Name: filepath.Join(dir, "nobody"), Net: "unixgram"})
+		str.SendTo([]byte("after"), r)
+		rtr.ResumeReading()
+		for rp.received < n+1 {
+			rp.gotData.Clear()
+			if err := asyncio.Timeout(ctx, 10*time.Second, func(ctx context.Context, _ *asyncio.TimeoutScope) error { return rp.gotData.Wait(ctx) }); err != nil {
+				t.Fatalf("received %d of %d: %v", rp.received, n+1, err)
+			}
+		}
+		if rp.got[len(rp.got)-1] != "after" {
+			t.Errorf("last datagram %q, want \"after\"", rp.got[len(rp.got)-1])
+		}
+		if len(sp.errs) != 1 || !errors.Is(sp.errs[0], syscall.ENOENT) && !errors.Is(sp.errs[0], syscall.ECONNREFUSED) {
+			t.Errorf("ErrorReceived %v, want one ENOENT", sp.errs)
+		}
+		if str.IsClosing() {
+			t.Error("endpoint closed by a send error")
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_selector_events.py: test_sendto_no_data: an empty datagram is
+// sent (the receiver gets a zero-length datagram).
+func TestSelectorDatagramTransport_test_sendto_no_data(t *testing.T) {
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		l, _ := asyncio.GetRunningLoop(ctx)
+		rp := newDgramProto(l)
+		rtr, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *dgramProto { return rp }, &asyncio.DatagramOptions{LocalAddr: "127.0.0.1:0"})
+		if err != nil {
+			return 0, err
+		}
+		defer rtr.Close()
+		sp := newDgramProto(l)
+		str, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *dgramProto { return sp }, &asyncio.DatagramOptions{LocalAddr: "127.0.0.1:0"})
+		if err != nil {
+			return 0, err
+		}
+		defer str.Close()
+		if err := str.SendTo(nil, rtr.GetExtraInfo("sockname").(*net.UDPAddr)); err != nil {
+			t.Errorf("SendTo(empty) = %v", err)
+		}
+		if err := rp.gotData.Wait(ctx); err != nil {
+			return 0, err
+		}
+		if len(rp.got) != 1 || rp.got[0] != "" {
+			t.Errorf("received %q, want one empty datagram", rp.got)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_selector_events.py: test_sendto_error_received: a send the kernel
+// refuses with an OS error (EMSGSIZE: a datagram over 64 KiB) goes to
+// ErrorReceived; the endpoint stays open and sends on.
+func TestSelectorDatagramTransport_test_sendto_error_received(t *testing.T) {
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		l, _ := asyncio.GetRunningLoop(ctx)
+		rp := newDgramProto(l)
+		rtr, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *dgramProto { return rp }, &asyncio.DatagramOptions{LocalAddr: "127.0.0.1:0"})
+		if err != nil {
+			return 0, err
+		}
+		defer rtr.Close()
+		sp := newDgramProto(l)
+		str, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *dgramProto { return sp }, &asyncio.DatagramOptions{LocalAddr: "127.0.0.1:0"})
+		if err != nil {
+			return 0, err
+		}
+		defer str.Close()
+		to := rtr.GetExtraInfo("sockname").(*net.UDPAddr)
+		if err := str.SendTo(make([]byte, 70000), to); err != nil {
+			t.Errorf("SendTo(too big) = %v, want nil (the error goes to ErrorReceived)", err)
+		}
+		if len(sp.errs) != 1 || !errors.Is(sp.errs[0], syscall.EMSGSIZE) {
+			t.Errorf("ErrorReceived %v, want EMSGSIZE", sp.errs)
+		}
+		if str.IsClosing() {
+			t.Error("endpoint closing after a send error")
+		}
+		str.SendTo([]byte("ok"), to)
+		if err := rp.gotData.Wait(ctx); err != nil {
+			return 0, err
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
