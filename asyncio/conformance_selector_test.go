@@ -1317,13 +1317,15 @@ func unixgramPair(ctx context.Context, t *testing.T, dir string, connect bool) (
 // test_selector_events.py SelectorDatagramTransportTests: test_sendto_buffer,
 // test_sendto_buffer_nodata, test_sendto_tryagain, test_sendto_ready and
 // test_sendto_ready_tryagain: while the kernel refuses (EAGAIN) datagrams
-// are buffered, an empty one too, and go out in order as the receiver
-// reads.
+// are buffered (copies: test_sendto_buffer_bytearray), an empty one too,
+// and go out in order as the receiver reads.
 func TestSelectorDatagramTransport_test_sendto_buffer(t *testing.T) {
 	dir := t.TempDir()
 	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
 		rtr, rp, str, sp, n := unixgramPair(ctx, t, dir, true)
-		str.SendTo([]byte("data1"), nil)
+		d1 := []byte("data1")
+		str.SendTo(d1, nil)
+		copy(d1, "XXXXX") // the buffered datagram is a copy
 		str.SendTo([]byte{}, nil)
 		str.SendTo([]byte("data2"), nil)
 		if got := str.GetWriteBufferSize(); got != 4+5+5 {
@@ -1491,5 +1493,70 @@ func TestSelectorDatagramTransport_test_sendto_error_received(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// test_selector_events.py BaseSelectorEventLoopTests: test_close (the
+// I/O part; closing twice is TestAiotestCallback_test_close): once the
+// loop is closed, AddReader and AddWriter are refused with
+// ErrLoopClosed, and the fd watched before is no longer watched.
+func TestBaseSelectorEventLoop_test_close(t *testing.T) {
+	a, _ := socketpair(t)
+	fd := rawFd(a)
+	var loop *asyncio.Loop
+	withLoop(t, func(ctx context.Context, l *asyncio.Loop) {
+		loop = l
+		if err := l.AddReader(fd, func(context.Context) {}); err != nil {
+			t.Errorf("AddReader = %v", err)
+		}
+	})
+	if !loop.IsClosed() {
+		t.Fatal("loop not closed after its block")
+	}
+	if err := loop.AddReader(fd, func(context.Context) {}); !errors.Is(err, asyncio.ErrLoopClosed) {
+		t.Errorf("AddReader on a closed loop = %v, want ErrLoopClosed", err)
+	}
+	if err := loop.AddWriter(fd, func(context.Context) {}); !errors.Is(err, asyncio.ErrLoopClosed) {
+		t.Errorf("AddWriter on a closed loop = %v, want ErrLoopClosed", err)
+	}
+}
+
+// panicDgram panics in DatagramReceived.
+type panicDgram struct{ *dgramProto }
+
+func (p *panicDgram) DatagramReceived([]byte, net.Addr) { panic("datagram_received boom") }
+
+// test_selector_events.py: test_fatal_error_connected_custom_error: a
+// failure that is not an OS error (here the protocol's DatagramReceived
+// panicking) is reported to the exception handler and closes the
+// endpoint with ConnectionLost(err); ErrorReceived is not called.
+func TestSelectorDatagramTransport_test_fatal_error_connected_custom_error(t *testing.T) {
+	var p *panicDgram
+	msgs := streamsMain(t, func(ctx context.Context) error {
+		l, _ := asyncio.GetRunningLoop(ctx)
+		p = &panicDgram{newDgramProto(l)}
+		rtr, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *panicDgram { return p }, &asyncio.DatagramOptions{LocalAddr: "127.0.0.1:0"})
+		if err != nil {
+			return err
+		}
+		c, err := net.Dial("udp", rtr.GetExtraInfo("sockname").(*net.UDPAddr).String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.Write([]byte("x"))
+		if _, err := asyncio.WaitFor(ctx, p.done, 10*time.Second); err != nil {
+			return err
+		}
+		if !rtr.IsClosing() {
+			t.Error("endpoint not closing")
+		}
+		return nil
+	})
+	if p.lostErr == nil || len(p.errs) != 0 {
+		t.Errorf("ConnectionLost(%v), ErrorReceived %v; want the panic, nothing", p.lostErr, p.errs)
+	}
+	if len(msgs) != 1 {
+		t.Errorf("exception handler got %d reports, want 1", len(msgs))
 	}
 }
