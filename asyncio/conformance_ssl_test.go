@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -862,4 +863,224 @@ func TestSSL_test_remote_shutdown_receives_trailing_data(t *testing.T) {
 			return nil
 		})
 	}
+}
+
+// test_sslproto.py: test_buf_feed_data: a BufferedProtocol over TLS gets
+// the plaintext whole and in order whatever its buffer's size (1, 2, 4,
+// 100 bytes); an empty buffer fails the connection (reported, and
+// ConnectionLost gets the error) instead of hanging.
+func TestSSLProto_test_buf_feed_data(t *testing.T) {
+	serverCfg, clientCfg := testCerts()
+	for _, size := range []int{1, 2, 4, 100, 0} {
+		addr := goTCPServer(t, 1, func(c net.Conn) {
+			tc := tls.Server(c, serverCfg)
+			tc.Write([]byte("12345"))
+			io.ReadAll(tc)
+		})
+		var p *bufRecProto
+		msgs := streamsMain(t, func(ctx context.Context) error {
+			loop, _ := asyncio.GetRunningLoop(ctx)
+			p = newBufRec(t, loop)
+			p.buf = make([]byte, size)
+			tr, _, err := asyncio.CreateConnection(ctx, func() *bufRecProto { return p }, "127.0.0.1", addr.Port,
+				&asyncio.ConnectOptions{TLS: clientCfg, TLSOptions: asyncio.TLSOptions{ServerHostname: "localhost"}})
+			if err != nil {
+				return err
+			}
+			if size == 0 {
+				_, err := asyncio.WaitFor(ctx, p.done, 10*time.Second)
+				return err
+			}
+			for p.data.Len() < 5 {
+				p.gotData.Clear()
+				if err := asyncio.Timeout(ctx, 10*time.Second, func(ctx context.Context, _ *asyncio.TimeoutScope) error { return p.gotData.Wait(ctx) }); err != nil {
+					return err
+				}
+			}
+			tr.Close()
+			return nil
+		})
+		if size == 0 {
+			if p.lostErr == nil || len(msgs) != 1 {
+				t.Errorf("empty buffer: ConnectionLost(%v), %d reports; want the error, 1", p.lostErr, len(msgs))
+			}
+			continue
+		}
+		if p.data.String() != "12345" {
+			t.Errorf("buffer of %d: got %q", size, p.data.String())
+		}
+	}
+}
+
+// test_sslproto.py: test_start_tls_wrong_args: StartTLS without a TLS
+// config is a programmer's error: it panics, naming it.
+func TestSSLProto_test_start_tls_wrong_args(t *testing.T) {
+	pp := newPlainPeer(t)
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, loop)
+		tr, _, err := asyncio.CreateConnection(ctx, func() *recProto { return p }, "127.0.0.1", pp.port(), nil)
+		if err != nil {
+			return err
+		}
+		defer tr.Close()
+		v := mustPanic(t, func() { asyncio.StartTLS(ctx, tr, p, nil, false, nil) })
+		if !strings.Contains(fmt.Sprint(v), "tls.Config") {
+			t.Errorf("panic %v, want one naming the missing tls.Config", v)
+		}
+		return nil
+	})
+}
+
+// test_ssl.py: test_connect_timeout_warning: a TLS CreateConnection to a
+// port bound but not listening fails (connection refused) and leaves no
+// socket open behind it.
+func TestSSL_test_connect_timeout_warning(t *testing.T) {
+	_, clientCfg := testCerts()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := syscall.Getsockname(fd)
+	port := sa.(*syscall.SockaddrInet4).Port
+	fds0 := openFds(t)
+	streamsMain(t, func(ctx context.Context) error {
+		_, err := asyncio.WaitFor(ctx, asyncio.CreateTask(ctx, func(ctx context.Context) (asyncio.Transport, error) {
+			tr, _, err := asyncio.CreateConnection(ctx, func() *asyncio.ProtocolBase { return &asyncio.ProtocolBase{} }, "127.0.0.1", port,
+				&asyncio.ConnectOptions{TLS: clientCfg})
+			return tr, err
+		}), 5*time.Second)
+		if !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, asyncio.ErrTimeout) {
+			t.Errorf("CreateConnection = %v, want connection refused (or a timeout)", err)
+		}
+		return nil
+	})
+	if fds := openFds(t); fds != fds0 {
+		t.Errorf("open fds: %d before, %d after", fds0, fds)
+	}
+}
+
+// test_ssl.py: test_shutdown_timeout_handler_not_set: plaintext that
+// arrives while reading is paused, followed by the server's end of
+// stream, is delivered after ResumeReading, then the connection ends
+// (ConnectionLost) and the transport closes cleanly.
+func TestSSL_test_shutdown_timeout_handler_not_set(t *testing.T) {
+	serverCfg, clientCfg := testCerts()
+	eof := make(chan struct{})
+	addr := goTCPServer(t, 1, func(c net.Conn) {
+		tc := tls.Server(c, serverCfg)
+		tc.Write([]byte("hello"))
+		b := make([]byte, 5)
+		if _, err := io.ReadFull(tc, b); err != nil || string(b) != "world" {
+			close(eof)
+			return
+		}
+		tc.Write([]byte("extra bytes"))
+		c.(*net.TCPConn).CloseWrite() // a plain EOF, no close_notify
+		close(eof)
+		io.ReadAll(c)
+	})
+	streamsMain(t, func(ctx context.Context) error {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, loop)
+		p.onData = func(p *recProto, b []byte) {
+			if string(b) == "hello" {
+				p.transport.Write([]byte("world"))
+				p.transport.PauseReading()
+			}
+		}
+		tr, _, err := asyncio.CreateConnection(ctx, func() *recProto { return p }, "127.0.0.1", addr.Port,
+			&asyncio.ConnectOptions{TLS: clientCfg, TLSOptions: asyncio.TLSOptions{ServerHostname: "localhost"}})
+		if err != nil {
+			return err
+		}
+		offLoop(ctx, func() struct{} { <-eof; return struct{}{} })
+		asyncio.Sleep(ctx, 50*time.Millisecond) // let the EOF reach the paused transport
+		tr.ResumeReading()
+		if _, err := asyncio.WaitFor(ctx, p.done, 10*time.Second); err != nil {
+			return err
+		}
+		tr.Close()
+		if p.data.String() != "helloextra bytes" {
+			t.Errorf("received %q, want \"helloextra bytes\"", p.data.String())
+		}
+		return nil
+	})
+}
+
+// sslOverSSLProto upgrades its (TLS) connection to TLS again on
+// ConnectionMade, then echoes.
+type sslOverSSLProto struct {
+	asyncio.ProtocolBase
+	ctx   context.Context
+	cfg   *tls.Config
+	inner asyncio.Transport
+	err   chan error
+}
+
+func (p *sslOverSSLProto) ConnectionMade(tr asyncio.Transport) {
+	if p.inner != nil {
+		return
+	}
+	asyncio.CreateTask(p.ctx, func(ctx context.Context) (int, error) {
+		in, err := asyncio.StartTLS(ctx, tr, p, p.cfg, true, nil)
+		p.inner = in
+		p.err <- err
+		return 0, nil
+	})
+}
+func (p *sslOverSSLProto) DataReceived(b []byte) { p.inner.Write(b) }
+
+// test_ssl.py: test_create_server_ssl_over_ssl: a TLS server whose
+// protocol upgrades each connection to TLS a second time (StartTLS over
+// the TLS transport); a client speaking TLS inside TLS is echoed.
+func TestSSL_test_create_server_ssl_over_ssl(t *testing.T) {
+	serverCfg, clientCfg := testCerts()
+	streamsMain(t, func(ctx context.Context) error {
+		errs := make(chan error, 4)
+		srv, err := asyncio.CreateServer(ctx, func() *sslOverSSLProto {
+			return &sslOverSSLProto{ctx: ctx, cfg: serverCfg, err: errs}
+		}, "127.0.0.1", 0, &asyncio.ServerOptions{TLS: serverCfg})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		a := mustAddr(t, srv).String()
+		got := offLoop(ctx, func() string {
+			c, err := net.Dial("tcp", a)
+			if err != nil {
+				return err.Error()
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			cfg := clientCfg.Clone()
+			cfg.ServerName = "localhost"
+			outer := tls.Client(c, cfg)
+			inner := tls.Client(outer, cfg)
+			if _, err := inner.Write([]byte("ping over two TLS layers")); err != nil {
+				return err.Error()
+			}
+			b := make([]byte, 24)
+			if _, err := io.ReadFull(inner, b); err != nil {
+				return err.Error()
+			}
+			return string(b)
+		})
+		if got != "ping over two TLS layers" {
+			t.Errorf("echo over TLS-in-TLS: %q", got)
+		}
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Errorf("server StartTLS: %v", err)
+			}
+		default:
+			t.Error("server StartTLS did not finish")
+		}
+		return nil
+	})
 }

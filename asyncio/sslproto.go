@@ -380,7 +380,7 @@ func (p *sslProtocol) handshakeDone(st tls.ConnectionState, err error) {
 }
 
 func (p *sslProtocol) plainReceived(data []byte) {
-	if p.state != 1 && p.state != 2 {
+	if (p.state != 1 && p.state != 2) || p.extraRawErr != nil {
 		return
 	}
 	if p.readPaused {
@@ -394,6 +394,12 @@ func (p *sslProtocol) deliver(data []byte) {
 	if p.bapp != nil {
 		for len(data) > 0 {
 			buf := p.bapp.GetBuffer(len(data))
+			if len(buf) == 0 {
+				// Nothing could ever be delivered: fail, as the socket
+				// transports do, instead of looping.
+				p.fatal(errors.New("asyncio: GetBuffer returned an empty buffer"))
+				return
+			}
 			n := copy(buf, data)
 			p.bapp.BufferUpdated(n)
 			data = data[n:]
@@ -645,8 +651,12 @@ func (p *sslProtocol) GetWriteBufferSize() int {
 // directly. serverSide says which end of the handshake this is. It returns
 // once the handshake is done; a handshake failure (a bad certificate,
 // ErrTLSHandshakeTimeout) closes the connection and is returned. A
-// coroutine: call it from a task.
+// coroutine: call it from a task. A nil cfg is a programmer's error: it
+// panics.
 func StartTLS(ctx context.Context, t Transport, p BaseProtocol, cfg *tls.Config, serverSide bool, opts *TLSOptions) (Transport, error) {
+	if cfg == nil {
+		panic("asyncio: StartTLS needs a *tls.Config, got nil")
+	}
 	l, err := GetRunningLoop(ctx)
 	if err != nil {
 		return nil, err
