@@ -638,3 +638,36 @@ func ExampleTLSOptions() {
 	})
 	// Output: "over TLS\n" true
 }
+
+// SockRecvfromInto: one datagram into a caller's buffer, limited to its
+// first 5 bytes (asyncio's nbytes=5); the rest of the datagram is cut.
+func ExampleSockRecvfromInto() {
+	a, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer a.Close()
+	b, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer b.Close()
+	_, err = asyncio.Run(context.Background(), func(ctx context.Context) (int, error) {
+		if _, err := asyncio.SockSendto(ctx, a, []byte("hello, datagram"), b.LocalAddr()); err != nil {
+			return 0, err
+		}
+		buf := make([]byte, 64)
+		n, from, err := asyncio.SockRecvfromInto(ctx, b, buf[:5])
+		if err != nil {
+			return 0, err
+		}
+		fmt.Printf("%d %q from a: %v\n", n, buf[:n], from.String() == a.LocalAddr().String())
+		return n, nil
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output: 5 "hello" from a: true
+}
