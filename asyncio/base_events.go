@@ -53,7 +53,8 @@ func Getnameinfo(ctx context.Context, addr netip.AddrPort) (host, port string, e
 	return host, strconv.Itoa(int(addr.Port())), err
 }
 
-// ConnectOptions are CreateConnection's options (asyncio's keyword
+// ConnectOptions are the options of CreateConnection, OpenConnection,
+// CreateUnixConnection and OpenUnixConnection (asyncio's keyword
 // arguments); the zero value, or nil, means asyncio's defaults.
 type ConnectOptions struct {
 	// LocalAddr binds the socket before connecting ("host:port"; the port

@@ -501,8 +501,8 @@ func ExampleConnectOptions() {
 	// Output: 127.0.0.1
 }
 
-// StreamOptions: the reader's limit for a Unix connection.
-func ExampleStreamOptions() {
+// OpenUnixConnection with the reader's limit set through ConnectOptions.
+func ExampleOpenUnixConnection() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
 	path := dir + "/sock"
@@ -517,7 +517,7 @@ func ExampleStreamOptions() {
 				return 0, err
 			}
 			defer srv.Close()
-			r, w, err := asyncio.OpenUnixConnection(ctx, path, &asyncio.StreamOptions{Limit: 8})
+			r, w, err := asyncio.OpenUnixConnection(ctx, path, &asyncio.ConnectOptions{Limit: 8})
 			if err != nil {
 				return 0, err
 			}

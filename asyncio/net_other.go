@@ -71,7 +71,7 @@ func CreateConnection[P BaseProtocol](ctx context.Context, factory func() P, hos
 }
 
 // CreateUnixConnection returns ErrNotSupported on this platform.
-func CreateUnixConnection[P BaseProtocol](ctx context.Context, factory func() P, path string) (Transport, P, error) {
+func CreateUnixConnection[P BaseProtocol](ctx context.Context, factory func() P, path string, opts *ConnectOptions) (Transport, P, error) {
 	var zero P
 	return nil, zero, ErrNotSupported
 }

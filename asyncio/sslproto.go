@@ -20,6 +20,10 @@ var (
 	// ErrTLSWriteEOF is returned by WriteEOF on a TLS transport: TLS has
 	// no half close.
 	ErrTLSWriteEOF = errors.New("asyncio: TLS transports cannot write EOF")
+	// ErrTLSServerHostname is returned by CreateUnixConnection and
+	// OpenUnixConnection for a TLS connection with no name to check the
+	// server's certificate against.
+	ErrTLSServerHostname = errors.New("asyncio: a TLS connection to a Unix socket needs a server hostname (TLSOptions.ServerHostname or the config's ServerName)")
 )
 
 // Default TLS timeouts (asyncio's SSL_HANDSHAKE_TIMEOUT and

@@ -535,12 +535,6 @@ func (w *StreamWriter) Drain(ctx context.Context) error {
 	return w.protocol.drainHelper(ctx)
 }
 
-// StreamOptions are the options of the stream functions.
-type StreamOptions struct {
-	// Limit is the StreamReader's limit (0: DefaultStreamLimit).
-	Limit int
-}
-
 // OpenConnection connects to host:port and returns a reader and a writer
 // for the connection (asyncio.open_connection). A coroutine; errors as
 // CreateConnection's.
@@ -563,8 +557,9 @@ func OpenConnection(ctx context.Context, host string, port int, opts *ConnectOpt
 }
 
 // OpenUnixConnection connects to the Unix socket at path
-// (asyncio.open_unix_connection); as OpenConnection.
-func OpenUnixConnection(ctx context.Context, path string, opts *StreamOptions) (*StreamReader, *StreamWriter, error) {
+// (asyncio.open_unix_connection); as OpenConnection. Of opts, Limit, TLS
+// and TLSOptions apply; errors as CreateUnixConnection's.
+func OpenUnixConnection(ctx context.Context, path string, opts *ConnectOptions) (*StreamReader, *StreamWriter, error) {
 	l, err := GetRunningLoop(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -575,7 +570,7 @@ func OpenUnixConnection(ctx context.Context, path string, opts *StreamOptions) (
 	}
 	r := NewStreamReader(l, limit)
 	p := NewStreamReaderProtocol(ctx, r, nil)
-	t, _, err := CreateUnixConnection(ctx, func() *StreamReaderProtocol { return p }, path)
+	t, _, err := CreateUnixConnection(ctx, func() *StreamReaderProtocol { return p }, path, opts)
 	if err != nil {
 		return nil, nil, err
 	}
