@@ -130,7 +130,7 @@ func TestEvents_create_ssl_unix_connection_needs_server_hostname(t *testing.T) {
 // test_events.py: test_create_unix_server_ssl. The server's protocol
 // sees the connection once the handshake is done and gets the client's
 // 3 bytes; closing its transport ends it. The client skips verification,
-// so it needs no server hostname (asyncio's server_hostname=”).
+// so it needs no server hostname (asyncio passes an empty server_hostname).
 func TestEvents_test_create_unix_server_ssl(t *testing.T) {
 	serverCfg, _ := testCerts()
 	path := unixPath(t)
