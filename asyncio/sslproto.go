@@ -182,6 +182,16 @@ type sslProtocol struct {
 
 var _ Transport = (*sslProtocol)(nil)
 
+// String describes the TLS transport: its state and the socket transport
+// it runs over.
+func (p *sslProtocol) String() string {
+	state := [...]string{"handshaking", "open", "closing", "closed"}[p.state]
+	if p.raw == nil {
+		return "<TLS transport " + state + ">"
+	}
+	return fmt.Sprintf("<TLS transport %s over %s>", state, describeTransport(p.raw))
+}
+
 func newSSLProtocol(l *Loop, app BaseProtocol, cfg *tls.Config, serverSide bool, opts TLSOptions, waiter *Future[struct{}]) (*sslProtocol, error) {
 	p := &sslProtocol{loop: l, cfg: cfg, serverSide: serverSide, opts: opts, waiter: waiter,
 		high: defaultHighWater, low: defaultHighWater / 4}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strings"
 )
 
 // DefaultStreamLimit is a StreamReader's default limit: 64 KiB (asyncio's
@@ -90,21 +91,48 @@ func NewStreamReader(loop *Loop, limit int) *StreamReader {
 	return &StreamReader{loop: loop, limit: limit}
 }
 
+// String describes the reader as asyncio's StreamReader repr does, with
+// only the parts that are set, in this order: the bytes buffered, "eof",
+// the limit if not the default, the waiting read's future, the error the
+// reader failed with, its transport, and "paused" while it has paused
+// the transport's reading:
+//
+//	<StreamReader 12 bytes eof limit=8 waiter=<Future pending> exception="…" transport=<…> paused>
 func (r *StreamReader) String() string {
-	s := "<StreamReader"
+	var b strings.Builder
+	b.WriteString("<StreamReader")
 	if len(r.buf) > 0 {
-		s += fmt.Sprintf(" %d bytes", len(r.buf))
+		fmt.Fprintf(&b, " %d bytes", len(r.buf))
 	}
 	if r.eof {
-		s += " eof"
+		b.WriteString(" eof")
 	}
 	if r.limit != DefaultStreamLimit {
-		s += fmt.Sprintf(" limit=%d", r.limit)
+		fmt.Fprintf(&b, " limit=%d", r.limit)
+	}
+	if r.waiter != nil {
+		fmt.Fprintf(&b, " waiter=%s", r.waiter)
+	}
+	if r.err != nil {
+		fmt.Fprintf(&b, " exception=%q", r.err.Error())
+	}
+	if r.transport != nil {
+		fmt.Fprintf(&b, " transport=%s", describeTransport(r.transport))
 	}
 	if r.paused {
-		s += " paused"
+		b.WriteString(" paused")
 	}
-	return s + ">"
+	b.WriteString(">")
+	return b.String()
+}
+
+// describeTransport is t's String, or its type for a transport without
+// one.
+func describeTransport(t Transport) string {
+	if s, ok := t.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return fmt.Sprintf("<%T>", t)
 }
 
 // Exception returns the error the connection failed with, or nil.
@@ -479,6 +507,18 @@ type StreamWriter struct {
 // NewStreamWriter returns a writer over t whose flow control p reports.
 func NewStreamWriter(t Transport, p *StreamReaderProtocol, r *StreamReader) *StreamWriter {
 	return &StreamWriter{transport: t, protocol: p, reader: r, loop: p.loop}
+}
+
+// String describes the writer as asyncio's StreamWriter repr does: its
+// transport, and its reader if it has one:
+//
+//	<StreamWriter transport=<…> reader=<StreamReader …>>
+func (w *StreamWriter) String() string {
+	s := "<StreamWriter transport=" + describeTransport(w.transport)
+	if w.reader != nil {
+		s += " reader=" + w.reader.String()
+	}
+	return s + ">"
 }
 
 // Transport returns the underlying transport.
