@@ -671,3 +671,37 @@ func ExampleSockRecvfromInto() {
 	}
 	// Output: 5 "hello" from a: true
 }
+
+// OpenUnixConnection with TLS: a TLS echo server on a Unix socket and a
+// client that checks the server's certificate against "localhost" (a
+// Unix socket has no host name of its own to check it against).
+func ExampleOpenUnixConnection_tls() {
+	serverCfg, clientCfg := testCerts()
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	path := dir + "/sock"
+	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
+			srv, err := asyncio.StartUnixServer(ctx, streamEcho, path, &asyncio.ServerOptions{TLS: serverCfg})
+			if err != nil {
+				return 0, err
+			}
+			defer srv.Close()
+			r, w, err := asyncio.OpenUnixConnection(ctx, path, &asyncio.ConnectOptions{TLS: clientCfg,
+				TLSOptions: asyncio.TLSOptions{ServerHostname: "localhost", HandshakeTimeout: 5 * time.Second}})
+			if err != nil {
+				return 0, err
+			}
+			w.Write([]byte("TLS over a Unix socket\n"))
+			line, _ := r.ReadLine(ctx)
+			fmt.Printf("%q\n", line)
+			w.Close()
+			return 0, w.WaitClosed(ctx)
+		})
+		if err != nil {
+			fmt.Println(err)
+		}
+		return nil
+	})
+	// Output: "TLS over a Unix socket\n"
+}
