@@ -53,7 +53,8 @@ func Getnameinfo(ctx context.Context, addr netip.AddrPort) (host, port string, e
 	return host, strconv.Itoa(int(addr.Port())), err
 }
 
-// ConnectOptions are CreateConnection's options (asyncio's keyword
+// ConnectOptions are the options of CreateConnection, OpenConnection,
+// CreateUnixConnection and OpenUnixConnection (asyncio's keyword
 // arguments); the zero value, or nil, means asyncio's defaults.
 type ConnectOptions struct {
 	// LocalAddr binds the socket before connecting ("host:port"; the port
@@ -73,14 +74,15 @@ type ConnectOptions struct {
 	// family before one of the other (default 1 with HappyEyeballsDelay,
 	// else 0: the resolver's order).
 	Interleave int
-	// Limit is the StreamReader's limit, for OpenConnection (0:
-	// DefaultStreamLimit).
+	// Limit is the StreamReader's limit, for OpenConnection and
+	// OpenUnixConnection (0: DefaultStreamLimit).
 	Limit int
 	// TLS, if not nil, makes the connection TLS (crypto/tls) with this
 	// config; the transport is returned once the handshake is done.
 	TLS *tls.Config
 	// TLSOptions are the TLS connection's server hostname (default: the
-	// config's ServerName, else host) and timeouts.
+	// config's ServerName, else host; a Unix socket has no host, so one of
+	// the two is needed there) and timeouts.
 	TLSOptions
 }
 

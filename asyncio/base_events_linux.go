@@ -273,12 +273,27 @@ func CreateConnection[P BaseProtocol](ctx context.Context, factory func() P, hos
 }
 
 // CreateUnixConnection opens a connection to the Unix socket at path
-// (asyncio's loop.create_unix_connection); as CreateConnection.
-func CreateUnixConnection[P BaseProtocol](ctx context.Context, factory func() P, path string) (Transport, P, error) {
+// (asyncio's loop.create_unix_connection); as CreateConnection. Of opts,
+// TLS and TLSOptions apply (LocalAddr, Network, HappyEyeballsDelay and
+// Interleave do not). A TLS connection has no host name to default to:
+// it needs TLSOptions.ServerHostname or the config's ServerName (or a
+// config with InsecureSkipVerify), else it returns ErrTLSServerHostname
+// before connecting, as asyncio requires server_hostname.
+func CreateUnixConnection[P BaseProtocol](ctx context.Context, factory func() P, path string, opts *ConnectOptions) (Transport, P, error) {
 	var zero P
 	l, err := GetRunningLoop(ctx)
 	if err != nil {
 		return nil, zero, err
+	}
+	if opts == nil {
+		opts = &ConnectOptions{}
+	}
+	var topts TLSOptions
+	if opts.TLS != nil {
+		topts = opts.TLSOptions
+		if topts.ServerHostname == "" && opts.TLS.ServerName == "" && !opts.TLS.InsecureSkipVerify {
+			return nil, zero, ErrTLSServerHostname
+		}
 	}
 	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -288,7 +303,7 @@ func CreateUnixConnection[P BaseProtocol](ctx context.Context, factory func() P,
 		syscall.Close(fd)
 		return nil, zero, err
 	}
-	return startTransport(ctx, l, fd, factory, nil, TLSOptions{})
+	return startTransport(ctx, l, fd, factory, opts.TLS, topts)
 }
 
 // ConnectAcceptedSocket wraps an accepted (or otherwise connected) conn
@@ -456,8 +471,8 @@ func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host st
 
 // CreateUnixServer listens on the Unix socket path (asyncio's
 // loop.create_unix_server); a stale socket file at path is removed first,
-// and the file is removed again when the server closes. As CreateServer
-// (Hosts and ReusePort do not apply).
+// and the file is removed again when the server closes. As CreateServer,
+// TLS and TLSOptions included (Hosts and ReusePort do not apply).
 func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, path string, opts *ServerOptions) (*Server, error) {
 	l, err := GetRunningLoop(ctx)
 	if err != nil {

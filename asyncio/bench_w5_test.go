@@ -28,6 +28,9 @@ func BenchmarkW5Echo(b *testing.B) {
 	b.Run("streams", func(b *testing.B) { bench(b, workloads.W5EchoStreams) })
 	// The Go floor: a goroutine per connection on each side.
 	b.Run("goroutine-net", func(b *testing.B) { bench(b, workloads.W5FloorGoroutineNet) })
+	// The same floor with GOMAXPROCS 1 (restored after): one core's worth
+	// of work, as the loop's Protocols have.
+	b.Run("goroutine-net-1P", func(b *testing.B) { bench(b, workloads.W5FloorGoroutineNet1P) })
 	// Protocols on two loops behind one reuse-port server.
 	b.Run("protocols-2-reuseport-loops", func(b *testing.B) { bench(b, workloads.W5EchoProtocols2Loops) })
 }

@@ -7,8 +7,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -208,6 +210,107 @@ func TestStreams_test___repr__(t *testing.T) {
 			}
 		})
 	})
+}
+
+// test_streams.py: test___repr__exception and test___repr__waiter: the
+// error the reader failed with, and the future of a read waiting for
+// data while it waits (gone once the read has its data).
+func TestStreams_test___repr__exception_waiter(t *testing.T) {
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		s := asyncio.NewStreamReader(loop, 0)
+		s.SetException(errors.New("RuntimeError"))
+		if got := s.String(); got != `<StreamReader exception="RuntimeError">` {
+			t.Errorf("repr exception = %s", got)
+		}
+
+		s = asyncio.NewStreamReader(loop, 0)
+		read := asyncio.CreateTask(ctx, func(ctx context.Context) ([]byte, error) { return s.ReadExactly(ctx, 4) })
+		runBriefly(ctx)
+		if got := s.String(); !regexp.MustCompile(`^<StreamReader waiter=<Future pending[^>]*>>$`).MatchString(got) {
+			t.Errorf("repr waiter = %s", got)
+		}
+		s.FeedData([]byte("data"))
+		if b, err := asyncio.Await(ctx, read); err != nil || string(b) != "data" {
+			t.Errorf("read = %q, %v", b, err)
+		}
+		if got := s.String(); got != "<StreamReader>" {
+			t.Errorf("repr after the read = %s", got)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_streams.py: test___repr__transport, over a real Unix connection
+// and then a TLS one, with the other parts in asyncio's order (bytes, eof,
+// limit, exception, transport; then paused), and StreamWriter's repr:
+// its transport and its reader.
+func TestStreams_test___repr__transport(t *testing.T) {
+	serverCfg, clientCfg := testCerts()
+	path := t.TempDir() + "/sock"
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		hold := func(ctx context.Context, r *asyncio.StreamReader, w *asyncio.StreamWriter) error {
+			_, err := r.Read(ctx, 1)
+			return err
+		}
+		srv, err := asyncio.StartUnixServer(ctx, hold, path, nil)
+		if err != nil {
+			return 0, err
+		}
+		defer srv.Close()
+		r, w, err := asyncio.OpenUnixConnection(ctx, path, &asyncio.ConnectOptions{Limit: 8})
+		if err != nil {
+			return 0, err
+		}
+		tr := fmt.Sprint(w.Transport())
+		if !strings.HasPrefix(tr, "<socketTransport fd=") {
+			t.Errorf("socket transport repr %s", tr)
+		}
+		if got, want := r.String(), "<StreamReader limit=8 transport="+tr+">"; got != want {
+			t.Errorf("repr = %s, want %s", got, want)
+		}
+		if got, want := w.String(), "<StreamWriter transport="+tr+" reader="+r.String()+">"; got != want {
+			t.Errorf("writer repr = %s, want %s", got, want)
+		}
+		r.FeedData(bytes.Repeat([]byte("x"), 17)) // over 2 × limit: reading pauses
+		if got, want := r.String(), "<StreamReader 17 bytes limit=8 transport="+tr+" paused>"; got != want {
+			t.Errorf("repr paused = %s, want %s", got, want)
+		}
+		r.FeedEOF()
+		r.SetException(errors.New("boom"))
+		if got, want := r.String(), `<StreamReader 17 bytes eof limit=8 exception="boom" transport=`+tr+" paused>"; got != want {
+			t.Errorf("repr of all = %s, want %s", got, want)
+		}
+		w.Close()
+		if err := w.WaitClosed(ctx); err != nil {
+			t.Errorf("WaitClosed: %v", err)
+		}
+
+		tsrv, err := asyncio.StartUnixServer(ctx, hold, path+"-tls", &asyncio.ServerOptions{TLS: serverCfg})
+		if err != nil {
+			return 0, err
+		}
+		defer tsrv.Close()
+		r, w, err = asyncio.OpenUnixConnection(ctx, path+"-tls",
+			&asyncio.ConnectOptions{TLS: clientCfg, TLSOptions: asyncio.TLSOptions{ServerHostname: "localhost"}})
+		if err != nil {
+			return 0, err
+		}
+		if got := r.String(); !regexp.MustCompile(`^<StreamReader transport=<TLS transport open over <socketTransport fd=\d+ write bufsize=\d+>>>$`).MatchString(got) {
+			t.Errorf("repr over TLS = %s", got)
+		}
+		if got, want := w.String(), "<StreamWriter transport="+fmt.Sprint(w.Transport())+" reader="+r.String()+">"; got != want {
+			t.Errorf("writer repr over TLS = %s, want %s", got, want)
+		}
+		w.Close()
+		return 0, w.WaitClosed(ctx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // test_streams.py: test_multiple_drain (cpython#74116): while writing is

@@ -87,7 +87,7 @@ func TestUnixEvents_test_create_unix_server_existing_path_nonsock(t *testing.T) 
 func TestUnixEvents_test_create_unix_connection_no_such_path(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nothing")
 	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
-		_, _, err := asyncio.CreateUnixConnection(ctx, func() *asyncio.ProtocolBase { return &asyncio.ProtocolBase{} }, path)
+		_, _, err := asyncio.CreateUnixConnection(ctx, func() *asyncio.ProtocolBase { return &asyncio.ProtocolBase{} }, path, nil)
 		if !errors.Is(err, syscall.ENOENT) && !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("CreateUnixConnection: %v, want ENOENT", err)
 		}

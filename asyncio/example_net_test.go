@@ -501,8 +501,8 @@ func ExampleConnectOptions() {
 	// Output: 127.0.0.1
 }
 
-// StreamOptions: the reader's limit for a Unix connection.
-func ExampleStreamOptions() {
+// OpenUnixConnection with the reader's limit set through ConnectOptions.
+func ExampleOpenUnixConnection() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
 	path := dir + "/sock"
@@ -517,7 +517,7 @@ func ExampleStreamOptions() {
 				return 0, err
 			}
 			defer srv.Close()
-			r, w, err := asyncio.OpenUnixConnection(ctx, path, &asyncio.StreamOptions{Limit: 8})
+			r, w, err := asyncio.OpenUnixConnection(ctx, path, &asyncio.ConnectOptions{Limit: 8})
 			if err != nil {
 				return 0, err
 			}
@@ -637,4 +637,71 @@ func ExampleTLSOptions() {
 		return err
 	})
 	// Output: "over TLS\n" true
+}
+
+// SockRecvfromInto: one datagram into a caller's buffer, limited to its
+// first 5 bytes (asyncio's nbytes=5); the rest of the datagram is cut.
+func ExampleSockRecvfromInto() {
+	a, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer a.Close()
+	b, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer b.Close()
+	_, err = asyncio.Run(context.Background(), func(ctx context.Context) (int, error) {
+		if _, err := asyncio.SockSendto(ctx, a, []byte("hello, datagram"), b.LocalAddr()); err != nil {
+			return 0, err
+		}
+		buf := make([]byte, 64)
+		n, from, err := asyncio.SockRecvfromInto(ctx, b, buf[:5])
+		if err != nil {
+			return 0, err
+		}
+		fmt.Printf("%d %q from a: %v\n", n, buf[:n], from.String() == a.LocalAddr().String())
+		return n, nil
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output: 5 "hello" from a: true
+}
+
+// OpenUnixConnection with TLS: a TLS echo server on a Unix socket and a
+// client that checks the server's certificate against "localhost" (a
+// Unix socket has no host name of its own to check it against).
+func ExampleOpenUnixConnection_tls() {
+	serverCfg, clientCfg := testCerts()
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	path := dir + "/sock"
+	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
+		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
+			srv, err := asyncio.StartUnixServer(ctx, streamEcho, path, &asyncio.ServerOptions{TLS: serverCfg})
+			if err != nil {
+				return 0, err
+			}
+			defer srv.Close()
+			r, w, err := asyncio.OpenUnixConnection(ctx, path, &asyncio.ConnectOptions{TLS: clientCfg,
+				TLSOptions: asyncio.TLSOptions{ServerHostname: "localhost", HandshakeTimeout: 5 * time.Second}})
+			if err != nil {
+				return 0, err
+			}
+			w.Write([]byte("TLS over a Unix socket\n"))
+			line, _ := r.ReadLine(ctx)
+			fmt.Printf("%q\n", line)
+			w.Close()
+			return 0, w.WaitClosed(ctx)
+		})
+		if err != nil {
+			fmt.Println(err)
+		}
+		return nil
+	})
+	// Output: "TLS over a Unix socket\n"
 }

@@ -12,8 +12,8 @@ type BaseProtocol interface {
 	// transport; keep it to write.
 	ConnectionMade(t Transport)
 	// ConnectionLost is called once, when the connection is closed: err
-	// is nil for a regular close or end of stream, else the error that
-	// closed it (ECONNRESET…).
+	// is nil for a regular close, end of stream or the transport's Abort,
+	// else the error that closed it (ECONNRESET…).
 	ConnectionLost(err error)
 	// PauseWriting is called when the transport's write buffer goes over
 	// its high-water mark; ResumeWriting when it drains to its low-water

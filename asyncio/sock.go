@@ -101,21 +101,37 @@ func SockRecvInto(ctx context.Context, sock syscall.Conn, buf []byte) (int, erro
 // SockRecvfrom receives one datagram of up to n bytes and its sender's
 // address (asyncio's loop.sock_recvfrom). As SockRecv.
 func SockRecvfrom(ctx context.Context, sock syscall.Conn, n int) ([]byte, net.Addr, error) {
-	fd, err := sockFd(sock)
+	buf := make([]byte, n)
+	m, addr, err := SockRecvfromInto(ctx, sock, buf)
 	if err != nil {
 		return nil, nil, err
 	}
-	buf := make([]byte, n)
+	return buf[:m], addr, nil
+}
+
+// SockRecvfromInto receives one datagram into buf and returns the number
+// of bytes written and the sender's address (asyncio's
+// loop.sock_recvfrom_into). asyncio's nbytes argument is buf's length:
+// pass buf[:nbytes] to receive at most nbytes. A datagram longer than buf
+// is cut to len(buf) and the rest of it is lost, as with recvfrom(2).
+// Cancelled while waiting, it returns the CancelledError and has
+// received nothing: the next datagram stays queued for the next call.
+// As SockRecv.
+func SockRecvfromInto(ctx context.Context, sock syscall.Conn, buf []byte) (int, net.Addr, error) {
+	fd, err := sockFd(sock)
+	if err != nil {
+		return 0, nil, err
+	}
 	for {
 		m, sa, err := syscall.Recvfrom(fd, buf, 0)
 		if err == nil {
-			return buf[:m], sockaddrToAddr(fd, sa), nil
+			return m, sockaddrToAddr(fd, sa), nil
 		}
 		if !retryable(err) {
-			return nil, nil, os.NewSyscallError("recvfrom", err)
+			return 0, nil, os.NewSyscallError("recvfrom", err)
 		}
 		if err := waitFd(ctx, fd, readyRead); err != nil {
-			return nil, nil, err
+			return 0, nil, err
 		}
 	}
 }

@@ -372,6 +372,99 @@ func TestSockLowlevel_test_recvfrom(t *testing.T) {
 	}
 }
 
+// udpEchoServer answers every datagram with the same bytes, until the
+// test ends.
+func udpEchoServer(t *testing.T) net.Addr {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { pc.Close(); <-done })
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65536)
+		for {
+			n, addr, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			pc.WriteTo(buf[:n], addr)
+		}
+	}()
+	return pc.LocalAddr()
+}
+
+// test_sock_lowlevel.py: test_recvfrom_into. A datagram of 4096 bytes
+// fills a buffer of 4096; into a buffer of 8192 limited to its first 4096
+// (asyncio's nbytes=4096) it fills those and leaves the rest untouched.
+func TestSockLowlevel_test_recvfrom_into(t *testing.T) {
+	server := udpEchoServer(t)
+	sock := newSock(t, syscall.AF_INET, syscall.SOCK_DGRAM)
+	data := bytes.Repeat([]byte{1}, 4096)
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		buf := make([]byte, 4096)
+		if _, err := asyncio.SockSendto(ctx, sock, data, server); err != nil {
+			return 0, err
+		}
+		n, from, err := asyncio.SockRecvfromInto(ctx, sock, buf)
+		if err != nil {
+			return 0, err
+		}
+		if n != 4096 || !bytes.Equal(buf, data) || from.String() != server.String() {
+			t.Errorf("first: n = %d, from %v (want 4096 from %v), data equal %v", n, from, server, bytes.Equal(buf, data))
+		}
+
+		buf = bytes.Repeat([]byte{0xee}, 8192)
+		if _, err := asyncio.SockSendto(ctx, sock, data, server); err != nil {
+			return 0, err
+		}
+		n, from, err = asyncio.SockRecvfromInto(ctx, sock, buf[:4096])
+		if err != nil {
+			return 0, err
+		}
+		if n != 4096 || !bytes.Equal(buf[:4096], data) || from.String() != server.String() {
+			t.Errorf("nbytes: n = %d, from %v (want 4096 from %v), data equal %v", n, from, server, bytes.Equal(buf[:4096], data))
+		}
+		if !bytes.Equal(buf[4096:], bytes.Repeat([]byte{0xee}, 4096)) {
+			t.Errorf("nbytes: bytes past buf[:4096] were written")
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sock_recvfrom_into cancelled while it waits: the task ends with the
+// CancelledError, nothing was received, and the datagram sent afterwards
+// goes to the next call whole.
+func TestSockLowlevel_recvfrom_into_cancelled(t *testing.T) {
+	server := udpEchoServer(t)
+	sock := newSock(t, syscall.AF_INET, syscall.SOCK_DGRAM)
+	got, err := runMain(t, func(ctx context.Context) (string, error) {
+		buf := make([]byte, 100)
+		task := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+			n, _, err := asyncio.SockRecvfromInto(ctx, sock, buf)
+			return n, err
+		})
+		asyncio.Sleep(ctx, 0) // the task is now waiting for the socket
+		task.Cancel("")
+		if n, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) || n != 0 {
+			t.Errorf("cancelled receive = %d, %v; want 0, cancelled", n, err)
+		}
+		if _, err := asyncio.SockSendto(ctx, sock, []byte("after"), server); err != nil {
+			return "", err
+		}
+		n, _, err := asyncio.SockRecvfromInto(ctx, sock, buf)
+		return string(buf[:n]), err
+	})
+	if err != nil || got != "after" {
+		t.Fatalf("got %q, %v; want \"after\"", got, err)
+	}
+}
+
 // test_sock_lowlevel.py: the socket must be non-blocking.
 func TestSockLowlevel_blocking_socket(t *testing.T) {
 	fd, _ := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)

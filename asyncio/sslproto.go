@@ -20,6 +20,10 @@ var (
 	// ErrTLSWriteEOF is returned by WriteEOF on a TLS transport: TLS has
 	// no half close.
 	ErrTLSWriteEOF = errors.New("asyncio: TLS transports cannot write EOF")
+	// ErrTLSServerHostname is returned by CreateUnixConnection and
+	// OpenUnixConnection for a TLS connection with no name to check the
+	// server's certificate against.
+	ErrTLSServerHostname = errors.New("asyncio: a TLS connection to a Unix socket needs a server hostname (TLSOptions.ServerHostname or the config's ServerName)")
 )
 
 // Default TLS timeouts (asyncio's SSL_HANDSHAKE_TIMEOUT and
@@ -177,6 +181,16 @@ type sslProtocol struct {
 }
 
 var _ Transport = (*sslProtocol)(nil)
+
+// String describes the TLS transport: its state and the socket transport
+// it runs over.
+func (p *sslProtocol) String() string {
+	state := [...]string{"handshaking", "open", "closing", "closed"}[p.state]
+	if p.raw == nil {
+		return "<TLS transport " + state + ">"
+	}
+	return fmt.Sprintf("<TLS transport %s over %s>", state, describeTransport(p.raw))
+}
 
 func newSSLProtocol(l *Loop, app BaseProtocol, cfg *tls.Config, serverSide bool, opts TLSOptions, waiter *Future[struct{}]) (*sslProtocol, error) {
 	p := &sslProtocol{loop: l, cfg: cfg, serverSide: serverSide, opts: opts, waiter: waiter,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strings"
 )
 
 // DefaultStreamLimit is a StreamReader's default limit: 64 KiB (asyncio's
@@ -90,21 +91,48 @@ func NewStreamReader(loop *Loop, limit int) *StreamReader {
 	return &StreamReader{loop: loop, limit: limit}
 }
 
+// String describes the reader as asyncio's StreamReader repr does, with
+// only the parts that are set, in this order: the bytes buffered, "eof",
+// the limit if not the default, the waiting read's future, the error the
+// reader failed with, its transport, and "paused" while it has paused
+// the transport's reading:
+//
+//	<StreamReader 12 bytes eof limit=8 waiter=<Future pending> exception="…" transport=<…> paused>
 func (r *StreamReader) String() string {
-	s := "<StreamReader"
+	var b strings.Builder
+	b.WriteString("<StreamReader")
 	if len(r.buf) > 0 {
-		s += fmt.Sprintf(" %d bytes", len(r.buf))
+		fmt.Fprintf(&b, " %d bytes", len(r.buf))
 	}
 	if r.eof {
-		s += " eof"
+		b.WriteString(" eof")
 	}
 	if r.limit != DefaultStreamLimit {
-		s += fmt.Sprintf(" limit=%d", r.limit)
+		fmt.Fprintf(&b, " limit=%d", r.limit)
+	}
+	if r.waiter != nil {
+		fmt.Fprintf(&b, " waiter=%s", r.waiter)
+	}
+	if r.err != nil {
+		fmt.Fprintf(&b, " exception=%q", r.err.Error())
+	}
+	if r.transport != nil {
+		fmt.Fprintf(&b, " transport=%s", describeTransport(r.transport))
 	}
 	if r.paused {
-		s += " paused"
+		b.WriteString(" paused")
 	}
-	return s + ">"
+	b.WriteString(">")
+	return b.String()
+}
+
+// describeTransport is t's String, or its type for a transport without
+// one.
+func describeTransport(t Transport) string {
+	if s, ok := t.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return fmt.Sprintf("<%T>", t)
 }
 
 // Exception returns the error the connection failed with, or nil.
@@ -481,6 +509,18 @@ func NewStreamWriter(t Transport, p *StreamReaderProtocol, r *StreamReader) *Str
 	return &StreamWriter{transport: t, protocol: p, reader: r, loop: p.loop}
 }
 
+// String describes the writer as asyncio's StreamWriter repr does: its
+// transport, and its reader if it has one:
+//
+//	<StreamWriter transport=<…> reader=<StreamReader …>>
+func (w *StreamWriter) String() string {
+	s := "<StreamWriter transport=" + describeTransport(w.transport)
+	if w.reader != nil {
+		s += " reader=" + w.reader.String()
+	}
+	return s + ">"
+}
+
 // Transport returns the underlying transport.
 func (w *StreamWriter) Transport() Transport { return w.transport }
 
@@ -535,12 +575,6 @@ func (w *StreamWriter) Drain(ctx context.Context) error {
 	return w.protocol.drainHelper(ctx)
 }
 
-// StreamOptions are the options of the stream functions.
-type StreamOptions struct {
-	// Limit is the StreamReader's limit (0: DefaultStreamLimit).
-	Limit int
-}
-
 // OpenConnection connects to host:port and returns a reader and a writer
 // for the connection (asyncio.open_connection). A coroutine; errors as
 // CreateConnection's.
@@ -563,8 +597,9 @@ func OpenConnection(ctx context.Context, host string, port int, opts *ConnectOpt
 }
 
 // OpenUnixConnection connects to the Unix socket at path
-// (asyncio.open_unix_connection); as OpenConnection.
-func OpenUnixConnection(ctx context.Context, path string, opts *StreamOptions) (*StreamReader, *StreamWriter, error) {
+// (asyncio.open_unix_connection); as OpenConnection. Of opts, Limit, TLS
+// and TLSOptions apply; errors as CreateUnixConnection's.
+func OpenUnixConnection(ctx context.Context, path string, opts *ConnectOptions) (*StreamReader, *StreamWriter, error) {
 	l, err := GetRunningLoop(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -575,7 +610,7 @@ func OpenUnixConnection(ctx context.Context, path string, opts *StreamOptions) (
 	}
 	r := NewStreamReader(l, limit)
 	p := NewStreamReaderProtocol(ctx, r, nil)
-	t, _, err := CreateUnixConnection(ctx, func() *StreamReaderProtocol { return p }, path)
+	t, _, err := CreateUnixConnection(ctx, func() *StreamReaderProtocol { return p }, path, opts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -299,7 +299,7 @@ func TestEvents_test_create_unix_server(t *testing.T) {
 			t.Errorf("socket %v", a)
 		}
 		proto := newRecProto(t, loop)
-		tr, _, err := asyncio.CreateUnixConnection(ctx, func() *recProto { return proto }, path)
+		tr, _, err := asyncio.CreateUnixConnection(ctx, func() *recProto { return proto }, path, nil)
 		if err != nil {
 			return 0, err
 		}

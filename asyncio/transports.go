@@ -72,8 +72,17 @@ type Transport interface {
 	WriteEOF() error
 	// CanWriteEOF reports whether WriteEOF is supported (false for TLS).
 	CanWriteEOF() bool
-	// Abort closes the transport at once, dropping the write buffer; the
-	// protocol's ConnectionLost(nil) follows, as in asyncio.
+	// Abort closes the transport at once: what is buffered is dropped
+	// unsent, nothing more is received, and the protocol's
+	// ConnectionLost(nil) follows on the loop, as asyncio's abort() does.
+	// The nil says the application ended the connection; ConnectionLost
+	// gets an error only when the connection itself failed: the peer
+	// reset it (an error matching errors.Is(err, syscall.ECONNRESET)), a
+	// pipe's reader went away (EPIPE), a read or write failed, or a
+	// protocol callback panicked. This holds for socket, TLS, pipe and
+	// datagram transports alike; a TLS transport aborts without sending
+	// close_notify. Abort after the connection is lost does nothing;
+	// after Close, it drops what Close was still sending.
 	Abort()
 	// SetWriteBufferLimits sets the write buffer's high- and low-water
 	// marks: PauseWriting is called when the buffer grows over high,

@@ -100,7 +100,10 @@ func benchCases() []benchCase {
 				{"asyncio loop (streams)", workloads.W5EchoStreams},
 				{"two asyncio loops (Protocols, reuse-port)", workloads.W5EchoProtocols2Loops},
 			},
-			floors: []benchImpl{{"Go floor: goroutine per connection", workloads.W5FloorGoroutineNet}}},
+			floors: []benchImpl{
+				{"Go floor: goroutine per connection", workloads.W5FloorGoroutineNet},
+				{"Go floor: the same, GOMAXPROCS 1", workloads.W5FloorGoroutineNet1P},
+			}},
 		{id: "W6-trio-to-asyncio", title: "W6 trio→asyncio", op: "call", n: workloads.W6N, quickN: 500,
 			ours:   benchImpl{"RunAsyncio(ctx, noop)", workloads.W6RunAsyncio},
 			floors: []benchImpl{{"Go floor: channel round trip", workloads.W6FloorChanRoundTrip}}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -225,6 +226,14 @@ func W5EchoStreams(t Timer, n int) error {
 	})
 	rt.report(n)
 	return err
+}
+
+// W5FloorGoroutineNet1P is W5FloorGoroutineNet with GOMAXPROCS 1, restored
+// after: the goroutine echo on one core's worth of work, the floor the
+// loop's Protocols (one goroutine doing all the work) are held to.
+func W5FloorGoroutineNet1P(t Timer, n int) error {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	return W5FloorGoroutineNet(t, n)
 }
 
 // W5FloorGoroutineNet is W5's Go floor: a net echo server with a goroutine

@@ -142,6 +142,7 @@ func TestW5_small(t *testing.T) {
 		{"W5EchoProtocols", workloads.W5EchoProtocols},
 		{"W5EchoStreams", workloads.W5EchoStreams},
 		{"W5FloorGoroutineNet", workloads.W5FloorGoroutineNet},
+		{"W5FloorGoroutineNet1P", workloads.W5FloorGoroutineNet1P},
 		{"W5EchoProtocols2Loops", workloads.W5EchoProtocols2Loops},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
