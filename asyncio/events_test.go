@@ -413,12 +413,15 @@ func TestBaseEvents_test_default_exc_handler_broken(t *testing.T) {
 			if !ran {
 				t.Errorf("the loop did not go on: the next callback did not run")
 			}
+			// Reports of futures that earlier tests left unretrieved may
+			// reach the logger meanwhile: only this loop's count.
 			msgs := logger.messages()
 			wantLog, wantOut := "asyncio: Exception in callback ", "asyncio: Exception in default exception handler (handling \"Exception in callback "
 			if custom {
 				wantLog, wantOut = "asyncio: Unhandled error in exception handler", "asyncio: Exception in default exception handler while handling an unexpected error in custom exception handler (handling \"Unhandled error in exception handler\")"
 			}
-			if len(msgs) != 1 || !strings.HasPrefix(msgs[0], wantLog) {
+			msgs = slices.DeleteFunc(msgs, func(m string) bool { return !strings.HasPrefix(m, wantLog) })
+			if len(msgs) != 1 {
 				t.Errorf("the default handler logged %q; want one message starting with %q", msgs, wantLog)
 			} else if (custom && !strings.Contains(msgs[0], "context=")) || !strings.Contains(msgs[0], "zero division") {
 				t.Errorf("the default handler logged %q; want the original context, with the callback's panic", msgs[0])
@@ -426,7 +429,7 @@ func TestBaseEvents_test_default_exc_handler_broken(t *testing.T) {
 			mu.Lock()
 			s := out.String()
 			mu.Unlock()
-			if !strings.HasPrefix(s, wantOut) || !strings.Contains(s, "logger on fire") || strings.Count(s, "asyncio: Exception in default exception handler") != 1 {
+			if strings.Count(s, wantOut) != 1 || !strings.Contains(s, "logger on fire") {
 				t.Errorf("last resort: got %q; want one report starting with %q, with the logger's panic", s, wantOut)
 			}
 		})

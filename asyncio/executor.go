@@ -279,8 +279,9 @@ func (l *Loop) SetDefaultExecutor(ex Executor) {
 //
 // An executor set with SetDefaultExecutor belongs to its owner: it is
 // neither shut down nor waited for (the call only stops RunInExecutor
-// from handing it work as the default). Calling ShutdownDefaultExecutor
-// again, or before the default executor was ever used, returns at once.
+// from handing it work as the default). Called before the default
+// executor was ever used, it returns at once; called again, it waits
+// for the functions still running, if any.
 //
 // Asyncio-flavored: call it from a task of the loop with the task's ctx;
 // it gives the loop back while it waits. It returns a *CancelledError if
