@@ -43,8 +43,10 @@ var ErrWrongFlavor = errors.New("asyncio: trio-flavored call from asyncio code (
 // call (RunTrio) has its scope cancelled, at once; the loop keeps running
 // meanwhile, so cleanup code can still await and still cross the boundary
 // both ways (RunTrio, RunSync, RunFuture); tasks and trio calls started
-// during teardown are cancelled at once too, and RunAsyncio, which would
-// only start a task to cancel it, returns ErrLoopClosed. When all of them
+// during teardown are cancelled at once too (where trio-asyncio leaves
+// such a task pending: here every task is done once OpenLoop returns),
+// and RunAsyncio, which would only start a task to cancel it, returns
+// ErrLoopClosed. When all of them
 // have ended (or the loop runs out of work while some task still refuses
 // to, with no trio call left that could wake it: then those tasks are
 // stopped, their deferred calls run), pending callbacks and timers are

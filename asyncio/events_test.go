@@ -372,6 +372,99 @@ func TestExceptionHandler_panicking_handler(t *testing.T) {
 	}
 }
 
+// A default exception handler that panics itself (its slog handler does)
+// does not end the loop: the panic goes to the last resort, standard
+// error, with CPython's "Exception in default exception handler", the
+// next callback of the same iteration runs, and the block fails with the
+// error being reported, not with the logger's panic. With a custom handler
+// that panics too, the default handler gets "Unhandled error in exception
+// handler" with the original context, and its own panic goes to the last
+// resort with CPython's longer message.
+func TestBaseEvents_test_default_exc_handler_broken(t *testing.T) {
+	for _, custom := range []bool{false, true} {
+		t.Run(fmt.Sprintf("custom=%v", custom), func(t *testing.T) {
+			var mu sync.Mutex
+			var out bytes.Buffer
+			defer asyncio.SetLastResortOutput(lockedWriter{&mu, &out})()
+			logger := &brokenLogger{}
+			old := slog.Default()
+			slog.SetDefault(slog.New(logger))
+			defer slog.SetDefault(old)
+			ran := false
+			err := openLoopErr(func(ctx context.Context, loop *asyncio.Loop) {
+				if custom {
+					loop.SetExceptionHandler(func(*asyncio.Loop, asyncio.ExceptionContext) { panic("ham") })
+				}
+				onLoop(ctx, loop, func(ctx context.Context) {
+					loop.CallSoon(func(context.Context) { panic("zero division") })
+					loop.CallSoon(func(context.Context) { ran = true })
+				})
+				<-ctx.Done() // the failure cancels the body
+			})
+			slog.SetDefault(old)
+			want := "zero division"
+			if custom {
+				want = "ham"
+			}
+			var pe *trio.PanicError
+			if !errors.As(err, &pe) || pe.Value != want || strings.Contains(err.Error(), "logger on fire") {
+				t.Errorf("OpenLoop: got %v; want the panic %q reported, not the logger's", err, want)
+			}
+			if !ran {
+				t.Errorf("the loop did not go on: the next callback did not run")
+			}
+			// Reports of futures that earlier tests left unretrieved may
+			// reach the logger meanwhile: only this loop's count.
+			msgs := logger.messages()
+			wantLog, wantOut := "asyncio: Exception in callback ", "asyncio: Exception in default exception handler (handling \"Exception in callback "
+			if custom {
+				wantLog, wantOut = "asyncio: Unhandled error in exception handler", "asyncio: Exception in default exception handler while handling an unexpected error in custom exception handler (handling \"Unhandled error in exception handler\")"
+			}
+			msgs = slices.DeleteFunc(msgs, func(m string) bool { return !strings.HasPrefix(m, wantLog) })
+			if len(msgs) != 1 {
+				t.Errorf("the default handler logged %q; want one message starting with %q", msgs, wantLog)
+			} else if (custom && !strings.Contains(msgs[0], "context=")) || !strings.Contains(msgs[0], "zero division") {
+				t.Errorf("the default handler logged %q; want the original context, with the callback's panic", msgs[0])
+			}
+			mu.Lock()
+			s := out.String()
+			mu.Unlock()
+			if strings.Count(s, wantOut) != 1 || !strings.Contains(s, "logger on fire") {
+				t.Errorf("last resort: got %q; want one report starting with %q, with the logger's panic", s, wantOut)
+			}
+		})
+	}
+}
+
+// brokenLogger is a slog handler that records each message, with its
+// attributes, and then panics.
+type brokenLogger struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (*brokenLogger) Enabled(context.Context, slog.Level) bool { return true }
+func (h *brokenLogger) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+		return true
+	})
+	h.mu.Lock()
+	h.msgs = append(h.msgs, b.String())
+	h.mu.Unlock()
+	panic("logger on fire")
+}
+func (h *brokenLogger) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *brokenLogger) WithGroup(string) slog.Handler      { return h }
+
+func (h *brokenLogger) messages() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.msgs)
+}
+
 // CallExceptionHandler with a custom handler, and the handler deferring to
 // the default.
 func TestCallExceptionHandler(t *testing.T) {

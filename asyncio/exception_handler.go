@@ -3,7 +3,9 @@ package asyncio
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"sort"
 
 	"github.com/trioasyncio/trioasyncio/trio"
@@ -60,25 +62,46 @@ func (l *Loop) GetExceptionHandler() ExceptionHandler {
 
 // CallExceptionHandler calls the loop's exception handler with ec, on the
 // caller's goroutine (asyncio's call_exception_handler). If a custom
-// handler panics, the default handler logs that panic along with ec.
-// Goroutine-safe in itself; the handler it calls decides what it may touch.
+// handler panics, the default handler logs that panic along with ec. If
+// the default handler itself panics (its slog handler does), that panic
+// is written to os.Stderr, the last resort that has no logger to fail,
+// with the message "Exception in default exception handler" (CPython logs
+// it with logger.error), and the caller goes on: on the loop, the loop
+// keeps running, and the default handler has already made the OpenLoop
+// block fail with ec's error. Goroutine-safe in itself; the handler it
+// calls decides what it may touch.
 func (l *Loop) CallExceptionHandler(ec ExceptionContext) {
 	h := l.GetExceptionHandler()
 	if h == nil {
-		l.DefaultExceptionHandler(ec)
+		l.callDefaultHandler(ec, "Exception in default exception handler")
 		return
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			l.DefaultExceptionHandler(ExceptionContext{
+			l.callDefaultHandler(ExceptionContext{
 				Message: "Unhandled error in exception handler",
 				Err:     trio.NewPanicError(v),
 				Extra:   map[string]any{"context": ec},
-			})
+			}, "Exception in default exception handler while handling an unexpected error in custom exception handler")
 		}
 	}()
 	h(l, ec)
 }
+
+// callDefaultHandler calls the default handler with ec; if it panics, it
+// writes what (CPython's message) and the panic to lastResortOutput.
+func (l *Loop) callDefaultHandler(ec ExceptionContext, what string) {
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintf(lastResortOutput(), "asyncio: %s (handling %q): %v\n", what, ec.Message, trio.NewPanicError(v))
+		}
+	}()
+	l.DefaultExceptionHandler(ec)
+}
+
+// lastResortOutput is where a panic of the default exception handler
+// goes: the process's standard error at the time of the panic.
+var lastResortOutput = func() io.Writer { return os.Stderr }
 
 // DefaultExceptionHandler logs ec with log/slog's default logger, at level
 // Error (asyncio's default_exception_handler), and makes the loop's

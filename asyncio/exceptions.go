@@ -21,8 +21,9 @@ var (
 	// ErrLoopClosed is returned (or, by loop-confined methods, panicked
 	// with) when a loop is used after its OpenLoop block has closed it.
 	ErrLoopClosed = errors.New("asyncio: event loop is closed")
-	// ErrNoRunningLoop is returned by GetRunningLoop (and panicked with by
-	// CreateTask) when the ctx carries no loop.
+	// ErrNoRunningLoop is returned by GetRunningLoop, and panicked with by
+	// the calls that need the loop of their ctx (CreateTask, CurrentTask,
+	// Gather, RunInExecutor, WrapFuture, …), when the ctx carries no loop.
 	ErrNoRunningLoop = errors.New("asyncio: no running event loop (asyncio used outside OpenLoop)")
 )
 

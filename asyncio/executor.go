@@ -3,8 +3,11 @@ package asyncio
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/trioasyncio/trioasyncio/trio"
 )
@@ -36,6 +39,7 @@ type PoolExecutor struct {
 	workers int
 	closed  bool
 	idle    chan struct{} // closed by the last worker after Shutdown
+	onIdle  []func()      // run by the last worker after Shutdown (shutdownThen)
 }
 
 // NewPoolExecutor returns a pool of at most maxWorkers goroutines;
@@ -77,6 +81,18 @@ func (p *PoolExecutor) work(fn func()) {
 		fn()
 		p.mu.Lock()
 		if len(p.queue) == 0 {
+			if p.workers == 1 && len(p.onIdle) > 0 {
+				// Still counted while they run, so that Shutdown waits
+				// for them too. The pool is shut down (onIdle is set only
+				// then): the queue stays empty meanwhile.
+				hooks := p.onIdle
+				p.onIdle = nil
+				p.mu.Unlock()
+				for _, f := range hooks {
+					f()
+				}
+				p.mu.Lock()
+			}
 			p.workers--
 			if p.workers == 0 && p.idle != nil {
 				close(p.idle)
@@ -116,6 +132,21 @@ func (p *PoolExecutor) Shutdown(ctx context.Context) error {
 	}
 }
 
+// shutdownThen shuts p down as Shutdown does, without waiting: fn runs
+// once the functions already submitted have returned, on the goroutine
+// that ran the last of them, before Shutdown returns. It reports false,
+// and fn does not run, if none is left.
+func (p *PoolExecutor) shutdownThen(fn func()) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.workers == 0 {
+		return false
+	}
+	p.onIdle = append(p.onIdle, fn)
+	return true
+}
+
 // loopExecutors is a loop's executor state: its default executor, and
 // the cancellations of the functions RunInExecutor started for it. It
 // lives in a side table (executors) rather than in Loop, whose file
@@ -124,6 +155,7 @@ type loopExecutors struct {
 	mu     sync.Mutex
 	def    Executor      // set by SetDefaultExecutor
 	own    *PoolExecutor // created by the loop, shut down at its close
+	shut   bool          // ShutdownDefaultExecutor was called
 	closed bool
 	jobs   map[*job]struct{} // the functions whose future is not done
 }
@@ -214,7 +246,9 @@ func (l *Loop) shutdownExecutor() {
 // (asyncio's loop.set_default_executor); nil restores the loop's own, a
 // PoolExecutor of DefaultMaxWorkers goroutines created on first use and
 // shut down when the loop closes. An executor set here is not shut down
-// by the loop. Goroutine-safe; it panics once the loop has closed.
+// by the loop. After ShutdownDefaultExecutor, RunInExecutor refuses a nil
+// executor whatever is set here. Goroutine-safe; it panics once the loop
+// has closed.
 func (l *Loop) SetDefaultExecutor(ex Executor) {
 	st := l.executorState()
 	if st == nil {
@@ -225,12 +259,89 @@ func (l *Loop) SetDefaultExecutor(ex Executor) {
 	st.mu.Unlock()
 }
 
+// ShutdownDefaultExecutor shuts the loop's default executor down and
+// waits for it (asyncio's loop.shutdown_default_executor): from then on
+// RunInExecutor with a nil executor fails its future with
+// ErrExecutorShutdown, and the call waits until the functions that the
+// loop's own default executor was running or had queued have returned.
+// Their ctx is not cancelled: they finish their work.
+//
+// ctx's deadline, if it has one, plays CPython's timeout: if functions
+// are still running when it passes, ShutdownDefaultExecutor logs a
+// warning (log/slog, level Warn, "the executor did not finish joining its
+// goroutines within …", where CPython warns with a RuntimeWarning) and
+// returns nil, leaving them to end on their own. They still do not
+// outlive the loop: its close cancels their ctx and waits, without a
+// deadline, until every one of them has returned, as it does when
+// ShutdownDefaultExecutor was never called; so a function that ignores
+// its ctx holds up the end of the OpenLoop block. Without a deadline,
+// ShutdownDefaultExecutor waits as long as the functions take.
+//
+// An executor set with SetDefaultExecutor belongs to its owner: it is
+// neither shut down nor waited for (the call only stops RunInExecutor
+// from handing it work as the default). Called before the default
+// executor was ever used, it returns at once; called again, it waits
+// for the functions still running, if any.
+//
+// Asyncio-flavored: call it from a task of the loop with the task's ctx;
+// it gives the loop back while it waits. It returns a *CancelledError if
+// the task is cancelled meanwhile (the executor stays shut down), and,
+// doing nothing, ErrAwaitOutsideTask if ctx is not the running task's, or
+// an error matching ErrForeignFuture if the task runs on another loop.
+func (l *Loop) ShutdownDefaultExecutor(ctx context.Context) error {
+	c, err := runningTask(ctx, "ShutdownDefaultExecutor")
+	if err != nil {
+		return err
+	}
+	if c.loop != l {
+		return fmt.Errorf("%w: ShutdownDefaultExecutor of a loop awaited by %v, a task of another loop", ErrForeignFuture, c.owner)
+	}
+	st := l.executorState() // not nil: the loop runs a task
+	st.mu.Lock()
+	st.shut = true
+	own := st.own
+	st.mu.Unlock()
+	if own == nil {
+		return nil
+	}
+	idle := NewFuture[struct{}](l)
+	if !own.shutdownThen(func() {
+		// Refused once the loop has closed: nobody waits any more.
+		l.in.post(&Handle{ctx: l.ctxI, run: callback(func(context.Context) {
+			if !idle.Done() {
+				idle.SetResult(struct{}{})
+			}
+		})})
+	}) {
+		return nil
+	}
+	wait := func(ctx context.Context, _ *TimeoutScope) error {
+		_, err := Await(ctx, idle)
+		return err
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return wait(ctx, nil)
+	}
+	timeout := max(time.Until(deadline), 0)
+	err = TimeoutAt(ctx, deadline, wait)
+	if errors.Is(err, ErrTimeout) {
+		slog.Warn(fmt.Sprintf("asyncio: the executor did not finish joining its goroutines within %v", timeout),
+			"timeout", timeout)
+		return nil
+	}
+	return err
+}
+
 // defaultExecutor returns the executor for RunInExecutor(ctx, nil, …).
 func (st *loopExecutors) defaultExecutor() (Executor, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.closed {
 		return nil, ErrLoopClosed
+	}
+	if st.shut {
+		return nil, ErrExecutorShutdown
 	}
 	if st.def != nil {
 		return st.def, nil
@@ -262,8 +373,9 @@ func (st *loopExecutors) defaultExecutor() (Executor, error) {
 // block. Cost: a future, a cancellable ctx, the executor's goroutine (a
 // PoolExecutor reuses its goroutines while work is queued), and one
 // CallSoonThreadsafe for the result. It panics if fn is nil or ctx
-// carries no loop; a refusal of the executor (ErrExecutorShutdown, or ErrLoopClosed once the loop has
-// closed) fails the returned future.
+// carries no loop; a refusal of the executor (ErrExecutorShutdown, also
+// for a nil ex after ShutdownDefaultExecutor, or ErrLoopClosed once the
+// loop has closed) fails the returned future.
 func RunInExecutor[T any](ctx context.Context, ex Executor, fn func(ctx context.Context) (T, error)) *Future[T] {
 	if fn == nil {
 		panic("asyncio: RunInExecutor with a nil function")

@@ -224,6 +224,95 @@ func TestPoolExecutor_ShutdownTimeout(t *testing.T) {
 	})
 }
 
+// ShutdownDefaultExecutor with a ctx whose deadline passes while a
+// function of the default executor still runs warns as CPython does, and
+// returns; the executor takes no more work; the function goes on, and the
+// loop's close still waits for it.
+func TestBaseEvents_test_shutdown_default_executor_timeout(t *testing.T) {
+	logs := captureSlog(t)
+	var done atomic.Bool
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		release := make(chan struct{})
+		fut := asyncio.RunInExecutor(ctx, nil, func(context.Context) (int, error) {
+			<-release
+			time.Sleep(time.Second) // winds down slowly
+			done.Store(true)
+			return 0, nil
+		})
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		if err := loop.ShutdownDefaultExecutor(sctx); err != nil {
+			t.Errorf("ShutdownDefaultExecutor: got %v, want nil (a warning only)", err)
+		}
+		if d := time.Since(start); d != 10*time.Millisecond {
+			t.Errorf("ShutdownDefaultExecutor returned after %v; want it to return at the deadline, 10ms", d)
+		}
+		if fut.Done() {
+			t.Errorf("the function ended before its release: fut.Done() got true, want false")
+		}
+		if s := logs(); !strings.Contains(s, "level=WARN") || !strings.Contains(s, "the executor did not finish joining its goroutines within 10ms") {
+			t.Errorf("log: got %q; want a warning that the executor did not finish joining its goroutines within 10ms", s)
+		}
+		late := asyncio.RunInExecutor(ctx, nil, func(context.Context) (int, error) { return 0, nil })
+		if _, err := asyncio.Await(ctx, late); !errors.Is(err, asyncio.ErrExecutorShutdown) {
+			t.Errorf("RunInExecutor after ShutdownDefaultExecutor: got %v, want an error matching ErrExecutorShutdown", err)
+		}
+		close(release) // the function is still running when the task ends
+		return nil
+	})
+	if !done.Load() {
+		t.Errorf("an executor function outlived OpenLoop: done.Load() got false, want true")
+	}
+}
+
+// Without a deadline ShutdownDefaultExecutor waits for the functions of
+// the default executor, queued ones included, without a warning; a second
+// call returns at once. An executor set with SetDefaultExecutor is not
+// shut down.
+func TestShutdownDefaultExecutor_waits(t *testing.T) {
+	logs := captureSlog(t)
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		var futs []*asyncio.Future[int]
+		for i := range 2 * asyncio.DefaultMaxWorkers() {
+			futs = append(futs, asyncio.RunInExecutor(ctx, nil, func(context.Context) (int, error) {
+				time.Sleep(time.Second)
+				return i, nil
+			}))
+		}
+		if err := loop.ShutdownDefaultExecutor(ctx); err != nil {
+			t.Errorf("ShutdownDefaultExecutor: got %v, want nil", err)
+		}
+		for i, f := range futs {
+			if v, err := f.Result(); v != i || err != nil {
+				t.Errorf("function %d: got %v, %v; want %d, nil", i, v, err, i)
+			}
+		}
+		if err := loop.ShutdownDefaultExecutor(ctx); err != nil {
+			t.Errorf("second ShutdownDefaultExecutor: got %v, want nil", err)
+		}
+		if s := logs(); strings.Contains(s, "did not finish") {
+			t.Errorf("log: got %q, want no warning", s)
+		}
+		return nil
+	})
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		p := asyncio.NewPoolExecutor(1)
+		defer p.Shutdown(context.Background())
+		loop.SetDefaultExecutor(p)
+		if err := loop.ShutdownDefaultExecutor(ctx); err != nil {
+			t.Errorf("ShutdownDefaultExecutor: got %v, want nil", err)
+		}
+		if err := p.Submit(func() {}); err != nil {
+			t.Errorf("the executor set with SetDefaultExecutor was shut down: Submit got %v, want nil", err)
+		}
+		if _, err := asyncio.Await(ctx, asyncio.RunInExecutor(ctx, nil, func(context.Context) (int, error) { return 0, nil })); !errors.Is(err, asyncio.ErrExecutorShutdown) {
+			t.Errorf("RunInExecutor(nil) after ShutdownDefaultExecutor: got %v, want an error matching ErrExecutorShutdown", err)
+		}
+		return nil
+	})
+}
+
 // Go's own: a panic in fn fails the future with a *trio.PanicError, and
 // flavor mistakes are errors.
 func TestRunInExecutor_PanicAndFlavor(t *testing.T) {

@@ -501,7 +501,9 @@ func (f *Future[T]) Done() bool { return f.core.state != statePending }
 // AddDoneCallback schedules fn to run once the future is done, with
 // CallSoon (so never synchronously: if the future is already done, fn runs
 // in a coming iteration). Callbacks run in the order they were added. fn
-// gets the loop's ctx or the one given WithContext; it reaches the future
+// gets the loop's ctx or the one given WithContext, not the ctx of the
+// code that added it (asyncio runs a callback in a copy of the adder's
+// contextvars: pass WithContext(ctx) for that); it reaches the future
 // through its closure. The returned handle removes the callback
 // (RemoveDoneCallback) or cancels it once scheduled (Handle.Cancel).
 //

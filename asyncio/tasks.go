@@ -576,19 +576,28 @@ func Sleep(ctx context.Context, d time.Duration) error {
 }
 
 // CurrentTask returns the task running on the loop of ctx (asyncio's
-// current_task), or nil when none is: in a callback, or without a loop.
-// Loop-confined.
+// current_task), or nil when none is: in a callback, or once the loop has
+// closed. It panics with ErrNoRunningLoop if ctx carries no loop (a ctx
+// made outside OpenLoop, or the ctx of a function run by RunInExecutor),
+// as asyncio.current_task() raises RuntimeError "no running event loop"
+// and as CreateTask panics. Loop-confined.
 func CurrentTask(ctx context.Context) AnyTask {
 	l := loopOf(ctx)
-	if l == nil || l.current == nil {
+	if l == nil {
+		panic(ErrNoRunningLoop)
+	}
+	if l.current == nil {
 		return nil
 	}
 	return l.current.owner
 }
 
 // AllTasks returns the tasks of loop that are not done, in creation order
-// (asyncio's all_tasks). Loop-confined.
+// (asyncio's all_tasks). It panics if loop is nil. Loop-confined.
 func AllTasks(loop *Loop) []AnyTask {
+	if loop == nil {
+		panic("asyncio: AllTasks with a nil loop")
+	}
 	if loop.debug.Load() {
 		loop.checkGoroutine("AllTasks")
 	}

@@ -606,9 +606,6 @@ func TestTasks_test_current_task(t *testing.T) {
 			}
 		})
 	})
-	if asyncio.CurrentTask(context.Background()) != nil {
-		t.Errorf("current task without a loop: got asyncio.CurrentTask(context.Background()) != nil, want asyncio.CurrentTask(context.Background()) == nil")
-	}
 }
 
 func TestTasks_test_current_task_with_interleaving_tasks(t *testing.T) {
@@ -802,10 +799,34 @@ func TestTasks_test_sleep_zero(t *testing.T) {
 	})
 }
 
+// current_task(loop=loop) of a loop that is not running is None: here the
+// ctx of a loop that has closed.
 func TestTasks_test_current_task_no_running_loop(t *testing.T) {
-	if asyncio.CurrentTask(context.Background()) != nil {
-		t.Errorf("a current task without a loop: got asyncio.CurrentTask(context.Background()) != nil, want asyncio.CurrentTask(context.Background()) == nil")
+	var lctx context.Context
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) { lctx = ctx })
+	if task := asyncio.CurrentTask(lctx); task != nil {
+		t.Errorf("the current task of a closed loop: got %v, want nil", task)
 	}
+}
+
+// current_task() without a running loop raises RuntimeError "no running
+// event loop": CurrentTask panics with ErrNoRunningLoop when its ctx
+// carries no loop, made outside OpenLoop or given to a function that
+// RunInExecutor runs on another goroutine.
+func TestTasks_test_current_task_no_running_loop_implicit(t *testing.T) {
+	isNoRunningLoop := func(t *testing.T, what string, v any) {
+		if err, ok := v.(error); !ok || !errors.Is(err, asyncio.ErrNoRunningLoop) {
+			t.Errorf("%s: CurrentTask panicked with %v, want ErrNoRunningLoop", what, v)
+		}
+	}
+	isNoRunningLoop(t, "context.Background()", panicValue(t, "CurrentTask(context.Background())", func() { asyncio.CurrentTask(context.Background()) }))
+	mainTask(t, func(t *testing.T, ctx context.Context, loop *asyncio.Loop) error {
+		_, err := asyncio.ToThread(ctx, func(ctx context.Context) (int, error) {
+			isNoRunningLoop(t, "an executor function's ctx", panicValue(t, "CurrentTask in an executor function", func() { asyncio.CurrentTask(ctx) }))
+			return 0, nil
+		})
+		return err
+	})
 }
 
 // Not transcribed:

@@ -28,11 +28,13 @@ import (
 // What is not checked, and why: Release takes no ctx, like
 // sync.Mutex.Unlock, so it cannot tell who calls it, and any goroutine may
 // Release a Lock that another acquired (Trio raises RuntimeError). A task
-// Acquiring a Lock it holds waits, as with sync.Mutex (Trio raises
-// RuntimeError): unlike a Trio task, a Go task may run several goroutines
+// Acquiring a Lock it holds waits, as with sync.Mutex, until the Lock is
+// released or ctx is done (Trio raises RuntimeError): unlike a Trio task, a Go task may run several goroutines
 // that share its ctx (errgroup workers, go statements), which take turns
 // on the Lock as any goroutines do, so "the same task" does not mean "the
-// same goroutine". TryAcquire, and Acquire with a ctx of no task
+// same goroutine". TryAcquire by the holder fails, as it does for
+// anyone while the Lock is held (Trio raises RuntimeError): it takes no
+// ctx either. TryAcquire, and Acquire with a ctx of no task
 // (context.Background(), a ctx made outside trio), take the Lock
 // anonymously, with no owner and so no checks.
 //

@@ -6,9 +6,11 @@ package trio_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/trioasyncio/trioasyncio/trio"
 )
@@ -208,7 +210,13 @@ func TestSemaphore(t *testing.T) {
 }
 
 // test_Lock_and_StrictFIFOLock: statistics() reports whether the lock is
-// held and how many wait for it.
+// held, by which task, and how many wait for it. Trio's RuntimeErrors, as
+// far as Go can check them (see Lock's doc): releasing a Lock the caller
+// does not hold because nobody does panics; the owner trying again with
+// TryAcquire fails without blocking (Trio raises); the owner Acquiring
+// again with its task's ctx waits, like any other goroutine of the task,
+// until its ctx ends (Trio raises at once). Releasing a Lock another task
+// holds is not checked: Release takes no ctx.
 func TestLockAndStrictFIFOLock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var l trio.Lock
@@ -232,6 +240,40 @@ func TestLockAndStrictFIFOLock(t *testing.T) {
 		l.Release()
 		if st := l.Statistics(); st.Locked {
 			t.Fatalf("statistics after Release = %+v", st)
+		}
+		wantPanic(t, "trio: Release of an unlocked Lock", l.Release)
+
+		owner := func(ctx context.Context) error { // a task: it owns what it Acquires
+			if err := l.Acquire(ctx); err != nil {
+				return err
+			}
+			if l.TryAcquire() {
+				t.Errorf("TryAcquire by the owner: got true, want false")
+			}
+			wctx, cancel := context.WithTimeout(ctx, time.Second)
+			defer cancel()
+			start := time.Now()
+			if err := l.Acquire(wctx); !errors.Is(err, trio.ErrCancelled) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Acquire by the owner: got %v, want it to wait until its ctx's deadline", err)
+			}
+			if d := time.Since(start); d != time.Second {
+				t.Errorf("Acquire by the owner returned after %v, want 1s (its ctx's deadline)", d)
+			}
+			if st := l.Statistics(); !st.Locked || st.Owner == nil || st.Owner != trio.CurrentTask(ctx) || st.TasksWaiting != 0 {
+				t.Errorf("statistics after the owner's second Acquire = %+v; want still locked by the task, nobody waiting", st)
+			}
+			l.Release()
+			return nil
+		}
+		err := trio.OpenNursery(t.Context(), func(ctx context.Context, n *trio.Nursery) error {
+			n.StartSoon(owner)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := l.Statistics(); st != (trio.LockStatistics{}) {
+			t.Fatalf("statistics after the owner released = %+v; want unlocked", st)
 		}
 
 		// The owner is the task holding the lock.

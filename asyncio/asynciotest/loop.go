@@ -57,9 +57,9 @@ var (
 )
 
 // errLoopDied is returned by a run during which the loop's goroutine
-// ended: by runtime.Goexit (t.FailNow called from a callback or task), or
-// by a panic that escaped the loop (a bug in package asyncio, or a
-// panicking slog handler), which Close re-raises.
+// ended: by runtime.Goexit (t.FailNow called from a callback, a task or
+// a slog handler the exception handler logs with), or by a panic that
+// escaped the loop (a bug in package asyncio), which Close re-raises.
 var errLoopDied = errors.New("asyncio: the event loop's goroutine ended during a run " +
 	"(runtime.Goexit: t.FailNow in a callback or task? or a panic, which Close re-raises)")
 
