@@ -1506,9 +1506,11 @@ func TestBaseSelectorEventLoop_test_close(t *testing.T) {
 	var loop *asyncio.Loop
 	withLoop(t, func(ctx context.Context, l *asyncio.Loop) {
 		loop = l
-		if err := l.AddReader(fd, func(context.Context) {}); err != nil {
-			t.Errorf("AddReader = %v", err)
-		}
+		onLoop(ctx, l, func(context.Context) {
+			if err := l.AddReader(fd, func(context.Context) {}); err != nil {
+				t.Errorf("AddReader = %v", err)
+			}
+		})
 	})
 	if !loop.IsClosed() {
 		t.Fatal("loop not closed after its block")

@@ -1026,6 +1026,10 @@ func (p *sslOverSSLProto) ConnectionMade(tr asyncio.Transport) {
 	if p.inner != nil {
 		return
 	}
+	// As CPython's test does: nothing is read until StartTLS has taken
+	// over the transport, or the inner ClientHello would reach this
+	// protocol's DataReceived instead of the new TLS layer.
+	tr.PauseReading()
 	asyncio.CreateTask(p.ctx, func(ctx context.Context) (int, error) {
 		in, err := asyncio.StartTLS(ctx, tr, p, p.cfg, true, nil)
 		p.inner = in
