@@ -57,7 +57,8 @@ func Getnameinfo(ctx context.Context, addr netip.AddrPort) (host, port string, e
 // arguments); the zero value, or nil, means asyncio's defaults.
 type ConnectOptions struct {
 	// LocalAddr binds the socket before connecting ("host:port"; the port
-	// may be 0).
+	// may be 0). Of the host's addresses, the first of the remote
+	// address's family is bound; if it has none, the connection fails.
 	LocalAddr string
 	// Network restricts the address family: "tcp" (either), "tcp4" or
 	// "tcp6".

@@ -54,8 +54,10 @@ func connectOne(ctx context.Context, ap netip.AddrPort, local string) (int, erro
 		return -1, err
 	}
 	if local != "" {
-		lap, err := netip.ParseAddrPort(local)
-		if err != nil {
+		var laps []netip.AddrPort
+		if lap, err := netip.ParseAddrPort(local); err == nil {
+			laps = []netip.AddrPort{lap}
+		} else {
 			lh, lp, serr := net.SplitHostPort(local)
 			if serr != nil {
 				syscall.Close(fd)
@@ -63,12 +65,25 @@ func connectOne(ctx context.Context, ap netip.AddrPort, local string) (int, erro
 			}
 			var port int
 			fmt.Sscan(lp, &port)
-			laps, rerr := Getaddrinfo(ctx, "ip", lh, port)
+			var rerr error
+			laps, rerr = Getaddrinfo(ctx, "ip", lh, port)
 			if rerr != nil || len(laps) == 0 {
 				syscall.Close(fd)
 				return -1, fmt.Errorf("asyncio: local address %q: %w", local, rerr)
 			}
-			lap = laps[0]
+		}
+		// Only a local address of the remote's family can be bound: skip
+		// the others (asyncio does the same).
+		var lap netip.AddrPort
+		for _, a := range laps {
+			if familyOf(a.Addr()) == fam {
+				lap = a
+				break
+			}
+		}
+		if !lap.IsValid() {
+			syscall.Close(fd)
+			return -1, fmt.Errorf("asyncio: no matching local address with the family of %v found for %q", ap, local)
 		}
 		if err := syscall.Bind(fd, inetSockaddr(fam, lap)); err != nil {
 			syscall.Close(fd)
