@@ -3,6 +3,7 @@ package asyncio
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"iter"
@@ -90,6 +91,8 @@ func NewStreamReader(loop *Loop, limit int) *StreamReader {
 	return &StreamReader{loop: loop, limit: limit}
 }
 
+// String describes the reader as asyncio's repr does: what is buffered,
+// EOF, a non-default limit, the read waiting, the error, the transport.
 func (r *StreamReader) String() string {
 	s := "<StreamReader"
 	if len(r.buf) > 0 {
@@ -100,6 +103,15 @@ func (r *StreamReader) String() string {
 	}
 	if r.limit != DefaultStreamLimit {
 		s += fmt.Sprintf(" limit=%d", r.limit)
+	}
+	if r.waiter != nil {
+		s += " waiter=" + r.waiter.String()
+	}
+	if r.err != nil {
+		s += fmt.Sprintf(" exception=%v", r.err)
+	}
+	if r.transport != nil {
+		s += fmt.Sprintf(" transport=%v", r.transport)
 	}
 	if r.paused {
 		s += " paused"
@@ -223,24 +235,53 @@ func (r *StreamReader) ReadLine(ctx context.Context) ([]byte, error) {
 // returns a *LimitOverrunError and leaves the buffer as it was, so that it
 // can be read some other way.
 func (r *StreamReader) ReadUntil(ctx context.Context, sep []byte) ([]byte, error) {
-	seplen := len(sep)
-	if seplen == 0 {
+	return r.readUntil(ctx, "ReadUntil", [][]byte{sep})
+}
+
+// ReadUntilAny is ReadUntil with several separators (asyncio's readuntil
+// given a tuple): it reads up to and including the separator whose match
+// ends first in the stream (on a tie, the first of seps), and fails as
+// ReadUntil does. With no separator, or an empty one, it returns
+// ErrEmptySeparator.
+func (r *StreamReader) ReadUntilAny(ctx context.Context, seps ...[]byte) ([]byte, error) {
+	return r.readUntil(ctx, "ReadUntilAny", seps)
+}
+
+func (r *StreamReader) readUntil(ctx context.Context, what string, seps [][]byte) ([]byte, error) {
+	if len(seps) == 0 {
+		return nil, ErrEmptySeparator
+	}
+	minLen, maxLen := len(seps[0]), len(seps[0])
+	for _, sep := range seps {
+		minLen, maxLen = min(minLen, len(sep)), max(maxLen, len(sep))
+	}
+	if minLen == 0 {
 		return nil, ErrEmptySeparator
 	}
 	if r.err != nil {
 		return nil, r.err
 	}
 	offset := 0
-	var isep int
+	start, end := -1, -1
 	for {
 		buflen := len(r.buf)
-		if buflen-offset >= seplen {
-			isep = bytes.Index(r.buf[offset:], sep)
-			if isep != -1 {
-				isep += offset
+		if buflen-offset >= minLen {
+			for _, sep := range seps {
+				i := bytes.Index(r.buf[offset:], sep)
+				if i == -1 {
+					continue
+				}
+				i += offset
+				if e := i + len(sep); end < 0 || e < end {
+					start, end = i, e
+				}
+			}
+			if end >= 0 {
 				break
 			}
-			offset = buflen + 1 - seplen
+			// Keep the tail that may hold the start of the longest
+			// separator; never go back before the start of the buffer.
+			offset = max(0, buflen+1-maxLen)
 			if offset > r.limit {
 				return nil, &LimitOverrunError{"Separator is not found, and chunk exceed the limit", offset}
 			}
@@ -249,14 +290,14 @@ func (r *StreamReader) ReadUntil(ctx context.Context, sep []byte) ([]byte, error
 			chunk := r.consume(len(r.buf))
 			return nil, &IncompleteReadError{Partial: chunk, Expected: -1}
 		}
-		if err := r.waitForData(ctx, "ReadUntil"); err != nil {
+		if err := r.waitForData(ctx, what); err != nil {
 			return nil, err
 		}
 	}
-	if isep > r.limit {
-		return nil, &LimitOverrunError{"Separator is found, but chunk is longer than limit", isep}
+	if start > r.limit {
+		return nil, &LimitOverrunError{"Separator is found, but chunk is longer than limit", start}
 	}
-	chunk := r.consume(isep + seplen)
+	chunk := r.consume(end)
 	r.maybeResume()
 	return chunk, nil
 }
@@ -539,6 +580,13 @@ func (w *StreamWriter) Drain(ctx context.Context) error {
 type StreamOptions struct {
 	// Limit is the StreamReader's limit (0: DefaultStreamLimit).
 	Limit int
+	// TLS, if not nil, makes the connection TLS (crypto/tls) with this
+	// config: OpenUnixConnection returns once the handshake is done, and
+	// a handshake failure closes the connection and is returned.
+	TLS *tls.Config
+	// TLSOptions are the TLS connection's server hostname (default: the
+	// config's ServerName) and timeouts.
+	TLSOptions
 }
 
 // OpenConnection connects to host:port and returns a reader and a writer
@@ -563,7 +611,8 @@ func OpenConnection(ctx context.Context, host string, port int, opts *ConnectOpt
 }
 
 // OpenUnixConnection connects to the Unix socket at path
-// (asyncio.open_unix_connection); as OpenConnection.
+// (asyncio.open_unix_connection), over TLS if opts.TLS is set; as
+// OpenConnection.
 func OpenUnixConnection(ctx context.Context, path string, opts *StreamOptions) (*StreamReader, *StreamWriter, error) {
 	l, err := GetRunningLoop(ctx)
 	if err != nil {
@@ -579,7 +628,14 @@ func OpenUnixConnection(ctx context.Context, path string, opts *StreamOptions) (
 	if err != nil {
 		return nil, nil, err
 	}
-	return r, NewStreamWriter(t, p, r), nil
+	w := NewStreamWriter(t, p, r)
+	if opts != nil && opts.TLS != nil {
+		if err := w.StartTLS(ctx, opts.TLS, &opts.TLSOptions); err != nil {
+			w.Close()
+			return nil, nil, err
+		}
+	}
+	return r, w, nil
 }
 
 // StartServer starts a TCP server that runs onConnected(reader, writer)
