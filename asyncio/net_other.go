@@ -38,6 +38,11 @@ func SockRecvfrom(ctx context.Context, sock syscall.Conn, n int) ([]byte, net.Ad
 	return nil, nil, ErrNotSupported
 }
 
+// SockRecvfromInto returns ErrNotSupported on this platform.
+func SockRecvfromInto(ctx context.Context, sock syscall.Conn, buf []byte) (int, net.Addr, error) {
+	return 0, nil, ErrNotSupported
+}
+
 // SockSendall returns ErrNotSupported on this platform.
 func SockSendall(ctx context.Context, sock syscall.Conn, data []byte) error { return ErrNotSupported }
 

@@ -101,21 +101,29 @@ func SockRecvInto(ctx context.Context, sock syscall.Conn, buf []byte) (int, erro
 // SockRecvfrom receives one datagram of up to n bytes and its sender's
 // address (asyncio's loop.sock_recvfrom). As SockRecv.
 func SockRecvfrom(ctx context.Context, sock syscall.Conn, n int) ([]byte, net.Addr, error) {
+	buf := make([]byte, n)
+	m, addr, err := SockRecvfromInto(ctx, sock, buf)
+	return buf[:m], addr, err
+}
+
+// SockRecvfromInto receives one datagram into buf (asyncio's
+// loop.sock_recvfrom_into) and returns its size and its sender's address;
+// a datagram longer than buf is cut to it. As SockRecv.
+func SockRecvfromInto(ctx context.Context, sock syscall.Conn, buf []byte) (int, net.Addr, error) {
 	fd, err := sockFd(sock)
 	if err != nil {
-		return nil, nil, err
+		return 0, nil, err
 	}
-	buf := make([]byte, n)
 	for {
 		m, sa, err := syscall.Recvfrom(fd, buf, 0)
 		if err == nil {
-			return buf[:m], sockaddrToAddr(fd, sa), nil
+			return m, sockaddrToAddr(fd, sa), nil
 		}
 		if !retryable(err) {
-			return nil, nil, os.NewSyscallError("recvfrom", err)
+			return 0, nil, os.NewSyscallError("recvfrom", err)
 		}
 		if err := waitFd(ctx, fd, readyRead); err != nil {
-			return nil, nil, err
+			return 0, nil, err
 		}
 	}
 }
