@@ -1094,3 +1094,134 @@ func TestEvents_test_create_server_ssl_verified(t *testing.T) {
 func TestEvents_test_create_unix_server_ssl_verified(t *testing.T) {
 	verified(t, "unix")
 }
+
+// addReplace is trio-asyncio's check_add_replace: a second callback for
+// the same fd and direction replaces the first (only the second runs),
+// removing reports true, and removing again false.
+func addReplace(t *testing.T, write bool) {
+	r, w := socketpair(t)
+	fd := rawFd(r)
+	add, remove := "AddReader", "RemoveReader"
+	if write {
+		fd, add, remove = rawFd(w), "AddWriter", "RemoveWriter"
+	}
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		addFn, removeFn := loop.AddReader, loop.RemoveReader
+		if write {
+			addFn, removeFn = loop.AddWriter, loop.RemoveWriter
+		}
+		var ran []string
+		second := &asyncio.Event{}
+		if ok, err := removeFn(fd); ok || err != nil {
+			t.Errorf("%s before any %s = %v, %v; want false", remove, add, ok, err)
+		}
+		if err := addFn(fd, func(context.Context) { ran = append(ran, "func") }); err != nil {
+			return 0, err
+		}
+		if err := addFn(fd, func(context.Context) { ran = append(ran, "func2"); second.Set() }); err != nil {
+			return 0, err
+		}
+		if !write {
+			w.Write([]byte("x")) // make r readable
+		}
+		if err := second.Wait(ctx); err != nil {
+			return 0, err
+		}
+		if ok, err := removeFn(fd); !ok || err != nil {
+			t.Errorf("%s = %v, %v; want true", remove, ok, err)
+		}
+		n := len(ran)
+		runBriefly(ctx)
+		if len(ran) != n {
+			t.Errorf("the callback ran after %s", remove)
+		}
+		for _, who := range ran {
+			if who != "func2" {
+				t.Errorf("the replaced callback ran (%v)", ran)
+				break
+			}
+		}
+		if ok, err := removeFn(fd); ok || err != nil {
+			t.Errorf("second %s = %v, %v; want false", remove, ok, err)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// trio-asyncio aiotest test_add_reader.py: test_add_reader_replace.
+func TestAddReader_test_add_reader_replace(t *testing.T) { addReplace(t, false) }
+
+// trio-asyncio aiotest test_add_reader.py: test_add_writer_replace.
+func TestAddReader_test_add_writer_replace(t *testing.T) { addReplace(t, true) }
+
+// tcpHelloProto is trio-asyncio's TcpEchoClientProtocol: it sends its
+// message on ConnectionMade and records the states it goes through.
+type tcpHelloProto struct {
+	asyncio.ProtocolBase
+	message  []byte
+	states   []string
+	received []byte
+	lost     *asyncio.Future[struct{}]
+}
+
+func (p *tcpHelloProto) ConnectionMade(tr asyncio.Transport) {
+	p.states = append(p.states, "ping")
+	tr.Write(p.message)
+}
+
+func (p *tcpHelloProto) DataReceived(b []byte) {
+	if len(p.states) == 0 || p.states[len(p.states)-1] != "pong" {
+		p.states = append(p.states, "pong")
+	}
+	p.received = append(p.received, b...)
+}
+
+func (p *tcpHelloProto) ConnectionLost(error) {
+	p.states = append(p.states, "closed")
+	p.lost.SetResult(struct{}{})
+}
+
+// trio-asyncio aiotest test_network.py: test_tcp_hello: a client protocol
+// sends "Hello World!" to an echo server running in another goroutine (a
+// thread upstream), gets it back, and sees the connection close: its
+// states go new → ping → pong → closed.
+func TestNetwork_test_tcp_hello(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		defer ln.Close()
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 100)
+		n, _ := c.Read(buf)
+		c.Write(buf[:n])
+	}()
+	defer func() { ln.Close(); <-served }()
+	message := []byte("Hello World!")
+	p, err := runMain(t, func(ctx context.Context) (*tcpHelloProto, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		p := &tcpHelloProto{message: message, lost: asyncio.NewFuture[struct{}](loop)}
+		if _, _, err := asyncio.CreateConnection(ctx, func() *tcpHelloProto { return p }, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil); err != nil {
+			return nil, err
+		}
+		_, err := asyncio.WaitFor[struct{}](ctx, p.lost, 30*time.Second)
+		return p, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(p.states) != "[ping pong closed]" || !bytes.Equal(p.received, message) {
+		t.Fatalf("states %v, received %q", p.states, p.received)
+	}
+}
