@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"time"
 )
@@ -110,4 +111,15 @@ type ServerOptions struct {
 	TLS *tls.Config
 	// TLSOptions are the handshake and shutdown timeouts.
 	TLSOptions
+	// Socket, if not nil, is a bound stream socket (listening or not) to
+	// serve instead of binding host and port, or path (asyncio's sock=):
+	// host must then be "" and port 0 (path "" for CreateUnixServer), and
+	// Hosts empty, else the call fails with ErrServerOptions. The server
+	// takes it over: Socket is closed at once, and the server closes its
+	// own duplicate when it closes (and removes a Unix socket's file, as
+	// for a path).
+	Socket *os.File
+	// KeepSocketFile leaves a Unix server's socket file in place when the
+	// server closes (asyncio's cleanup_socket=False).
+	KeepSocketFile bool
 }

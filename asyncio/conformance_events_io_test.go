@@ -1225,3 +1225,80 @@ func TestNetwork_test_tcp_hello(t *testing.T) {
 		t.Fatalf("states %v, received %q", p.states, p.received)
 	}
 }
+
+// test_events.py: test_create_server_sock: CreateServer serves a socket
+// it is given (ServerOptions.Socket): it listens on that socket's
+// address, and a client's connection reaches the protocol.
+func TestEvents_test_create_server_sock(t *testing.T) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{}); err != nil {
+		syscall.Close(fd)
+		t.Fatal(err)
+	}
+	sock := os.NewFile(uintptr(fd), "sock")
+	defer sock.Close()
+	_, err = runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		made := asyncio.NewFuture[*recProto](loop)
+		if _, err := asyncio.CreateServer(ctx, func() *echoProto { return &echoProto{} }, "127.0.0.1", 0,
+			&asyncio.ServerOptions{Socket: sock}); !errors.Is(err, asyncio.ErrServerOptions) {
+			t.Errorf("Socket with a host: err = %v, want ErrServerOptions", err)
+		}
+		srv, err := asyncio.CreateServer(ctx, func() *recProto {
+			p := newRecProto(t, loop)
+			p.onMade = func(p *recProto) { made.SetResult(p) }
+			return p
+		}, "", 0, &asyncio.ServerOptions{Socket: sock})
+		if err != nil {
+			return 0, err
+		}
+		defer srv.Close()
+		addr := mustAddr(t, srv)
+		if !addr.IP.Equal(net.IPv4zero) || len(srv.Sockets()) != 1 {
+			t.Errorf("listening on %v, want the socket's 0.0.0.0", srv.Sockets())
+		}
+		c, err := asyncio.ToThread(ctx, func(context.Context) (net.Conn, error) {
+			return net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", addr.Port))
+		})
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close()
+		c.Write([]byte("xxx"))
+		p, err := asyncio.WaitFor[*recProto](ctx, made, 30*time.Second)
+		if err != nil {
+			return 0, err
+		}
+		if err := waitData(ctx, p, 3); err != nil {
+			return 0, err
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_events.py: test_create_unix_server_path_socket_error: a path and
+// a Socket together are refused (ErrServerOptions).
+func TestEvents_test_create_unix_server_path_socket_error(t *testing.T) {
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := os.NewFile(uintptr(fd), "sock")
+	defer sock.Close()
+	_, err = runMain(t, func(ctx context.Context) (int, error) {
+		_, err := asyncio.CreateUnixServer(ctx, func() *echoProto { return &echoProto{} }, "/test", &asyncio.ServerOptions{Socket: sock})
+		if !errors.Is(err, asyncio.ErrServerOptions) || !strings.Contains(err.Error(), "path and Socket") {
+			t.Errorf("err = %v, want ErrServerOptions (path and Socket)", err)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
