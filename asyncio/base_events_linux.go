@@ -47,6 +47,10 @@ func resolve(ctx context.Context, network, host string, port int) ([]netip.AddrP
 	return aps, nil
 }
 
+// resolveLocal resolves a local address's host name (a variable for the
+// tests, which give a name both families).
+var resolveLocal = Getaddrinfo
+
 // connectOne makes a socket for ap and connects it; the fd on success.
 func connectOne(ctx context.Context, ap netip.AddrPort, local string) (int, error) {
 	fam := familyOf(ap.Addr())
@@ -67,7 +71,7 @@ func connectOne(ctx context.Context, ap netip.AddrPort, local string) (int, erro
 			var port int
 			fmt.Sscan(lp, &port)
 			var rerr error
-			laps, rerr = Getaddrinfo(ctx, "ip", lh, port)
+			laps, rerr = resolveLocal(ctx, "ip", lh, port)
 			if rerr != nil || len(laps) == 0 {
 				syscall.Close(fd)
 				return -1, fmt.Errorf("asyncio: local address %q: %w", local, rerr)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -268,10 +269,21 @@ func TestEvents_test_create_connection_local_addr_nomatch_family(t *testing.T) {
 	}
 }
 
-// test_events.py: test_create_connection_local_addr_skip_different_family,
-// the part that does not need a name resolving to both families: a local
-// host name is resolved and the address of the remote's family is bound.
+// test_events.py: test_create_connection_local_addr_skip_different_family:
+// the local host name resolves to an IPv6 and an IPv4 address (a
+// resolver given for the test, as upstream mocks getaddrinfo); for an
+// IPv4 remote the IPv4 one is bound, the IPv6 one skipped.
 func TestEvents_test_create_connection_local_addr_skip_different_family(t *testing.T) {
+	restore := asyncio.SetResolveLocal(func(ctx context.Context, network, host string, port int) ([]netip.AddrPort, error) {
+		if host != "dual.test" {
+			return nil, fmt.Errorf("unexpected local host %q", host)
+		}
+		return []netip.AddrPort{
+			netip.AddrPortFrom(netip.IPv6Loopback(), uint16(port)),
+			netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(port)),
+		}, nil
+	})
+	defer restore()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -284,7 +296,7 @@ func TestEvents_test_create_connection_local_addr_skip_different_family(t *testi
 	}()
 	_, err = runMain(t, func(ctx context.Context) (int, error) {
 		tr, _, err := asyncio.CreateConnection(ctx, func() *echoProto { return &echoProto{} }, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port,
-			&asyncio.ConnectOptions{LocalAddr: "localhost:0"})
+			&asyncio.ConnectOptions{LocalAddr: "dual.test:0"})
 		if err != nil {
 			return 0, err
 		}
