@@ -461,6 +461,12 @@ func TestStreams_test_readuntil_multi_separator(t *testing.T) {
 		if b := s.Buffered(); string(b) != "FG" {
 			t.Errorf("left %q, want \"FG\"", b)
 		}
+		// The match that ends first wins, not the one that starts first.
+		s.FeedData([]byte("xABCDy"))
+		if got, err := s.ReadUntilAny(ctx, []byte("ABCD"), []byte("BC")); err != nil || string(got) != "FGxABC" {
+			t.Errorf("ReadUntilAny = %q, %v; want \"FGxABC\"", got, err)
+		}
+		s.ReadUntilAny(ctx, []byte("y"))
 		for _, seps := range [][][]byte{nil, {[]byte("a"), {}}} {
 			if _, err := s.ReadUntilAny(ctx, seps...); !errors.Is(err, asyncio.ErrEmptySeparator) {
 				t.Errorf("ReadUntilAny(%q) = %v, want ErrEmptySeparator", seps, err)
