@@ -115,9 +115,10 @@ type ServerOptions struct {
 	// serve instead of binding host and port, or path (asyncio's sock=):
 	// host must then be "" and port 0 (path "" for CreateUnixServer), and
 	// Hosts empty, else the call fails with ErrServerOptions. The server
-	// takes it over: Socket is closed at once, and the server closes its
-	// own duplicate when it closes (and removes a Unix socket's file, as
-	// for a path).
+	// takes it over: once the server is made, Socket is closed, and the
+	// server closes its own duplicate when it closes (and removes a Unix
+	// socket's file, as for a path). If the call fails, Socket is left
+	// to the caller.
 	Socket *os.File
 	// KeepSocketFile leaves a Unix server's socket file in place when the
 	// server closes (asyncio's cleanup_socket=False).

@@ -450,6 +450,7 @@ func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host st
 			syscall.Close(fd)
 			return nil, err
 		}
+		o.Socket.Close()
 		return startServer(l, srv, o)
 	}
 	hosts := append([]string{host}, o.Hosts...)
@@ -532,6 +533,9 @@ func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, pat
 		syscall.Close(fd)
 		return nil, err
 	}
+	if o.Socket != nil {
+		o.Socket.Close()
+	}
 	if path != "" && !o.KeepSocketFile {
 		fi, _ := os.Stat(path)
 		srv.unixPaths = append(srv.unixPaths, unixPath{path: path, file: fi})
@@ -541,7 +545,7 @@ func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, pat
 
 // adoptSocket takes over f, a bound stream socket, for a server: it
 // returns a close-on-exec, non-blocking duplicate of its fd, listening
-// with backlog, and closes f.
+// with backlog. The caller closes f once the server has the duplicate.
 func adoptSocket(f *os.File, backlog int) (int, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {
@@ -574,7 +578,6 @@ func adoptSocket(f *os.File, backlog int) (int, error) {
 		syscall.Close(fd)
 		return -1, os.NewSyscallError("listen", err)
 	}
-	f.Close()
 	return fd, nil
 }
 
