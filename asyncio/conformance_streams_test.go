@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -673,6 +674,53 @@ func TestStreams_test_unhandled_cancel(t *testing.T) {
 		w.WaitClosed(ctx)
 		srv.Close()
 		return srv.WaitClosed(ctx)
+	})
+	if len(msgs) != 0 {
+		t.Errorf("exception handler got %v", msgs)
+	}
+}
+
+// test_streams.py: test_drain_raises (bpo-25441): the server closes the
+// connection at once; a client writing and draining in a loop gets the
+// connection's loss (EPIPE, ECONNRESET or ErrConnectionLost from Drain,
+// asyncio's ConnectionResetError; or ErrTransportClosing from the next
+// Write, where asyncio's write does not fail) instead of spinning, and
+// nothing reaches the exception handler.
+func TestStreams_test_drain_raises(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			c.Close()
+		}
+	}()
+	host, port := tcpHostPort(ln.Addr())
+	msgs := streamsMain(t, func(ctx context.Context) error {
+		_, w, err := asyncio.OpenConnection(ctx, host, port, nil)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		for i := 0; ; i++ {
+			err := w.Write([]byte("foo\n"))
+			if err == nil {
+				err = w.Drain(ctx)
+			}
+			if err != nil {
+				if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) &&
+					!errors.Is(err, asyncio.ErrConnectionLost) && !errors.Is(err, asyncio.ErrTransportClosing) {
+					t.Errorf("after %d writes: %v, want the connection's loss", i, err)
+				}
+				return nil
+			}
+			if i == 1_000_000 {
+				t.Error("a million writes and drains to a closed connection succeeded")
+				return nil
+			}
+		}
 	})
 	if len(msgs) != 0 {
 		t.Errorf("exception handler got %v", msgs)
