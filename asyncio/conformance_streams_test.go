@@ -726,3 +726,59 @@ func TestStreams_test_drain_raises(t *testing.T) {
 		t.Errorf("exception handler got %v", msgs)
 	}
 }
+
+// openConnection is _basetest_open_connection: a GET to the test HTTP
+// server over the streams open gives; the answer's first line, then the
+// rest up to EOF; nothing reaches the exception handler.
+func openConnection(t *testing.T, open func(ctx context.Context) (*asyncio.StreamReader, *asyncio.StreamWriter, error)) {
+	t.Helper()
+	msgs := streamsMain(t, func(ctx context.Context) error {
+		r, w, err := open(ctx)
+		if err != nil {
+			return err
+		}
+		request(t, ctx, r, w)
+		readBody(t, ctx, r)
+		w.Close()
+		return nil
+	})
+	if len(msgs) != 0 {
+		t.Errorf("exception handler got %v", msgs)
+	}
+}
+
+// test_streams.py: test_open_connection.
+func TestStreams_test_open_connection(t *testing.T) {
+	host, port := tcpHostPort(runTestServer(t, "tcp", "127.0.0.1:0"))
+	openConnection(t, func(ctx context.Context) (*asyncio.StreamReader, *asyncio.StreamWriter, error) {
+		return asyncio.OpenConnection(ctx, host, port, nil)
+	})
+}
+
+// test_streams.py: test_open_unix_connection.
+func TestStreams_test_open_unix_connection(t *testing.T) {
+	path := runTestServer(t, "unix", t.TempDir()+"/httpd").String()
+	openConnection(t, func(ctx context.Context) (*asyncio.StreamReader, *asyncio.StreamWriter, error) {
+		return asyncio.OpenUnixConnection(ctx, path, nil)
+	})
+}
+
+// test_streams.py: test_async_writer_api: Write, ReadLine, Read to EOF,
+// Close and WaitClosed in one coroutine; nothing reaches the exception
+// handler.
+func TestStreams_test_async_writer_api(t *testing.T) {
+	host, port := tcpHostPort(runTestServer(t, "tcp", "127.0.0.1:0"))
+	msgs := streamsMain(t, func(ctx context.Context) error {
+		r, w, err := asyncio.OpenConnection(ctx, host, port, nil)
+		if err != nil {
+			return err
+		}
+		request(t, ctx, r, w)
+		readBody(t, ctx, r)
+		w.Close()
+		return w.WaitClosed(ctx)
+	})
+	if len(msgs) != 0 {
+		t.Errorf("exception handler got %v", msgs)
+	}
+}
