@@ -240,8 +240,8 @@ func (r *StreamReader) ReadUntil(ctx context.Context, sep []byte) ([]byte, error
 
 // ReadUntilAny is ReadUntil with several separators (asyncio's readuntil
 // given a tuple): it reads up to and including the separator whose match
-// ends first in the stream (on a tie, the first of seps), and fails as
-// ReadUntil does. With no separator, or an empty one, it returns
+// ends first in the stream (of two ending at the same byte, the shorter
+// one), and fails as ReadUntil does. With no separator, or an empty one, it returns
 // ErrEmptySeparator.
 func (r *StreamReader) ReadUntilAny(ctx context.Context, seps ...[]byte) ([]byte, error) {
 	return r.readUntil(ctx, "ReadUntilAny", seps)
@@ -272,7 +272,10 @@ func (r *StreamReader) readUntil(ctx context.Context, what string, seps [][]byte
 					continue
 				}
 				i += offset
-				if e := i + len(sep); end < 0 || e < end {
+				// The match that ends first; of two ending together,
+				// the shorter (asyncio tries the separators shortest
+				// first).
+				if e := i + len(sep); end < 0 || e < end || (e == end && i > start) {
 					start, end = i, e
 				}
 			}
