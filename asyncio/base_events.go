@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"time"
 )
@@ -58,7 +59,8 @@ func Getnameinfo(ctx context.Context, addr netip.AddrPort) (host, port string, e
 // arguments); the zero value, or nil, means asyncio's defaults.
 type ConnectOptions struct {
 	// LocalAddr binds the socket before connecting ("host:port"; the port
-	// may be 0).
+	// may be 0). Of the host's addresses, the first of the remote
+	// address's family is bound; if it has none, the connection fails.
 	LocalAddr string
 	// Network restricts the address family: "tcp" (either), "tcp4" or
 	// "tcp6".
@@ -111,4 +113,16 @@ type ServerOptions struct {
 	TLS *tls.Config
 	// TLSOptions are the handshake and shutdown timeouts.
 	TLSOptions
+	// Socket, if not nil, is a bound stream socket (listening or not) to
+	// serve instead of binding host and port, or path (asyncio's sock=):
+	// host must then be "" and port 0 (path "" for CreateUnixServer), and
+	// Hosts empty, else the call fails with ErrServerOptions. The server
+	// takes it over: once the server is made, Socket is closed, and the
+	// server closes its own duplicate when it closes (and removes a Unix
+	// socket's file, as for a path). If the call fails, Socket is left
+	// to the caller.
+	Socket *os.File
+	// KeepSocketFile leaves a Unix server's socket file in place when the
+	// server closes (asyncio's cleanup_socket=False).
+	KeepSocketFile bool
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"syscall"
 )
 
@@ -46,6 +47,10 @@ func resolve(ctx context.Context, network, host string, port int) ([]netip.AddrP
 	return aps, nil
 }
 
+// resolveLocal resolves a local address's host name (a variable for the
+// tests, which give a name both families).
+var resolveLocal = Getaddrinfo
+
 // connectOne makes a socket for ap and connects it; the fd on success.
 func connectOne(ctx context.Context, ap netip.AddrPort, local string) (int, error) {
 	fam := familyOf(ap.Addr())
@@ -54,8 +59,10 @@ func connectOne(ctx context.Context, ap netip.AddrPort, local string) (int, erro
 		return -1, err
 	}
 	if local != "" {
-		lap, err := netip.ParseAddrPort(local)
-		if err != nil {
+		var laps []netip.AddrPort
+		if lap, err := netip.ParseAddrPort(local); err == nil {
+			laps = []netip.AddrPort{lap}
+		} else {
 			lh, lp, serr := net.SplitHostPort(local)
 			if serr != nil {
 				syscall.Close(fd)
@@ -63,12 +70,25 @@ func connectOne(ctx context.Context, ap netip.AddrPort, local string) (int, erro
 			}
 			var port int
 			fmt.Sscan(lp, &port)
-			laps, rerr := Getaddrinfo(ctx, "ip", lh, port)
+			var rerr error
+			laps, rerr = resolveLocal(ctx, "ip", lh, port)
 			if rerr != nil || len(laps) == 0 {
 				syscall.Close(fd)
 				return -1, fmt.Errorf("asyncio: local address %q: %w", local, rerr)
 			}
-			lap = laps[0]
+		}
+		// Only a local address of the remote's family can be bound: skip
+		// the others (asyncio does the same).
+		var lap netip.AddrPort
+		for _, a := range laps {
+			if familyOf(a.Addr()) == fam {
+				lap = a
+				break
+			}
+		}
+		if !lap.IsValid() {
+			syscall.Close(fd)
+			return -1, fmt.Errorf("asyncio: no matching local address with the family of %v found for %q", ap, local)
 		}
 		if err := syscall.Bind(fd, inetSockaddr(fam, lap)); err != nil {
 			syscall.Close(fd)
@@ -418,6 +438,8 @@ func startServer(l *Loop, srv *Server, o *ServerOptions) (*Server, error) {
 // and gives the protocol its transport. host "" listens on all
 // interfaces, IPv4 and IPv6; port 0 picks a free port (one per socket).
 // SO_REUSEADDR is set unless NoReuseAddress, IPV6_V6ONLY on IPv6 sockets.
+// With ServerOptions.Socket it serves that socket instead (host "", port
+// 0).
 // A coroutine: call it from a task. Errors: the resolver's, or bind's
 // (*os.SyscallError wrapping EADDRINUSE…), with every socket opened
 // closed.
@@ -430,6 +452,22 @@ func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host st
 		return nil, err
 	}
 	o := serverDefaults(opts)
+	if o.Socket != nil {
+		if host != "" || port != 0 || len(o.Hosts) > 0 {
+			return nil, fmt.Errorf("%w: host and port cannot be given with Socket", ErrServerOptions)
+		}
+		fd, err := adoptSocket(o.Socket, o.Backlog)
+		if err != nil {
+			return nil, err
+		}
+		srv := newServer(l, serverFactory(l, factory, o), o.Backlog)
+		if err := srv.addListener(fd); err != nil {
+			syscall.Close(fd)
+			return nil, err
+		}
+		o.Socket.Close()
+		return startServer(l, srv, o)
+	}
 	hosts := append([]string{host}, o.Hosts...)
 	var aps []netip.AddrPort
 	for _, h := range hosts {
@@ -471,8 +509,10 @@ func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host st
 
 // CreateUnixServer listens on the Unix socket path (asyncio's
 // loop.create_unix_server); a stale socket file at path is removed first,
-// and the file is removed again when the server closes. As CreateServer,
-// TLS and TLSOptions included (Hosts and ReusePort do not apply).
+// and the file is removed again when the server closes, unless
+// KeepSocketFile. With ServerOptions.Socket, path is "" and the socket's
+// own file is the one removed. As CreateServer, TLS and TLSOptions
+// included (Hosts and ReusePort do not apply).
 func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, path string, opts *ServerOptions) (*Server, error) {
 	l, err := GetRunningLoop(ctx)
 	if err != nil {
@@ -482,21 +522,78 @@ func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, pat
 		return nil, err
 	}
 	o := serverDefaults(opts)
-	if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
-		os.Remove(path)
-	}
-	fd, err := listenFd(syscall.AF_UNIX, &syscall.SockaddrUnix{Name: path}, o)
-	if err != nil {
-		return nil, fmt.Errorf("asyncio: error while attempting to bind on address %q: %w", path, err)
+	var fd int
+	if o.Socket != nil {
+		if path != "" {
+			return nil, fmt.Errorf("%w: path and Socket cannot both be given", ErrServerOptions)
+		}
+		if fd, err = adoptSocket(o.Socket, o.Backlog); err != nil {
+			return nil, err
+		}
+		if sa, err := syscall.Getsockname(fd); err == nil {
+			if ua, ok := sa.(*syscall.SockaddrUnix); ok && !strings.HasPrefix(ua.Name, "@") {
+				path = ua.Name
+			}
+		}
+	} else {
+		if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			os.Remove(path)
+		}
+		if fd, err = listenFd(syscall.AF_UNIX, &syscall.SockaddrUnix{Name: path}, o); err != nil {
+			return nil, fmt.Errorf("asyncio: error while attempting to bind on address %q: %w", path, err)
+		}
 	}
 	srv := newServer(l, serverFactory(l, factory, o), o.Backlog)
 	if err := srv.addListener(fd); err != nil {
 		syscall.Close(fd)
 		return nil, err
 	}
-	fi, _ := os.Stat(path)
-	srv.unixPaths = append(srv.unixPaths, unixPath{path: path, file: fi})
+	if o.Socket != nil {
+		o.Socket.Close()
+	}
+	if path != "" && !o.KeepSocketFile {
+		fi, _ := os.Stat(path)
+		srv.unixPaths = append(srv.unixPaths, unixPath{path: path, file: fi})
+	}
 	return startServer(l, srv, o)
+}
+
+// adoptSocket takes over f, a bound stream socket, for a server: it
+// returns a close-on-exec, non-blocking duplicate of its fd, listening
+// with backlog. The caller closes f once the server has the duplicate.
+func adoptSocket(f *os.File, backlog int) (int, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return -1, fmt.Errorf("%w: Socket: %w", ErrServerOptions, err)
+	}
+	fd := -1
+	var derr error
+	if err := rc.Control(func(u uintptr) {
+		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, u, syscall.F_DUPFD_CLOEXEC, 0)
+		if e != 0 {
+			derr = os.NewSyscallError("fcntl", e)
+			return
+		}
+		fd = int(r)
+	}); err != nil {
+		return -1, err
+	}
+	if derr != nil {
+		return -1, derr
+	}
+	if typ, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TYPE); err != nil || typ != syscall.SOCK_STREAM {
+		syscall.Close(fd)
+		return -1, fmt.Errorf("%w: Socket is not a stream socket", ErrServerOptions)
+	}
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return -1, os.NewSyscallError("setnonblock", err)
+	}
+	if err := syscall.Listen(fd, backlog); err != nil {
+		syscall.Close(fd)
+		return -1, os.NewSyscallError("listen", err)
+	}
+	return fd, nil
 }
 
 // serverFactory makes the protocols of a server's connections: the

@@ -6,7 +6,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -254,6 +257,123 @@ func TestSockLowlevel_test_create_connection_sock(t *testing.T) {
 			t.Errorf("got %d bytes, state %s", p.data.Len(), p.state)
 		}
 		tr.Close()
+		return nil
+	})
+}
+
+// hugeContent is _basetest_huge_content: SockSendall sends 10 MB to an
+// echo server while the same task's SockRecv (or SockRecvInto) reads the
+// echo back; everything comes back, in order, up to the server's EOF.
+func hugeContent(t *testing.T, recvInto bool) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.Copy(c, c)
+	}()
+	const size = 10_000_000
+	data := bytes.Repeat([]byte("0123456789"), size/10)
+	sock := newSock(t, syscall.AF_INET, syscall.SOCK_STREAM)
+	_, err = runMain(t, func(ctx context.Context) (int, error) {
+		if err := asyncio.SockConnect(ctx, sock, ln.Addr()); err != nil {
+			return 0, err
+		}
+		send := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) {
+			if err := asyncio.SockSendall(ctx, sock, data); err != nil {
+				return 0, err
+			}
+			return 0, syscall.Shutdown(rawFd(sock), syscall.SHUT_WR)
+		})
+		got := make([]byte, 0, size)
+		buf := make([]byte, size)
+		for {
+			var b []byte
+			var err error
+			if recvInto {
+				var n int
+				n, err = asyncio.SockRecvInto(ctx, sock, buf)
+				b = buf[:n]
+			} else {
+				b, err = asyncio.SockRecv(ctx, sock, size)
+			}
+			if err != nil {
+				return 0, err
+			}
+			if len(b) == 0 {
+				break
+			}
+			got = append(got, b...)
+		}
+		if !bytes.Equal(got, data) {
+			t.Errorf("received %d bytes back, want the %d sent, in order", len(got), len(data))
+		}
+		return asyncio.Await(ctx, send)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_sock_lowlevel.py: test_huge_content, with SockRecv reading.
+func TestSockLowlevel_test_huge_content_recv(t *testing.T) { hugeContent(t, false) }
+
+// test_sock_lowlevel.py: test_huge_content_recvinto.
+func TestSockLowlevel_test_huge_content_recvinto(t *testing.T) { hugeContent(t, true) }
+
+// test_sock_lowlevel.py: test_sendto_blocking: the socket cannot take the
+// datagram yet (EAGAIN: here the peer's queue is full); SockSendto waits
+// on the loop and sends it once the peer reads, and it arrives whole.
+func TestSockLowlevel_test_sendto_blocking(t *testing.T) {
+	// b is bound to a path; a is connected to it, so that a is writable
+	// only while b's queue has room.
+	path := filepath.Join(t.TempDir(), "b.sock")
+	a, b := newSock(t, syscall.AF_UNIX, syscall.SOCK_DGRAM), newSock(t, syscall.AF_UNIX, syscall.SOCK_DGRAM)
+	if err := syscall.Bind(rawFd(b), &syscall.SockaddrUnix{Name: path}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Connect(rawFd(a), &syscall.SockaddrUnix{Name: path}); err != nil {
+		t.Fatal(err)
+	}
+	to := &net.UnixAddr{Name: path, Net: "unixgram"}
+	small := []byte{0}
+	queued := 0
+	for {
+		if _, err := syscall.Write(rawFd(a), small); err != nil {
+			if err != syscall.EAGAIN {
+				t.Fatal(err)
+			}
+			break
+		}
+		queued++
+	}
+	data := bytes.Repeat([]byte{1}, 4096)
+	sockTask(t, func(ctx context.Context) error {
+		send := asyncio.CreateTask(ctx, func(ctx context.Context) (int, error) { return asyncio.SockSendto(ctx, a, data, to) })
+		runBriefly(ctx)
+		if send.Done() {
+			t.Error("SockSendto returned while the peer's queue was full")
+		}
+		buf := make([]byte, 8192)
+		for i := 0; i < queued; i++ {
+			n, _, err := asyncio.SockRecvfromInto(ctx, b, buf)
+			if err != nil || n != 1 {
+				return fmt.Errorf("draining: %d, %v", n, err)
+			}
+		}
+		if n, err := asyncio.Await(ctx, send); err != nil || n != len(data) {
+			t.Errorf("SockSendto = %d, %v", n, err)
+		}
+		n, _, err := asyncio.SockRecvfromInto(ctx, b, buf)
+		if err != nil || !bytes.Equal(buf[:n], data) {
+			t.Errorf("the peer got %d bytes, %v; want the %d sent", n, err, len(data))
+		}
 		return nil
 	})
 }

@@ -6,13 +6,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
-	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -244,75 +246,6 @@ func TestStreams_test___repr__exception_waiter(t *testing.T) {
 	}
 }
 
-// test_streams.py: test___repr__transport, over a real Unix connection
-// and then a TLS one, with the other parts in asyncio's order (bytes, eof,
-// limit, exception, transport; then paused), and StreamWriter's repr:
-// its transport and its reader.
-func TestStreams_test___repr__transport(t *testing.T) {
-	serverCfg, clientCfg := testCerts()
-	path := t.TempDir() + "/sock"
-	_, err := runMain(t, func(ctx context.Context) (int, error) {
-		hold := func(ctx context.Context, r *asyncio.StreamReader, w *asyncio.StreamWriter) error {
-			_, err := r.Read(ctx, 1)
-			return err
-		}
-		srv, err := asyncio.StartUnixServer(ctx, hold, path, nil)
-		if err != nil {
-			return 0, err
-		}
-		defer srv.Close()
-		r, w, err := asyncio.OpenUnixConnection(ctx, path, &asyncio.ConnectOptions{Limit: 8})
-		if err != nil {
-			return 0, err
-		}
-		tr := fmt.Sprint(w.Transport())
-		if !strings.HasPrefix(tr, "<socketTransport fd=") {
-			t.Errorf("socket transport repr %s", tr)
-		}
-		if got, want := r.String(), "<StreamReader limit=8 transport="+tr+">"; got != want {
-			t.Errorf("repr = %s, want %s", got, want)
-		}
-		if got, want := w.String(), "<StreamWriter transport="+tr+" reader="+r.String()+">"; got != want {
-			t.Errorf("writer repr = %s, want %s", got, want)
-		}
-		r.FeedData(bytes.Repeat([]byte("x"), 17)) // over 2 × limit: reading pauses
-		if got, want := r.String(), "<StreamReader 17 bytes limit=8 transport="+tr+" paused>"; got != want {
-			t.Errorf("repr paused = %s, want %s", got, want)
-		}
-		r.FeedEOF()
-		r.SetException(errors.New("boom"))
-		if got, want := r.String(), `<StreamReader 17 bytes eof limit=8 exception="boom" transport=`+tr+" paused>"; got != want {
-			t.Errorf("repr of all = %s, want %s", got, want)
-		}
-		w.Close()
-		if err := w.WaitClosed(ctx); err != nil {
-			t.Errorf("WaitClosed: %v", err)
-		}
-
-		tsrv, err := asyncio.StartUnixServer(ctx, hold, path+"-tls", &asyncio.ServerOptions{TLS: serverCfg})
-		if err != nil {
-			return 0, err
-		}
-		defer tsrv.Close()
-		r, w, err = asyncio.OpenUnixConnection(ctx, path+"-tls",
-			&asyncio.ConnectOptions{TLS: clientCfg, TLSOptions: asyncio.TLSOptions{ServerHostname: "localhost"}})
-		if err != nil {
-			return 0, err
-		}
-		if got := r.String(); !regexp.MustCompile(`^<StreamReader transport=<TLS transport open over <socketTransport fd=\d+ write bufsize=\d+>>>$`).MatchString(got) {
-			t.Errorf("repr over TLS = %s", got)
-		}
-		if got, want := w.String(), "<StreamWriter transport="+fmt.Sprint(w.Transport())+" reader="+r.String()+">"; got != want {
-			t.Errorf("writer repr over TLS = %s, want %s", got, want)
-		}
-		w.Close()
-		return 0, w.WaitClosed(ctx)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // test_streams.py: test_multiple_drain (cpython#74116): while writing is
 // paused, ten concurrent Drains all wait, and all return once writing
 // resumes.
@@ -536,5 +469,353 @@ func TestStreams_test_read_all_from_pipe_reader(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// test_streams.py: test_readuntil_multi_separator: with several
+// separators, ReadUntilAny stops at the match that ends first, even if
+// another separator's match starts earlier.
+func TestStreams_test_readuntil_multi_separator(t *testing.T) {
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		s := asyncio.NewStreamReader(loop, 0)
+		s.FeedData([]byte("line 1\nline 2\r"))
+		for _, want := range []string{"line 1\n", "line 2\r"} {
+			if got, err := s.ReadUntilAny(ctx, []byte("\r"), []byte("\n")); err != nil || string(got) != want {
+				t.Errorf("ReadUntilAny = %q, %v; want %q", got, err, want)
+			}
+		}
+		if b := s.Buffered(); len(b) != 0 {
+			t.Errorf("left %q", b)
+		}
+		s.FeedData([]byte("ABCDEFG"))
+		if got, err := s.ReadUntilAny(ctx, []byte("DEF"), []byte("BCDE")); err != nil || string(got) != "ABCDE" {
+			t.Errorf("ReadUntilAny = %q, %v; want \"ABCDE\"", got, err)
+		}
+		if b := s.Buffered(); string(b) != "FG" {
+			t.Errorf("left %q, want \"FG\"", b)
+		}
+		// The match that ends first wins, not the one that starts first.
+		s.FeedData([]byte("xABCDy"))
+		if got, err := s.ReadUntilAny(ctx, []byte("ABCD"), []byte("BC")); err != nil || string(got) != "FGxABC" {
+			t.Errorf("ReadUntilAny = %q, %v; want \"FGxABC\"", got, err)
+		}
+		s.ReadUntilAny(ctx, []byte("y"))
+		for _, seps := range [][][]byte{nil, {[]byte("a"), {}}} {
+			if _, err := s.ReadUntilAny(ctx, seps...); !errors.Is(err, asyncio.ErrEmptySeparator) {
+				t.Errorf("ReadUntilAny(%q) = %v, want ErrEmptySeparator", seps, err)
+			}
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_streams.py: test_readuntil_multi_separator_limit: a separator
+// found past the limit is a LimitOverrunError, and the buffer is kept.
+func TestStreams_test_readuntil_multi_separator_limit(t *testing.T) {
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		s := asyncio.NewStreamReader(loop, 3)
+		s.FeedData([]byte("some dataA"))
+		// Both end at the same byte: the shorter one's match starts past
+		// the limit, whatever the order of the separators.
+		for _, seps := range [][][]byte{{[]byte("A"), []byte("ome dataA")}, {[]byte("ome dataA"), []byte("A")}} {
+			_, err := s.ReadUntilAny(ctx, seps...)
+			var le *asyncio.LimitOverrunError
+			if !errors.As(err, &le) || !strings.Contains(le.Error(), "is found") {
+				t.Errorf("separators %q: err = %v, want a LimitOverrunError \"… is found …\"", seps, err)
+			}
+		}
+		if b := s.Buffered(); string(b) != "some dataA" {
+			t.Errorf("left %q", b)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_streams.py: test_readuntil_multi_separator_negative_offset: the
+// buffer holds enough for the shortest separator but not the longest;
+// the search goes on from the start of the buffer as data arrives.
+func TestStreams_test_readuntil_multi_separator_negative_offset(t *testing.T) {
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		s := asyncio.NewStreamReader(loop, 0)
+		s.FeedData([]byte("data"))
+		task := asyncio.CreateTask(ctx, func(ctx context.Context) ([]byte, error) {
+			return s.ReadUntilAny(ctx, []byte("A"), []byte("long sep"))
+		})
+		loop.CallSoon(func(context.Context) { s.FeedData([]byte("Z")) })
+		loop.CallSoon(func(context.Context) { s.FeedData([]byte("Aaaa")) })
+		if got, err := asyncio.Await(ctx, task); err != nil || string(got) != "dataZA" {
+			t.Errorf("ReadUntilAny = %q, %v; want \"dataZA\"", got, err)
+		}
+		if b := s.Buffered(); string(b) != "aaa" {
+			t.Errorf("left %q, want \"aaa\"", b)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// test_streams.py: test___repr__exception.
+func TestStreams_test___repr__exception(t *testing.T) {
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		s := asyncio.NewStreamReader(loop, 0)
+		s.SetException(errors.New("boom"))
+		if got := s.String(); got != `<StreamReader exception="boom">` {
+			t.Errorf("repr = %s", got)
+		}
+	})
+}
+
+// test_streams.py: test___repr__waiter: a read waiting shows; once it is
+// done, it no longer does.
+func TestStreams_test___repr__waiter(t *testing.T) {
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		s := asyncio.NewStreamReader(loop, 0)
+		task := asyncio.CreateTask(ctx, func(ctx context.Context) ([]byte, error) { return s.Read(ctx, 1) })
+		runBriefly(ctx)
+		if got := s.String(); !strings.HasPrefix(got, "<StreamReader waiter=<Future pending") {
+			t.Errorf("repr while a read waits = %s", got)
+		}
+		s.FeedData([]byte("x"))
+		if _, err := asyncio.Await(ctx, task); err != nil {
+			return 0, err
+		}
+		if got := s.String(); got != "<StreamReader>" {
+			t.Errorf("repr after the read = %s", got)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// reprTransport is a transport known only by its String.
+type reprTransport struct{ asyncio.Transport }
+
+func (reprTransport) String() string { return "<Transport>" }
+
+// test_streams.py: test___repr__transport.
+func TestStreams_test___repr__transport(t *testing.T) {
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		s := asyncio.NewStreamReader(loop, 0)
+		s.SetTransport(reprTransport{})
+		if got := s.String(); got != "<StreamReader transport=<Transport>>" {
+			t.Errorf("repr = %s", got)
+		}
+	})
+}
+
+// test_streams.py: test_open_unix_connection_no_loop_ssl:
+// OpenUnixConnection with TLS to a TLS server on a Unix socket; the
+// request's answer is read whole.
+func TestStreams_test_open_unix_connection_no_loop_ssl(t *testing.T) {
+	serverCfg, clientCfg := testCerts()
+	path := filepath.Join(t.TempDir(), "tls.sock")
+	ln, err := tls.Listen("unix", path, serverCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil || l == "\r\n" {
+				break
+			}
+		}
+		c.Write([]byte(httpdResponse))
+		br.ReadString('\n') // the client's close
+	}()
+	defer func() { ln.Close(); <-done }()
+	msgs := streamsMain(t, func(ctx context.Context) error {
+		r, w, err := asyncio.OpenUnixConnection(ctx, path,
+			&asyncio.ConnectOptions{TLS: clientCfg, TLSOptions: asyncio.TLSOptions{ServerHostname: "localhost"}})
+		if err != nil {
+			return err
+		}
+		if w.GetExtraInfo("sslcontext") != clientCfg {
+			t.Error("not a TLS connection")
+		}
+		request(t, ctx, r, w)
+		rest, err := r.ReadExactly(ctx, len(httpdResponse)-len("HTTP/1.0 200 OK\r\n"))
+		if err != nil || !strings.HasSuffix(string(rest), "\r\n\r\nTest message") {
+			t.Errorf("ReadExactly = %q, %v", rest, err)
+		}
+		w.Close()
+		return w.WaitClosed(ctx)
+	})
+	if len(msgs) != 0 {
+		t.Errorf("exception handler got %v", msgs)
+	}
+	// A handshake failure is returned, the connection closed.
+	ln2, err := tls.Listen("unix", path+"2", serverCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln2.Close()
+	go func() {
+		if c, err := ln2.Accept(); err == nil {
+			c.(*tls.Conn).Handshake()
+			c.Close()
+		}
+	}()
+	streamsMain(t, func(ctx context.Context) error {
+		_, _, err := asyncio.OpenUnixConnection(ctx, path+"2", &asyncio.ConnectOptions{TLS: &tls.Config{ServerName: "localhost"}})
+		var verr *tls.CertificateVerificationError
+		if !errors.As(err, &verr) {
+			t.Errorf("untrusted server: err = %v, want a certificate verification error", err)
+		}
+		return nil
+	})
+}
+
+// test_streams.py: test_unhandled_cancel: a client callback that closes
+// its writer and cancels its own task reports nothing to the exception
+// handler.
+func TestStreams_test_unhandled_cancel(t *testing.T) {
+	msgs := streamsMain(t, func(ctx context.Context) error {
+		srv, err := asyncio.StartServer(ctx, func(ctx context.Context, r *asyncio.StreamReader, w *asyncio.StreamWriter) error {
+			w.Close()
+			asyncio.CurrentTask(ctx).Cancel()
+			return asyncio.Sleep(ctx, time.Hour)
+		}, "127.0.0.1", 0, nil)
+		if err != nil {
+			return err
+		}
+		_, w, err := asyncio.OpenConnection(ctx, "127.0.0.1", mustAddr(t, srv).Port, nil)
+		if err != nil {
+			return err
+		}
+		w.Write([]byte("test msg"))
+		w.Drain(ctx)
+		w.Close()
+		w.WaitClosed(ctx)
+		srv.Close()
+		return srv.WaitClosed(ctx)
+	})
+	if len(msgs) != 0 {
+		t.Errorf("exception handler got %v", msgs)
+	}
+}
+
+// test_streams.py: test_drain_raises (bpo-25441): the server closes the
+// connection at once; a client writing and draining in a loop gets the
+// connection's loss (EPIPE, ECONNRESET or ErrConnectionLost from Drain,
+// asyncio's ConnectionResetError; or ErrTransportClosing from the next
+// Write, where asyncio's write does not fail) instead of spinning, and
+// nothing reaches the exception handler.
+func TestStreams_test_drain_raises(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			c.Close()
+		}
+	}()
+	host, port := tcpHostPort(ln.Addr())
+	msgs := streamsMain(t, func(ctx context.Context) error {
+		_, w, err := asyncio.OpenConnection(ctx, host, port, nil)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		for i := 0; ; i++ {
+			err := w.Write([]byte("foo\n"))
+			if err == nil {
+				err = w.Drain(ctx)
+			}
+			if err != nil {
+				if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) &&
+					!errors.Is(err, asyncio.ErrConnectionLost) && !errors.Is(err, asyncio.ErrTransportClosing) {
+					t.Errorf("after %d writes: %v, want the connection's loss", i, err)
+				}
+				return nil
+			}
+			if i == 1_000_000 {
+				t.Error("a million writes and drains to a closed connection succeeded")
+				return nil
+			}
+		}
+	})
+	if len(msgs) != 0 {
+		t.Errorf("exception handler got %v", msgs)
+	}
+}
+
+// openConnection is _basetest_open_connection: a GET to the test HTTP
+// server over the streams open gives; the answer's first line, then the
+// rest up to EOF; nothing reaches the exception handler.
+func openConnection(t *testing.T, open func(ctx context.Context) (*asyncio.StreamReader, *asyncio.StreamWriter, error)) {
+	t.Helper()
+	msgs := streamsMain(t, func(ctx context.Context) error {
+		r, w, err := open(ctx)
+		if err != nil {
+			return err
+		}
+		request(t, ctx, r, w)
+		readBody(t, ctx, r)
+		w.Close()
+		return nil
+	})
+	if len(msgs) != 0 {
+		t.Errorf("exception handler got %v", msgs)
+	}
+}
+
+// test_streams.py: test_open_connection.
+func TestStreams_test_open_connection(t *testing.T) {
+	host, port := tcpHostPort(runTestServer(t, "tcp", "127.0.0.1:0"))
+	openConnection(t, func(ctx context.Context) (*asyncio.StreamReader, *asyncio.StreamWriter, error) {
+		return asyncio.OpenConnection(ctx, host, port, nil)
+	})
+}
+
+// test_streams.py: test_open_unix_connection.
+func TestStreams_test_open_unix_connection(t *testing.T) {
+	path := runTestServer(t, "unix", t.TempDir()+"/httpd").String()
+	openConnection(t, func(ctx context.Context) (*asyncio.StreamReader, *asyncio.StreamWriter, error) {
+		return asyncio.OpenUnixConnection(ctx, path, nil)
+	})
+}
+
+// test_streams.py: test_async_writer_api: Write, ReadLine, Read to EOF,
+// Close and WaitClosed in one coroutine; nothing reaches the exception
+// handler.
+func TestStreams_test_async_writer_api(t *testing.T) {
+	host, port := tcpHostPort(runTestServer(t, "tcp", "127.0.0.1:0"))
+	msgs := streamsMain(t, func(ctx context.Context) error {
+		r, w, err := asyncio.OpenConnection(ctx, host, port, nil)
+		if err != nil {
+			return err
+		}
+		request(t, ctx, r, w)
+		readBody(t, ctx, r)
+		w.Close()
+		return w.WaitClosed(ctx)
+	})
+	if len(msgs) != 0 {
+		t.Errorf("exception handler got %v", msgs)
 	}
 }

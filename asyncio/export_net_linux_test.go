@@ -22,3 +22,11 @@ func ConnectAddrs(ctx context.Context, aps []netip.AddrPort, opts *ConnectOption
 
 // InterleaveAddrs is interleaveAddrs.
 var InterleaveAddrs = interleaveAddrs
+
+// SetResolveLocal replaces the resolver of CreateConnection's local
+// address until the returned restore is called.
+func SetResolveLocal(f func(ctx context.Context, network, host string, port int) ([]netip.AddrPort, error)) (restore func()) {
+	old := resolveLocal
+	resolveLocal = f
+	return func() { resolveLocal = old }
+}

@@ -251,24 +251,56 @@ func (r *StreamReader) ReadLine(ctx context.Context) ([]byte, error) {
 // returns a *LimitOverrunError and leaves the buffer as it was, so that it
 // can be read some other way.
 func (r *StreamReader) ReadUntil(ctx context.Context, sep []byte) ([]byte, error) {
-	seplen := len(sep)
-	if seplen == 0 {
+	return r.readUntil(ctx, "ReadUntil", [][]byte{sep})
+}
+
+// ReadUntilAny is ReadUntil with several separators (asyncio's readuntil
+// given a tuple): it reads up to and including the separator whose match
+// ends first in the stream (of two ending at the same byte, the shorter
+// one), and fails as ReadUntil does. With no separator, or an empty one, it returns
+// ErrEmptySeparator.
+func (r *StreamReader) ReadUntilAny(ctx context.Context, seps ...[]byte) ([]byte, error) {
+	return r.readUntil(ctx, "ReadUntilAny", seps)
+}
+
+func (r *StreamReader) readUntil(ctx context.Context, what string, seps [][]byte) ([]byte, error) {
+	if len(seps) == 0 {
+		return nil, ErrEmptySeparator
+	}
+	minLen, maxLen := len(seps[0]), len(seps[0])
+	for _, sep := range seps {
+		minLen, maxLen = min(minLen, len(sep)), max(maxLen, len(sep))
+	}
+	if minLen == 0 {
 		return nil, ErrEmptySeparator
 	}
 	if r.err != nil {
 		return nil, r.err
 	}
 	offset := 0
-	var isep int
+	start, end := -1, -1
 	for {
 		buflen := len(r.buf)
-		if buflen-offset >= seplen {
-			isep = bytes.Index(r.buf[offset:], sep)
-			if isep != -1 {
-				isep += offset
+		if buflen-offset >= minLen {
+			for _, sep := range seps {
+				i := bytes.Index(r.buf[offset:], sep)
+				if i == -1 {
+					continue
+				}
+				i += offset
+				// The match that ends first; of two ending together,
+				// the shorter (asyncio tries the separators shortest
+				// first).
+				if e := i + len(sep); end < 0 || e < end || (e == end && i > start) {
+					start, end = i, e
+				}
+			}
+			if end >= 0 {
 				break
 			}
-			offset = buflen + 1 - seplen
+			// Keep the tail that may hold the start of the longest
+			// separator; never go back before the start of the buffer.
+			offset = max(0, buflen+1-maxLen)
 			if offset > r.limit {
 				return nil, &LimitOverrunError{"Separator is not found, and chunk exceed the limit", offset}
 			}
@@ -277,14 +309,14 @@ func (r *StreamReader) ReadUntil(ctx context.Context, sep []byte) ([]byte, error
 			chunk := r.consume(len(r.buf))
 			return nil, &IncompleteReadError{Partial: chunk, Expected: -1}
 		}
-		if err := r.waitForData(ctx, "ReadUntil"); err != nil {
+		if err := r.waitForData(ctx, what); err != nil {
 			return nil, err
 		}
 	}
-	if isep > r.limit {
-		return nil, &LimitOverrunError{"Separator is found, but chunk is longer than limit", isep}
+	if start > r.limit {
+		return nil, &LimitOverrunError{"Separator is found, but chunk is longer than limit", start}
 	}
-	chunk := r.consume(isep + seplen)
+	chunk := r.consume(end)
 	r.maybeResume()
 	return chunk, nil
 }
