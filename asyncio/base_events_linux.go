@@ -242,8 +242,9 @@ func startTransport[P BaseProtocol](ctx context.Context, l *Loop, fd int, factor
 //
 // Errors: the connect's (*os.SyscallError wrapping ECONNREFUSED,
 // ENETUNREACH…); for several addresses all failing, an error joining
-// them (errors.Is matches each). Cancelled, it closes what it opened and
-// returns the CancelledError. The transport belongs to the loop: it is
+// them (errors.Is matches each); ErrTLSOptionWithoutTLS,
+// ErrTLSNoServerHostname. Cancelled (during the connect or the TLS
+// handshake), it closes what it opened and returns the CancelledError. The transport belongs to the loop: it is
 // closed, without callbacks, when the OpenLoop block exits.
 func CreateConnection[P BaseProtocol](ctx context.Context, factory func() P, host string, port int, opts *ConnectOptions) (Transport, P, error) {
 	var zero P
@@ -253,6 +254,12 @@ func CreateConnection[P BaseProtocol](ctx context.Context, factory func() P, hos
 	}
 	if opts == nil {
 		opts = &ConnectOptions{}
+	}
+	if err := checkTLSOptions(opts.TLS != nil, opts.TLSOptions); err != nil {
+		return nil, zero, err
+	}
+	if opts.TLS != nil && host == "" && opts.ServerHostname == "" && opts.TLS.ServerName == "" {
+		return nil, zero, ErrTLSNoServerHostname
 	}
 	aps, err := resolve(ctx, opts.Network, host, port)
 	if err != nil {
@@ -295,7 +302,8 @@ func CreateUnixConnection[P BaseProtocol](ctx context.Context, factory func() P,
 // into a transport and protocol (asyncio's loop.connect_accepted_socket).
 // The loop takes conn over: it duplicates its socket and closes conn.
 // conn is a *net.TCPConn or *net.UnixConn (anything with SyscallConn). A
-// coroutine, as CreateConnection.
+// coroutine, as CreateConnection. A conn that is not a stream socket (a
+// *net.UDPConn…) is refused with ErrNotStreamSocket, and left open.
 func ConnectAcceptedSocket[P BaseProtocol](ctx context.Context, factory func() P, conn net.Conn) (Transport, P, error) {
 	var zero P
 	l, err := GetRunningLoop(ctx)
@@ -309,9 +317,23 @@ func ConnectAcceptedSocket[P BaseProtocol](ctx context.Context, factory func() P
 	return startTransport(ctx, l, fd, factory, nil, TLSOptions{})
 }
 
-// dupConn takes a socket over from a net.Conn or listener: a non-blocking
-// duplicate of its fd; the original is closed.
+// dupConn takes a stream socket over from a net.Conn or listener: a
+// non-blocking duplicate of its fd; the original is closed. A conn that
+// is not a stream socket is left open (ErrNotStreamSocket).
 func dupConn(conn any) (int, error) {
+	fd, err := dupStream(conn)
+	if err != nil {
+		return -1, err
+	}
+	if c, ok := conn.(interface{ Close() error }); ok {
+		c.Close()
+	}
+	return fd, nil
+}
+
+// dupStream returns a non-blocking duplicate of conn's stream socket,
+// leaving conn open.
+func dupStream(conn any) (int, error) {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return -1, fmt.Errorf("asyncio: %T has no socket", conn)
@@ -337,12 +359,13 @@ func dupConn(conn any) (int, error) {
 	if derr != nil {
 		return -1, derr
 	}
+	if sockType(fd) != syscall.SOCK_STREAM {
+		syscall.Close(fd)
+		return -1, fmt.Errorf("%w, got %T", ErrNotStreamSocket, conn)
+	}
 	if err := syscall.SetNonblock(fd, true); err != nil {
 		syscall.Close(fd)
 		return -1, err
-	}
-	if c, ok := conn.(interface{ Close() error }); ok {
-		c.Close()
 	}
 	return fd, nil
 }
@@ -403,9 +426,10 @@ func startServer(l *Loop, srv *Server, o *ServerOptions) (*Server, error) {
 // and gives the protocol its transport. host "" listens on all
 // interfaces, IPv4 and IPv6; port 0 picks a free port (one per socket).
 // SO_REUSEADDR is set unless NoReuseAddress, IPV6_V6ONLY on IPv6 sockets.
-// A coroutine: call it from a task. Errors: the resolver's, or bind's
-// (*os.SyscallError wrapping EADDRINUSE…), with every socket opened
-// closed.
+// With opts.Listener it serves that socket instead. A coroutine: call it
+// from a task. Errors: the resolver's, or bind's (*os.SyscallError
+// wrapping EADDRINUSE…), with every socket opened closed;
+// ErrTLSOptionWithoutTLS, ErrListenerWithAddress, ErrNotStreamSocket.
 func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host string, port int, opts *ServerOptions) (*Server, error) {
 	l, err := GetRunningLoop(ctx)
 	if err != nil {
@@ -415,6 +439,15 @@ func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host st
 		return nil, err
 	}
 	o := serverDefaults(opts)
+	if err := checkTLSOptions(o.TLS != nil, o.TLSOptions); err != nil {
+		return nil, err
+	}
+	if o.Listener != nil {
+		if host != "" || port != 0 || len(o.Hosts) > 0 {
+			return nil, fmt.Errorf("%w (host %q, port %d, Hosts %q)", ErrListenerWithAddress, host, port, o.Hosts)
+		}
+		return serveListener(l, factory, o, false)
+	}
 	hosts := append([]string{host}, o.Hosts...)
 	var aps []netip.AddrPort
 	for _, h := range hosts {
@@ -457,7 +490,9 @@ func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host st
 // CreateUnixServer listens on the Unix socket path (asyncio's
 // loop.create_unix_server); a stale socket file at path is removed first,
 // and the file is removed again when the server closes. As CreateServer
-// (Hosts and ReusePort do not apply).
+// (Hosts and ReusePort do not apply). With opts.Listener (a Unix stream
+// socket; path must then be "") it serves that socket, and removes its
+// socket file when the server closes.
 func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, path string, opts *ServerOptions) (*Server, error) {
 	l, err := GetRunningLoop(ctx)
 	if err != nil {
@@ -467,6 +502,15 @@ func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, pat
 		return nil, err
 	}
 	o := serverDefaults(opts)
+	if err := checkTLSOptions(o.TLS != nil, o.TLSOptions); err != nil {
+		return nil, err
+	}
+	if o.Listener != nil {
+		if path != "" {
+			return nil, fmt.Errorf("%w (path %q)", ErrListenerWithAddress, path)
+		}
+		return serveListener(l, factory, o, true)
+	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
 		os.Remove(path)
 	}
@@ -481,6 +525,50 @@ func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, pat
 	}
 	fi, _ := os.Stat(path)
 	srv.unixPaths = append(srv.unixPaths, unixPath{path: path, file: fi})
+	return startServer(l, srv, o)
+}
+
+// serveListener makes a server of o.Listener (asyncio's create_server
+// and create_unix_server with sock=); unix asks for a Unix socket, whose
+// file is removed when the server closes. Refused, the Listener is left
+// open; taken, it is closed.
+func serveListener[P BaseProtocol](l *Loop, factory func() P, o *ServerOptions, unix bool) (*Server, error) {
+	fd, err := dupStream(o.Listener)
+	if err != nil {
+		return nil, err
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		syscall.Close(fd)
+		return nil, os.NewSyscallError("getsockname", err)
+	}
+	sun, isUnix := sa.(*syscall.SockaddrUnix)
+	if unix && !isUnix {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("%w: not a Unix socket", ErrNotStreamSocket)
+	}
+	if err := syscall.Listen(fd, o.Backlog); err != nil {
+		syscall.Close(fd)
+		return nil, os.NewSyscallError("listen", err)
+	}
+	var file os.FileInfo
+	if isUnix && sun.Name != "" && sun.Name[0] != '@' && sun.Name[0] != 0 {
+		file, _ = os.Stat(sun.Name)
+	}
+	// A *net.UnixListener would remove its socket file as it closes: the
+	// file now belongs to the server.
+	if u, ok := o.Listener.(interface{ SetUnlinkOnClose(bool) }); ok {
+		u.SetUnlinkOnClose(false)
+	}
+	o.Listener.Close()
+	srv := newServer(l, serverFactory(l, factory, o), o.Backlog)
+	if err := srv.addListener(fd); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	if unix && file != nil {
+		srv.unixPaths = append(srv.unixPaths, unixPath{path: sun.Name, file: file})
+	}
 	return startServer(l, srv, o)
 }
 
