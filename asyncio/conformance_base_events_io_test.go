@@ -7,11 +7,14 @@ package asyncio_test
 // TestBaseEvents_<case>.
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -308,7 +311,7 @@ func TestBaseEvents_test_create_server_ssl_timeout_for_plain_socket(t *testing.T
 // test_base_events.py: test_create_connection_no_ssl_server_hostname_errors:
 // a ServerHostname without TLS is refused (ErrTLSOptionWithoutTLS). (An
 // empty ServerHostname is no server hostname in Go: asyncio's
-// server_hostname='' case has no counterpart.)
+// empty server_hostname case has no counterpart.)
 func TestBaseEvents_test_create_connection_no_ssl_server_hostname_errors(t *testing.T) {
 	pp := newPlainPeer(t)
 	streamsMain(t, func(ctx context.Context) error {
@@ -819,4 +822,251 @@ func TestBaseEvents_datagram_sendto_typed_nil(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// test_base_events.py: test_create_connection_timeout: a CreateConnection
+// timed out (or cancelled) while its TCP connect is under way closes its
+// socket. The connect goes to a listener whose accept queue is full: the
+// kernel drops the SYNs, so it never completes.
+func TestBaseEvents_test_create_connection_timeout(t *testing.T) {
+	lfd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(lfd)
+	if err := syscall.Bind(lfd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(lfd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := syscall.Getsockname(lfd)
+	port := sa.(*syscall.SockaddrInet4).Port
+	filler, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer filler.Close()
+	fds0 := openFds(t)
+	streamsMain(t, func(ctx context.Context) error {
+		connect := func(ctx context.Context) (asyncio.Transport, error) {
+			tr, _, err := asyncio.CreateConnection(ctx, func() *asyncio.ProtocolBase { return &asyncio.ProtocolBase{} }, "127.0.0.1", port, nil)
+			return tr, err
+		}
+		tr, err := asyncio.WaitFor(ctx, asyncio.CreateTask(ctx, connect), 200*time.Millisecond)
+		if err == nil {
+			tr.Close()
+			t.Error("connected to a listener whose accept queue is full")
+		} else if !errors.Is(err, asyncio.ErrTimeout) {
+			t.Errorf("CreateConnection under WaitFor: %v, want ErrTimeout", err)
+		}
+		task := asyncio.CreateTask(ctx, connect)
+		runBriefly(ctx) // the connect is under way
+		task.Cancel("")
+		if _, err := asyncio.Await(ctx, task); !errors.Is(err, asyncio.ErrCancelled) {
+			t.Errorf("cancelled CreateConnection: %v, want ErrCancelled", err)
+		}
+		return nil
+	})
+	if fds := openFds(t); fds != fds0 {
+		t.Errorf("open fds %d before, %d after: a socket left open", fds0, fds)
+	}
+}
+
+// test_base_events.py: test_accept_connection_exception: a server whose
+// accept fails for want of fds (EMFILE, provoked by lowering
+// RLIMIT_NOFILE) reports it to the exception handler, keeps its
+// listening socket, pauses accepting, and accepts the waiting connection
+// once fds are free again.
+func TestBaseEvents_test_accept_connection_exception(t *testing.T) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	withLoop(t, func(ctx context.Context, loop *asyncio.Loop) {
+		rec := newRecorder(loop)
+		var srv *asyncio.Server
+		port, err := runTask(ctx, loop, func(ctx context.Context) (int, error) {
+			var err error
+			srv, err = asyncio.CreateServer(ctx, func() *echoProto { return &echoProto{} }, "127.0.0.1", 0, nil)
+			if err != nil {
+				return 0, err
+			}
+			return srv.Sockets()[0].(*net.TCPAddr).Port, nil
+		})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer onLoop(ctx, loop, func(context.Context) { srv.Close() })
+		// The client's socket, made while there are fds.
+		cfd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		client := os.NewFile(uintptr(cfd), "client")
+		defer client.Close()
+		// No fd left: the limit is the lowest free fd.
+		free, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		syscall.Close(free)
+		restored := false
+		restore := func() {
+			if !restored {
+				restored = true
+				if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+					t.Errorf("restoring RLIMIT_NOFILE: %v", err)
+				}
+			}
+		}
+		defer restore()
+		low := lim
+		low.Cur = uint64(free)
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+			t.Error(err)
+			return
+		}
+		// The kernel completes the connection; the server's accept fails.
+		if err := syscall.Connect(cfd, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+			t.Errorf("connect: %v", err)
+			return
+		}
+		var ec asyncio.ExceptionContext
+		select {
+		case ec = <-rec.ch:
+		case <-time.After(30 * time.Second):
+			t.Error("no report of the failed accept")
+			return
+		}
+		restore()
+		if ec.Message != "socket.accept() out of system resource" || !errors.Is(ec.Err, syscall.EMFILE) {
+			t.Errorf("report %q, %v; want the out of resource message and EMFILE", ec.Message, ec.Err)
+		}
+		serving, _ := runTask(ctx, loop, func(context.Context) (bool, error) { return srv.IsServing() && len(srv.Sockets()) == 1, nil })
+		if !serving {
+			t.Error("the server stopped serving, or lost its socket")
+		}
+		// The waiting connection is accepted after the pause.
+		conn, err := net.FileConn(client)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(30 * time.Second))
+		if _, err := conn.Write([]byte("ping")); err != nil {
+			t.Errorf("write: %v", err)
+		}
+		b := make([]byte, 4)
+		if _, err := io.ReadFull(conn, b); err != nil || string(b) != "ping" {
+			t.Errorf("echo %q, %v; want ping", b, err)
+		}
+		select {
+		case ec := <-rec.ch:
+			t.Errorf("another report: %q, %v", ec.Message, ec.Err)
+		default:
+		}
+	})
+}
+
+// test_base_events.py BaseLoopSockSendfileTests: test_nonstream_socket:
+// SockSendfile over a datagram socket is refused (ErrNotStreamSocket),
+// the file's offset untouched.
+func TestBaseEvents_test_nonstream_socket(t *testing.T) {
+	f, _ := sendfileData(t, 100)
+	sock := newSock(t, syscall.AF_INET, syscall.SOCK_DGRAM)
+	_, err := runMain(t, func(ctx context.Context) (int64, error) { return asyncio.SockSendfile(ctx, sock, f, 0, 0) })
+	if !errors.Is(err, asyncio.ErrNotStreamSocket) {
+		t.Errorf("SockSendfile over UDP: %v, want ErrNotStreamSocket", err)
+	}
+	if pos, _ := f.Seek(0, io.SeekCurrent); pos != 0 {
+		t.Errorf("file position %d, want 0", pos)
+	}
+}
+
+// sockSendfileRefused checks that SockSendfile(offset, count) over a
+// connected stream socket fails with want and sends nothing.
+func sockSendfileRefused(t *testing.T, blocking bool, offset, count int64, want error) {
+	t.Helper()
+	f, _ := sendfileData(t, 100)
+	flags := syscall.SOCK_STREAM | syscall.SOCK_CLOEXEC
+	if !blocking {
+		flags |= syscall.SOCK_NONBLOCK
+	}
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, flags, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := os.NewFile(uintptr(fds[0]), "a"), os.NewFile(uintptr(fds[1]), "b")
+	defer b.Close()
+	_, err = runMain(t, func(ctx context.Context) (int64, error) { return asyncio.SockSendfile(ctx, a, f, offset, count) })
+	if !errors.Is(err, want) {
+		t.Errorf("SockSendfile(offset %d, count %d): %v, want %v", offset, count, err, want)
+	}
+	a.Close()
+	if got, _ := io.ReadAll(b); len(got) != 0 {
+		t.Errorf("the peer got %d bytes, want none", len(got))
+	}
+	if pos, _ := f.Seek(0, io.SeekCurrent); pos != 0 {
+		t.Errorf("file position %d, want 0", pos)
+	}
+}
+
+// test_base_events.py BaseLoopSockSendfileTests: test_negative_count.
+func TestBaseEvents_test_negative_count(t *testing.T) {
+	sockSendfileRefused(t, false, 0, -1, asyncio.ErrSendfileRange)
+}
+
+// test_base_events.py BaseLoopSockSendfileTests: test_negative_offset.
+func TestBaseEvents_test_negative_offset(t *testing.T) {
+	sockSendfileRefused(t, false, -1, 0, asyncio.ErrSendfileRange)
+}
+
+// test_base_events.py BaseLoopSockSendfileTests: test_blocking_socket:
+// SockSendfile over a socket in blocking mode is refused
+// (ErrBlockingSocket).
+func TestBaseEvents_test_blocking_socket(t *testing.T) {
+	sockSendfileRefused(t, true, 0, 0, asyncio.ErrBlockingSocket)
+}
+
+// test_base_events.py BaseLoopSockSendfileTests:
+// test_sock_sendfile_fallback_offset_and_count: a file sendfile(2)
+// refuses (EINVAL: here /proc/self/cmdline, as the kernel has no splice
+// for it) is read and sent instead, from offset, count bytes, and its
+// offset is left after them.
+func TestBaseEvents_test_sock_sendfile_fallback_offset_and_count(t *testing.T) {
+	const path = "/proc/self/cmdline"
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) < 3 {
+		t.Skipf("%s: %d bytes, %v", path, len(data), err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	count := int64(len(data) - 2)
+	addr, got := sockSendfileSink(t)
+	sock := newSock(t, syscall.AF_INET, syscall.SOCK_STREAM)
+	n, err := runMain(t, func(ctx context.Context) (int64, error) {
+		if err := asyncio.SockConnect(ctx, sock, addr); err != nil {
+			return 0, err
+		}
+		return asyncio.SockSendfile(ctx, sock, f, 1, count)
+	})
+	sock.Close()
+	b := <-got
+	if err != nil || n != count {
+		t.Fatalf("SockSendfile = %d, %v; want %d, nil", n, err, count)
+	}
+	if !bytes.Equal(b, data[1:1+count]) {
+		t.Errorf("peer got %q, want %q", b, data[1:1+count])
+	}
+	if pos, _ := f.Seek(0, io.SeekCurrent); pos != 1+count {
+		t.Errorf("file position %d, want %d", pos, 1+count)
+	}
 }
