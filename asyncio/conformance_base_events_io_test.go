@@ -547,6 +547,15 @@ func TestBaseEvents_test_create_datagram_endpoint_wrong_sock(t *testing.T) {
 	}
 }
 
+// waitEvent waits for e, failing after a generous bound (so that a
+// datagram that never comes fails the test rather than hanging it).
+func waitEvent(ctx context.Context, e *asyncio.Event) error {
+	_, err := asyncio.WaitFor(ctx, asyncio.CreateTask(ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, e.Wait(ctx)
+	}), 30*time.Second)
+	return err
+}
+
 // readUDP reads one datagram from c, off the loop.
 func readUDP(ctx context.Context, c *net.UDPConn) string {
 	return offLoop(ctx, func() string {
@@ -616,7 +625,7 @@ func TestBaseEvents_test_create_datagram_endpoint_allow_broadcast(t *testing.T) 
 		if _, err := other.WriteTo([]byte("hi"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}); err != nil {
 			return err
 		}
-		if err := p.gotData.Wait(ctx); err != nil {
+		if err := waitEvent(ctx, p.gotData); err != nil {
 			return err
 		}
 		if p.got[0] != "hi" || p.from[0].String() != other.LocalAddr().String() {
