@@ -1079,3 +1079,58 @@ func TestBaseEvents_test_sock_sendfile_fallback_offset_and_count(t *testing.T) {
 		t.Errorf("file position %d, want %d", pos, 1+count)
 	}
 }
+
+// linkLocal returns a link-local IPv6 address of this machine and its
+// interface, or skips the test.
+func linkLocal(t *testing.T) (netip.Addr, *net.Interface) {
+	ifs, _ := net.Interfaces()
+	for i := range ifs {
+		addrs, _ := ifs[i].Addrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && n.IP.To4() == nil && n.IP.IsLinkLocalUnicast() {
+				ip, _ := netip.AddrFromSlice(n.IP)
+				return ip, &ifs[i]
+			}
+		}
+	}
+	t.Skip("no link-local IPv6 address")
+	return netip.Addr{}, nil
+}
+
+// test_base_events.py: test_create_connection_ipv6_scope: a link-local
+// IPv6 host with its zone, as the interface's name or its index
+// ("fe80::1%1"), is connected to through that interface.
+func TestBaseEvents_test_create_connection_ipv6_scope(t *testing.T) {
+	ip, ifi := linkLocal(t)
+	ln, err := net.ListenTCP("tcp6", &net.TCPAddr{IP: ip.AsSlice(), Zone: ifi.Name})
+	if err != nil {
+		t.Skipf("listen on %s%%%s: %v", ip, ifi.Name, err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	streamsMain(t, func(ctx context.Context) error {
+		for _, zone := range []string{ifi.Name, strconv.Itoa(ifi.Index)} {
+			host := ip.String() + "%" + zone
+			tr, _, err := asyncio.CreateConnection(ctx, func() *asyncio.ProtocolBase { return &asyncio.ProtocolBase{} }, host, port, nil)
+			if err != nil {
+				t.Errorf("CreateConnection(%s): %v", host, err)
+				continue
+			}
+			pn, _ := tr.GetExtraInfo("peername").(*net.TCPAddr)
+			if pn == nil || !pn.IP.Equal(ip.AsSlice()) || pn.Port != port || pn.Zone != ifi.Name {
+				t.Errorf("CreateConnection(%s): peername %v, want [%s%%%s]:%d", host, pn, ip, ifi.Name, port)
+			}
+			tr.Close()
+		}
+		return nil
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"syscall"
 )
 
@@ -440,8 +441,11 @@ func inetSockaddr(family int, ap netip.AddrPort) syscall.Sockaddr {
 	if family == syscall.AF_INET6 {
 		sa := &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
 		if z := ap.Addr().Zone(); z != "" {
+			// The zone is an interface's name, or its index ("fe80::1%1").
 			if ifi, err := net.InterfaceByName(z); err == nil {
 				sa.ZoneId = uint32(ifi.Index)
+			} else if n, err := strconv.ParseUint(z, 10, 32); err == nil {
+				sa.ZoneId = uint32(n)
 			}
 		}
 		return sa
