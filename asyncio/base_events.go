@@ -3,12 +3,54 @@ package asyncio
 import (
 	"context"
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"strconv"
+	"syscall"
 	"time"
 )
+
+// Errors of the options of connections and servers.
+var (
+	// ErrTLSOptionWithoutTLS is returned by CreateConnection,
+	// CreateServer, CreateUnixServer, OpenConnection, StartServer and
+	// StartUnixServer for a ServerHostname, HandshakeTimeout or
+	// ShutdownTimeout given without a TLS config: they would be ignored
+	// (asyncio raises ValueError "… is only meaningful with ssl").
+	ErrTLSOptionWithoutTLS = errors.New("asyncio: TLS options are only meaningful with TLS")
+	// ErrTLSNoServerHostname is returned by CreateConnection and
+	// OpenConnection for a TLS connection to an empty host with neither a
+	// ServerHostname nor the config's ServerName: there is no name to
+	// check the server's certificate against.
+	ErrTLSNoServerHostname = errors.New("asyncio: a TLS connection without a host needs a ServerHostname")
+	// ErrNotStreamSocket is returned for a socket that is not the stream
+	// socket the call needs: ConnectAcceptedSocket, ServerOptions.Listener
+	// and SockSendfile given a datagram socket (or something else), a
+	// Unix server's Listener of another family.
+	ErrNotStreamSocket = errors.New("asyncio: a stream socket was expected")
+	// ErrListenerWithAddress is returned by CreateServer and
+	// CreateUnixServer given both a ServerOptions.Listener and an address
+	// to listen on (a host, a port, Hosts, or a path).
+	ErrListenerWithAddress = errors.New("asyncio: an address and a Listener cannot be given together")
+)
+
+// checkTLSOptions refuses TLS options given without TLS.
+func checkTLSOptions(withTLS bool, o TLSOptions) error {
+	if withTLS {
+		return nil
+	}
+	switch {
+	case o.ServerHostname != "":
+		return fmt.Errorf("%w: ServerHostname %q", ErrTLSOptionWithoutTLS, o.ServerHostname)
+	case o.HandshakeTimeout != 0:
+		return fmt.Errorf("%w: HandshakeTimeout", ErrTLSOptionWithoutTLS)
+	case o.ShutdownTimeout != 0:
+		return fmt.Errorf("%w: ShutdownTimeout", ErrTLSOptionWithoutTLS)
+	}
+	return nil
+}
 
 // Getaddrinfo resolves host to its IP addresses, each with port, off the
 // loop in the loop's default executor (asyncio's loop.getaddrinfo, which
@@ -83,8 +125,8 @@ type ConnectOptions struct {
 	// config; the transport is returned once the handshake is done.
 	TLS *tls.Config
 	// TLSOptions are the TLS connection's server hostname (default: the
-	// config's ServerName, else host; a Unix socket has no host, so one of
-	// the two is needed there) and timeouts.
+	// config's ServerName, else host) and timeouts; without TLS they must
+	// be zero (ErrTLSOptionWithoutTLS).
 	TLSOptions
 }
 
@@ -111,17 +153,21 @@ type ServerOptions struct {
 	// protocol's ConnectionMade comes after the handshake; connections
 	// whose handshake fails never reach the protocol.
 	TLS *tls.Config
-	// TLSOptions are the handshake and shutdown timeouts.
+	// TLSOptions are the handshake and shutdown timeouts; without TLS
+	// they must be zero (ErrTLSOptionWithoutTLS).
 	TLSOptions
-	// Socket, if not nil, is a bound stream socket (listening or not) to
-	// serve instead of binding host and port, or path (asyncio's sock=):
-	// host must then be "" and port 0 (path "" for CreateUnixServer), and
-	// Hosts empty, else the call fails with ErrServerOptions. The server
-	// takes it over: once the server is made, Socket is closed, and the
-	// server closes its own duplicate when it closes (and removes a Unix
-	// socket's file, as for a path). If the call fails, Socket is left
-	// to the caller.
-	Socket *os.File
+	// Listener, if not nil, is an existing stream socket to serve instead
+	// of making one (asyncio's sock=): a *net.TCPListener or
+	// *net.UnixListener, or an *os.File of a socket, listening or bound
+	// (it is made to listen with Backlog). The host must then be "" and
+	// the port 0, Hosts empty (ErrListenerWithAddress); a datagram socket
+	// is refused (ErrNotStreamSocket). The loop takes it over: it
+	// duplicates its descriptor and closes Listener; ReusePort and
+	// NoReuseAddress do not apply.
+	Listener interface {
+		SyscallConn() (syscall.RawConn, error)
+		Close() error
+	}
 	// KeepSocketFile leaves a Unix server's socket file in place when the
 	// server closes (asyncio's cleanup_socket=False).
 	KeepSocketFile bool

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strings"
 	"syscall"
 )
 
@@ -262,8 +261,9 @@ func startTransport[P BaseProtocol](ctx context.Context, l *Loop, fd int, factor
 //
 // Errors: the connect's (*os.SyscallError wrapping ECONNREFUSED,
 // ENETUNREACH…); for several addresses all failing, an error joining
-// them (errors.Is matches each). Cancelled, it closes what it opened and
-// returns the CancelledError. The transport belongs to the loop: it is
+// them (errors.Is matches each); ErrTLSOptionWithoutTLS,
+// ErrTLSNoServerHostname. Cancelled (during the connect or the TLS
+// handshake), it closes what it opened and returns the CancelledError. The transport belongs to the loop: it is
 // closed, without callbacks, when the OpenLoop block exits.
 func CreateConnection[P BaseProtocol](ctx context.Context, factory func() P, host string, port int, opts *ConnectOptions) (Transport, P, error) {
 	var zero P
@@ -273,6 +273,12 @@ func CreateConnection[P BaseProtocol](ctx context.Context, factory func() P, hos
 	}
 	if opts == nil {
 		opts = &ConnectOptions{}
+	}
+	if err := checkTLSOptions(opts.TLS != nil, opts.TLSOptions); err != nil {
+		return nil, zero, err
+	}
+	if opts.TLS != nil && host == "" && opts.ServerHostname == "" && opts.TLS.ServerName == "" {
+		return nil, zero, ErrTLSNoServerHostname
 	}
 	aps, err := resolve(ctx, opts.Network, host, port)
 	if err != nil {
@@ -330,7 +336,8 @@ func CreateUnixConnection[P BaseProtocol](ctx context.Context, factory func() P,
 // into a transport and protocol (asyncio's loop.connect_accepted_socket).
 // The loop takes conn over: it duplicates its socket and closes conn.
 // conn is a *net.TCPConn or *net.UnixConn (anything with SyscallConn). A
-// coroutine, as CreateConnection.
+// coroutine, as CreateConnection. A conn that is not a stream socket (a
+// *net.UDPConn…) is refused with ErrNotStreamSocket, and left open.
 func ConnectAcceptedSocket[P BaseProtocol](ctx context.Context, factory func() P, conn net.Conn) (Transport, P, error) {
 	var zero P
 	l, err := GetRunningLoop(ctx)
@@ -344,9 +351,23 @@ func ConnectAcceptedSocket[P BaseProtocol](ctx context.Context, factory func() P
 	return startTransport(ctx, l, fd, factory, nil, TLSOptions{})
 }
 
-// dupConn takes a socket over from a net.Conn or listener: a non-blocking
-// duplicate of its fd; the original is closed.
+// dupConn takes a stream socket over from a net.Conn or listener: a
+// non-blocking duplicate of its fd; the original is closed. A conn that
+// is not a stream socket is left open (ErrNotStreamSocket).
 func dupConn(conn any) (int, error) {
+	fd, err := dupStream(conn)
+	if err != nil {
+		return -1, err
+	}
+	if c, ok := conn.(interface{ Close() error }); ok {
+		c.Close()
+	}
+	return fd, nil
+}
+
+// dupStream returns a non-blocking duplicate of conn's stream socket,
+// leaving conn open.
+func dupStream(conn any) (int, error) {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return -1, fmt.Errorf("asyncio: %T has no socket", conn)
@@ -372,12 +393,13 @@ func dupConn(conn any) (int, error) {
 	if derr != nil {
 		return -1, derr
 	}
+	if sockType(fd) != syscall.SOCK_STREAM {
+		syscall.Close(fd)
+		return -1, fmt.Errorf("%w, got %T", ErrNotStreamSocket, conn)
+	}
 	if err := syscall.SetNonblock(fd, true); err != nil {
 		syscall.Close(fd)
 		return -1, err
-	}
-	if c, ok := conn.(interface{ Close() error }); ok {
-		c.Close()
 	}
 	return fd, nil
 }
@@ -438,11 +460,10 @@ func startServer(l *Loop, srv *Server, o *ServerOptions) (*Server, error) {
 // and gives the protocol its transport. host "" listens on all
 // interfaces, IPv4 and IPv6; port 0 picks a free port (one per socket).
 // SO_REUSEADDR is set unless NoReuseAddress, IPV6_V6ONLY on IPv6 sockets.
-// With ServerOptions.Socket it serves that socket instead (host "", port
-// 0).
-// A coroutine: call it from a task. Errors: the resolver's, or bind's
-// (*os.SyscallError wrapping EADDRINUSE…), with every socket opened
-// closed.
+// With opts.Listener it serves that socket instead. A coroutine: call it
+// from a task. Errors: the resolver's, or bind's (*os.SyscallError
+// wrapping EADDRINUSE…), with every socket opened closed;
+// ErrTLSOptionWithoutTLS, ErrListenerWithAddress, ErrNotStreamSocket.
 func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host string, port int, opts *ServerOptions) (*Server, error) {
 	l, err := GetRunningLoop(ctx)
 	if err != nil {
@@ -452,21 +473,14 @@ func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host st
 		return nil, err
 	}
 	o := serverDefaults(opts)
-	if o.Socket != nil {
+	if err := checkTLSOptions(o.TLS != nil, o.TLSOptions); err != nil {
+		return nil, err
+	}
+	if o.Listener != nil {
 		if host != "" || port != 0 || len(o.Hosts) > 0 {
-			return nil, fmt.Errorf("%w: host and port cannot be given with Socket", ErrServerOptions)
+			return nil, fmt.Errorf("%w (host %q, port %d, Hosts %q)", ErrListenerWithAddress, host, port, o.Hosts)
 		}
-		fd, err := adoptSocket(o.Socket, o.Backlog)
-		if err != nil {
-			return nil, err
-		}
-		srv := newServer(l, serverFactory(l, factory, o), o.Backlog)
-		if err := srv.addListener(fd); err != nil {
-			syscall.Close(fd)
-			return nil, err
-		}
-		o.Socket.Close()
-		return startServer(l, srv, o)
+		return serveListener(l, factory, o, false)
 	}
 	hosts := append([]string{host}, o.Hosts...)
 	var aps []netip.AddrPort
@@ -509,10 +523,10 @@ func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host st
 
 // CreateUnixServer listens on the Unix socket path (asyncio's
 // loop.create_unix_server); a stale socket file at path is removed first,
-// and the file is removed again when the server closes, unless
-// KeepSocketFile. With ServerOptions.Socket, path is "" and the socket's
-// own file is the one removed. As CreateServer, TLS and TLSOptions
-// included (Hosts and ReusePort do not apply).
+// and the file is removed again when the server closes. As CreateServer
+// (Hosts and ReusePort do not apply). With opts.Listener (a Unix stream
+// socket; path must then be "") it serves that socket, and removes its
+// socket file when the server closes.
 func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, path string, opts *ServerOptions) (*Server, error) {
 	l, err := GetRunningLoop(ctx)
 	if err != nil {
@@ -522,34 +536,26 @@ func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, pat
 		return nil, err
 	}
 	o := serverDefaults(opts)
-	var fd int
-	if o.Socket != nil {
+	if err := checkTLSOptions(o.TLS != nil, o.TLSOptions); err != nil {
+		return nil, err
+	}
+	if o.Listener != nil {
 		if path != "" {
-			return nil, fmt.Errorf("%w: path and Socket cannot both be given", ErrServerOptions)
+			return nil, fmt.Errorf("%w (path %q)", ErrListenerWithAddress, path)
 		}
-		if fd, err = adoptSocket(o.Socket, o.Backlog); err != nil {
-			return nil, err
-		}
-		if sa, err := syscall.Getsockname(fd); err == nil {
-			if ua, ok := sa.(*syscall.SockaddrUnix); ok && !strings.HasPrefix(ua.Name, "@") {
-				path = ua.Name
-			}
-		}
-	} else {
-		if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			os.Remove(path)
-		}
-		if fd, err = listenFd(syscall.AF_UNIX, &syscall.SockaddrUnix{Name: path}, o); err != nil {
-			return nil, fmt.Errorf("asyncio: error while attempting to bind on address %q: %w", path, err)
-		}
+		return serveListener(l, factory, o, true)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		os.Remove(path)
+	}
+	fd, err := listenFd(syscall.AF_UNIX, &syscall.SockaddrUnix{Name: path}, o)
+	if err != nil {
+		return nil, fmt.Errorf("asyncio: error while attempting to bind on address %q: %w", path, err)
 	}
 	srv := newServer(l, serverFactory(l, factory, o), o.Backlog)
 	if err := srv.addListener(fd); err != nil {
 		syscall.Close(fd)
 		return nil, err
-	}
-	if o.Socket != nil {
-		o.Socket.Close()
 	}
 	if path != "" && !o.KeepSocketFile {
 		fi, _ := os.Stat(path)
@@ -558,42 +564,48 @@ func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, pat
 	return startServer(l, srv, o)
 }
 
-// adoptSocket takes over f, a bound stream socket, for a server: it
-// returns a close-on-exec, non-blocking duplicate of its fd, listening
-// with backlog. The caller closes f once the server has the duplicate.
-func adoptSocket(f *os.File, backlog int) (int, error) {
-	rc, err := f.SyscallConn()
+// serveListener makes a server of o.Listener (asyncio's create_server
+// and create_unix_server with sock=); unix asks for a Unix socket, whose
+// file is removed when the server closes. Refused, the Listener is left
+// open; taken, it is closed.
+func serveListener[P BaseProtocol](l *Loop, factory func() P, o *ServerOptions, unix bool) (*Server, error) {
+	fd, err := dupStream(o.Listener)
 	if err != nil {
-		return -1, fmt.Errorf("%w: Socket: %w", ErrServerOptions, err)
+		return nil, err
 	}
-	fd := -1
-	var derr error
-	if err := rc.Control(func(u uintptr) {
-		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, u, syscall.F_DUPFD_CLOEXEC, 0)
-		if e != 0 {
-			derr = os.NewSyscallError("fcntl", e)
-			return
-		}
-		fd = int(r)
-	}); err != nil {
-		return -1, err
-	}
-	if derr != nil {
-		return -1, derr
-	}
-	if typ, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TYPE); err != nil || typ != syscall.SOCK_STREAM {
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
 		syscall.Close(fd)
-		return -1, fmt.Errorf("%w: Socket is not a stream socket", ErrServerOptions)
+		return nil, os.NewSyscallError("getsockname", err)
 	}
-	if err := syscall.SetNonblock(fd, true); err != nil {
+	sun, isUnix := sa.(*syscall.SockaddrUnix)
+	if unix && !isUnix {
 		syscall.Close(fd)
-		return -1, os.NewSyscallError("setnonblock", err)
+		return nil, fmt.Errorf("%w: not a Unix socket", ErrNotStreamSocket)
 	}
-	if err := syscall.Listen(fd, backlog); err != nil {
+	if err := syscall.Listen(fd, o.Backlog); err != nil {
 		syscall.Close(fd)
-		return -1, os.NewSyscallError("listen", err)
+		return nil, os.NewSyscallError("listen", err)
 	}
-	return fd, nil
+	var file os.FileInfo
+	if isUnix && sun.Name != "" && sun.Name[0] != '@' && sun.Name[0] != 0 {
+		file, _ = os.Stat(sun.Name)
+	}
+	// A *net.UnixListener would remove its socket file as it closes: the
+	// file now belongs to the server.
+	if u, ok := o.Listener.(interface{ SetUnlinkOnClose(bool) }); ok {
+		u.SetUnlinkOnClose(false)
+	}
+	o.Listener.Close()
+	srv := newServer(l, serverFactory(l, factory, o), o.Backlog)
+	if err := srv.addListener(fd); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	if unix && file != nil && !o.KeepSocketFile {
+		srv.unixPaths = append(srv.unixPaths, unixPath{path: sun.Name, file: file})
+	}
+	return startServer(l, srv, o)
 }
 
 // serverFactory makes the protocols of a server's connections: the

@@ -1156,7 +1156,7 @@ func TestNetwork_test_tcp_hello(t *testing.T) {
 }
 
 // test_events.py: test_create_server_sock: CreateServer serves a socket
-// it is given (ServerOptions.Socket): it listens on that socket's
+// it is given (ServerOptions.Listener): it listens on that socket's
 // address, and a client's connection reaches the protocol.
 func TestEvents_test_create_server_sock(t *testing.T) {
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
@@ -1173,14 +1173,14 @@ func TestEvents_test_create_server_sock(t *testing.T) {
 		loop, _ := asyncio.GetRunningLoop(ctx)
 		made := asyncio.NewFuture[*recProto](loop)
 		if _, err := asyncio.CreateServer(ctx, func() *echoProto { return &echoProto{} }, "127.0.0.1", 0,
-			&asyncio.ServerOptions{Socket: sock}); !errors.Is(err, asyncio.ErrServerOptions) {
-			t.Errorf("Socket with a host: err = %v, want ErrServerOptions", err)
+			&asyncio.ServerOptions{Listener: sock}); !errors.Is(err, asyncio.ErrListenerWithAddress) {
+			t.Errorf("Socket with a host: err = %v, want ErrListenerWithAddress", err)
 		}
 		srv, err := asyncio.CreateServer(ctx, func() *recProto {
 			p := newRecProto(t, loop)
 			p.onMade = func(p *recProto) { made.SetResult(p) }
 			return p
-		}, "", 0, &asyncio.ServerOptions{Socket: sock})
+		}, "", 0, &asyncio.ServerOptions{Listener: sock})
 		if err != nil {
 			return 0, err
 		}
@@ -1212,7 +1212,7 @@ func TestEvents_test_create_server_sock(t *testing.T) {
 }
 
 // test_events.py: test_create_unix_server_path_socket_error: a path and
-// a Socket together are refused (ErrServerOptions).
+// a Listener together are refused (ErrListenerWithAddress).
 func TestEvents_test_create_unix_server_path_socket_error(t *testing.T) {
 	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -1221,9 +1221,9 @@ func TestEvents_test_create_unix_server_path_socket_error(t *testing.T) {
 	sock := os.NewFile(uintptr(fd), "sock")
 	defer sock.Close()
 	_, err = runMain(t, func(ctx context.Context) (int, error) {
-		_, err := asyncio.CreateUnixServer(ctx, func() *echoProto { return &echoProto{} }, "/test", &asyncio.ServerOptions{Socket: sock})
-		if !errors.Is(err, asyncio.ErrServerOptions) || !strings.Contains(err.Error(), "path and Socket") {
-			t.Errorf("err = %v, want ErrServerOptions (path and Socket)", err)
+		_, err := asyncio.CreateUnixServer(ctx, func() *echoProto { return &echoProto{} }, "/test", &asyncio.ServerOptions{Listener: sock})
+		if !errors.Is(err, asyncio.ErrListenerWithAddress) {
+			t.Errorf("err = %v, want ErrListenerWithAddress", err)
 		}
 		return 0, nil
 	})

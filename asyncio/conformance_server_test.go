@@ -390,7 +390,7 @@ func boundUnixSocket(t *testing.T, path string) *os.File {
 }
 
 // test_server.py (3.13): test_unix_server_sock_cleanup: a server on an
-// already bound socket (ServerOptions.Socket) serves it, and closing the
+// already bound socket (ServerOptions.Listener) serves it, and closing the
 // server removes its socket file.
 func TestServer_test_unix_server_sock_cleanup(t *testing.T) {
 	path := t.TempDir() + "/srv"
@@ -400,7 +400,7 @@ func TestServer_test_unix_server_sock_cleanup(t *testing.T) {
 			w.Write([]byte("hi"))
 			w.Close()
 			return nil
-		}, "", &asyncio.ServerOptions{Socket: sock})
+		}, "", &asyncio.ServerOptions{Listener: sock})
 		if err != nil {
 			return 0, err
 		}

@@ -28,8 +28,9 @@ var (
 type DatagramTransport interface {
 	Transport
 	// SendTo sends data as one datagram to addr (a *net.UDPAddr, or a
-	// *net.UnixAddr for a Unix datagram socket); addr nil sends to the
-	// endpoint's remote address. It never blocks: when the kernel's buffer
+	// *net.UnixAddr for a Unix datagram socket); addr nil (or a nil
+	// *net.UDPAddr or *net.UnixAddr) sends to the endpoint's remote
+	// address. It never blocks: when the kernel's buffer
 	// is full the datagram is buffered, with the transports' flow
 	// control. A failed send (an ICMP error reported by the kernel…) goes
 	// to the protocol's ErrorReceived, as in asyncio. data may be reused
@@ -41,15 +42,21 @@ type DatagramTransport interface {
 // DatagramOptions say where a datagram endpoint is (the arguments of
 // asyncio's create_datagram_endpoint).
 type DatagramOptions struct {
-	// Network is "udp" (the default), "udp4", "udp6" or "unixgram".
+	// Network is "udp" (the default), "udp4", "udp6" or "unixgram". An
+	// endpoint with neither address needs one of the last three (its
+	// family: asyncio's family=).
 	Network string
 	// LocalAddr is the address to bind: "host:port" for UDP, a path for
 	// "unixgram" ("" binds nothing; a UDP endpoint gets a port when it
-	// first sends).
+	// first sends). A stale socket file at the path is removed first; an
+	// address of another family than RemoteAddr's is refused
+	// (ErrDatagramOptions).
 	LocalAddr string
 	// RemoteAddr, if set, connects the endpoint: it sends only there, and
 	// receives only from there; errors reported for it (port
-	// unreachable) reach ErrorReceived.
+	// unreachable) reach ErrorReceived. With AllowBroadcast the endpoint
+	// is not connected (as asyncio): it sends there by default (SendTo
+	// with nil) and only there, and receives from anyone.
 	RemoteAddr string
 	// ReusePort sets SO_REUSEPORT: several endpoints may bind the same
 	// address and the kernel spreads datagrams among them.

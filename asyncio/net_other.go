@@ -21,7 +21,6 @@ var ErrBlockingSocket = errors.New("asyncio: the socket must be non-blocking")
 var (
 	ErrServerClosed     = errors.New("asyncio: server is closed")
 	ErrServeForeverBusy = errors.New("asyncio: server is already being awaited on ServeForever")
-	ErrServerOptions    = errors.New("asyncio: invalid server options")
 )
 
 // SockRecv returns ErrNotSupported on this platform.

@@ -46,16 +46,25 @@ func CreateDatagramEndpoint[P DatagramProtocol](ctx context.Context, factory fun
 		}
 		return datagramFromConn(ctx, l, factory, opts.Conn)
 	}
-	if opts == nil || (opts.LocalAddr == "" && opts.RemoteAddr == "") {
-		return nil, zero, fmt.Errorf("%w: neither a local nor a remote address", ErrDatagramOptions)
+	if opts == nil {
+		opts = &DatagramOptions{}
 	}
 	var fam int
 	var local, remote syscall.Sockaddr
+	if opts.LocalAddr == "" && opts.RemoteAddr == "" {
+		// An endpoint with no address: its family must be known.
+		switch opts.Network {
+		case "unixgram", "udp4", "udp6":
+		default:
+			return nil, zero, fmt.Errorf("%w: neither a local nor a remote address, and no family", ErrDatagramOptions)
+		}
+	}
 	switch opts.Network {
 	case "unixgram":
 		fam = syscall.AF_UNIX
 		if opts.LocalAddr != "" {
 			local = &syscall.SockaddrUnix{Name: opts.LocalAddr}
+			removeStaleSocket(opts.LocalAddr)
 		}
 		if opts.RemoteAddr != "" {
 			remote = &syscall.SockaddrUnix{Name: opts.RemoteAddr}
@@ -79,6 +88,12 @@ func CreateDatagramEndpoint[P DatagramProtocol](ctx context.Context, factory fun
 		}
 		if opts.RemoteAddr != "" {
 			remote = inetSockaddr(fam, rap)
+		}
+		if fam == 0 {
+			fam = syscall.AF_INET
+			if opts.Network == "udp6" {
+				fam = syscall.AF_INET6
+			}
 		}
 	default:
 		return nil, zero, fmt.Errorf("%w: network %q", ErrDatagramOptions, opts.Network)
@@ -106,7 +121,10 @@ func CreateDatagramEndpoint[P DatagramProtocol](ctx context.Context, factory fun
 			return fail(fmt.Errorf("asyncio: bind %s: %w", opts.LocalAddr, os.NewSyscallError("bind", err)))
 		}
 	}
-	if remote != nil {
+	// A broadcasting endpoint is not connected (asyncio's): it receives
+	// from anyone, and sends to the remote address by default.
+	connected := remote != nil && !opts.AllowBroadcast
+	if connected {
 		// A datagram connect does not block.
 		if err := syscall.Connect(fd, remote); err != nil {
 			return fail(fmt.Errorf("asyncio: connect %s: %w", opts.RemoteAddr, os.NewSyscallError("connect", err)))
@@ -117,7 +135,7 @@ func CreateDatagramEndpoint[P DatagramProtocol](ctx context.Context, factory fun
 		return fail(perr)
 	}
 	waiter := NewFuture[struct{}](l)
-	t, err := newDatagramTransport(l, fd, fam, p, remote != nil, waiter)
+	t, err := newDatagramTransport(l, fd, fam, p, remote, connected, waiter)
 	if err != nil {
 		return fail(err)
 	}
@@ -173,7 +191,10 @@ func datagramFromConn[P DatagramProtocol](ctx context.Context, l *Loop, factory 
 		syscall.Close(fd)
 		return nil, zero, os.NewSyscallError("fcntl", err)
 	}
-	_, perr := syscall.Getpeername(fd)
+	peer, perr := syscall.Getpeername(fd)
+	if perr != nil {
+		peer = nil
+	}
 	conn.Close()
 	var p P
 	if ferr := protectCall(func() { p = factory() }); ferr != nil {
@@ -181,7 +202,7 @@ func datagramFromConn[P DatagramProtocol](ctx context.Context, l *Loop, factory 
 		return nil, zero, ferr
 	}
 	waiter := NewFuture[struct{}](l)
-	t, err := newDatagramTransport(l, fd, fam, p, perr == nil, waiter)
+	t, err := newDatagramTransport(l, fd, fam, p, peer, peer != nil, waiter)
 	if err != nil {
 		syscall.Close(fd)
 		return nil, zero, err
@@ -191,6 +212,18 @@ func datagramFromConn[P DatagramProtocol](ctx context.Context, l *Loop, factory 
 		return nil, zero, err
 	}
 	return t, p, nil
+}
+
+// removeStaleSocket removes the socket file at path, if there is one, so
+// that a Unix datagram endpoint can bind there (as asyncio does); other
+// files, and abstract addresses, are left alone (bind then fails).
+func removeStaleSocket(path string) {
+	if path == "" || path[0] == '@' || path[0] == 0 {
+		return
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		os.Remove(path)
+	}
 }
 
 // protectCall runs fn, turning its panic into an error.
@@ -208,6 +241,10 @@ func protectCall(fn func()) (err error) {
 // the loop); wantFam, if not 0, picks an address of that family.
 func resolveUDP(ctx context.Context, network, hostport string, wantFam int) (netip.AddrPort, error) {
 	if ap, err := netip.ParseAddrPort(hostport); err == nil {
+		fam := familyOf(ap.Addr())
+		if (wantFam != 0 && fam != wantFam) || (network == "udp4" && fam != syscall.AF_INET) || (network == "udp6" && fam != syscall.AF_INET6) {
+			return netip.AddrPort{}, fmt.Errorf("%w: %s is not of the family of the endpoint's other address or network", ErrDatagramOptions, hostport)
+		}
 		return ap, nil
 	}
 	host, ps, err := net.SplitHostPort(hostport)
@@ -250,7 +287,8 @@ type datagramTransport struct {
 	fam       int
 	ent       *fdEntry
 	proto     DatagramProtocol
-	connected bool // to a remote address
+	remote    syscall.Sockaddr // the default destination, or nil
+	connected bool             // the socket is connected to remote
 	extra     map[string]any
 
 	made    bool
@@ -276,12 +314,12 @@ const addrCacheMax = 1024
 
 var _ DatagramTransport = (*datagramTransport)(nil)
 
-func newDatagramTransport(l *Loop, fd, fam int, p DatagramProtocol, connected bool, waiter *Future[struct{}]) (*datagramTransport, error) {
+func newDatagramTransport(l *Loop, fd, fam int, p DatagramProtocol, remote syscall.Sockaddr, connected bool, waiter *Future[struct{}]) (*datagramTransport, error) {
 	s, err := l.ioState()
 	if err != nil {
 		return nil, err
 	}
-	t := &datagramTransport{loop: l, io: s, fd: fd, fam: fam, proto: p, connected: connected,
+	t := &datagramTransport{loop: l, io: s, fd: fd, fam: fam, proto: p, remote: remote, connected: connected,
 		writeFlow: newWriteFlow()}
 	t.initRead(l, &t.closing, t.readReady)
 	e, err := s.own(fd, t.readReady, t.writeReady)
@@ -514,22 +552,32 @@ func (t *datagramTransport) WriteLines(lines [][]byte) error {
 }
 
 func (t *datagramTransport) SendTo(data []byte, addr net.Addr) error {
-	var to syscall.Sockaddr
+	// A typed nil (a nil *net.UDPAddr in a net.Addr) is no address.
+	switch a := addr.(type) {
+	case *net.UDPAddr:
+		if a == nil {
+			addr = nil
+		}
+	case *net.UnixAddr:
+		if a == nil {
+			addr = nil
+		}
+	}
+	to := t.remote
 	if addr != nil {
 		sa, err := t.sockaddrFor(addr)
 		if err != nil {
 			return err
 		}
-		if t.connected {
-			peer, _ := syscall.Getpeername(t.fd)
-			if peer == nil || dgramAddr(peer).String() != dgramAddr(sa).String() {
-				return fmt.Errorf("%w: must be nil or %v", ErrDatagramAddress, dgramAddr(peer))
-			}
-			sa = nil
+		if t.remote != nil && dgramAddr(t.remote).String() != dgramAddr(sa).String() {
+			return fmt.Errorf("%w: must be nil or %v", ErrDatagramAddress, dgramAddr(t.remote))
 		}
 		to = sa
-	} else if !t.connected {
+	} else if t.remote == nil {
 		return fmt.Errorf("%w: no address and no remote address", ErrDatagramAddress)
+	}
+	if t.connected {
+		to = nil // sent with write(2), to the peer
 	}
 	if t.connLost > 0 {
 		t.connLost++ // counts sends to a lost endpoint, as asyncio's _conn_lost

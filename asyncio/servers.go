@@ -19,9 +19,6 @@ var (
 	ErrServerClosed = errors.New("asyncio: server is closed")
 	// ErrServeForeverBusy is returned by a second concurrent ServeForever.
 	ErrServeForeverBusy = errors.New("asyncio: server is already being awaited on ServeForever")
-	// ErrServerOptions is returned for options that do not go together
-	// (ServerOptions.Socket with an address to bind).
-	ErrServerOptions = errors.New("asyncio: invalid server options")
 )
 
 // acceptRetryDelay is how long a server stops accepting after running out

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"syscall"
 )
 
@@ -271,11 +272,18 @@ func SockAccept(ctx context.Context, ln syscall.Conn) (net.Conn, net.Addr, error
 // sent, as in asyncio. A file sendfile(2) cannot send from (a pipe, a
 // character device) is read and sent instead, from where it stands, up to
 // count bytes or its end: as asyncio falls back; offset must then be 0.
-// As SockRecv.
+// As SockRecv; also ErrSendfileRange for a negative offset or count, and
+// ErrNotStreamSocket for a socket that is not a stream socket.
 func SockSendfile(ctx context.Context, sock syscall.Conn, file *os.File, offset int64, count int64) (int64, error) {
 	fd, err := sockFd(sock)
 	if err != nil {
 		return 0, err
+	}
+	if sockType(fd) != syscall.SOCK_STREAM {
+		return 0, fmt.Errorf("%w: SockSendfile sends only over stream sockets", ErrNotStreamSocket)
+	}
+	if offset < 0 || count < 0 {
+		return 0, fmt.Errorf("%w (offset %d, count %d)", ErrSendfileRange, offset, count)
 	}
 	st, err := file.Stat()
 	if err != nil {
@@ -422,9 +430,15 @@ func addrToSockaddr(fd int, addr net.Addr) (syscall.Sockaddr, error) {
 	case *net.UDPAddr:
 		ap = a.AddrPort()
 	case *net.UnixAddr:
+		if a == nil {
+			return nil, fmt.Errorf("asyncio: nil address %T", addr)
+		}
 		return &syscall.SockaddrUnix{Name: a.Name}, nil
 	default:
 		return nil, fmt.Errorf("asyncio: unsupported address %v (%T)", addr, addr)
+	}
+	if !ap.Addr().IsValid() { // a nil *net.UDPAddr, an address without an IP
+		return nil, fmt.Errorf("asyncio: address %v (%T) has no IP", addr, addr)
 	}
 	family := syscall.AF_INET
 	if fd >= 0 {
@@ -443,8 +457,11 @@ func inetSockaddr(family int, ap netip.AddrPort) syscall.Sockaddr {
 	if family == syscall.AF_INET6 {
 		sa := &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
 		if z := ap.Addr().Zone(); z != "" {
+			// The zone is an interface's name, or its index ("fe80::1%1").
 			if ifi, err := net.InterfaceByName(z); err == nil {
 				sa.ZoneId = uint32(ifi.Index)
+			} else if n, err := strconv.ParseUint(z, 10, 32); err == nil {
+				sa.ZoneId = uint32(n)
 			}
 		}
 		return sa
