@@ -323,6 +323,7 @@ func (t *subprocessTransport) SetProtocol(p SubprocessProtocol) { t.proto = p }
 func (t *subprocessTransport) IsClosing() bool                  { return t.closed }
 
 func (t *subprocessTransport) SendSignal(sig os.Signal) error {
+	t.loop.confined("SubprocessTransport.SendSignal")
 	if t.exited || t.reapedNow() {
 		return ErrProcessLookup
 	}
@@ -350,6 +351,7 @@ func (t *subprocessTransport) Terminate() error { return t.SendSignal(syscall.SI
 func (t *subprocessTransport) Kill() error      { return t.SendSignal(syscall.SIGKILL) }
 
 func (t *subprocessTransport) Close() {
+	t.loop.confined("SubprocessTransport.Close")
 	if t.closed {
 		return
 	}

@@ -404,6 +404,7 @@ func sockaddrOf(fam int, addr net.Addr) (syscall.Sockaddr, error) {
 func (t *datagramTransport) IsClosing() bool { return t.closing }
 
 func (t *datagramTransport) SetProtocol(p BaseProtocol) {
+	t.loop.confined("DatagramTransport.SetProtocol")
 	dp, ok := p.(DatagramProtocol)
 	if !ok {
 		panic(fmt.Errorf("%w: %T is not a DatagramProtocol", ErrNotAProtocol, p))
@@ -543,6 +544,7 @@ func (t *datagramTransport) sockaddrFor(addr net.Addr) (syscall.Sockaddr, error)
 func (t *datagramTransport) Write(data []byte) error { return t.SendTo(data, nil) }
 
 func (t *datagramTransport) WriteLines(lines [][]byte) error {
+	t.loop.confined("DatagramTransport.WriteLines")
 	for _, b := range lines {
 		if err := t.SendTo(b, nil); err != nil {
 			return err
@@ -552,6 +554,7 @@ func (t *datagramTransport) WriteLines(lines [][]byte) error {
 }
 
 func (t *datagramTransport) SendTo(data []byte, addr net.Addr) error {
+	t.loop.confined("DatagramTransport.SendTo")
 	// A typed nil (a nil *net.UDPAddr in a net.Addr) is no address.
 	switch a := addr.(type) {
 	case *net.UDPAddr:
@@ -649,6 +652,7 @@ func (t *datagramTransport) WriteEOF() error   { return ErrNoEOF }
 func (t *datagramTransport) CanWriteEOF() bool { return false }
 
 func (t *datagramTransport) Close() {
+	t.loop.confined("DatagramTransport.Close")
 	if t.closing {
 		return
 	}
@@ -659,7 +663,10 @@ func (t *datagramTransport) Close() {
 	}
 }
 
-func (t *datagramTransport) Abort() { t.forceClose(nil) }
+func (t *datagramTransport) Abort() {
+	t.loop.confined("DatagramTransport.Abort")
+	t.forceClose(nil)
+}
 
 func (t *datagramTransport) fatalError(err error, msg string) {
 	var se *os.SyscallError
@@ -712,6 +719,7 @@ func (t *datagramTransport) maybeResumeProtocol() {
 }
 
 func (t *datagramTransport) SetWriteBufferLimits(high, low int) error {
+	t.loop.confined("DatagramTransport.SetWriteBufferLimits")
 	if err := t.setLimits(high, low); err != nil {
 		return err
 	}

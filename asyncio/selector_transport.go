@@ -146,6 +146,7 @@ func (t *socketTransport) setExtra(name string, v any) {
 func (t *socketTransport) IsClosing() bool { return t.closing }
 
 func (t *socketTransport) SetProtocol(p BaseProtocol) {
+	t.loop.confined("Transport.SetProtocol")
 	if err := t.setProto(p); err != nil {
 		panic(err)
 	}
@@ -234,6 +235,7 @@ func (t *socketTransport) onEOF() {
 }
 
 func (t *socketTransport) Write(data []byte) error {
+	t.loop.confined("Transport.Write")
 	if t.eof {
 		return ErrWriteAfterEOF
 	}
@@ -283,6 +285,7 @@ func (t *socketTransport) Write(data []byte) error {
 }
 
 func (t *socketTransport) WriteLines(lines [][]byte) error {
+	t.loop.confined("Transport.WriteLines")
 	for _, b := range lines {
 		if err := t.Write(b); err != nil {
 			return err
@@ -351,6 +354,7 @@ func (t *socketTransport) wakeEmpty(err error) {
 }
 
 func (t *socketTransport) WriteEOF() error {
+	t.loop.confined("Transport.WriteEOF")
 	if t.closing || t.eof {
 		return nil
 	}
@@ -364,6 +368,7 @@ func (t *socketTransport) WriteEOF() error {
 func (t *socketTransport) CanWriteEOF() bool { return true }
 
 func (t *socketTransport) Close() {
+	t.loop.confined("Transport.Close")
 	if t.closing {
 		return
 	}
@@ -374,7 +379,10 @@ func (t *socketTransport) Close() {
 	}
 }
 
-func (t *socketTransport) Abort() { t.forceClose(nil) }
+func (t *socketTransport) Abort() {
+	t.loop.confined("Transport.Abort")
+	t.forceClose(nil)
+}
 
 func (t *socketTransport) fatalError(err error, msg string) {
 	var se *os.SyscallError
@@ -449,6 +457,7 @@ func (t *socketTransport) maybeResumeProtocol() {
 }
 
 func (t *socketTransport) SetWriteBufferLimits(high, low int) error {
+	t.loop.confined("Transport.SetWriteBufferLimits")
 	if err := t.setLimits(high, low); err != nil {
 		return err
 	}

@@ -552,6 +552,7 @@ func (p *sslProtocol) GetExtraInfo(name string) any {
 func (p *sslProtocol) IsClosing() bool { return p.closing || p.state == 3 }
 
 func (p *sslProtocol) Close() {
+	p.loop.confined("Transport.Close")
 	if p.closing {
 		return
 	}
@@ -567,6 +568,7 @@ func (p *sslProtocol) Close() {
 }
 
 func (p *sslProtocol) Abort() {
+	p.loop.confined("Transport.Abort")
 	p.closing = true
 	p.stopGoroutines()
 	if p.raw != nil {
@@ -575,6 +577,7 @@ func (p *sslProtocol) Abort() {
 }
 
 func (p *sslProtocol) SetProtocol(bp BaseProtocol) {
+	p.loop.confined("Transport.SetProtocol")
 	if err := p.setApp(bp); err != nil {
 		panic(err)
 	}
@@ -585,6 +588,7 @@ func (p *sslProtocol) GetProtocol() BaseProtocol { return p.app }
 func (p *sslProtocol) IsReading() bool { return !p.closing && !p.readPaused }
 
 func (p *sslProtocol) PauseReading() {
+	p.loop.confined("Transport.PauseReading")
 	if p.readPaused {
 		return
 	}
@@ -593,6 +597,7 @@ func (p *sslProtocol) PauseReading() {
 }
 
 func (p *sslProtocol) ResumeReading() {
+	p.loop.confined("Transport.ResumeReading")
 	if !p.readPaused {
 		return
 	}
@@ -611,6 +616,7 @@ func (p *sslProtocol) ResumeReading() {
 }
 
 func (p *sslProtocol) Write(data []byte) error {
+	p.loop.confined("Transport.Write")
 	if p.closing || p.state >= 2 {
 		return ErrTransportClosing
 	}
@@ -628,6 +634,7 @@ func (p *sslProtocol) Write(data []byte) error {
 }
 
 func (p *sslProtocol) WriteLines(lines [][]byte) error {
+	p.loop.confined("Transport.WriteLines")
 	for _, l := range lines {
 		if err := p.Write(l); err != nil {
 			return err
@@ -640,6 +647,7 @@ func (p *sslProtocol) WriteEOF() error   { return ErrTLSWriteEOF }
 func (p *sslProtocol) CanWriteEOF() bool { return false }
 
 func (p *sslProtocol) SetWriteBufferLimits(high, low int) error {
+	p.loop.confined("Transport.SetWriteBufferLimits")
 	h, l, err := writeBufferLimits(high, low)
 	if err != nil {
 		return err

@@ -30,7 +30,10 @@ var (
 // WriteTransport). The loop creates them (CreateConnection, CreateServer,
 // StartTLS…) and hands them to the protocol's ConnectionMade.
 //
-// Loop-confined: call its methods from the loop's callbacks and tasks.
+// Loop-confined: call its methods from the loop's callbacks and tasks; a
+// call made while the loop waits for work (from trio code or another
+// goroutine) panics naming the fix, and debug mode checks every call's
+// goroutine (see Loop.SetDebug).
 type Transport interface {
 	// GetExtraInfo returns information about the transport, or nil:
 	// "peername" and "sockname" (net.Addr), "socket" (the socket's fd, an
@@ -122,6 +125,7 @@ func (r *readSide) IsReading() bool { return !*r.rclosing && !r.paused }
 
 // PauseReading stops handing data to the protocol until ResumeReading.
 func (r *readSide) PauseReading() {
+	r.rloop.confined("Transport.PauseReading")
 	if r.IsReading() {
 		r.paused = true
 	}
@@ -129,6 +133,7 @@ func (r *readSide) PauseReading() {
 
 // ResumeReading hands data to the protocol again.
 func (r *readSide) ResumeReading() {
+	r.rloop.confined("Transport.ResumeReading")
 	if *r.rclosing || !r.paused {
 		return
 	}

@@ -217,6 +217,7 @@ func (t *readPipeTransport) String() string {
 }
 
 func (t *readPipeTransport) SetProtocol(p BaseProtocol) {
+	t.loop.confined("Transport.SetProtocol")
 	dp, ok := p.(Protocol)
 	if !ok {
 		panic(fmt.Errorf("%w: %T", ErrNotAProtocol, p))
@@ -262,6 +263,7 @@ func (t *readPipeTransport) readReady(bits uint32) {
 }
 
 func (t *readPipeTransport) Close() {
+	t.loop.confined("Transport.Close")
 	if t.closing {
 		return
 	}
@@ -270,7 +272,10 @@ func (t *readPipeTransport) Close() {
 	t.loop.CallSoon(func(context.Context) { t.callConnectionLost(nil) })
 }
 
-func (t *readPipeTransport) Abort() { t.forceClose(nil) }
+func (t *readPipeTransport) Abort() {
+	t.loop.confined("Transport.Abort")
+	t.forceClose(nil)
+}
 
 func (t *readPipeTransport) fatalError(err error, msg string) {
 	t.report(err, msg, t)
@@ -340,7 +345,10 @@ func (t *writePipeTransport) String() string {
 	return fmt.Sprintf("<writePipeTransport fd=%d closing=%v bufsize=%d>", t.fd, t.closing, t.GetWriteBufferSize())
 }
 
-func (t *writePipeTransport) SetProtocol(p BaseProtocol) { t.proto = p }
+func (t *writePipeTransport) SetProtocol(p BaseProtocol) {
+	t.loop.confined("Transport.SetProtocol")
+	t.proto = p
+}
 
 // readReady: a write pipe is readable only when its reader is gone.
 func (t *writePipeTransport) readReady(bits uint32) {
@@ -355,6 +363,7 @@ func (t *writePipeTransport) readReady(bits uint32) {
 }
 
 func (t *writePipeTransport) Write(data []byte) error {
+	t.loop.confined("Transport.Write")
 	if len(data) == 0 {
 		return nil
 	}
@@ -386,6 +395,7 @@ func (t *writePipeTransport) Write(data []byte) error {
 }
 
 func (t *writePipeTransport) WriteLines(lines [][]byte) error {
+	t.loop.confined("Transport.WriteLines")
 	for _, b := range lines {
 		if err := t.Write(b); err != nil {
 			return err
@@ -426,6 +436,7 @@ func (t *writePipeTransport) writeReady() {
 // WriteEOF closes the pipe once the buffer is written (for a pipe, the
 // end of stream is the close).
 func (t *writePipeTransport) WriteEOF() error {
+	t.loop.confined("Transport.WriteEOF")
 	if t.closing {
 		return nil
 	}
@@ -441,7 +452,10 @@ func (t *writePipeTransport) CanWriteEOF() bool { return true }
 
 func (t *writePipeTransport) Close() { _ = t.WriteEOF() }
 
-func (t *writePipeTransport) Abort() { t.forceClose(nil) }
+func (t *writePipeTransport) Abort() {
+	t.loop.confined("Transport.Abort")
+	t.forceClose(nil)
+}
 
 func (t *writePipeTransport) fatalError(err error, msg string) {
 	if msg != "" {
@@ -490,6 +504,7 @@ func (t *writePipeTransport) maybeResumeProtocol() {
 }
 
 func (t *writePipeTransport) SetWriteBufferLimits(high, low int) error {
+	t.loop.confined("Transport.SetWriteBufferLimits")
 	if err := t.setLimits(high, low); err != nil {
 		return err
 	}
