@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio
 
@@ -27,8 +27,8 @@ func sockFd(sock syscall.Conn) (int, error) {
 	if err := rc.Control(func(f uintptr) { fd = int(f) }); err != nil {
 		return -1, err
 	}
-	fl, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFL, 0)
-	if e != 0 {
+	fl, e := fdFlags(fd)
+	if e != nil {
 		return -1, e
 	}
 	if fl&syscall.O_NONBLOCK == 0 {
@@ -229,7 +229,7 @@ func SockAccept(ctx context.Context, ln syscall.Conn) (net.Conn, net.Addr, error
 		return nil, nil, err
 	}
 	for {
-		nfd, sa, err := syscall.Accept4(fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+		nfd, sa, err := sysAccept(fd)
 		if err == nil {
 			f := os.NewFile(uintptr(nfd), "socket")
 			c, err := net.FileConn(f)
@@ -282,7 +282,7 @@ func SockSendfile(ctx context.Context, sock syscall.Conn, file *os.File, offset 
 		var serr error
 		cerr := rc.Control(func(ffd uintptr) {
 			chunk := min(count-sent, 1<<30)
-			n, serr = syscall.Sendfile(fd, int(ffd), &off, int(chunk))
+			n, serr = sysSendfile(fd, int(ffd), &off, int(chunk))
 		})
 		if cerr != nil {
 			return sent, cerr

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio
 
@@ -84,7 +84,7 @@ func sendfileNative(ctx context.Context, t *socketTransport, file *os.File, offs
 		var n int
 		var serr error
 		if cerr := rc.Control(func(ffd uintptr) {
-			n, serr = syscall.Sendfile(t.fd, int(ffd), &off, int(min(count-sent, 1<<30)))
+			n, serr = sysSendfile(t.fd, int(ffd), &off, int(min(count-sent, 1<<30)))
 		}); cerr != nil {
 			return sent, true, cerr
 		}
