@@ -18,10 +18,12 @@ const sendfileChunk = 256 << 10
 // up to the end of the file. On a plain TCP or Unix stream transport the
 // kernel copies the file to the socket (sendfile(2), no copy through
 // user space): what t had buffered is sent first, and reading is paused
-// while the file goes. Otherwise (TLS, pipes), if fallback is true, the
-// file is read in chunks and written through t with its flow control;
-// with fallback false it returns ErrSendfileNotAvailable. The file's
-// offset is left after the bytes sent, as in asyncio.
+// while the file goes. Otherwise (TLS, pipes, a system without
+// sendfile(2) such as NetBSD and OpenBSD, or one that refuses this
+// socket), if fallback is true, the file is read in chunks and written
+// through t with its flow control; with fallback false it returns
+// ErrSendfileNotAvailable. The file's offset is left after the bytes
+// sent, as in asyncio.
 //
 // A coroutine: call it from a task, and do not write to t until it
 // returns. Cancelled, it returns the CancelledError and the number of

@@ -255,7 +255,8 @@ func SockAccept(ctx context.Context, ln syscall.Conn) (net.Conn, net.Addr, error
 // sent, as in asyncio. A file sendfile(2) cannot send from (a pipe, a
 // character device) is read and sent instead, from where it stands, up to
 // count bytes or its end: as asyncio falls back; offset must then be 0.
-// As SockRecv.
+// Where the system cannot sendfile(2) to sock (NetBSD, OpenBSD), a regular
+// file is read and sent too, from offset. As SockRecv.
 func SockSendfile(ctx context.Context, sock syscall.Conn, file *os.File, offset int64, count int64) (int64, error) {
 	fd, err := sockFd(sock)
 	if err != nil {
