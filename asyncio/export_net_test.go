@@ -24,6 +24,10 @@ func ConnectAddrs(ctx context.Context, aps []netip.AddrPort, opts *ConnectOption
 // InterleaveAddrs is interleaveAddrs.
 var InterleaveAddrs = interleaveAddrs
 
+// HaveSendfile says whether the system has sendfile(2) (Sendfile falls
+// back to copying where it has not).
+const HaveSendfile = haveSendfile
+
 // Socket makes a close-on-exec socket, non-blocking if nonblock, for the
 // tests (as the loop makes its own, on every platform).
 func Socket(family, typ int, nonblock bool) (int, error) {

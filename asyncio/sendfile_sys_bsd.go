@@ -4,6 +4,9 @@ package asyncio
 
 import "syscall"
 
+// haveSendfile says whether the system has sendfile(2).
+const haveSendfile = true
+
 // sysSendfile sends up to n bytes of the file in, from *off, to the
 // socket out with sendfile(2), and advances *off past them. It returns
 // the number sent (more than zero, with a nil error), zero at the end of

@@ -28,6 +28,7 @@ const sendfileChunk = 256 << 10
 // A coroutine: call it from a task, and do not write to t until it
 // returns. Cancelled, it returns the CancelledError and the number of
 // bytes already handed to the kernel or to t. Errors: ErrSendfileRange,
+// the connection's error (EPIPE, ECONNRESET…) if it is lost to one,
 // ErrTransportClosing if t closes meanwhile, the read's and sendfile's.
 func Sendfile(ctx context.Context, t Transport, file *os.File, offset, count int64, fallback bool) (int64, error) {
 	if offset < 0 || count < 0 {
@@ -202,6 +203,9 @@ func sendfileFallback(ctx context.Context, t Transport, file *os.File, offset, c
 				}
 			}
 			if sp.lost {
+				if sp.lostErr != nil {
+					return sent, sp.lostErr // as asyncio's ConnectionError
+				}
 				return sent, ErrTransportClosing
 			}
 		}
