@@ -79,7 +79,8 @@
 // file descriptors comes from an event queue the loop owns: epoll on
 // Linux, kqueue on macOS and the BSDs. On Windows these functions return
 // [ErrNotSupported]: asyncio's Windows loop is a proactor over I/O
-// completion ports, and this loop needs Unix file descriptors. Everything
+// completion ports, and this loop needs Unix file descriptors (AIX and
+// Solaris, which have neither epoll nor kqueue, return it too). Everything
 // the loop owns is closed, killed or restored by its teardown.
 //
 // # Teardown

@@ -195,14 +195,13 @@ func (po *poller) close() {
 // pollNow reports whether fd is ready now for the directions in bits (a
 // zero-timeout poll).
 func pollNow(fd int, bits uint32) uint32 {
-	var want int16
+	pfd := [1]unix.PollFd{{Fd: int32(fd)}}
 	if bits&readyRead != 0 {
-		want |= unix.POLLIN
+		pfd[0].Events |= unix.POLLIN
 	}
 	if bits&readyWrite != 0 {
-		want |= unix.POLLOUT
+		pfd[0].Events |= unix.POLLOUT
 	}
-	pfd := [1]unix.PollFd{{Fd: int32(fd), Events: want}}
 	for {
 		if _, err := unix.Poll(pfd[:], 0); err != unix.EINTR {
 			break

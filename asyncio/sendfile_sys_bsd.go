@@ -4,7 +4,7 @@ package asyncio
 
 import "syscall"
 
-// haveSendfile says whether the system has sendfile(2).
+// haveSendfile says whether the loop sends files with sendfile(2) here.
 const haveSendfile = true
 
 // sysSendfile sends up to n bytes of the file in, from *off, to the

@@ -80,7 +80,7 @@ func TestHelperProcess(t *testing.T) {
 		d, _ := os.Getwd()
 		fmt.Print(d)
 	case "ids": // pid pgid sid
-		pgid, _ := syscall.Getpgid(0)
+		pgid, _ := unix.Getpgid(0)
 		sid, _ := unix.Getsid(0)
 		fmt.Printf("%d %d %d", os.Getpid(), pgid, sid)
 	case "sig-restore", "sig-ignored", "sig-close-restores":
