@@ -47,7 +47,8 @@ import (
 // loop closes.
 //
 // The event queue itself is in poller_linux.go (epoll) and
-// poller_kqueue.go (kqueue): each provides the sysPoller type with
+// poller_kqueue.go (kqueue), and a stub that refuses every watch in
+// poller_none.go (AIX, Solaris): each provides the sysPoller type with
 // init, add, del, wait, event and close.
 
 type poller struct {
