@@ -9,6 +9,7 @@ require golang.org/x/sync v0.22.0
 require (
 	github.com/dop251/goja v0.0.0-20260917113740-793a2a65c13b
 	github.com/dop251/goja_nodejs v0.0.0-20260212111938-1f56ff5bcf14
+	golang.org/x/sys v0.47.0
 )
 
 require (

@@ -139,7 +139,9 @@ type ServerOptions struct {
 	// at once per readiness (default 100).
 	Backlog int
 	// ReusePort sets SO_REUSEPORT: several sockets (of several loops) may
-	// listen on one port, and the kernel spreads connections among them.
+	// listen on one port, and the kernel spreads connections among them
+	// (Linux, DragonFly; macOS and the other BSDs may give them all to
+	// one).
 	ReusePort bool
 	// NoReuseAddress leaves SO_REUSEADDR unset (asyncio sets it on Unix).
 	NoReuseAddress bool

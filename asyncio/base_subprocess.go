@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio
 
@@ -168,7 +168,7 @@ func startSubprocess[P SubprocessProtocol](ctx context.Context, factory func() P
 			files[i] = files[1]
 		case stdioPipe:
 			var p [2]int
-			if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+			if err := sysPipe(p[:]); err != nil {
 				return fail(os.NewSyscallError("pipe2", err))
 			}
 			// A bigger pipe than the 64 KiB default: fewer wake-ups of
@@ -176,7 +176,7 @@ func startSubprocess[P SubprocessProtocol](ctx context.Context, factory func() P
 			// buffers count against the user's pipe-user-pages-soft
 			// (64 MiB by default), past which the kernel gives every new
 			// pipe of that user a single page.
-			syscall.Syscall(syscall.SYS_FCNTL, uintptr(p[0]), fSetPipeSz, pipeSize)
+			growPipe(p[0])
 			child, mine := p[0], p[1]
 			if i > 0 {
 				child, mine = p[1], p[0]

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio_test
 
@@ -27,7 +27,7 @@ import (
 func BenchmarkSubprocessSpawnWait(b *testing.B) {
 	b.Run("exec.Command.Run", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if err := exec.Command("/bin/true").Run(); err != nil {
+			if err := exec.Command(trueBin).Run(); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -37,7 +37,7 @@ func BenchmarkSubprocessSpawnWait(b *testing.B) {
 			_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					p, err := asyncio.CreateSubprocessExec(ctx, nil, "/bin/true")
+					p, err := asyncio.CreateSubprocessExec(ctx, nil, trueBin)
 					if err != nil {
 						return 0, err
 					}
@@ -66,11 +66,11 @@ func BenchmarkSubprocessSpawnWaitPaired(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				t0 := time.Now()
-				if err := exec.Command("/bin/true").Run(); err != nil {
+				if err := exec.Command(trueBin).Run(); err != nil {
 					return 0, err
 				}
 				t1 := time.Now()
-				p, err := asyncio.CreateSubprocessExec(ctx, nil, "/bin/true")
+				p, err := asyncio.CreateSubprocessExec(ctx, nil, trueBin)
 				if err != nil {
 					return 0, err
 				}

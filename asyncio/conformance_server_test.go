@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio_test
 
@@ -376,7 +376,7 @@ func TestServer_test_abort_clients(t *testing.T) {
 // listening, as an *os.File.
 func boundUnixSocket(t *testing.T, path string) *os.File {
 	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fd, err := asyncio.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio_test
 
@@ -937,7 +937,7 @@ func TestSSLProto_test_start_tls_wrong_args(t *testing.T) {
 // socket open behind it.
 func TestSSL_test_connect_timeout_warning(t *testing.T) {
 	_, clientCfg := testCerts()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fd, err := asyncio.Socket(syscall.AF_INET, syscall.SOCK_STREAM, false)
 	if err != nil {
 		t.Fatal(err)
 	}

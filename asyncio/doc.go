@@ -76,9 +76,12 @@
 // ([CreateDatagramEndpoint]). Subprocesses ([CreateSubprocessExec]),
 // pipes ([ConnectReadPipe]) and signal handlers
 // ([Loop.AddSignalHandler]) belong to the loop too. The readiness of
-// file descriptors comes from an epoll the loop owns, on Linux; elsewhere
-// these functions return [ErrNotSupported]. Everything the loop owns is
-// closed, killed or restored by its teardown.
+// file descriptors comes from an event queue the loop owns: epoll on
+// Linux, kqueue on macOS and the BSDs. On Windows these functions return
+// [ErrNotSupported]: asyncio's Windows loop is a proactor over I/O
+// completion ports, and this loop needs Unix file descriptors (AIX and
+// Solaris, which have neither epoll nor kqueue, return it too). Everything
+// the loop owns is closed, killed or restored by its teardown.
 //
 // # Teardown
 //

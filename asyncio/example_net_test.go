@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio_test
 
@@ -533,9 +533,10 @@ func ExampleOpenUnixConnection() {
 
 // AddReader runs its callback while the fd is readable.
 func ExampleLoop_AddReader() {
-	fds, _ := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK, 0)
+	fds, _ := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	defer syscall.Close(fds[0])
 	defer syscall.Close(fds[1])
+	syscall.SetNonblock(fds[0], true) // AddReader's fds must be non-blocking
 	syscall.Write(fds[1], []byte("ping"))
 	asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
 		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (string, error) {

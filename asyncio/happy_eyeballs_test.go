@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio_test
 
@@ -19,7 +19,7 @@ import (
 // further SYNs). port is the port to use.
 func blackhole(t *testing.T) (port int) {
 	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fd, err := asyncio.Socket(syscall.AF_INET, syscall.SOCK_STREAM, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !unix
 
 package asyncio
 
@@ -10,8 +10,11 @@ import (
 	"syscall"
 )
 
-// On this platform the loop has no poller yet: the network functions
-// exist, so that programs build everywhere, and return ErrNotSupported.
+// Without Unix file descriptors (Windows, Plan 9, js, wasip1) the loop
+// has no poller: on Windows asyncio's loop is a proactor over I/O
+// completion ports, a design this loop, which watches Unix file
+// descriptors, does not have. The network functions exist, so that
+// programs build everywhere, and return ErrNotSupported.
 
 // ErrBlockingSocket is returned by the Sock functions for a socket in
 // blocking mode.

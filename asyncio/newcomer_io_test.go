@@ -1,10 +1,11 @@
-//go:build linux
+//go:build unix
 
 package asyncio_test
 
 import (
 	"context"
 	"net"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,13 +17,14 @@ import (
 // code (or any goroutine) while the loop waits for work, they panic naming
 // the fix, instead of racing with the loop or going unseen.
 func TestNewcomer_io_calls_from_trio_code_panic(t *testing.T) {
-	var p [2]int
-	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+	r, w, err := os.Pipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	defer syscall.Close(p[0])
-	defer syscall.Close(p[1])
-	err := watchdog(t, "OpenLoop", func() error {
+	defer r.Close()
+	defer w.Close()
+	p := [2]int{int(r.Fd()), int(w.Fd())}
+	err = watchdog(t, "OpenLoop", func() error {
 		return asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
 			loop.Synchronize(ctx) // the loop is now waiting for work
 			noop := func(context.Context) {}

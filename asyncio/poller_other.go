@@ -1,10 +1,12 @@
-//go:build !linux
+//go:build !unix
 
 package asyncio
 
-// The loop's I/O needs a poller; this platform has none yet, so every
-// watch is refused with ErrNotSupported (see poller_linux.go for the
-// design).
+// The loop's I/O watches Unix file descriptors with the kernel's event
+// queue (epoll, kqueue). On Windows asyncio's loop is a proactor over I/O
+// completion ports, a different design this loop does not have; there,
+// and on other platforms without Unix file descriptors, every watch is
+// refused with ErrNotSupported.
 
 type poller struct{}
 

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio
 
@@ -98,7 +98,7 @@ func CreateDatagramEndpoint[P DatagramProtocol](ctx context.Context, factory fun
 	default:
 		return nil, zero, fmt.Errorf("%w: network %q", ErrDatagramOptions, opts.Network)
 	}
-	fd, err := syscall.Socket(fam, syscall.SOCK_DGRAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	fd, err := sysSocket(fam, syscall.SOCK_DGRAM, 0)
 	if err != nil {
 		return nil, zero, os.NewSyscallError("socket", err)
 	}
@@ -107,7 +107,7 @@ func CreateDatagramEndpoint[P DatagramProtocol](ctx context.Context, factory fun
 		return nil, zero, err
 	}
 	if opts.ReusePort {
-		if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, 0xf /* SO_REUSEPORT */, 1); err != nil {
+		if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, soReusePort, 1); err != nil {
 			return fail(os.NewSyscallError("setsockopt SO_REUSEPORT", err))
 		}
 	}
@@ -159,12 +159,12 @@ func datagramFromConn[P DatagramProtocol](ctx context.Context, l *Loop, factory 
 	fd := -1
 	var derr error
 	if cerr := rc.Control(func(ofd uintptr) {
-		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, ofd, syscall.F_DUPFD_CLOEXEC, 0)
-		if e != 0 {
+		r, e := dupCloexec(int(ofd))
+		if e != nil {
 			derr = os.NewSyscallError("fcntl", e)
 			return
 		}
-		fd = int(r)
+		fd = r
 	}); cerr != nil {
 		return nil, zero, cerr
 	}
@@ -452,17 +452,10 @@ func (t *datagramTransport) readReady(uint32) {
 // recvfrom reads one datagram and its sender, without allocating for a
 // sender seen before.
 func (t *datagramTransport) recvfrom(buf []byte) (int, net.Addr, error) {
-	var p unsafe.Pointer
-	if len(buf) > 0 {
-		p = unsafe.Pointer(&buf[0])
-	}
-	alen := uint32(syscall.SizeofSockaddrAny)
-	r, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, uintptr(t.fd), uintptr(p), uintptr(len(buf)), 0,
-		uintptr(unsafe.Pointer(&t.rsa)), uintptr(unsafe.Pointer(&alen)))
-	if e != 0 {
+	n, e := rawRecvfrom(t.fd, buf, &t.rsa)
+	if e != nil {
 		return 0, nil, e
 	}
-	n := int(r)
 	var ap netip.AddrPort
 	switch t.rsa.Addr.Family {
 	case syscall.AF_INET:

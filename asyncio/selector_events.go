@@ -290,16 +290,16 @@ func (l *Loop) removeFdCallbackOf(fd int, dir uint32, only *fdCallback, method s
 // handler, and the reader stays.
 //
 // fd must be non-blocking and pollable (a socket, pipe, eventfd…; a
-// regular file is refused with the poller's error). The fd stays the
+// regular file or a directory is refused with EPERM). The fd stays the
 // caller's: the loop never closes it, and stops watching it when its
 // OpenLoop block exits. Close the fd only after RemoveReader and
 // RemoveWriter.
 //
 // Loop-confined. It returns ErrFdInUse if a transport of the loop owns fd,
 // ErrInvalidFd for a negative fd, ErrLoopClosed once the loop is closing.
-// Cost: the first fd watched by a loop starts its poller (an epoll
-// instance and a goroutine); each readiness is one hop through the loop's
-// inbox, plus one poll(2) after each run of cb.
+// Cost: the first fd watched by a loop starts its poller (an epoll or
+// kqueue instance and a goroutine); each readiness is one hop through the
+// loop's inbox, plus one poll(2) after each run of cb.
 func (l *Loop) AddReader(fd int, cb func(ctx context.Context), opts ...CallOption) error {
 	_, err := l.addFdCallback(fd, readyRead, cb, opts, "AddReader")
 	return err

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio_test
 
@@ -74,6 +74,9 @@ func sendfileOver(t *testing.T, send func(ctx context.Context, tr asyncio.Transp
 }
 
 func TestSendfile_test_sendfile(t *testing.T) {
+	if !asyncio.HaveSendfile {
+		t.Skip("no sendfile(2) on this system")
+	}
 	f, data := sendfileData(t, 8<<20)
 	got := sendfileOver(t, func(ctx context.Context, tr asyncio.Transport) error {
 		tr.Write([]byte("head:")) // buffered data goes first
@@ -93,6 +96,9 @@ func TestSendfile_test_sendfile(t *testing.T) {
 }
 
 func TestSendfile_test_sendfile_partial_offset_count(t *testing.T) {
+	if !asyncio.HaveSendfile {
+		t.Skip("no sendfile(2) on this system")
+	}
 	f, data := sendfileData(t, 1<<20)
 	got := sendfileOver(t, func(ctx context.Context, tr asyncio.Transport) error {
 		n, err := asyncio.Sendfile(ctx, tr, f, 1000, 100, false)

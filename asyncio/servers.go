@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio
 
@@ -100,7 +100,7 @@ func (ln *listener) acceptReady(uint32) {
 		return
 	}
 	for i := 0; i < s.backlog; i++ {
-		nfd, _, err := syscall.Accept4(ln.fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+		nfd, _, err := sysAccept(ln.fd)
 		if err != nil {
 			switch err {
 			case syscall.EAGAIN, syscall.EINTR, syscall.ECONNABORTED:

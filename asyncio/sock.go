@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio
 
@@ -28,8 +28,8 @@ func sockFd(sock syscall.Conn) (int, error) {
 	if err := rc.Control(func(f uintptr) { fd = int(f) }); err != nil {
 		return -1, err
 	}
-	fl, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFL, 0)
-	if e != 0 {
+	fl, e := fdFlags(fd)
+	if e != nil {
 		return -1, e
 	}
 	if fl&syscall.O_NONBLOCK == 0 {
@@ -246,7 +246,7 @@ func SockAccept(ctx context.Context, ln syscall.Conn) (net.Conn, net.Addr, error
 		return nil, nil, err
 	}
 	for {
-		nfd, sa, err := syscall.Accept4(fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+		nfd, sa, err := sysAccept(fd)
 		if err == nil {
 			f := os.NewFile(uintptr(nfd), "socket")
 			c, err := net.FileConn(f)
@@ -272,8 +272,10 @@ func SockAccept(ctx context.Context, ln syscall.Conn) (net.Conn, net.Addr, error
 // sent, as in asyncio. A file sendfile(2) cannot send from (a pipe, a
 // character device) is read and sent instead, from where it stands, up to
 // count bytes or its end: as asyncio falls back; offset must then be 0.
-// As SockRecv; also ErrSendfileRange for a negative offset or count, and
-// ErrNotStreamSocket for a socket that is not a stream socket.
+// Where the system cannot sendfile(2) to sock (NetBSD, OpenBSD), a regular
+// file is read and sent too, from offset. As SockRecv; also
+// ErrSendfileRange for a negative offset or count, and ErrNotStreamSocket
+// for a socket that is not a stream socket.
 func SockSendfile(ctx context.Context, sock syscall.Conn, file *os.File, offset int64, count int64) (int64, error) {
 	fd, err := sockFd(sock)
 	if err != nil {
@@ -306,7 +308,7 @@ func SockSendfile(ctx context.Context, sock syscall.Conn, file *os.File, offset 
 		var serr error
 		cerr := rc.Control(func(ffd uintptr) {
 			chunk := min(count-sent, 1<<30)
-			n, serr = syscall.Sendfile(fd, int(ffd), &off, int(chunk))
+			n, serr = sysSendfile(fd, int(ffd), &off, int(chunk))
 		})
 		if cerr != nil {
 			return sent, cerr

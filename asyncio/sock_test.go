@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio_test
 
@@ -20,7 +20,7 @@ import (
 // files, closed at the end of the test.
 func socketpair(t *testing.T) (*os.File, *os.File) {
 	t.Helper()
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	fds, err := asyncio.Socketpair(syscall.SOCK_STREAM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func rawFd(f *os.File) int {
 // newSock returns a fresh non-blocking socket as a file.
 func newSock(t *testing.T, family, typ int) *os.File {
 	t.Helper()
-	fd, err := syscall.Socket(family, typ|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	fd, err := asyncio.Socket(family, typ, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,8 +148,8 @@ func TestAddReader_invalid_fd(t *testing.T) {
 			return 0, err
 		}
 		defer f.Close()
-		if err := loop.AddReader(rawFd(f), func(context.Context) {}); err == nil {
-			t.Errorf("AddReader(regular file) = nil, want the poller's refusal")
+		if err := loop.AddReader(rawFd(f), func(context.Context) {}); !errors.Is(err, syscall.EPERM) {
+			t.Errorf("AddReader(regular file) = %v, want the poller's refusal (EPERM)", err)
 		}
 		return 0, nil
 	})
@@ -467,7 +467,7 @@ func TestSockLowlevel_recvfrom_into_cancelled(t *testing.T) {
 
 // test_sock_lowlevel.py: the socket must be non-blocking.
 func TestSockLowlevel_blocking_socket(t *testing.T) {
-	fd, _ := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fd, _ := asyncio.Socket(syscall.AF_INET, syscall.SOCK_STREAM, false)
 	f := os.NewFile(uintptr(fd), "blocking")
 	defer f.Close()
 	_, err := runMain(t, func(ctx context.Context) ([]byte, error) {

@@ -167,7 +167,7 @@ func returncodeOf(ps *os.ProcessState) int {
 // gone.
 //
 // A coroutine: call it from a task. Errors: the start's (errors.Is with
-// os.ErrNotExist for a missing program), ErrNotSupported off Linux.
+// os.ErrNotExist for a missing program), ErrNotSupported on Windows.
 func CreateSubprocessExec(ctx context.Context, opts *SubprocessOptions, program string, args ...string) (*Process, error) {
 	if opts == nil {
 		opts = &SubprocessOptions{}

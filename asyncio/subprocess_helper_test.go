@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio_test
 
@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The test binary re-executed as a child: helperCmd returns the program
@@ -78,8 +80,8 @@ func TestHelperProcess(t *testing.T) {
 		d, _ := os.Getwd()
 		fmt.Print(d)
 	case "ids": // pid pgid sid
-		pgid, _ := syscall.Getpgid(0)
-		sid, _, _ := syscall.Syscall(syscall.SYS_GETSID, 0, 0, 0)
+		pgid, _ := unix.Getpgid(0)
+		sid, _ := unix.Getsid(0)
 		fmt.Printf("%d %d %d", os.Getpid(), pgid, sid)
 	case "sig-restore", "sig-ignored", "sig-close-restores":
 		code = helperSignals(args[0])

@@ -1,8 +1,9 @@
-//go:build linux
+//go:build unix
 
 package asyncio_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,16 +19,21 @@ import (
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
 	"github.com/trioasyncio/trioasyncio/trio"
+	"golang.org/x/sys/unix"
 )
 
 // children lists the test process's children: pid -> state ('Z' for a
-// zombie), from /proc.
+// zombie), from /proc, or from ps(1) where there is no /proc (macOS, the
+// BSDs).
 func children(t testing.TB) map[int]byte {
 	me := os.Getpid()
 	out := map[int]byte{}
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		return childrenPS(t)
+	}
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
-		t.Skip("no /proc")
+		return childrenPS(t)
 	}
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
@@ -49,6 +55,42 @@ func children(t testing.TB) map[int]byte {
 		}
 		if ppid, _ := strconv.Atoi(f[1]); ppid == me {
 			out[pid] = f[0][0]
+		}
+	}
+	return out
+}
+
+// trueBin is the absolute path of true(1): /bin/true on Linux,
+// /usr/bin/true on macOS and the BSDs.
+var trueBin = func() string {
+	if p, err := exec.LookPath("true"); err == nil && filepath.IsAbs(p) {
+		return p
+	}
+	return "/bin/true"
+}()
+
+// childrenPS is children from the output of ps(1), less ps itself.
+func childrenPS(t testing.TB) map[int]byte {
+	cmd := exec.Command("ps", "-A", "-o", "pid=,ppid=,stat=")
+	var buf bytes.Buffer
+	cmd.Stdout = &buf
+	if err := cmd.Start(); err != nil {
+		t.Skipf("no /proc, and no ps: %v", err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Skipf("no /proc, and ps failed: %v", err)
+	}
+	me, ps := os.Getpid(), cmd.Process.Pid
+	out := map[int]byte{}
+	for _, line := range strings.Split(buf.String(), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		pid, err1 := strconv.Atoi(f[0])
+		ppid, err2 := strconv.Atoi(f[1])
+		if err1 == nil && err2 == nil && ppid == me && pid != ps {
+			out[pid] = f[2][0]
 		}
 	}
 	return out
@@ -214,7 +256,7 @@ func TestSubprocess_process_group(t *testing.T) {
 		if err != nil {
 			return 0, err
 		}
-		mysid, _, _ := syscall.Syscall(syscall.SYS_GETSID, 0, 0, 0)
+		mysid, _ := unix.Getsid(0)
 		f := strings.Fields(string(out))
 		if len(f) != 3 || f[1] != f[0] || f[2] != strconv.Itoa(int(mysid)) {
 			t.Errorf("pid pgid sid = %q, my sid %d", out, mysid)
@@ -664,7 +706,7 @@ func TestSubprocess_test_read_stdout_after_process_exit(t *testing.T) {
 func TestSubprocess_test_create_subprocess_exec_with_path(t *testing.T) {
 	defer noChildren(t)
 	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
-		p, err := asyncio.CreateSubprocessExec(ctx, nil, "/bin/true")
+		p, err := asyncio.CreateSubprocessExec(ctx, nil, trueBin)
 		if err != nil {
 			return 0, err
 		}

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio
 
@@ -39,12 +39,12 @@ func pipeFd(f *os.File) (int, error) {
 			derr = ErrNotAPipe
 			return
 		}
-		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, ofd, syscall.F_DUPFD_CLOEXEC, 0)
-		if e != 0 {
+		r, e := dupCloexec(int(ofd))
+		if e != nil {
 			derr = os.NewSyscallError("fcntl", e)
 			return
 		}
-		fd = int(r)
+		fd = r
 	}); cerr != nil {
 		return -1, cerr
 	}

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio_test
 
@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
+	"golang.org/x/sys/unix"
 )
 
 func TestUnixReadPipe_test_read_pipe(t *testing.T) {
@@ -107,7 +108,7 @@ func TestUnixReadPipe_regular_file_refused(t *testing.T) {
 
 func TestUnixReadPipe_fifo(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fifo")
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
+	if err := unix.Mkfifo(path, 0o600); err != nil {
 		t.Skip("mkfifo:", err)
 	}
 	got, err := runProcLoop(t, func(ctx context.Context) (string, error) {

@@ -17,7 +17,8 @@ import (
 // default of Go's and the loop's TCP). n round trips are spread over the
 // 50 clients (n = 100,000 is 2,000 each). One op = one round trip; each
 // reports rt/s, round trips per second. The loop's network I/O runs on
-// Linux; elsewhere the loop variants fail with asyncio.ErrNotSupported.
+// Linux, macOS and the BSDs; on Windows the loop variants fail with
+// asyncio.ErrNotSupported.
 
 const (
 	w5Clients = 50

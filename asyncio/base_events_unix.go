@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio
 
@@ -14,7 +14,7 @@ import (
 )
 
 func newStreamSocket(family int) (int, error) {
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	fd, err := sysSocket(family, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		return -1, os.NewSyscallError("socket", err)
 	}
@@ -321,7 +321,7 @@ func CreateUnixConnection[P BaseProtocol](ctx context.Context, factory func() P,
 			return nil, zero, ErrTLSServerHostname
 		}
 	}
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	fd, err := sysSocket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		return nil, zero, os.NewSyscallError("socket", err)
 	}
@@ -379,14 +379,12 @@ func dupStream(conn any) (int, error) {
 	fd := -1
 	var derr error
 	if err := rc.Control(func(u uintptr) {
-		var r uintptr
-		var e syscall.Errno
-		r, _, e = syscall.Syscall(syscall.SYS_FCNTL, u, syscall.F_DUPFD_CLOEXEC, 0)
-		if e != 0 {
+		r, e := dupCloexec(int(u))
+		if e != nil {
 			derr = os.NewSyscallError("dup", e)
 			return
 		}
-		fd = int(r)
+		fd = r
 	}); err != nil {
 		return -1, err
 	}
@@ -433,8 +431,6 @@ func listenFd(family int, sa syscall.Sockaddr, o *ServerOptions) (int, error) {
 	}
 	return fd, nil
 }
-
-const soReusePort = 0xf // SO_REUSEPORT on Linux
 
 func serverDefaults(opts *ServerOptions) *ServerOptions {
 	o := ServerOptions{}
@@ -625,7 +621,7 @@ func serverFactory[P BaseProtocol](l *Loop, factory func() P, o *ServerOptions) 
 }
 
 func ipv6Available() bool {
-	fd, err := syscall.Socket(syscall.AF_INET6, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fd, err := sysSocket(syscall.AF_INET6, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		return false
 	}

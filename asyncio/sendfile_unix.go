@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package asyncio
 
@@ -18,14 +18,17 @@ const sendfileChunk = 256 << 10
 // up to the end of the file. On a plain TCP or Unix stream transport the
 // kernel copies the file to the socket (sendfile(2), no copy through
 // user space): what t had buffered is sent first, and reading is paused
-// while the file goes. Otherwise (TLS, pipes), if fallback is true, the
-// file is read in chunks and written through t with its flow control;
-// with fallback false it returns ErrSendfileNotAvailable. The file's
-// offset is left after the bytes sent, as in asyncio.
+// while the file goes. Otherwise (TLS, pipes, a system without
+// sendfile(2) such as NetBSD and OpenBSD, or one that refuses this
+// socket), if fallback is true, the file is read in chunks and written
+// through t with its flow control; with fallback false it returns
+// ErrSendfileNotAvailable. The file's offset is left after the bytes
+// sent, as in asyncio.
 //
 // A coroutine: call it from a task, and do not write to t until it
 // returns. Cancelled, it returns the CancelledError and the number of
 // bytes already handed to the kernel or to t. Errors: ErrSendfileRange,
+// the connection's error (EPIPE, ECONNRESET…) if it is lost to one,
 // ErrTransportClosing if t closes meanwhile, the read's and sendfile's.
 func Sendfile(ctx context.Context, t Transport, file *os.File, offset, count int64, fallback bool) (int64, error) {
 	if offset < 0 || count < 0 {
@@ -84,7 +87,7 @@ func sendfileNative(ctx context.Context, t *socketTransport, file *os.File, offs
 		var n int
 		var serr error
 		if cerr := rc.Control(func(ffd uintptr) {
-			n, serr = syscall.Sendfile(t.fd, int(ffd), &off, int(min(count-sent, 1<<30)))
+			n, serr = sysSendfile(t.fd, int(ffd), &off, int(min(count-sent, 1<<30)))
 		}); cerr != nil {
 			return sent, true, cerr
 		}
@@ -200,6 +203,9 @@ func sendfileFallback(ctx context.Context, t Transport, file *os.File, offset, c
 				}
 			}
 			if sp.lost {
+				if sp.lostErr != nil {
+					return sent, sp.lostErr // as asyncio's ConnectionError
+				}
 				return sent, ErrTransportClosing
 			}
 		}
