@@ -273,12 +273,16 @@ func CreateConnection[P BaseProtocol](ctx context.Context, factory func() P, hos
 }
 
 // CreateUnixConnection opens a connection to the Unix socket at path
-// (asyncio's loop.create_unix_connection); as CreateConnection.
+// (asyncio's loop.create_unix_connection); as CreateConnection. An empty
+// path is refused with ErrNoPath.
 func CreateUnixConnection[P BaseProtocol](ctx context.Context, factory func() P, path string) (Transport, P, error) {
 	var zero P
 	l, err := GetRunningLoop(ctx)
 	if err != nil {
 		return nil, zero, err
+	}
+	if path == "" {
+		return nil, zero, ErrNoPath
 	}
 	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -457,7 +461,8 @@ func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host st
 // CreateUnixServer listens on the Unix socket path (asyncio's
 // loop.create_unix_server); a stale socket file at path is removed first,
 // and the file is removed again when the server closes. As CreateServer
-// (Hosts and ReusePort do not apply).
+// (Hosts and ReusePort do not apply). An empty path is refused with
+// ErrNoPath.
 func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, path string, opts *ServerOptions) (*Server, error) {
 	l, err := GetRunningLoop(ctx)
 	if err != nil {
@@ -465,6 +470,9 @@ func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, pat
 	}
 	if _, err := l.ioState(); err != nil {
 		return nil, err
+	}
+	if path == "" {
+		return nil, ErrNoPath
 	}
 	o := serverDefaults(opts)
 	if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {

@@ -19,6 +19,10 @@ var (
 	// platform (Unix sockets on Windows, the loop's I/O where it has no
 	// poller).
 	ErrNotSupported = errors.New("asyncio: not supported on this platform")
+	// ErrNoPath is returned by CreateUnixServer, CreateUnixConnection and
+	// the Unix stream functions for an empty path (asyncio's ValueError
+	// "path was not specified").
+	ErrNoPath = errors.New("asyncio: no Unix socket path specified")
 )
 
 const (

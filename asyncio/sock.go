@@ -252,9 +252,10 @@ func SockAccept(ctx context.Context, ln syscall.Conn) (net.Conn, net.Addr, error
 // loop.sock_sendfile; count 0 means up to the end of the file) with
 // sendfile(2), waiting on the loop while the socket is full, and returns
 // the number of bytes sent. The file's offset is left after the bytes
-// sent, as in asyncio. A file sendfile(2) cannot send from (a pipe, a
-// character device) is read and sent instead, from where it stands, up to
-// count bytes or its end: as asyncio falls back; offset must then be 0.
+// sent, as in asyncio, also when it fails part way. A file sendfile(2)
+// cannot send from (a pipe, a character device) is read and sent
+// instead, from where it stands, up to count bytes or its end: as asyncio
+// falls back; offset must then be 0.
 // As SockRecv.
 func SockSendfile(ctx context.Context, sock syscall.Conn, file *os.File, offset int64, count int64) (int64, error) {
 	fd, err := sockFd(sock)
@@ -298,6 +299,7 @@ func SockSendfile(ctx context.Context, sock syscall.Conn, file *os.File, offset 
 			if sent == 0 && (serr == syscall.EINVAL || serr == syscall.ENOSYS) {
 				return sockSendfileFallback(ctx, sock, file, offset, count)
 			}
+			file.Seek(offset+sent, io.SeekStart)
 			return sent, os.NewSyscallError("sendfile", serr)
 		}
 		if err := waitFd(ctx, fd, readyWrite); err != nil {
@@ -316,6 +318,7 @@ func sockSendfileFallback(ctx context.Context, sock syscall.Conn, file *os.File,
 		n, err := file.ReadAt(buf[:min(int64(len(buf)), count-sent)], offset+sent)
 		if n > 0 {
 			if err := SockSendall(ctx, sock, buf[:n]); err != nil {
+				file.Seek(offset+sent, io.SeekStart)
 				return sent, err
 			}
 			sent += int64(n)
@@ -324,6 +327,7 @@ func sockSendfileFallback(ctx context.Context, sock syscall.Conn, file *os.File,
 			break
 		}
 		if err != nil {
+			file.Seek(offset+sent, io.SeekStart)
 			return sent, err
 		}
 	}
@@ -348,6 +352,7 @@ func sockSendStream(ctx context.Context, sock syscall.Conn, file *os.File, offse
 		n, err := file.Read(buf[:want])
 		if n > 0 {
 			if err := SockSendall(ctx, sock, buf[:n]); err != nil {
+				file.Seek(offset+sent, io.SeekStart)
 				return sent, err
 			}
 			sent += int64(n)
@@ -356,6 +361,7 @@ func sockSendStream(ctx context.Context, sock syscall.Conn, file *os.File, offse
 			break
 		}
 		if err != nil {
+			file.Seek(offset+sent, io.SeekStart)
 			return sent, err
 		}
 	}
