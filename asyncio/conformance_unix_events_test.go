@@ -600,3 +600,30 @@ func TestUnixEvents_test__write_ready(t *testing.T) {
 		t.Fatalf("reader got %d bytes, not the %d written in order", len(b), len(data)+1)
 	}
 }
+
+// TestFunctional.test_add_reader_invalid_argument: AddReader, AddWriter,
+// RemoveReader and RemoveWriter refuse what is not a file descriptor
+// (ErrInvalidFd), and watch or unwatch nothing.
+func TestUnixEvents_test_add_reader_invalid_argument(t *testing.T) {
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		l, _ := asyncio.GetRunningLoop(ctx)
+		for _, fd := range []int{-1, -100} {
+			if err := l.AddReader(fd, func(context.Context) {}); !errors.Is(err, asyncio.ErrInvalidFd) {
+				t.Errorf("AddReader(%d): %v, want ErrInvalidFd", fd, err)
+			}
+			if err := l.AddWriter(fd, func(context.Context) {}); !errors.Is(err, asyncio.ErrInvalidFd) {
+				t.Errorf("AddWriter(%d): %v, want ErrInvalidFd", fd, err)
+			}
+			if ok, err := l.RemoveReader(fd); ok || !errors.Is(err, asyncio.ErrInvalidFd) {
+				t.Errorf("RemoveReader(%d) = %v, %v; want false, ErrInvalidFd", fd, ok, err)
+			}
+			if ok, err := l.RemoveWriter(fd); ok || !errors.Is(err, asyncio.ErrInvalidFd) {
+				t.Errorf("RemoveWriter(%d) = %v, %v; want false, ErrInvalidFd", fd, ok, err)
+			}
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

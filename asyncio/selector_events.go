@@ -263,6 +263,9 @@ func (l *Loop) removeFdCallbackOf(fd int, dir uint32, only *fdCallback, method s
 	if l.GetDebug() {
 		l.checkGoroutine("Loop." + method)
 	}
+	if fd < 0 {
+		return false, fmt.Errorf("%w: %d", ErrInvalidFd, fd)
+	}
 	s := l.io
 	if s == nil || s.closed {
 		return false, nil
@@ -315,7 +318,8 @@ func (l *Loop) AddReader(fd int, cb func(ctx context.Context), opts ...CallOptio
 
 // RemoveReader stops watching fd for reading and reports whether it was
 // watched (asyncio's remove_reader). A callback already scheduled does
-// not run. It returns ErrFdInUse for an fd a transport owns. Loop-confined.
+// not run. It returns ErrFdInUse for an fd a transport owns, ErrInvalidFd
+// for a negative one. Loop-confined.
 func (l *Loop) RemoveReader(fd int) (bool, error) {
 	return l.removeFdCallback(fd, readyRead, "RemoveReader")
 }
@@ -329,7 +333,8 @@ func (l *Loop) AddWriter(fd int, cb func(ctx context.Context), opts ...CallOptio
 }
 
 // RemoveWriter stops watching fd for writing and reports whether it was
-// watched (asyncio's remove_writer). Loop-confined.
+// watched (asyncio's remove_writer); errors as RemoveReader's.
+// Loop-confined.
 func (l *Loop) RemoveWriter(fd int) (bool, error) {
 	return l.removeFdCallback(fd, readyWrite, "RemoveWriter")
 }
