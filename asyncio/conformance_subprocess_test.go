@@ -279,3 +279,35 @@ func TestSubprocess_test_create_subprocess_with_pidfd(t *testing.T) {
 		t.Fatalf("stdout %q, want \"some data\"", out)
 	}
 }
+
+// On kernels without pidfds a goroutine per child watches it: exits are
+// reported with their status, concurrent waits agree, and a child still
+// running when the loop closes is killed and reaped.
+func TestSubprocess_goroutine_watcher_without_pidfd(t *testing.T) {
+	asyncio.WithoutPidfd(t)
+	defer noChildren(t)
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		p, err := asyncio.CreateSubprocessShell(ctx, nil, "exit 3")
+		if err != nil {
+			return 0, err
+		}
+		res, err := asyncio.Await[[]int](ctx, asyncio.Gather[int](ctx,
+			asyncio.CreateTask(ctx, p.Wait), asyncio.CreateTask(ctx, p.Wait)))
+		if err != nil || res[0] != 3 || res[1] != 3 {
+			t.Errorf("Wait = %v, %v; want 3 twice", res, err)
+		}
+		k, err := asyncio.CreateSubprocessExec(ctx, nil, "sleep", "3600")
+		if err != nil {
+			return 0, err
+		}
+		k.Kill()
+		if rc, err := k.Wait(ctx); err != nil || rc != -int(syscall.SIGKILL) {
+			t.Errorf("killed child: Wait = %d, %v", rc, err)
+		}
+		_, err = asyncio.CreateSubprocessExec(ctx, nil, "sleep", "3600") // left to the teardown
+		return 0, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
