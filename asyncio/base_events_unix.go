@@ -304,12 +304,16 @@ func CreateConnection[P BaseProtocol](ctx context.Context, factory func() P, hos
 // Interleave do not). A TLS connection has no host name to default to:
 // it needs TLSOptions.ServerHostname or the config's ServerName (or a
 // config with InsecureSkipVerify), else it returns ErrTLSServerHostname
-// before connecting, as asyncio requires server_hostname.
+// before connecting, as asyncio requires server_hostname. An empty path
+// is refused with ErrNoPath.
 func CreateUnixConnection[P BaseProtocol](ctx context.Context, factory func() P, path string, opts *ConnectOptions) (Transport, P, error) {
 	var zero P
 	l, err := GetRunningLoop(ctx)
 	if err != nil {
 		return nil, zero, err
+	}
+	if path == "" {
+		return nil, zero, ErrNoPath
 	}
 	if opts == nil {
 		opts = &ConnectOptions{}
@@ -522,7 +526,8 @@ func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host st
 // and the file is removed again when the server closes. As CreateServer
 // (Hosts and ReusePort do not apply). With opts.Listener (a Unix stream
 // socket; path must then be "") it serves that socket, and removes its
-// socket file when the server closes.
+// socket file when the server closes. An empty path without a Listener
+// is refused with ErrNoPath.
 func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, path string, opts *ServerOptions) (*Server, error) {
 	l, err := GetRunningLoop(ctx)
 	if err != nil {
@@ -532,6 +537,9 @@ func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, pat
 		return nil, err
 	}
 	o := serverDefaults(opts)
+	if path == "" && o.Listener == nil {
+		return nil, ErrNoPath
+	}
 	if err := checkTLSOptions(o.TLS != nil, o.TLSOptions); err != nil {
 		return nil, err
 	}

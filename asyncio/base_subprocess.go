@@ -14,14 +14,18 @@ import (
 
 // The child watcher.
 //
-// Each child the loop starts gets one goroutine that waits for that pid
-// only (os.Process.Wait, a wait on the child's pidfd or pid), so the loop
-// never reaps a child it did not start, and children started by other
-// code (os/exec, other loops) are never touched. When the child exits the
-// goroutine posts its status to the loop. The transport is owned by the
-// loop: when the OpenLoop block exits, a child still running is killed
-// (SIGKILL) and the block waits for its watcher, so no zombie and no
-// goroutine is left behind.
+// Each child the loop starts is watched by itself only, so the loop never
+// reaps a child it did not start, and children started by other code
+// (os/exec, other loops) are never touched. Where the kernel gives pidfds
+// (Linux 5.3 and later) the child's pidfd is watched by the loop's poller
+// like any fd: it turns readable when the child exits, and the loop then
+// reaps it (os.Process.Wait, which returns at once) and reports the exit.
+// This costs no goroutine and no thread blocked in a wait per child.
+// Elsewhere one goroutine per child waits for that pid and posts its
+// status to the loop. The transport is owned by the loop: when the
+// OpenLoop block exits, a child still running is killed (SIGKILL) and
+// reaped (or its watcher waited for), so no zombie and no goroutine is
+// left behind.
 
 const (
 	fSetPipeSz = 1031 // F_SETPIPE_SZ
@@ -192,21 +196,36 @@ func startSubprocess[P SubprocessProtocol](ctx context.Context, factory func() P
 			files[i] = f
 		}
 	}
-	attr := &os.ProcAttr{Dir: opts.Dir, Env: opts.Env, Files: files[:],
-		Sys: &syscall.SysProcAttr{Setpgid: opts.Setpgid, Pgid: opts.ProcessGroup, Setsid: opts.StartNewSession}}
+	pidfd := -1
+	sys := &syscall.SysProcAttr{Setpgid: opts.Setpgid, Pgid: opts.ProcessGroup, Setsid: opts.StartNewSession}
+	askPidfd(sys, &pidfd)
+	attr := &os.ProcAttr{Dir: opts.Dir, Env: opts.Env, Files: files[:], Sys: sys}
 	if attr.Env == nil {
 		attr.Env = os.Environ()
 	}
 	proc, err := os.StartProcess(path, argv, attr)
 	closeAll() // the child has its copies
 	if err != nil {
+		if pidfd >= 0 {
+			syscall.Close(pidfd)
+		}
 		return fail(err)
 	}
 	t := &subprocessTransport{loop: l, io: s, proc: proc, pid: proc.Pid, done: make(chan struct{}), pending: []func(){}}
 	t.proto = proto
 	s.owned[t] = struct{}{}
-	// Watch the child: one goroutine waiting for this pid only.
-	go t.watch()
+	// Watch the child: its pidfd on the loop's poller (it turns readable
+	// when the child exits), else one goroutine waiting for this pid only.
+	if pidfd >= 0 {
+		if e, err := s.own(pidfd, t.pidfdReady, nil); err == nil {
+			t.pidfd, t.pidEnt = pidfd, e
+		} else {
+			syscall.Close(pidfd)
+		}
+	}
+	if t.pidEnt == nil {
+		go t.watch()
+	}
 	// Connect the pipes (their protocols forward to ours).
 	for i, fd := range parent {
 		if fd < 0 {
@@ -268,9 +287,11 @@ type subprocessTransport struct {
 	exitedSent bool
 	reaped     bool
 	waiters    []*Future[int]
-	pending    []func() // calls made before ConnectionMade; nil after
-	done       chan struct{}
+	pending    []func()      // calls made before ConnectionMade; nil after
+	done       chan struct{} // closed once the child is reaped
 	torn       bool
+	pidfd      int      // the child's pidfd, watched by the poller (pidEnt)
+	pidEnt     *fdEntry // nil when a goroutine watches the child
 }
 
 var _ SubprocessTransport = (*subprocessTransport)(nil)
@@ -298,6 +319,32 @@ func (t *subprocessTransport) watch() {
 	// either the post is refused (the loop is closing) or it is queued.
 	_ = t.loop.postFromGoroutine(func(context.Context) { t.processExited(code) })
 	close(t.done)
+}
+
+// pidfdReady: the child's pidfd is readable, so the child has exited (or
+// was reaped by someone else): reap it and report its exit.
+func (t *subprocessTransport) pidfdReady(uint32) {
+	if t.pidEnt == nil {
+		return
+	}
+	t.processExited(t.reap())
+}
+
+// reap stops watching the pidfd, closes it and waits for the child, which
+// has exited or is dying (SIGKILL), so the wait is short; it returns the
+// return code, -1 if someone else reaped the child.
+func (t *subprocessTransport) reap() int {
+	t.io.drop(t.pidEnt)
+	t.pidEnt = nil
+	syscall.Close(t.pidfd)
+	t.pidfd = -1
+	ps, err := t.proc.Wait()
+	code := -1
+	if err == nil {
+		code = returncodeOf(ps)
+	}
+	close(t.done)
+	return code
 }
 
 func (t *subprocessTransport) GetPid() int { return t.pid }
@@ -442,6 +489,9 @@ func (t *subprocessTransport) teardown(kill bool) {
 	}
 	if kill && !t.reapedNow() {
 		_ = t.proc.Kill()
+	}
+	if kill && t.pidEnt != nil {
+		t.reap()
 	}
 	if kill || t.exited {
 		<-t.done

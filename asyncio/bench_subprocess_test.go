@@ -56,29 +56,43 @@ func BenchmarkSubprocessSpawnWait(b *testing.B) {
 }
 
 // BenchmarkSubprocessSpawnWaitPaired alternates the two ways in one run
-// (one op = one child each way), so that the load of a shared machine
-// weighs on both alike; it reports each way's time per child and their
+// (one op = one child each way, in turn first), so that the load of a
+// shared machine weighs on both alike; it reports each way's time per child and their
 // ratio (target: loop/exec <= 1.2).
 func BenchmarkSubprocessSpawnWaitPaired(b *testing.B) {
 	var tExec, tLoop time.Duration
 	err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, loop *asyncio.Loop) error {
 		_, err := asyncio.RunAsyncio(ctx, func(ctx context.Context) (int, error) {
 			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
+			runExec := func() error {
 				t0 := time.Now()
-				if err := exec.Command(trueBin).Run(); err != nil {
-					return 0, err
-				}
-				t1 := time.Now()
+				err := exec.Command(trueBin).Run()
+				tExec += time.Since(t0)
+				return err
+			}
+			runLoop := func() error {
+				t0 := time.Now()
 				p, err := asyncio.CreateSubprocessExec(ctx, nil, trueBin)
-				if err != nil {
+				if err == nil {
+					_, err = p.Wait(ctx)
+				}
+				tLoop += time.Since(t0)
+				return err
+			}
+			for i := 0; i < b.N; i++ {
+				// Each way goes first every other time: what one child's
+				// exit leaves the scheduler to do does not weigh on one
+				// way only.
+				first, second := runExec, runLoop
+				if i%2 == 1 {
+					first, second = runLoop, runExec
+				}
+				if err := first(); err != nil {
 					return 0, err
 				}
-				if _, err := p.Wait(ctx); err != nil {
+				if err := second(); err != nil {
 					return 0, err
 				}
-				tExec += t1.Sub(t0)
-				tLoop += time.Since(t1)
 			}
 			return 0, nil
 		})
@@ -293,8 +307,9 @@ func (e *exampleUDPEchoRaw) DatagramReceived(data []byte, addr net.Addr) {
 }
 
 // BenchmarkUDPEchoPaired runs both echo servers at once; each of 4
-// clients alternates blocks of 200 round trips between them (one op = one
-// round trip each way), so the machine's load weighs on both alike. It
+// clients alternates blocks of 200 round trips between them, each server
+// first every other time (one op = one round trip each way), so the
+// machine's load weighs on both alike. It
 // reports each server's datagrams per second and their ratio (target:
 // loop/goroutine >= 0.9).
 func BenchmarkUDPEchoPaired(b *testing.B) {
@@ -344,7 +359,10 @@ func BenchmarkUDPEchoPaired(b *testing.B) {
 				msg, buf := make([]byte, 64), make([]byte, 256)
 				var spent [2]time.Duration
 				for done := 0; done < n; done += block {
-					for i, conn := range conns {
+					for j := range conns {
+						// Each server goes first every other block.
+						i := j ^ (done / block % 2)
+						conn := conns[i]
 						t0 := time.Now()
 						for k := 0; k < block; k++ {
 							conn.Write(msg)

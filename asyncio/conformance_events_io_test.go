@@ -631,19 +631,6 @@ func readAtLeast(ctx context.Context, f *os.File, n int) (string, error) {
 	})
 }
 
-// waitData waits until p has received n bytes.
-func waitData(ctx context.Context, p *recProto, n int) error {
-	for p.data.Len() < n {
-		p.gotData.Clear()
-		if _, err := asyncio.WaitFor(ctx, asyncio.CreateTask(ctx, func(ctx context.Context) (struct{}, error) {
-			return struct{}{}, p.gotData.Wait(ctx)
-		}), 30*time.Second); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // test_events.py: test_read_pty_output: a read pipe transport on a pty's
 // master gets what is written on the slave; Close ends it with
 // ConnectionLost.

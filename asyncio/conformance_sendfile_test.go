@@ -12,6 +12,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"syscall"
 	"testing"
 
@@ -186,15 +187,27 @@ func TestSendfile_test_sock_sendfile_mix_with_regular_send(t *testing.T) {
 // the client's transport; it returns what the server received.
 func sendfileToServer(t *testing.T, closeAfter int, send func(ctx context.Context, tr asyncio.Transport)) []byte {
 	t.Helper()
+	return sendfileToServerOver(t, false, closeAfter, send)
+}
+
+// sendfileToServerOver is sendfileToServer, over TLS if useTLS
+// (test_sendfile.py's prepare_sendfile(is_ssl=True)).
+func sendfileToServerOver(t *testing.T, useTLS bool, closeAfter int, send func(ctx context.Context, tr asyncio.Transport)) []byte {
+	t.Helper()
+	so, co := &asyncio.ServerOptions{}, &asyncio.ConnectOptions{}
+	if useTLS {
+		so.TLS, co.TLS = testCerts()
+		co.TLSOptions.ServerHostname = "localhost"
+	}
 	got, err := runProcLoop(t, func(ctx context.Context) ([]byte, error) {
 		l, _ := asyncio.GetRunningLoop(ctx)
 		srvProto := &closeAfterProto{closeAfter: closeAfter, done: asyncio.NewFuture[struct{}](l)}
-		srv, err := asyncio.CreateServer(ctx, func() *closeAfterProto { return srvProto }, "127.0.0.1", 0, nil)
+		srv, err := asyncio.CreateServer(ctx, func() *closeAfterProto { return srvProto }, "127.0.0.1", 0, so)
 		if err != nil {
 			return nil, err
 		}
 		defer srv.Close()
-		tr, _, err := asyncio.CreateConnection(ctx, func() *asyncio.ProtocolBase { return &asyncio.ProtocolBase{} }, "127.0.0.1", mustAddr(t, srv).Port, nil)
+		tr, _, err := asyncio.CreateConnection(ctx, func() *asyncio.ProtocolBase { return &asyncio.ProtocolBase{} }, "127.0.0.1", mustAddr(t, srv).Port, co)
 		if err != nil {
 			return nil, err
 		}
@@ -295,5 +308,165 @@ func TestSendfile_test_sendfile_close_peer_in_the_middle_of_receiving(t *testing
 	}
 	if pos, _ := f.Seek(0, io.SeekCurrent); pos < 1024 || pos >= int64(len(data)) {
 		t.Fatalf("file position %d, want 1024 <= pos < %d", pos, len(data))
+	}
+}
+
+// test_sendfile_ssl_pre_and_post_data: over TLS (where Sendfile reads
+// the file and writes it through the transport), what is written before
+// Sendfile goes first and what is written after it goes last.
+func TestSendfile_test_sendfile_ssl_pre_and_post_data(t *testing.T) {
+	f, data := sendfileData(t, 1<<20+1)
+	prefix := bytes.Repeat([]byte("zxcvbnm"), 1024)
+	suffix := bytes.Repeat([]byte("0987654321"), 1024)
+	got := sendfileToServerOver(t, true, 0, func(ctx context.Context, tr asyncio.Transport) {
+		if tr.GetExtraInfo("sslcontext") == nil {
+			t.Error("not a TLS transport")
+		}
+		tr.Write(prefix)
+		n, err := asyncio.Sendfile(ctx, tr, f, 0, 0, true)
+		if err != nil || n != int64(len(data)) {
+			t.Errorf("Sendfile = %d, %v; want %d, nil", n, err, len(data))
+		}
+		if err := tr.Write(suffix); err != nil {
+			t.Errorf("Write after Sendfile: %v", err)
+		}
+	})
+	want := append(append(append([]byte{}, prefix...), data...), suffix...)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("server got %d bytes, want %d in order", len(got), len(want))
+	}
+	if pos, _ := f.Seek(0, io.SeekCurrent); pos != int64(len(data)) {
+		t.Fatalf("file position %d, want %d", pos, len(data))
+	}
+}
+
+// test_sendfile_ssl_partial: over TLS, Sendfile(f, 1000, 100) sends
+// data[1000:1100] and leaves the file's offset at 1100.
+func TestSendfile_test_sendfile_ssl_partial(t *testing.T) {
+	f, data := sendfileData(t, 1<<20+1)
+	got := sendfileToServerOver(t, true, 0, func(ctx context.Context, tr asyncio.Transport) {
+		n, err := asyncio.Sendfile(ctx, tr, f, 1000, 100, true)
+		if err != nil || n != 100 {
+			t.Errorf("Sendfile = %d, %v; want 100, nil", n, err)
+		}
+	})
+	if !bytes.Equal(got, data[1000:1100]) {
+		t.Fatalf("server got %d bytes, want data[1000:1100]", len(got))
+	}
+	if pos, _ := f.Seek(0, io.SeekCurrent); pos != 1100 {
+		t.Fatalf("file position %d, want 1100", pos)
+	}
+}
+
+// test_sendfile_ssl_close_peer_after_receiving: over TLS, the peer
+// closing once it has the whole file does not fail the Sendfile.
+func TestSendfile_test_sendfile_ssl_close_peer_after_receiving(t *testing.T) {
+	f, data := sendfileData(t, 1<<20+1)
+	got := sendfileToServerOver(t, true, len(data), func(ctx context.Context, tr asyncio.Transport) {
+		n, err := asyncio.Sendfile(ctx, tr, f, 0, 0, true)
+		if err != nil || n != int64(len(data)) {
+			t.Errorf("Sendfile = %d, %v; want %d, nil", n, err, len(data))
+		}
+	})
+	if !bytes.Equal(got, data) {
+		t.Fatalf("server got %d bytes, want the file's %d", len(got), len(data))
+	}
+	if pos, _ := f.Seek(0, io.SeekCurrent); pos != int64(len(data)) {
+		t.Fatalf("file position %d, want %d", pos, len(data))
+	}
+}
+
+// test_sendfile_force_unsupported_native: with fallback false, a stream
+// transport sendfile(2) cannot serve (TLS here) refuses with
+// ErrSendfileNotAvailable, sends nothing and leaves the file's offset.
+func TestSendfile_test_sendfile_force_unsupported_native(t *testing.T) {
+	f, _ := sendfileData(t, 64<<10)
+	got := sendfileToServerOver(t, true, 0, func(ctx context.Context, tr asyncio.Transport) {
+		n, err := asyncio.Sendfile(ctx, tr, f, 0, 0, false)
+		if !errors.Is(err, asyncio.ErrSendfileNotAvailable) || n != 0 {
+			t.Errorf("Sendfile(fallback false) over TLS = %d, %v; want 0, ErrSendfileNotAvailable", n, err)
+		}
+	})
+	if len(got) != 0 {
+		t.Fatalf("server got %d bytes, want 0", len(got))
+	}
+	if pos, _ := f.Seek(0, io.SeekCurrent); pos != 0 {
+		t.Fatalf("file position %d, want 0", pos)
+	}
+}
+
+// test_sendfile_fallback_close_peer_in_the_middle_of_receiving: when the
+// reading side goes away after 1 KiB of a fallback Sendfile (a pipe
+// here, whose transport has no sendfile(2)), Sendfile fails with an
+// error that says the transport closed and why (EPIPE), having sent part
+// of the file, and leaves the offset after what it sent.
+func TestSendfile_test_sendfile_fallback_close_peer_in_the_middle_of_receiving(t *testing.T) {
+	f, data := sendfileData(t, 8<<20)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan int, 1)
+	go func() {
+		b := make([]byte, 1024)
+		n, _ := io.ReadFull(r, b)
+		r.Close()
+		read <- n
+	}()
+	_, err = runProcLoop(t, func(ctx context.Context) (int, error) {
+		l, _ := asyncio.GetRunningLoop(ctx)
+		p := newRecProto(t, l)
+		tr, _, err := asyncio.ConnectWritePipe(ctx, func() *recProto { return p }, w)
+		if err != nil {
+			return 0, err
+		}
+		n, err := asyncio.Sendfile(ctx, tr, f, 0, 0, true)
+		if !errors.Is(err, asyncio.ErrTransportClosing) || !errors.Is(err, syscall.EPIPE) {
+			t.Errorf("Sendfile to a reader gone after 1 KiB: %v, want ErrTransportClosing with EPIPE", err)
+		}
+		if n < 1024 || n >= int64(len(data)) {
+			t.Errorf("Sendfile sent %d, want 1024 <= n < %d", n, len(data))
+		}
+		if !tr.IsClosing() {
+			t.Error("transport not closing")
+		}
+		_, err = asyncio.Await(ctx, p.done)
+		return 0, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := <-read; n != 1024 {
+		t.Fatalf("reader got %d bytes, want 1024", n)
+	}
+	if pos, _ := f.Seek(0, io.SeekCurrent); pos < 1024 || pos >= int64(len(data)) {
+		t.Fatalf("file position %d, want 1024 <= pos < %d", pos, len(data))
+	}
+}
+
+// test_sendfile_not_supported: Sendfile on a datagram transport is
+// refused (ErrSendfileNotSupported), even with fallback, and leaves the file's
+// offset.
+func TestSendfile_test_sendfile_not_supported(t *testing.T) {
+	f, _ := sendfileData(t, 4096)
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		tr, _, err := asyncio.CreateDatagramEndpoint(ctx, func() *asyncio.ProtocolBase { return &asyncio.ProtocolBase{} },
+			&asyncio.DatagramOptions{LocalAddr: "127.0.0.1:0", RemoteAddr: "127.0.0.1:9"})
+		if err != nil {
+			return 0, err
+		}
+		defer tr.Close()
+		for _, fallback := range []bool{true, false} {
+			if n, err := asyncio.Sendfile(ctx, tr, f, 0, 0, fallback); !errors.Is(err, asyncio.ErrSendfileNotSupported) || n != 0 {
+				t.Errorf("Sendfile(fallback %v) on a datagram transport = %d, %v; want 0, ErrSendfileNotSupported", fallback, n, err)
+			}
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pos, _ := f.Seek(0, io.SeekCurrent); pos != 0 {
+		t.Fatalf("file position %d, want 0", pos)
 	}
 }

@@ -211,3 +211,103 @@ func TestSubprocess_test_subprocess_communicate_stdout(t *testing.T) {
 		t.Fatalf("%d outputs, want 10", len(res))
 	}
 }
+
+// test_subprocess_send_signal_race (gh-87744): SendSignal to a child
+// that may just have exited either reaches it or fails with
+// ErrProcessLookup; it never hits another process or confuses the exit
+// status: Wait reports the child's own exit (0) or the signal.
+func TestSubprocess_test_subprocess_send_signal_race(t *testing.T) {
+	defer noChildren(t)
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		for range 10 {
+			p, err := asyncio.CreateSubprocessExec(ctx, nil, "sleep", "0.1")
+			if err != nil {
+				return 0, err
+			}
+			if err := asyncio.Sleep(ctx, 100*time.Millisecond); err != nil {
+				return 0, err
+			}
+			if err := p.SendSignal(syscall.SIGUSR1); err != nil && !errors.Is(err, asyncio.ErrProcessLookup) {
+				t.Errorf("SendSignal: %v, want nil or ErrProcessLookup", err)
+			}
+			rc, err := p.Wait(ctx)
+			if err != nil {
+				return 0, err
+			}
+			if rc != 0 && rc != -int(syscall.SIGUSR1) {
+				t.Errorf("Wait = %d, want 0 or %d", rc, -int(syscall.SIGUSR1))
+			}
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// GenericWatcherTests.test_create_subprocess_with_pidfd: a loop that is
+// not the program's first (asyncio.run in a worker thread; here a second
+// loop opened on a worker goroutine by ToThread) starts a child and
+// talks to it: Communicate through cat returns the input and status 0.
+func TestSubprocess_test_create_subprocess_with_pidfd(t *testing.T) {
+	defer noChildren(t)
+	out, err := runProcLoop(t, func(ctx context.Context) (string, error) {
+		return asyncio.ToThread(ctx, func(context.Context) (string, error) {
+			var out string
+			err := asyncio.OpenLoop(context.Background(), func(ctx context.Context, l *asyncio.Loop) error {
+				var err error
+				out, err = asyncio.RunAsyncio(ctx, func(ctx context.Context) (string, error) {
+					p, err := asyncio.CreateSubprocessExec(ctx, &asyncio.SubprocessOptions{Stdin: asyncio.StdioPipe, Stdout: asyncio.StdioPipe}, "cat")
+					if err != nil {
+						return "", err
+					}
+					b, _, err := p.Communicate(ctx, []byte("some data"))
+					if rc, _ := p.Returncode(); rc != 0 {
+						t.Errorf("return code %d, want 0", rc)
+					}
+					return string(b), err
+				})
+				return err
+			})
+			return out, err
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != "some data" {
+		t.Fatalf("stdout %q, want \"some data\"", out)
+	}
+}
+
+// On kernels without pidfds a goroutine per child watches it: exits are
+// reported with their status, concurrent waits agree, and a child still
+// running when the loop closes is killed and reaped.
+func TestSubprocess_goroutine_watcher_without_pidfd(t *testing.T) {
+	asyncio.WithoutPidfd(t)
+	defer noChildren(t)
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		p, err := asyncio.CreateSubprocessShell(ctx, nil, "exit 3")
+		if err != nil {
+			return 0, err
+		}
+		res, err := asyncio.Await[[]int](ctx, asyncio.Gather[int](ctx,
+			asyncio.CreateTask(ctx, p.Wait), asyncio.CreateTask(ctx, p.Wait)))
+		if err != nil || res[0] != 3 || res[1] != 3 {
+			t.Errorf("Wait = %v, %v; want 3 twice", res, err)
+		}
+		k, err := asyncio.CreateSubprocessExec(ctx, nil, "sleep", "3600")
+		if err != nil {
+			return 0, err
+		}
+		k.Kill()
+		if rc, err := k.Wait(ctx); err != nil || rc != -int(syscall.SIGKILL) {
+			t.Errorf("killed child: Wait = %d, %v", rc, err)
+		}
+		_, err = asyncio.CreateSubprocessExec(ctx, nil, "sleep", "3600") // left to the teardown
+		return 0, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -289,3 +289,276 @@ func TestUnixEvents_test__write_ready_closing(t *testing.T) {
 		t.Fatalf("reader got %d bytes, want all %d", n, 1<<20)
 	}
 }
+
+// SelectorEventLoopSignalTests.test_add_signal_handler_install_error2
+// and _install_error3: a handler that cannot be installed (an uncatchable
+// signal) is refused and leaves the loop as it was: with no other
+// handler, a later one installs and runs; with one installed, that one
+// keeps running.
+func TestUnixEvents_test_add_signal_handler_install_error2(t *testing.T) {
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		l, _ := asyncio.GetRunningLoop(ctx)
+		if err := l.AddSignalHandler(syscall.SIGKILL, func(context.Context) {}); !errors.Is(err, asyncio.ErrUncatchableSignal) {
+			t.Errorf("AddSignalHandler(SIGKILL) with no handler: %v, want ErrUncatchableSignal", err)
+		}
+		got := asyncio.NewFuture[struct{}](l)
+		if err := l.AddSignalHandler(syscall.SIGHUP, func(context.Context) {
+			if !got.Done() {
+				got.SetResult(struct{}{})
+			}
+		}); err != nil {
+			return 0, err
+		}
+		if err := l.AddSignalHandler(syscall.SIGSTOP, func(context.Context) {}); !errors.Is(err, asyncio.ErrUncatchableSignal) {
+			t.Errorf("AddSignalHandler(SIGSTOP) beside SIGHUP's: %v, want ErrUncatchableSignal", err)
+		}
+		raise(syscall.SIGHUP)
+		if _, err := asyncio.WaitFor(ctx, got, 10*time.Second); err != nil {
+			t.Errorf("the SIGHUP handler after a refused install: %v", err)
+		}
+		if ok, err := l.RemoveSignalHandler(syscall.SIGHUP); !ok || err != nil {
+			t.Errorf("RemoveSignalHandler(SIGHUP) = %v, %v", ok, err)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// SelectorEventLoopUnixSocketTests.test_create_unix_server_nopath_nosock
+// and test_create_unix_connection_nopath_nosock: an empty path is refused
+// (ErrNoPath), not bound or connected to an address the kernel picks.
+func TestUnixEvents_test_create_unix_server_nopath_nosock(t *testing.T) {
+	fds0 := openFds(t)
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		srv, err := asyncio.CreateUnixServer(ctx, func() *asyncio.ProtocolBase { return &asyncio.ProtocolBase{} }, "", nil)
+		if !errors.Is(err, asyncio.ErrNoPath) {
+			t.Errorf("CreateUnixServer(\"\") = %v, want ErrNoPath", err)
+		}
+		if srv != nil {
+			srv.Close()
+		}
+		tr, _, err := asyncio.CreateUnixConnection(ctx, func() *asyncio.ProtocolBase { return &asyncio.ProtocolBase{} }, "", nil)
+		if !errors.Is(err, asyncio.ErrNoPath) {
+			t.Errorf("CreateUnixConnection(\"\") = %v, want ErrNoPath", err)
+		}
+		if tr != nil {
+			tr.Close()
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fds := openFds(t); fds != fds0 {
+		t.Fatalf("fds %d before, %d after", fds0, fds)
+	}
+}
+
+// SelectorEventLoopUnixSocketTests.test_create_unix_server_bind_error: a
+// bind that fails (the directory does not exist) returns its error and
+// leaves no socket open.
+func TestUnixEvents_test_create_unix_server_bind_error(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no", "such", "dir", "sock")
+	fds0 := openFds(t)
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		srv, err := asyncio.CreateUnixServer(ctx, func() *asyncio.ProtocolBase { return &asyncio.ProtocolBase{} }, path, nil)
+		if !errors.Is(err, syscall.ENOENT) {
+			t.Errorf("CreateUnixServer in a missing directory: %v, want ENOENT", err)
+		}
+		if srv != nil {
+			srv.Close()
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fds := openFds(t); fds != fds0 {
+		t.Fatalf("fds %d before, %d after", fds0, fds)
+	}
+}
+
+// SelectorEventLoopUnixSockSendfileTests.test_sock_sendfile_blocking_error:
+// sendfile(2) meeting a full socket (EAGAIN) waits until the peer reads,
+// then goes on: all of the file arrives.
+func TestUnixEvents_test_sock_sendfile_blocking_error(t *testing.T) {
+	f, data := sendfileData(t, 4<<20)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		defer ln.Close()
+		c, err := ln.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer c.Close()
+		time.Sleep(100 * time.Millisecond) // the sender fills the socket meanwhile
+		b, _ := io.ReadAll(c)
+		got <- b
+	}()
+	sock := newSock(t, syscall.AF_INET, syscall.SOCK_STREAM)
+	syscall.SetsockoptInt(rawFd(sock), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 4096)
+	_, err = runMain(t, func(ctx context.Context) (int, error) {
+		if err := asyncio.SockConnect(ctx, sock, ln.Addr()); err != nil {
+			return 0, err
+		}
+		n, err := asyncio.SockSendfile(ctx, sock, f, 0, 0)
+		if err != nil || n != int64(len(data)) {
+			t.Errorf("SockSendfile = %d, %v; want %d, nil", n, err, len(data))
+		}
+		syscall.Shutdown(rawFd(sock), syscall.SHUT_WR)
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; !bytes.Equal(b, data) {
+		t.Fatalf("peer got %d bytes, want the file's %d", len(b), len(data))
+	}
+}
+
+// SelectorEventLoopUnixSockSendfileTests.test_sock_sendfile_os_error_next_call
+// and test_sock_sendfile_exception: sendfile(2) failing after part of the
+// file went (the peer resets the connection) returns that error, and
+// leaves the file's offset after what was sent (offset 1000 plus the
+// count returned).
+func TestUnixEvents_test_sock_sendfile_os_error_next_call(t *testing.T) {
+	f, data := sendfileData(t, 8<<20)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer ln.Close()
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		io.ReadFull(c, make([]byte, 64<<10))
+		c.(*net.TCPConn).SetLinger(0) // close with a reset
+		c.Close()
+	}()
+	sock := newSock(t, syscall.AF_INET, syscall.SOCK_STREAM)
+	_, err = runMain(t, func(ctx context.Context) (int, error) {
+		if err := asyncio.SockConnect(ctx, sock, ln.Addr()); err != nil {
+			return 0, err
+		}
+		n, err := asyncio.SockSendfile(ctx, sock, f, 1000, 0)
+		if !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE) {
+			t.Errorf("SockSendfile to a peer that resets: %v, want ECONNRESET or EPIPE", err)
+		}
+		if n < 64<<10 || n >= int64(len(data)-1000) {
+			t.Errorf("SockSendfile sent %d, want part of the file", n)
+		}
+		if pos, _ := f.Seek(0, io.SeekCurrent); pos != 1000+n {
+			t.Errorf("file position %d, want 1000+%d", pos, n)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ChildWatcherTestsMixin.test_sigchld and test_sigchld_two_children:
+// children exiting at different times are each reported once, with their
+// own status.
+func TestUnixEvents_test_sigchld_two_children(t *testing.T) {
+	defer noChildren(t)
+	rcs, err := runProcLoop(t, func(ctx context.Context) ([2]int, error) {
+		a, err := asyncio.CreateSubprocessShell(ctx, nil, "exit 3")
+		if err != nil {
+			return [2]int{}, err
+		}
+		b, err := asyncio.CreateSubprocessShell(ctx, nil, "sleep 0.2; exit 4")
+		if err != nil {
+			return [2]int{}, err
+		}
+		ra, err := a.Wait(ctx)
+		if err != nil {
+			return [2]int{}, err
+		}
+		if _, exited := b.Returncode(); exited {
+			t.Error("the second child reported exited with the first")
+		}
+		rb, err := b.Wait(ctx)
+		return [2]int{ra, rb}, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rcs != [2]int{3, 4} {
+		t.Fatalf("return codes %v, want [3 4]", rcs)
+	}
+}
+
+// ChildWatcherTestsMixin.test_sigchld_race_condition: a child that has
+// exited before anyone waits for it (the loop was busy) is still
+// reported, with its status.
+func TestUnixEvents_test_sigchld_race_condition(t *testing.T) {
+	defer noChildren(t)
+	rc, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		p, err := asyncio.CreateSubprocessShell(ctx, nil, "exit 7")
+		if err != nil {
+			return 0, err
+		}
+		time.Sleep(300 * time.Millisecond) // the loop is busy while the child exits
+		return p.Wait(ctx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc != 7 {
+		t.Fatalf("return code %d, want 7", rc)
+	}
+}
+
+// ChildWatcherTestsMixin.test_sigchld_child_reaped_elsewhere: when other
+// code reaps the loop's child behind its back (wait4 on its pid), Wait
+// still returns (with -1, where asyncio says 255), and nothing hangs.
+func TestUnixEvents_test_sigchld_child_reaped_elsewhere(t *testing.T) {
+	defer noChildren(t)
+	_, err := runProcLoop(t, func(ctx context.Context) (int, error) {
+		p, err := asyncio.CreateSubprocessShell(ctx, nil, "sleep 0.2; exit 5")
+		if err != nil {
+			return 0, err
+		}
+		pid := p.Pid()
+		reaped, err := asyncio.ToThread(ctx, func(context.Context) (int, error) {
+			var ws syscall.WaitStatus
+			wpid, err := syscall.Wait4(pid, &ws, 0, nil)
+			if err != nil {
+				return -1, nil // the loop reaped it first
+			}
+			if wpid != pid {
+				t.Errorf("wait4 returned pid %d, want %d", wpid, pid)
+			}
+			return ws.ExitStatus(), nil
+		})
+		if err != nil {
+			return 0, err
+		}
+		rc, err := asyncio.WaitFor(ctx, asyncio.CreateTask(ctx, p.Wait), 10*time.Second)
+		if err != nil {
+			t.Errorf("Wait after the child was reaped elsewhere: %v", err)
+		}
+		switch {
+		case reaped == 5 && rc != -1:
+			t.Errorf("reaped elsewhere with status 5; Wait = %d, want -1", rc)
+		case reaped == -1 && rc != 5:
+			t.Errorf("the loop reaped it; Wait = %d, want 5", rc)
+		case reaped != 5 && reaped != -1:
+			t.Errorf("wait4 saw status %d, want 5", reaped)
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -19,6 +19,10 @@ var (
 	// platform (Unix sockets on Windows, the loop's I/O where it has no
 	// poller).
 	ErrNotSupported = errors.New("asyncio: not supported on this platform")
+	// ErrNoPath is returned by CreateUnixServer, CreateUnixConnection and
+	// the Unix stream functions for an empty path (asyncio's ValueError
+	// "path was not specified").
+	ErrNoPath = errors.New("asyncio: no Unix socket path specified")
 )
 
 const (
@@ -255,6 +259,9 @@ func (l *Loop) removeFdCallback(fd int, dir uint32, method string) (bool, error)
 // replaced it since.
 func (l *Loop) removeFdCallbackOf(fd int, dir uint32, only *fdCallback, method string) (bool, error) {
 	l.confined("Loop." + method)
+	if fd < 0 {
+		return false, fmt.Errorf("%w: %d", ErrInvalidFd, fd)
+	}
 	s := l.io
 	if s == nil || s.closed {
 		return false, nil
@@ -307,7 +314,8 @@ func (l *Loop) AddReader(fd int, cb func(ctx context.Context), opts ...CallOptio
 
 // RemoveReader stops watching fd for reading and reports whether it was
 // watched (asyncio's remove_reader). A callback already scheduled does
-// not run. It returns ErrFdInUse for an fd a transport owns. Loop-confined.
+// not run. It returns ErrFdInUse for an fd a transport owns, ErrInvalidFd
+// for a negative one. Loop-confined.
 func (l *Loop) RemoveReader(fd int) (bool, error) {
 	return l.removeFdCallback(fd, readyRead, "RemoveReader")
 }
@@ -321,7 +329,8 @@ func (l *Loop) AddWriter(fd int, cb func(ctx context.Context), opts ...CallOptio
 }
 
 // RemoveWriter stops watching fd for writing and reports whether it was
-// watched (asyncio's remove_writer). Loop-confined.
+// watched (asyncio's remove_writer); errors as RemoveReader's.
+// Loop-confined.
 func (l *Loop) RemoveWriter(fd int) (bool, error) {
 	return l.removeFdCallback(fd, readyWrite, "RemoveWriter")
 }

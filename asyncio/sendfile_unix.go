@@ -22,17 +22,22 @@ const sendfileChunk = 256 << 10
 // sendfile(2) such as NetBSD and OpenBSD, or one that refuses this
 // socket), if fallback is true, the file is read in chunks and written
 // through t with its flow control; with fallback false it returns
-// ErrSendfileNotAvailable. The file's offset is left after the bytes
+// ErrSendfileNotAvailable. A datagram transport is refused with
+// ErrSendfileNotSupported. The file's offset is left after the bytes
 // sent, as in asyncio.
 //
 // A coroutine: call it from a task, and do not write to t until it
 // returns. Cancelled, it returns the CancelledError and the number of
 // bytes already handed to the kernel or to t. Errors: ErrSendfileRange,
-// the connection's error (EPIPE, ECONNRESET…) if it is lost to one,
-// ErrTransportClosing if t closes meanwhile, the read's and sendfile's.
+// ErrTransportClosing if t closes meanwhile (wrapping the error t's
+// connection was lost with, if any: EPIPE when the peer went away), the
+// read's and sendfile's.
 func Sendfile(ctx context.Context, t Transport, file *os.File, offset, count int64, fallback bool) (int64, error) {
 	if offset < 0 || count < 0 {
 		return 0, fmt.Errorf("%w (offset %d, count %d)", ErrSendfileRange, offset, count)
+	}
+	if _, ok := t.(DatagramTransport); ok {
+		return 0, ErrSendfileNotSupported
 	}
 	if t.IsClosing() {
 		return 0, ErrTransportClosing
@@ -149,6 +154,16 @@ func (p *sendfileProto) ConnectionLost(err error) {
 	p.orig.ConnectionLost(err)
 	p.signal()
 }
+
+// lossError is what a fallback sendfile returns once the connection is
+// lost: ErrTransportClosing, wrapping why.
+func (p *sendfileProto) lossError() error {
+	if p.lostErr == nil {
+		return ErrTransportClosing
+	}
+	return fmt.Errorf("%w: %w", ErrTransportClosing, p.lostErr)
+}
+
 func (p *sendfileProto) PauseWriting()  { p.paused = true }
 func (p *sendfileProto) ResumeWriting() { p.paused = false; p.signal() }
 func (p *sendfileProto) signal() {
@@ -203,15 +218,15 @@ func sendfileFallback(ctx context.Context, t Transport, file *os.File, offset, c
 				}
 			}
 			if sp.lost {
-				if sp.lostErr != nil {
-					return sent, sp.lostErr // as asyncio's ConnectionError
-				}
-				return sent, ErrTransportClosing
+				return sent, sp.lossError()
 			}
 		}
 		n, rerr := file.ReadAt(buf[:min(int64(len(buf)), count-sent)], offset+sent)
 		if n > 0 {
 			if err := t.Write(buf[:n]); err != nil {
+				if sp != nil && sp.lost {
+					err = sp.lossError()
+				}
 				return sent, err
 			}
 			sent += int64(n)

@@ -269,7 +269,7 @@ func SockAccept(ctx context.Context, ln syscall.Conn) (net.Conn, net.Addr, error
 // loop.sock_sendfile; count 0 means up to the end of the file) with
 // sendfile(2), waiting on the loop while the socket is full, and returns
 // the number of bytes sent. The file's offset is left after the bytes
-// sent, as in asyncio. A file sendfile(2) cannot send from (a pipe, a
+// sent, as in asyncio, also when it fails part way. A file sendfile(2) cannot send from (a pipe, a
 // character device) is read and sent instead, from where it stands, up to
 // count bytes or its end: as asyncio falls back; offset must then be 0.
 // Where the system cannot sendfile(2) to sock (NetBSD, OpenBSD), a regular
@@ -324,6 +324,7 @@ func SockSendfile(ctx context.Context, sock syscall.Conn, file *os.File, offset 
 			if sent == 0 && (serr == syscall.EINVAL || serr == syscall.ENOSYS) {
 				return sockSendfileFallback(ctx, sock, file, offset, count)
 			}
+			file.Seek(offset+sent, io.SeekStart)
 			return sent, os.NewSyscallError("sendfile", serr)
 		}
 		if err := waitFd(ctx, fd, readyWrite); err != nil {
@@ -342,6 +343,7 @@ func sockSendfileFallback(ctx context.Context, sock syscall.Conn, file *os.File,
 		n, err := file.ReadAt(buf[:min(int64(len(buf)), count-sent)], offset+sent)
 		if n > 0 {
 			if err := SockSendall(ctx, sock, buf[:n]); err != nil {
+				file.Seek(offset+sent, io.SeekStart)
 				return sent, err
 			}
 			sent += int64(n)
@@ -350,6 +352,7 @@ func sockSendfileFallback(ctx context.Context, sock syscall.Conn, file *os.File,
 			break
 		}
 		if err != nil {
+			file.Seek(offset+sent, io.SeekStart)
 			return sent, err
 		}
 	}
@@ -374,6 +377,7 @@ func sockSendStream(ctx context.Context, sock syscall.Conn, file *os.File, offse
 		n, err := file.Read(buf[:want])
 		if n > 0 {
 			if err := SockSendall(ctx, sock, buf[:n]); err != nil {
+				file.Seek(offset+sent, io.SeekStart)
 				return sent, err
 			}
 			sent += int64(n)
@@ -382,6 +386,7 @@ func sockSendStream(ctx context.Context, sock syscall.Conn, file *os.File, offse
 			break
 		}
 		if err != nil {
+			file.Seek(offset+sent, io.SeekStart)
 			return sent, err
 		}
 	}

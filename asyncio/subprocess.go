@@ -218,6 +218,18 @@ type collector struct {
 	done *Future[struct{}]
 }
 
+// add appends data, doubling the buffer when it is full: append's growth
+// of large slices (a quarter at a time) would copy what Communicate has
+// already collected about four times over.
+func (c *collector) add(data []byte) {
+	if n := len(c.buf) + len(data); n > cap(c.buf) {
+		nb := make([]byte, len(c.buf), max(n, 2*cap(c.buf), 64<<10))
+		copy(nb, c.buf)
+		c.buf = nb
+	}
+	c.buf = append(c.buf, data...)
+}
+
 // collect reads the stream of fd to its end for Communicate: what r has
 // buffered, then every byte as it arrives, without pausing the pipe.
 // Cancelled, it puts what it took back into r, in order.
@@ -282,8 +294,7 @@ func (p *subprocessStreamProtocol) ConnectionMade(t SubprocessTransport) {
 
 func (p *subprocessStreamProtocol) PipeDataReceived(fd int, data []byte) {
 	if fd >= 0 && fd < 3 && p.collectors[fd] != nil {
-		c := p.collectors[fd]
-		c.buf = append(c.buf, data...)
+		p.collectors[fd].add(data)
 		return
 	}
 	switch fd {

@@ -960,3 +960,16 @@ func TestSelectorEvents_test_set_protocol_and_abort_clients(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// waitData waits until p has received n bytes.
+func waitData(ctx context.Context, p *recProto, n int) error {
+	for p.data.Len() < n {
+		p.gotData.Clear()
+		if _, err := asyncio.WaitFor(ctx, asyncio.CreateTask(ctx, func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, p.gotData.Wait(ctx)
+		}), 30*time.Second); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -64,8 +64,11 @@ func pipeFd(f *os.File) (int, error) {
 // protocol's ConnectionMade has run (asyncio's loop.connect_read_pipe).
 // The protocol's DataReceived gets the bytes as they arrive; at end of
 // stream EOFReceived is called (its result is ignored: a read pipe has
-// nothing left to keep open) and then ConnectionLost(nil). PauseReading
-// and ResumeReading give flow control.
+// nothing left to keep open) and then ConnectionLost(nil). On a
+// pseudo-terminal's master the end of the stream (the slave side closed)
+// is a read error instead: ConnectionLost gets an error matching
+// syscall.EIO, and nothing goes to the exception handler, as in asyncio.
+// PauseReading and ResumeReading give flow control.
 //
 // The loop takes f over: it duplicates its descriptor, makes it
 // non-blocking (which the other holders of the same open file see too, as
