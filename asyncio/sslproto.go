@@ -168,9 +168,9 @@ type sslProtocol struct {
 	appMade     bool
 	closing     bool
 	readPaused  bool
-	pending     [][]byte // plaintext waiting while reading is paused
-	pendingEOF  bool
-	wsize       int // plaintext queued, not yet encrypted
+	pending     [][]byte // plaintext held while reading is paused, oldest first
+	pendingEnd  error    // how reading ended (io.EOF or an error), held behind pending
+	wsize       int      // plaintext queued, not yet encrypted
 	high, low   int
 	appPaused   bool
 	rawPaused   bool
@@ -397,11 +397,38 @@ func (p *sslProtocol) plainReceived(data []byte) {
 	if (p.state != 1 && p.state != 2) || p.extraRawErr != nil {
 		return
 	}
-	if p.readPaused {
+	// Plaintext still held from a pause goes first: a chunk the reader
+	// posted before ResumeReading can run before the held chunks are
+	// delivered.
+	if p.readPaused || len(p.pending) > 0 {
 		p.pending = append(p.pending, data)
 		return
 	}
 	p.deliver(data)
+}
+
+// deliverPending delivers the plaintext held while reading was paused, in
+// order, until the protocol pauses reading again; then, if nothing is
+// held any more, how reading ended.
+func (p *sslProtocol) deliverPending() {
+	for len(p.pending) > 0 && !p.readPaused {
+		if (p.state != 1 && p.state != 2) || p.extraRawErr != nil {
+			p.pending = nil
+			return
+		}
+		d := p.pending[0]
+		p.pending[0] = nil
+		p.pending = p.pending[1:]
+		p.deliver(d)
+	}
+	if len(p.pending) > 0 || p.readPaused {
+		return
+	}
+	p.pending = nil
+	if err := p.pendingEnd; err != nil {
+		p.pendingEnd = nil
+		p.readEnded(err)
+	}
 }
 
 func (p *sslProtocol) deliver(data []byte) {
@@ -427,8 +454,8 @@ func (p *sslProtocol) readEnded(err error) {
 	if p.state != 1 && p.state != 2 {
 		return
 	}
-	if p.readPaused {
-		p.pendingEOF = true
+	if p.readPaused || len(p.pending) > 0 {
+		p.pendingEnd = err
 		return
 	}
 	if errors.Is(err, io.EOF) {
@@ -597,16 +624,9 @@ func (p *sslProtocol) ResumeReading() {
 		return
 	}
 	p.readPaused = false
-	pending, eof := p.pending, p.pendingEOF
-	p.pending, p.pendingEOF = nil, false
-	p.loop.CallSoon(func(context.Context) {
-		for _, d := range pending {
-			p.plainReceived(d)
-		}
-		if eof {
-			p.readEnded(io.EOF)
-		}
-	})
+	if len(p.pending) > 0 || p.pendingEnd != nil {
+		p.loop.CallSoon(func(context.Context) { p.deliverPending() })
+	}
 	p.raw.ResumeReading()
 }
 
@@ -662,11 +682,14 @@ func (p *sslProtocol) GetWriteBufferSize() int {
 // StartTLS upgrades the live transport t, whose protocol is p, to TLS
 // and returns the TLS transport (asyncio's loop.start_tls): from then on
 // p receives plaintext through the new transport, and t must not be used
-// directly. serverSide says which end of the handshake this is. It returns
-// once the handshake is done; a handshake failure (a bad certificate,
-// ErrTLSHandshakeTimeout) closes the connection and is returned. A
-// coroutine: call it from a task. A nil cfg is a programmer's error: it
-// panics.
+// directly. t may itself be a TLS transport (TLS inside TLS). serverSide
+// says which end of the handshake this is. It returns once the handshake
+// is done. As in asyncio, p may be given the first plaintext as soon as
+// the handshake is done, before StartTLS has returned the TLS transport to
+// its caller: p must be ready for data from then on. A handshake failure
+// (a bad certificate, ErrTLSHandshakeTimeout) closes the connection and is
+// returned. A coroutine: call it from a task. A nil cfg is a programmer's
+// error: it panics.
 func StartTLS(ctx context.Context, t Transport, p BaseProtocol, cfg *tls.Config, serverSide bool, opts *TLSOptions) (Transport, error) {
 	if cfg == nil {
 		panic("asyncio: StartTLS needs a *tls.Config, got nil")
