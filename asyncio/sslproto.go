@@ -132,9 +132,9 @@ type TLSOptions struct {
 	ServerHostname string
 	// HandshakeTimeout bounds the handshake (default 60 s).
 	HandshakeTimeout time.Duration
-	// ShutdownTimeout bounds the closing handshake on Close: sending
-	// close_notify, then waiting for the peer's close_notify or end of
-	// stream before the connection is closed (default 30 s).
+	// ShutdownTimeout bounds each half of the closing handshake on Close:
+	// sending close_notify, then waiting for the peer's close_notify or
+	// end of stream before the connection is closed (default 30 s).
 	ShutdownTimeout time.Duration
 }
 
