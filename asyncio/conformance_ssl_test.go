@@ -1013,38 +1013,57 @@ func TestSSL_test_shutdown_timeout_handler_not_set(t *testing.T) {
 }
 
 // sslOverSSLProto upgrades its (TLS) connection to TLS again on
-// ConnectionMade, then echoes.
+// ConnectionMade, then echoes. As in asyncio, the first plaintext can
+// reach DataReceived as soon as the inner handshake is done, before
+// StartTLS has returned the inner transport to the task; it is kept
+// until then (CPython's test keeps it in its StreamReader).
 type sslOverSSLProto struct {
 	asyncio.ProtocolBase
-	ctx   context.Context
-	cfg   *tls.Config
-	inner asyncio.Transport
-	err   chan error
+	ctx     context.Context
+	cfg     *tls.Config
+	started bool
+	inner   asyncio.Transport
+	early   [][]byte
+	err     chan error
 }
 
 func (p *sslOverSSLProto) ConnectionMade(tr asyncio.Transport) {
-	if p.inner != nil {
+	if p.started {
 		return
 	}
+	p.started = true
 	// As CPython's test does: nothing is read until StartTLS has taken
 	// over the transport, or the inner ClientHello would reach this
 	// protocol's DataReceived instead of the new TLS layer.
 	tr.PauseReading()
 	asyncio.CreateTask(p.ctx, func(ctx context.Context) (int, error) {
 		in, err := asyncio.StartTLS(ctx, tr, p, p.cfg, true, nil)
-		p.inner = in
+		if err == nil {
+			p.inner = in
+			for _, b := range p.early {
+				in.Write(b)
+			}
+			p.early = nil
+		}
 		p.err <- err
 		return 0, nil
 	})
 }
-func (p *sslOverSSLProto) DataReceived(b []byte) { p.inner.Write(b) }
+
+func (p *sslOverSSLProto) DataReceived(b []byte) {
+	if p.inner == nil {
+		p.early = append(p.early, append([]byte(nil), b...))
+		return
+	}
+	p.inner.Write(b)
+}
 
 // test_ssl.py: test_create_server_ssl_over_ssl: a TLS server whose
 // protocol upgrades each connection to TLS a second time (StartTLS over
 // the TLS transport); a client speaking TLS inside TLS is echoed.
 func TestSSL_test_create_server_ssl_over_ssl(t *testing.T) {
 	serverCfg, clientCfg := testCerts()
-	streamsMain(t, func(ctx context.Context) error {
+	msgs := streamsMain(t, func(ctx context.Context) error {
 		errs := make(chan error, 4)
 		srv, err := asyncio.CreateServer(ctx, func() *sslOverSSLProto {
 			return &sslOverSSLProto{ctx: ctx, cfg: serverCfg, err: errs}
@@ -1087,4 +1106,7 @@ func TestSSL_test_create_server_ssl_over_ssl(t *testing.T) {
 		}
 		return nil
 	})
+	for _, m := range msgs {
+		t.Errorf("exception handler: %s: %v", m.Message, m.Err)
+	}
 }

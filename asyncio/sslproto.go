@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -131,8 +132,9 @@ type TLSOptions struct {
 	ServerHostname string
 	// HandshakeTimeout bounds the handshake (default 60 s).
 	HandshakeTimeout time.Duration
-	// ShutdownTimeout bounds the sending of close_notify on Close
-	// (default 30 s).
+	// ShutdownTimeout bounds each half of the closing handshake on Close:
+	// sending close_notify, then waiting for the peer's close_notify or
+	// end of stream before the connection is closed (default 30 s).
 	ShutdownTimeout time.Duration
 }
 
@@ -163,14 +165,16 @@ type sslProtocol struct {
 	wstop    bool // stop now
 	goneLeft int  // goroutines still running (loop-confined)
 
+	sendingNotify atomic.Bool // the writer is sending close_notify, all else is sent
+
 	// loop-confined
 	state       int // 0 handshaking, 1 open, 2 closing, 3 closed
 	appMade     bool
 	closing     bool
 	readPaused  bool
-	pending     [][]byte // plaintext waiting while reading is paused
-	pendingEOF  bool
-	wsize       int // plaintext queued, not yet encrypted
+	pending     [][]byte // plaintext held while reading is paused, oldest first
+	pendingEnd  error    // how reading ended (io.EOF or an error), held behind pending
+	wsize       int      // plaintext queued, not yet encrypted
 	high, low   int
 	appPaused   bool
 	rawPaused   bool
@@ -178,6 +182,9 @@ type sslProtocol struct {
 	tlsState    tls.ConnectionState
 	extraRawErr error
 	owned       bool
+	readDone    bool         // the reader has ended (peer's close_notify, EOF or an error)
+	awaitPeer   *TimerHandle // close_notify sent: waiting for the peer's end
+	allSent     bool         // close_notify and all before it were handed to the kernel
 }
 
 var _ Transport = (*sslProtocol)(nil)
@@ -233,9 +240,13 @@ func (p *sslProtocol) ConnectionMade(raw Transport) {
 	laddr, _ := raw.GetExtraInfo("sockname").(net.Addr)
 	raddr, _ := raw.GetExtraInfo("peername").(net.Addr)
 	p.mc = newMemConn(func(b []byte) error {
+		notify := p.sendingNotify.Load()
 		return p.post(func() {
 			if !p.raw.IsClosing() {
 				p.raw.Write(b)
+				if notify && p.raw.GetWriteBufferSize() == 0 {
+					p.allSent = true
+				}
 			}
 		})
 	}, laddr, raddr)
@@ -320,6 +331,7 @@ func (p *sslProtocol) writer() {
 		if len(p.wq) == 0 && p.wclose {
 			p.wmu.Unlock()
 			done := make(chan struct{})
+			p.sendingNotify.Store(true)
 			go func() {
 				p.conn.CloseWrite() // close_notify (waits for the handshake)
 				close(done)
@@ -394,14 +406,41 @@ func (p *sslProtocol) handshakeDone(st tls.ConnectionState, err error) {
 }
 
 func (p *sslProtocol) plainReceived(data []byte) {
-	if (p.state != 1 && p.state != 2) || p.extraRawErr != nil {
-		return
+	if (p.state != 1 && p.state != 2) || p.extraRawErr != nil || p.closing {
+		return // after Close, what the peer sends is discarded, as in asyncio
 	}
-	if p.readPaused {
+	// Plaintext still held from a pause goes first: a chunk the reader
+	// posted before ResumeReading can run before the held chunks are
+	// delivered.
+	if p.readPaused || len(p.pending) > 0 {
 		p.pending = append(p.pending, data)
 		return
 	}
 	p.deliver(data)
+}
+
+// deliverPending delivers the plaintext held while reading was paused, in
+// order, until the protocol pauses reading again; then, if nothing is
+// held any more, how reading ended.
+func (p *sslProtocol) deliverPending() {
+	for len(p.pending) > 0 && !p.readPaused {
+		if (p.state != 1 && p.state != 2) || p.extraRawErr != nil {
+			p.pending = nil
+			return
+		}
+		d := p.pending[0]
+		p.pending[0] = nil
+		p.pending = p.pending[1:]
+		p.deliver(d)
+	}
+	if len(p.pending) > 0 || p.readPaused {
+		return
+	}
+	p.pending = nil
+	if err := p.pendingEnd; err != nil {
+		p.pendingEnd = nil
+		p.readEnded(err)
+	}
 }
 
 func (p *sslProtocol) deliver(data []byte) {
@@ -424,11 +463,18 @@ func (p *sslProtocol) deliver(data []byte) {
 }
 
 func (p *sslProtocol) readEnded(err error) {
+	p.readDone = true
+	if p.awaitPeer != nil {
+		p.awaitPeer.Cancel()
+		p.awaitPeer = nil
+		p.raw.Close()
+		return
+	}
 	if p.state != 1 && p.state != 2 {
 		return
 	}
-	if p.readPaused {
-		p.pendingEOF = true
+	if p.readPaused || len(p.pending) > 0 {
+		p.pendingEnd = err
 		return
 	}
 	if errors.Is(err, io.EOF) {
@@ -465,10 +511,25 @@ func (p *sslProtocol) plainSent(n int, err error) {
 	}
 }
 
+// shutdownDone: our close_notify is sent. As asyncio does, the socket is
+// closed once the peer has ended its side too (its close_notify or its end
+// of stream), or after the shutdown timeout: closing at once would make
+// the peer's own close_notify fail to send.
 func (p *sslProtocol) shutdownDone() {
-	if !p.raw.IsClosing() {
-		p.raw.Close()
+	if p.raw.IsClosing() {
+		return
 	}
+	if p.readDone || p.state == 3 {
+		p.raw.Close()
+		return
+	}
+	p.raw.ResumeReading() // the peer's close_notify must get through
+	p.awaitPeer = p.loop.CallLater(p.opts.ShutdownTimeout, func(context.Context) {
+		p.awaitPeer = nil
+		if !p.raw.IsClosing() {
+			p.raw.Close()
+		}
+	})
 }
 
 // DataReceived: ciphertext from the socket.
@@ -484,6 +545,16 @@ func (p *sslProtocol) EOFReceived() bool {
 func (p *sslProtocol) ConnectionLost(err error) {
 	if err == nil {
 		err = p.extraRawErr
+	}
+	if p.allSent && p.extraRawErr == nil {
+		// Everything, close_notify included, had been handed to the
+		// kernel: a peer that resets the connection instead of answering
+		// with its close_notify loses this end nothing.
+		err = nil
+	}
+	if p.awaitPeer != nil {
+		p.awaitPeer.Cancel()
+		p.awaitPeer = nil
 	}
 	p.stopGoroutines()
 	wasHandshaking := p.state == 0
@@ -602,16 +673,9 @@ func (p *sslProtocol) ResumeReading() {
 		return
 	}
 	p.readPaused = false
-	pending, eof := p.pending, p.pendingEOF
-	p.pending, p.pendingEOF = nil, false
-	p.loop.CallSoon(func(context.Context) {
-		for _, d := range pending {
-			p.plainReceived(d)
-		}
-		if eof {
-			p.readEnded(io.EOF)
-		}
-	})
+	if len(p.pending) > 0 || p.pendingEnd != nil {
+		p.loop.CallSoon(func(context.Context) { p.deliverPending() })
+	}
 	p.raw.ResumeReading()
 }
 
@@ -670,11 +734,14 @@ func (p *sslProtocol) GetWriteBufferSize() int {
 // StartTLS upgrades the live transport t, whose protocol is p, to TLS
 // and returns the TLS transport (asyncio's loop.start_tls): from then on
 // p receives plaintext through the new transport, and t must not be used
-// directly. serverSide says which end of the handshake this is. It returns
-// once the handshake is done; a handshake failure (a bad certificate,
-// ErrTLSHandshakeTimeout) closes the connection and is returned. A
-// coroutine: call it from a task. A nil cfg is a programmer's error: it
-// panics.
+// directly. t may itself be a TLS transport (TLS inside TLS). serverSide
+// says which end of the handshake this is. It returns once the handshake
+// is done. As in asyncio, p may be given the first plaintext as soon as
+// the handshake is done, before StartTLS has returned the TLS transport to
+// its caller: p must be ready for data from then on. A handshake failure
+// (a bad certificate, ErrTLSHandshakeTimeout) closes the connection and is
+// returned. A coroutine: call it from a task. A nil cfg is a programmer's
+// error: it panics.
 func StartTLS(ctx context.Context, t Transport, p BaseProtocol, cfg *tls.Config, serverSide bool, opts *TLSOptions) (Transport, error) {
 	if cfg == nil {
 		panic("asyncio: StartTLS needs a *tls.Config, got nil")
