@@ -145,7 +145,13 @@ type fdEntry struct {
 	onWrite        func()
 	owned          bool // the fd belongs to a transport or server
 	reader, writer *fdCallback
+	file           fileID // AddReader/AddWriter: the file the fd named when watched
 }
+
+// A fileID identifies the open file an fd names (its device and inode),
+// so that a watch can tell when its fd was closed without RemoveReader or
+// RemoveWriter and the number reused for another file.
+type fileID struct{ dev, ino uint64 }
 
 // post queues the entry on the loop with the event bits (poller goroutine).
 func (e *fdEntry) post(bits uint32) {
@@ -226,12 +232,29 @@ func (l *Loop) addFdCallback(fd int, dir uint32, cb func(ctx context.Context), o
 	if err != nil {
 		return nil, err
 	}
-	if e := s.fds[fd]; e != nil && e.owned {
-		return nil, fmt.Errorf("%w: fd %d", ErrFdInUse, fd)
+	if e := s.fds[fd]; e != nil {
+		if e.owned {
+			return nil, fmt.Errorf("%w: fd %d", ErrFdInUse, fd)
+		}
+		if e.file != fdFileID(fd) {
+			// The fd was closed while watched and its number now names
+			// another file (or none): the kernel dropped the old watch
+			// with the old file, so start afresh rather than keep
+			// callbacks that would never run (asyncio keeps them).
+			for _, old := range []*fdCallback{e.reader, e.writer} {
+				if old != nil {
+					old.removed = true
+				}
+			}
+			s.drop(e)
+		}
 	}
 	e, err := s.entry(fd)
 	if err != nil {
 		return nil, err
+	}
+	if e.reader == nil && e.writer == nil {
+		e.file = fdFileID(fd)
 	}
 	c := &fdCallback{e: e, dir: dir, cb: cb, opts: opts}
 	c.callFn = c.call

@@ -137,6 +137,62 @@ func TestAddReader_test_remove_reader_cancels(t *testing.T) {
 	}
 }
 
+// An fd closed while watched, without RemoveReader, and its number then
+// reused for another file: AddReader on the new file watches it (the old
+// watch went with the old file), and the old callback never runs again.
+func TestAddReader_fd_number_reused_after_close(t *testing.T) {
+	_, err := runMain(t, func(ctx context.Context) (int, error) {
+		loop, _ := asyncio.GetRunningLoop(ctx)
+		r1, w1, err := os.Pipe()
+		if err != nil {
+			return 0, err
+		}
+		fd := rawFd(r1)
+		oldRan := false
+		if err := loop.AddReader(fd, func(context.Context) { oldRan = true }); err != nil {
+			return 0, err
+		}
+		r1.Close() // no RemoveReader
+		w1.Close()
+		// The lowest free number is fd again (unless something else
+		// took it meanwhile: then there is nothing to test).
+		r2, w2, err := os.Pipe()
+		if err != nil {
+			return 0, err
+		}
+		defer r2.Close()
+		defer w2.Close()
+		if rawFd(r2) != fd {
+			return 0, fmt.Errorf("%w: fd %d, then %d", errNotReused, fd, rawFd(r2))
+		}
+		ran := asyncio.NewFuture[struct{}](loop)
+		if err := loop.AddReader(fd, func(context.Context) {
+			if !ran.Done() {
+				ran.SetResult(struct{}{})
+			}
+		}); err != nil {
+			return 0, err
+		}
+		w2.Write([]byte("x"))
+		if _, err := asyncio.WaitFor(ctx, ran, 30*time.Second); err != nil {
+			return 0, fmt.Errorf("the reader of the reused fd did not run: %w", err)
+		}
+		loop.RemoveReader(fd)
+		if oldRan {
+			t.Error("the callback of the closed file ran")
+		}
+		return 0, nil
+	})
+	if errors.Is(err, errNotReused) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var errNotReused = errors.New("the fd number was not reused")
+
 func TestAddReader_invalid_fd(t *testing.T) {
 	_, err := runMain(t, func(ctx context.Context) (int, error) {
 		loop, _ := asyncio.GetRunningLoop(ctx)
