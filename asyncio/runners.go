@@ -2,6 +2,7 @@ package asyncio
 
 import (
 	"context"
+	"errors"
 
 	"github.com/trioasyncio/trioasyncio/trio"
 )
@@ -18,7 +19,10 @@ import (
 //		return err
 //	})
 //
-// Cancellation of ctx reaches main as Task.Cancel, as for RunAsyncio. The
+// Cancellation of ctx reaches main as Task.Cancel, as for RunAsyncio;
+// if asyncio code had cancelled main as well, main's own CancelledError
+// is returned rather than ctx's cancellation, as asyncio.Runner does when
+// an interrupt meets a main task already cancelled. The
 // error is main's, joined with whatever the loop's default exception
 // handler received (a callback's panic, a task exception nobody
 // retrieved). A panic in main is re-raised in the caller's goroutine, as
@@ -32,10 +36,22 @@ func Run[T any](ctx context.Context, main func(ctx context.Context) (T, error)) 
 	var p *trio.PanicError
 	err := OpenLoop(ctx, func(ctx context.Context, _ *Loop) error {
 		var err error
-		v, err = RunAsyncio(ctx, main)
+		var task interface{ Cancelling() int }
+		v, err = RunAsyncio(ctx, func(ctx context.Context) (T, error) {
+			task = CurrentTask(ctx)
+			return main(ctx)
+		})
 		if pe, ok := err.(*trio.PanicError); ok {
 			p = pe
 			return nil
+		}
+		// As asyncio.Runner does on an interrupt: main ended cancelled
+		// after ctx was cancelled, but asyncio code had cancelled it too
+		// (its count of cancellation requests is above the one ctx made),
+		// so its own CancelledError is the result, not ctx's cancellation.
+		var ce *CancelledError
+		if task != nil && task.Cancelling() > 1 && errors.Is(err, trio.ErrCancelled) && errors.As(err, &ce) {
+			return ce
 		}
 		return err
 	})
