@@ -465,15 +465,8 @@ func startServer(l *Loop, srv *Server, o *ServerOptions) (*Server, error) {
 // wrapping EADDRINUSE…), with every socket opened closed;
 // ErrTLSOptionWithoutTLS, ErrListenerWithAddress, ErrNotStreamSocket.
 func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host string, port int, opts *ServerOptions) (*Server, error) {
-	l, err := GetRunningLoop(ctx)
+	l, o, err := serverStart(ctx, opts)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := l.ioState(); err != nil {
-		return nil, err
-	}
-	o := serverDefaults(opts)
-	if err := checkTLSOptions(o.TLS != nil, o.TLSOptions); err != nil {
 		return nil, err
 	}
 	if o.Listener != nil {
@@ -529,19 +522,12 @@ func CreateServer[P BaseProtocol](ctx context.Context, factory func() P, host st
 // socket file when the server closes. An empty path without a Listener
 // is refused with ErrNoPath.
 func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, path string, opts *ServerOptions) (*Server, error) {
-	l, err := GetRunningLoop(ctx)
+	l, o, err := serverStart(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := l.ioState(); err != nil {
-		return nil, err
-	}
-	o := serverDefaults(opts)
 	if path == "" && o.Listener == nil {
 		return nil, ErrNoPath
-	}
-	if err := checkTLSOptions(o.TLS != nil, o.TLSOptions); err != nil {
-		return nil, err
 	}
 	if o.Listener != nil {
 		if path != "" {
@@ -566,6 +552,24 @@ func CreateUnixServer[P BaseProtocol](ctx context.Context, factory func() P, pat
 		srv.unixPaths = append(srv.unixPaths, unixPath{path: path, file: fi})
 	}
 	return startServer(l, srv, o)
+}
+
+// serverStart is what CreateServer and CreateUnixServer begin with: the
+// running loop, ready for I/O, and the options with their defaults,
+// checked.
+func serverStart(ctx context.Context, opts *ServerOptions) (*Loop, *ServerOptions, error) {
+	l, err := GetRunningLoop(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := l.ioState(); err != nil {
+		return nil, nil, err
+	}
+	o := serverDefaults(opts)
+	if err := checkTLSOptions(o.TLS != nil, o.TLSOptions); err != nil {
+		return nil, nil, err
+	}
+	return l, o, nil
 }
 
 // serveListener makes a server of o.Listener (asyncio's create_server
