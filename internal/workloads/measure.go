@@ -2,7 +2,6 @@ package workloads
 
 import (
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -15,13 +14,11 @@ type Result struct {
 	Metrics     map[string]float64 // what the workload reported (cpu-ns/op, ...)
 }
 
-// Measure runs a workload once at size n, after a GC that also returns
-// the freed memory to the system (so that the runtime's background
-// scavenging of what an earlier workload left, W4's 100,000 stacks, does
-// not run during this one), as a benchmark would: it times the region the workload marks (from ResetTimer, or the
+// Measure runs a workload once at size n, after a GC, as a benchmark
+// would: it times the region the workload marks (from ResetTimer, or the
 // start, to StopTimer, or the end) and counts its allocations.
 func Measure(run func(Timer, int) error, n int) (Result, error) {
-	debug.FreeOSMemory()
+	runtime.GC()
 	r := &recorder{metrics: map[string]float64{}}
 	r.ResetTimer()
 	err := run(r, n)
