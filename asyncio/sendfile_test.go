@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/trioasyncio/trioasyncio/asyncio"
@@ -124,6 +125,9 @@ func TestSendfile_test_sendfile_zero_size_and_bad_range(t *testing.T) {
 		}
 		if _, err := asyncio.Sendfile(ctx, tr, f, -1, 0, true); !errors.Is(err, asyncio.ErrSendfileRange) {
 			t.Errorf("negative offset: %v", err)
+		}
+		if msg := mustPanic(t, func() { asyncio.Sendfile(ctx, tr, nil, 0, 0, true) }); !strings.Contains(msg, "nil file") {
+			t.Errorf("Sendfile with a nil file panics with %q", msg)
 		}
 		return nil
 	})

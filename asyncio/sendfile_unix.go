@@ -31,8 +31,11 @@ const sendfileChunk = 256 << 10
 // bytes already handed to the kernel or to t. Errors: ErrSendfileRange,
 // ErrTransportClosing if t closes meanwhile (wrapping the error t's
 // connection was lost with, if any: EPIPE when the peer went away), the
-// read's and sendfile's.
+// read's and sendfile's. It panics if file is nil.
 func Sendfile(ctx context.Context, t Transport, file *os.File, offset, count int64, fallback bool) (int64, error) {
+	if file == nil {
+		panic("asyncio: Sendfile with a nil file")
+	}
 	if offset < 0 || count < 0 {
 		return 0, fmt.Errorf("%w (offset %d, count %d)", ErrSendfileRange, offset, count)
 	}

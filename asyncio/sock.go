@@ -275,8 +275,11 @@ func SockAccept(ctx context.Context, ln syscall.Conn) (net.Conn, net.Addr, error
 // Where the system cannot sendfile(2) to sock (NetBSD, OpenBSD), a regular
 // file is read and sent too, from offset. As SockRecv; also
 // ErrSendfileRange for a negative offset or count, and ErrNotStreamSocket
-// for a socket that is not a stream socket.
+// for a socket that is not a stream socket. It panics if file is nil.
 func SockSendfile(ctx context.Context, sock syscall.Conn, file *os.File, offset int64, count int64) (int64, error) {
+	if file == nil {
+		panic("asyncio: SockSendfile with a nil file")
+	}
 	fd, err := sockFd(sock)
 	if err != nil {
 		return 0, err
