@@ -252,18 +252,22 @@ func startSubprocess[P SubprocessProtocol](ctx context.Context, factory func() P
 		t.pipes[i] = pt
 		t.pipeProtos[i] = pp
 	}
+	// As asyncio: ConnectionMade, the calls kept for after it, and the
+	// waiter, each in its own callback, so that a panic in the protocol
+	// goes to the exception handler and SubprocessExec still returns.
 	waiter := NewFuture[struct{}](l)
+	l.CallSoon(func(context.Context) { t.proto.ConnectionMade(t) })
 	l.CallSoon(func(context.Context) {
-		t.proto.ConnectionMade(t)
 		pend := t.pending
 		t.pending = nil
 		for _, fn := range pend {
-			fn()
-		}
-		if !waiter.Done() {
-			waiter.SetResult(struct{}{})
+			if err := protect(fn); err != nil {
+				l.CallExceptionHandler(ExceptionContext{Message: "asyncio: exception in a subprocess protocol's callback",
+					Err: err, Extra: map[string]any{"transport": t, "protocol": t.proto}})
+			}
 		}
 	})
+	scheduleStart(l, func() {}, nil, waiter)
 	if _, err := Await(ctx, waiter); err != nil {
 		t.Close()
 		return nil, zero, err
@@ -454,11 +458,14 @@ func (t *subprocessTransport) tryFinish() {
 	}
 	t.finished = true
 	t.call(func() {
-		t.proto.ProcessExited()
+		// ConnectionLost is queued before ProcessExited runs, so that a
+		// panic in ProcessExited (reported to the exception handler) does
+		// not keep it from coming; the teardown happens even if it panics.
 		t.loop.CallSoon(func(context.Context) {
+			defer t.teardown(false)
 			t.proto.ConnectionLost(nil)
-			t.teardown(false)
 		})
+		t.proto.ProcessExited()
 	})
 }
 

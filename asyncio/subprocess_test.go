@@ -972,3 +972,77 @@ func TestSubprocess_program_found_in_child_env_PATH(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// panicSubProto panics in the callback named by where.
+type panicSubProto struct {
+	asyncio.SubprocessProtocolBase
+	where string
+	lost  chan struct{}
+}
+
+func (p *panicSubProto) ConnectionMade(asyncio.SubprocessTransport) {
+	if p.where == "ConnectionMade" {
+		panic("boom in ConnectionMade")
+	}
+}
+
+func (p *panicSubProto) PipeDataReceived(int, []byte) {
+	if p.where == "PipeDataReceived" {
+		panic("boom in PipeDataReceived")
+	}
+}
+
+func (p *panicSubProto) ProcessExited() {
+	if p.where == "ProcessExited" {
+		panic("boom in ProcessExited")
+	}
+}
+
+func (p *panicSubProto) ConnectionLost(error) { close(p.lost) }
+
+// A panic in any callback of a SubprocessProtocol reaches the exception
+// handler, and the rest goes on: SubprocessShell returns, ConnectionLost
+// comes, the child is reaped (as asyncio, where each protocol call is its
+// own callback).
+func TestSubprocess_protocol_panics_reach_the_handler(t *testing.T) {
+	for _, where := range []string{"ConnectionMade", "PipeDataReceived", "ProcessExited"} {
+		t.Run(where, func(t *testing.T) {
+			var reported []string
+			_, err := runMain(t, func(ctx context.Context) (struct{}, error) {
+				loop, _ := asyncio.GetRunningLoop(ctx)
+				loop.SetExceptionHandler(func(_ *asyncio.Loop, c asyncio.ExceptionContext) {
+					reported = append(reported, fmt.Sprint(c.Err))
+				})
+				p := &panicSubProto{where: where, lost: make(chan struct{})}
+				start := asyncio.CreateTask(ctx, func(ctx context.Context) (asyncio.SubprocessTransport, error) {
+					tr, _, err := asyncio.SubprocessShell(ctx, func() *panicSubProto { return p }, nil, "echo hi")
+					return tr, err
+				})
+				tr, err := asyncio.WaitFor(ctx, start, 30*time.Second)
+				if err != nil {
+					return struct{}{}, fmt.Errorf("SubprocessShell: %w", err)
+				}
+				if _, err := asyncio.ToThread(ctx, func(context.Context) (struct{}, error) {
+					select {
+					case <-p.lost:
+						return struct{}{}, nil
+					case <-time.After(30 * time.Second):
+						return struct{}{}, errors.New("ConnectionLost did not come")
+					}
+				}); err != nil {
+					return struct{}{}, err
+				}
+				if rc, ok := tr.GetReturncode(); !ok || rc != 0 {
+					t.Errorf("returncode %d, %v; want 0, true", rc, ok)
+				}
+				return struct{}{}, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(reported) != 1 || !strings.Contains(reported[0], "boom in "+where) {
+				t.Errorf("exception handler got %q, want the panic of %s", reported, where)
+			}
+		})
+	}
+}
