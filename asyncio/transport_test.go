@@ -367,22 +367,38 @@ func TestSelectorEvents_test_eof_received_keep_open(t *testing.T) {
 	}
 }
 
+// acceptedConn starts a TCP server whose connection gets the protocol
+// server, connects a plain net.Conn to it and returns once server's
+// ConnectionMade has run; closeSrv closes the server.
+func acceptedConn(ctx context.Context, t *testing.T, server *recProto) (c net.Conn, closeSrv func(), err error) {
+	srv, err := asyncio.CreateServer(ctx, func() *recProto { return server }, "127.0.0.1", 0, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err = net.Dial("tcp", mustAddr(t, srv).String())
+	if err != nil {
+		srv.Close()
+		return nil, nil, err
+	}
+	if _, err := asyncio.Await(ctx, server.connected); err != nil {
+		c.Close()
+		srv.Close()
+		return nil, nil, err
+	}
+	return c, srv.Close, nil
+}
+
 // test_selector_events.py: test_read_ready_conn_reset / peer reset: the
 // peer closes with SO_LINGER 0; ConnectionLost gets ECONNRESET.
 func TestSelectorEvents_test_read_ready_conn_reset(t *testing.T) {
 	_, err := runMain(t, func(ctx context.Context) (int, error) {
 		loop, _ := asyncio.GetRunningLoop(ctx)
 		server := newRecProto(t, loop)
-		srv, err := asyncio.CreateServer(ctx, func() *recProto { return server }, "127.0.0.1", 0, nil)
+		c, closeSrv, err := acceptedConn(ctx, t, server)
 		if err != nil {
 			return 0, err
 		}
-		defer srv.Close()
-		c, err := net.Dial("tcp", mustAddr(t, srv).String())
-		if err != nil {
-			return 0, err
-		}
-		asyncio.Await(ctx, server.connected)
+		defer closeSrv()
 		c.(*net.TCPConn).SetLinger(0)
 		c.Close()
 		asyncio.Await(ctx, server.done)
@@ -403,16 +419,11 @@ func TestSelectorEvents_test_abrupt_close_mid_write(t *testing.T) {
 	_, err := runMain(t, func(ctx context.Context) (int, error) {
 		loop, _ := asyncio.GetRunningLoop(ctx)
 		server := newRecProto(t, loop)
-		srv, err := asyncio.CreateServer(ctx, func() *recProto { return server }, "127.0.0.1", 0, nil)
+		c, closeSrv, err := acceptedConn(ctx, t, server)
 		if err != nil {
 			return 0, err
 		}
-		defer srv.Close()
-		c, err := net.Dial("tcp", mustAddr(t, srv).String())
-		if err != nil {
-			return 0, err
-		}
-		asyncio.Await(ctx, server.connected)
+		defer closeSrv()
 		server.transport.SetWriteBufferLimits(1<<30, -1)
 		server.transport.Write(make([]byte, 8<<20))
 		if server.transport.GetWriteBufferSize() == 0 {
